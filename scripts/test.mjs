@@ -1,0 +1,34 @@
+// `npm test`: bring up an engine when none answers (installing it on Debian as root), then run every test file
+// under test/ with node's own runner, and fail if porthole left anything labelled as its own on the engine.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const up = spawnSync('bash', ['scripts/engine-up.sh'], { stdio: 'inherit' });
+if (up.status !== 0) {
+  console.error('npm test: the tests need a running Docker engine and none could be started (see above). Start dockerd, then run npm test again.');
+  process.exit(1);
+}
+
+function findTests(dir) {
+  const found = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) found.push(...findTests(path));
+    else if (entry.endsWith('.test.ts')) found.push(path);
+  }
+  return found.sort();
+}
+
+const only = process.argv.slice(2);
+const files = only.length ? only : findTests('test');
+const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter', 'spec', ...files], { stdio: 'inherit' });
+
+const leftovers = spawnSync('docker', ['ps', '-a', '-q', '--filter', 'label=io.porthole.owned=true'], { encoding: 'utf8' }).stdout.trim();
+const leftoverImages = spawnSync('docker', ['images', '-q', '--filter', 'label=io.porthole.owned=true'], { encoding: 'utf8' }).stdout.trim();
+spawnSync('sh', ['-c', 'ids=$(docker ps -aq --filter label=io.porthole.test=1); [ -z "$ids" ] || docker rm -f -v $ids >/dev/null'], { stdio: 'inherit' });
+if (leftovers || leftoverImages) {
+  console.error(`npm test: porthole left things on the engine after the tests:\n${leftovers}\n${leftoverImages}`);
+  process.exit(1);
+}
+process.exit(run.status ?? 1);

@@ -1,0 +1,155 @@
+// Typed option definitions: each command declares its flags once; the parsed options' type is derived from them.
+import { parseArgs } from 'node:util';
+import { InvalidArgument } from '../errors.js';
+
+export interface OptionDef {
+  type: 'boolean' | 'string';
+  short?: string;
+  multiple?: boolean;
+  description: string;
+  /** Shown in help after the flag, e.g. "N" for --tail N. */
+  valueName?: string;
+}
+
+export interface CommandSpec<O extends Record<string, OptionDef> = Record<string, OptionDef>> {
+  name: string;
+  summary: string;
+  usage: string;
+  description?: string;
+  options: O;
+  /** Positional arguments: the fewest and most accepted. */
+  args: { min: number; max: number };
+  /**
+   * After this many positionals, everything else is passed through untouched (`shell C ls -l`), as are all
+   * words after `--`.
+   */
+  restAfter?: number;
+  examples?: string[];
+}
+
+export type OptionValues<O extends Record<string, OptionDef>> = {
+  [K in keyof O]: O[K]['type'] extends 'boolean'
+    ? boolean
+    : O[K]['multiple'] extends true
+      ? string[]
+      : string | undefined;
+};
+
+export interface Parsed<O extends Record<string, OptionDef>> {
+  options: OptionValues<O>;
+  args: string[];
+  /** Words after `--`, or after `restAfter` positionals. */
+  rest: string[];
+  /** Whether `--` (or a word after restAfter positionals) was present, so `shell C --` differs from `shell C`. */
+  hasRest: boolean;
+}
+
+export function defineCommand<O extends Record<string, OptionDef>>(spec: CommandSpec<O>): CommandSpec<O> {
+  return spec;
+}
+
+export const helpOption: OptionDef = { type: 'boolean', short: 'h', description: 'Show this help' };
+
+/** Splits argv into the part to parse and the passthrough rest. */
+function splitRest(spec: CommandSpec, argv: string[]): { head: string[]; rest: string[]; hasRest: boolean } {
+  const byLong = new Map<string, OptionDef>();
+  const byShort = new Map<string, OptionDef>();
+  for (const [name, def] of Object.entries({ ...spec.options, help: helpOption })) {
+    byLong.set(name, def);
+    if (def.short) byShort.set(def.short, def);
+  }
+  let positionals = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') return { head: argv.slice(0, i), rest: argv.slice(i + 1), hasRest: true };
+    if (word.startsWith('--') && word.length > 2) {
+      const def = byLong.get(word.slice(2).split('=')[0]!);
+      if (def?.type === 'string' && !word.includes('=')) i++;
+      continue;
+    }
+    if (word.startsWith('-') && word.length > 1) {
+      // -abc: a cluster of short booleans, possibly ending with one that takes a value (-uroot or -u root).
+      for (let j = 1; j < word.length; j++) {
+        const def = byShort.get(word[j]!);
+        if (def?.type === 'string') {
+          if (j === word.length - 1) i++;
+          break;
+        }
+      }
+      continue;
+    }
+    positionals++;
+    if (spec.restAfter !== undefined && positionals === spec.restAfter && i + 1 < argv.length) {
+      const next = argv[i + 1];
+      // `shell C -- cmd` keeps working: the `--` right after the container is just the separator.
+      const restStart = next === '--' ? i + 2 : i + 1;
+      return { head: argv.slice(0, i + 1), rest: argv.slice(restStart), hasRest: true };
+    }
+  }
+  return { head: argv, rest: [], hasRest: false };
+}
+
+export function parseCommand<O extends Record<string, OptionDef>>(spec: CommandSpec<O>, argv: string[]): Parsed<O> & { help: boolean } {
+  const { head, rest, hasRest } = splitRest(spec, argv);
+  const options: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }> = {};
+  for (const [name, def] of Object.entries({ ...spec.options, help: helpOption })) {
+    options[name] = { type: def.type, ...(def.short ? { short: def.short } : {}), ...(def.multiple ? { multiple: true } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: head, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\.$/, '');
+    throw new InvalidArgument(`${message}.`, `See \`porthole ${spec.name} --help\`.`);
+  }
+  const values = parsed.values as Record<string, unknown>;
+  const help = !!values.help;
+  const normalized: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(spec.options)) {
+    const v = values[name];
+    if (def.type === 'boolean') normalized[name] = Array.isArray(v) ? v.some(Boolean) : !!v;
+    else if (def.multiple) normalized[name] = (v as string[] | undefined) ?? [];
+    else normalized[name] = v as string | undefined;
+  }
+  const args = parsed.positionals;
+  if (!help) {
+    if (args.length < spec.args.min) {
+      throw new InvalidArgument(`"porthole ${spec.name}" needs ${describeCount(spec.args.min)}.`, `Usage: ${spec.usage}`);
+    }
+    if (args.length > spec.args.max) {
+      throw new InvalidArgument(`"porthole ${spec.name}" takes ${describeMax(spec.args.max)}, got ${args.length}.`, `Usage: ${spec.usage}`);
+    }
+  }
+  return { options: normalized as OptionValues<O>, args, rest, hasRest, help };
+}
+
+function describeCount(n: number): string {
+  return n === 1 ? 'an argument' : `at least ${n} arguments`;
+}
+
+function describeMax(n: number): string {
+  return n === 0 ? 'no arguments' : n === 1 ? 'at most one argument' : `at most ${n} arguments`;
+}
+
+/** Parses a whole number flag value, with a sentence when it is not one. */
+export function parseCount(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new InvalidArgument(`${flag} takes a whole number, not "${value}".`);
+  return Number(value);
+}
+
+export function formatHelp(spec: CommandSpec): string {
+  const lines = [`Usage: ${spec.usage}`, '', spec.summary];
+  if (spec.description) lines.push('', spec.description);
+  const entries = Object.entries({ ...spec.options, help: helpOption });
+  const flags = entries.map(([name, def]) => {
+    const short = def.short ? `-${def.short}, ` : '    ';
+    const value = def.type === 'string' ? ` ${def.valueName ?? 'VALUE'}` : '';
+    return [`  ${short}--${name}${value}`, def.description + (def.multiple ? ' (repeatable)' : '')] as const;
+  });
+  const width = Math.max(...flags.map(([f]) => f.length)) + 2;
+  lines.push('', 'Options:');
+  for (const [f, d] of flags) lines.push(f.padEnd(width) + d);
+  if (spec.examples?.length) lines.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
+  return lines.join('\n') + '\n';
+}

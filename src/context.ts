@@ -1,0 +1,31 @@
+// What a command receives: its streams, its environment, a lazily connected engine, and the cleanup registry.
+// Tests build one with fakes; main.ts builds the real one.
+import type { Readable, Writable } from 'node:stream';
+import type { EngineClient } from './engine/types.js';
+import type { Cleanup } from './cleanup.js';
+
+export interface OutputStream extends Writable {
+  isTTY?: boolean;
+  columns?: number;
+  rows?: number;
+}
+
+export interface InputStream extends Readable {
+  isTTY?: boolean;
+  setRawMode?(mode: boolean): unknown;
+}
+
+export interface Context {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  stdin: InputStream;
+  env: NodeJS.ProcessEnv;
+  /** Connects on first use, so commands that need no engine pay nothing for it. */
+  engine(): Promise<EngineClient>;
+  /** Things to undo when the command ends, however it ends. */
+  cleanup: Cleanup;
+  /** Aborted on SIGINT/SIGTERM/SIGHUP. */
+  signal: AbortSignal;
+  /** A line on stderr for the person watching: progress, what porthole is doing. */
+  notice(message: string): void;
+}

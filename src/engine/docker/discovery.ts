@@ -1,0 +1,154 @@
+// Engine discovery in the docker CLI's order: --context, -H, DOCKER_HOST, DOCKER_CONTEXT, the config's current
+// context, then the well-known sockets. Each way either yields an endpoint or says why it was skipped.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Endpoint, TlsFiles } from '../endpoint.js';
+import { EngineUnavailable, InvalidArgument } from '../../errors.js';
+
+export interface DiscoveryInput {
+  contextFlag?: string;
+  hostFlag?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+type Found = { host: string; tls?: TlsFiles; via: string; context?: string };
+
+function configDir(env: NodeJS.ProcessEnv): string {
+  return env.DOCKER_CONFIG || join(homedir(), '.docker');
+}
+
+function readJson(path: string): any {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** TLS settings from DOCKER_TLS_VERIFY / DOCKER_TLS / DOCKER_CERT_PATH, as the docker CLI reads them. */
+export function tlsFromEnv(env: NodeJS.ProcessEnv): TlsFiles | undefined {
+  const verify = !!env.DOCKER_TLS_VERIFY;
+  if (!verify && !env.DOCKER_TLS) return undefined;
+  const dir = env.DOCKER_CERT_PATH || configDir(env);
+  return {
+    ca: readIfExists(join(dir, 'ca.pem')),
+    cert: readIfExists(join(dir, 'cert.pem')),
+    key: readIfExists(join(dir, 'key.pem')),
+    verify,
+  };
+}
+
+/** Reads a named docker context's endpoint from $DOCKER_CONFIG/contexts. */
+export function loadContext(name: string, env: NodeJS.ProcessEnv): Found {
+  const dir = configDir(env);
+  const digest = createHash('sha256').update(name).digest('hex');
+  const metaPath = join(dir, 'contexts', 'meta', digest, 'meta.json');
+  if (!existsSync(metaPath)) {
+    throw new EngineUnavailable(
+      `Docker context "${name}" not found (looked for ${metaPath}).`,
+      'List contexts with `docker context ls`, or pass -H/--host instead.',
+    );
+  }
+  let meta: any;
+  try {
+    meta = readJson(metaPath);
+  } catch (err) {
+    throw new EngineUnavailable(`Docker context "${name}" is unreadable: ${(err as Error).message}.`);
+  }
+  const ep = meta?.Endpoints?.docker;
+  if (!ep?.Host) throw new EngineUnavailable(`Docker context "${name}" has no docker endpoint (${metaPath}).`);
+  const tlsDir = join(dir, 'contexts', 'tls', digest, 'docker');
+  const ca = readIfExists(join(tlsDir, 'ca.pem'));
+  const cert = readIfExists(join(tlsDir, 'cert.pem'));
+  const key = readIfExists(join(tlsDir, 'key.pem'));
+  const tls = ca || cert || key ? { ca, cert, key, verify: !ep.SkipTLSVerify } : undefined;
+  return { host: ep.Host, tls, via: `context "${name}"`, context: name };
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return statSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+export function defaultSockets(env: NodeJS.ProcessEnv): string[] {
+  const home = homedir();
+  const candidates = ['/var/run/docker.sock'];
+  if (env.XDG_RUNTIME_DIR) candidates.push(join(env.XDG_RUNTIME_DIR, 'docker.sock'));
+  candidates.push(join(home, '.docker', 'run', 'docker.sock'));
+  candidates.push('/run/podman/podman.sock');
+  if (env.XDG_RUNTIME_DIR) candidates.push(join(env.XDG_RUNTIME_DIR, 'podman', 'podman.sock'));
+  return candidates;
+}
+
+/** Accepts docker's host forms: unix://, tcp://, ssh://, fd:// is refused, a bare path means unix. */
+export function normalizeHost(host: string): string {
+  const trimmed = host.trim();
+  if (trimmed.startsWith('/')) return `unix://${trimmed}`;
+  if (/^(unix|tcp|ssh|https?):\/\//.test(trimmed)) return trimmed.replace(/^https?:\/\//, 'tcp://');
+  if (/^[\w.-]+:\d+$/.test(trimmed)) return `tcp://${trimmed}`;
+  throw new InvalidArgument(
+    `Engine host "${host}" is not understood.`,
+    'Use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST.',
+  );
+}
+
+export function discover(input: DiscoveryInput): Endpoint {
+  const { env } = input;
+  const skipped: { way: string; reason: string }[] = [];
+  const done = (found: Found): Endpoint => ({ ...found, host: normalizeHost(found.host), skipped });
+
+  if (input.contextFlag && input.hostFlag) {
+    throw new InvalidArgument('--context and --host cannot be used together.', 'Pick one of them.');
+  }
+  if (input.contextFlag) {
+    if (input.contextFlag !== 'default') return done(loadContext(input.contextFlag, env));
+    skipped.push({ way: '--context', reason: 'the "default" context means the default socket' });
+  } else skipped.push({ way: '--context', reason: 'not given' });
+
+  if (input.hostFlag) return done({ host: input.hostFlag, tls: tlsFromEnv(env), via: '--host flag' });
+  skipped.push({ way: '-H/--host', reason: 'not given' });
+
+  if (!input.contextFlag) {
+    if (env.DOCKER_HOST) return done({ host: env.DOCKER_HOST, tls: tlsFromEnv(env), via: 'DOCKER_HOST' });
+    skipped.push({ way: 'DOCKER_HOST', reason: 'not set' });
+
+    if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default') return done(loadContext(env.DOCKER_CONTEXT, env));
+    skipped.push({ way: 'DOCKER_CONTEXT', reason: env.DOCKER_CONTEXT ? 'set to "default"' : 'not set' });
+
+    const configPath = join(configDir(env), 'config.json');
+    let current: string | undefined;
+    try {
+      current = readJson(configPath)?.currentContext;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        skipped.push({ way: `currentContext in ${configPath}`, reason: `unreadable (${(err as Error).message})` });
+      }
+    }
+    if (current && current !== 'default') return done(loadContext(current, env));
+    if (!skipped.some((s) => s.way.startsWith('currentContext'))) {
+      skipped.push({
+        way: `currentContext in ${configPath}`,
+        reason: current ? 'set to "default"' : existsSync(configPath) ? 'not set' : 'no such file',
+      });
+    }
+  }
+
+  const sockets = defaultSockets(env);
+  for (const path of sockets) {
+    if (isSocket(path)) return done({ host: `unix://${path}`, via: 'default socket' });
+    skipped.push({ way: path, reason: existsSync(path) ? 'not a socket' : 'no such socket' });
+  }
+  throw new EngineUnavailable(
+    `No container engine found: looked for DOCKER_HOST, a docker context, and the sockets ${sockets.join(', ')}.`,
+    'Start the Docker engine (e.g. `dockerd` or `systemctl start docker`), or point porthole at one with -H/--host or DOCKER_HOST.',
+  );
+}

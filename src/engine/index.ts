@@ -1,0 +1,11 @@
+// The only way commands get an engine: discovery picks the endpoint, the adapter for it speaks the wire.
+import type { EngineClient } from './types.js';
+import { discover, type DiscoveryInput } from './docker/discovery.js';
+import { DockerEngine } from './docker/client.js';
+
+export type { EngineClient } from './types.js';
+
+export function connectEngine(input: DiscoveryInput): EngineClient {
+  // Docker and Podman's compat API share one adapter; a second engine kind would be chosen here.
+  return new DockerEngine(discover(input));
+}

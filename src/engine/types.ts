@@ -1,0 +1,262 @@
+// porthole's own view of a container engine. Commands see only these types; engine/docker maps the wire to them.
+import type { Duplex, Readable } from 'node:stream';
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerSummary {
+  id: string;
+  /** Names without docker's leading slash. */
+  names: string[];
+  image: string;
+  imageId: string;
+  command: string;
+  created: number; // unix seconds
+  state: ContainerState;
+  status: string;
+  labels: Record<string, string>;
+}
+
+export interface HealthState {
+  status: string; // starting | healthy | unhealthy | none
+  failingStreak: number;
+  log: { start: string; end: string; exitCode: number; output: string }[];
+}
+
+export interface MountPoint {
+  type: string; // bind | volume | tmpfs | npipe
+  name?: string; // volume name
+  source: string;
+  destination: string;
+  mode: string;
+  rw: boolean;
+  propagation?: string;
+}
+
+export interface PortBinding {
+  containerPort: string; // e.g. "80/tcp"
+  hostIp: string;
+  hostPort: string;
+}
+
+export interface ContainerDetails {
+  id: string;
+  name: string; // without leading slash
+  image: string; // the image reference the container was created from
+  imageId: string;
+  created: string;
+  path: string;
+  args: string[];
+  state: {
+    status: ContainerState;
+    running: boolean;
+    paused: boolean;
+    restarting: boolean;
+    oomKilled: boolean;
+    dead: boolean;
+    pid: number;
+    exitCode: number;
+    error: string;
+    startedAt: string;
+    finishedAt: string;
+    health?: HealthState;
+  };
+  restartCount: number;
+  config: {
+    hostname: string;
+    user: string;
+    env: string[];
+    cmd: string[] | null;
+    entrypoint: string[] | null;
+    workingDir: string;
+    labels: Record<string, string>;
+    tty: boolean;
+    openStdin: boolean;
+    stopSignal?: string;
+    healthcheck?: { test: string[]; interval?: number; timeout?: number; retries?: number };
+    exposedPorts: string[];
+  };
+  hostConfig: {
+    networkMode: string;
+    restartPolicy: { name: string; maximumRetryCount: number };
+    binds: string[];
+    readonlyRootfs: boolean;
+    privileged: boolean;
+    capAdd: string[];
+    capDrop: string[];
+    securityOpt: string[];
+    usernsMode: string;
+    pidMode: string;
+    memory: number;
+    nanoCpus: number;
+    autoRemove: boolean;
+  };
+  mounts: MountPoint[];
+  ports: PortBinding[];
+  /** The engine's raw inspect document, for `--json` output and for fields porthole does not model. */
+  raw: unknown;
+}
+
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number; // Go os.FileMode bits as the engine reports them
+  mtime: string;
+  linkTarget: string;
+}
+
+export interface Change {
+  path: string;
+  kind: 'A' | 'C' | 'D';
+}
+
+export interface TopResult {
+  titles: string[];
+  processes: string[][];
+}
+
+export interface ExecSpec {
+  cmd: string[];
+  user?: string;
+  workingDir?: string;
+  env?: string[];
+  tty: boolean;
+  attachStdin: boolean;
+  privileged?: boolean;
+  detachKeys?: string;
+}
+
+export interface ExecState {
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+}
+
+/** A connection to a running process's stdio: raw bytes with a TTY, docker's multiplexed frames without. */
+export interface AttachedStream {
+  socket: Duplex;
+  /** Bytes the engine sent with the upgrade response, before the socket was handed over. */
+  head: Buffer;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  tail?: number | 'all';
+  since?: string;
+  until?: string;
+  timestamps?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+}
+
+export interface ContainerCreateSpec {
+  name?: string;
+  image: string;
+  cmd?: string[];
+  entrypoint?: string[];
+  env?: string[];
+  user?: string;
+  workingDir?: string;
+  labels?: Record<string, string>;
+  tty?: boolean;
+  openStdin?: boolean;
+  stdinOnce?: boolean;
+  attachStdin?: boolean;
+  attachStdout?: boolean;
+  attachStderr?: boolean;
+  hostname?: string;
+  healthcheckNone?: boolean;
+  hostConfig?: {
+    binds?: string[];
+    mounts?: { type: string; source: string; target: string; readOnly: boolean }[];
+    networkMode?: string;
+    pidMode?: string;
+    ipcMode?: string;
+    capAdd?: string[];
+    capDrop?: string[];
+    securityOpt?: string[];
+    privileged?: boolean;
+    autoRemove?: boolean;
+    readonlyRootfs?: boolean;
+    usernsMode?: string;
+    memory?: number;
+    volumesFrom?: string[];
+    tmpfs?: Record<string, string>;
+    init?: boolean;
+  };
+}
+
+export interface ImageSummary {
+  id: string;
+  repoTags: string[];
+  labels: Record<string, string>;
+  created: number;
+  size: number;
+}
+
+export interface VolumeSummary {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface EngineVersion {
+  version: string;
+  apiVersion: string;
+  minApiVersion: string;
+  os: string;
+  arch: string;
+  kernelVersion: string;
+  /** e.g. "Docker Engine - Community" or "Podman Engine" */
+  platform: string;
+}
+
+export interface Filters {
+  [key: string]: string[];
+}
+
+export interface EngineClient {
+  /** How this engine was reached; see engine/docker/discovery.ts. */
+  readonly endpoint: import('./endpoint.js').Endpoint;
+  /** The API version both sides speak, after negotiation. */
+  apiVersion(): Promise<string>;
+  version(): Promise<EngineVersion>;
+
+  listContainers(opts?: { all?: boolean; filters?: Filters }): Promise<ContainerSummary[]>;
+  inspectContainer(idOrName: string): Promise<ContainerDetails>;
+  top(id: string, psArgs?: string): Promise<TopResult>;
+  changes(id: string): Promise<Change[]>;
+  logs(id: string, opts: LogOptions): Promise<{ stream: Readable; tty: boolean }>;
+  /** One stats sample; `oneShot` skips the engine's second sample (API 1.41+). */
+  stats(id: string, opts?: { oneShot?: boolean }): Promise<unknown>;
+  statsStream(id: string): Promise<Readable>;
+
+  statPath(id: string, path: string): Promise<PathStat>;
+  getArchive(id: string, path: string): Promise<{ stat: PathStat; stream: Readable }>;
+  putArchive(id: string, path: string, tar: Readable, opts?: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void>;
+  exportContainer(id: string): Promise<Readable>;
+
+  createExec(id: string, spec: ExecSpec): Promise<string>;
+  startExec(execId: string, opts: { tty: boolean }): Promise<AttachedStream>;
+  resizeExec(execId: string, rows: number, cols: number): Promise<void>;
+  inspectExec(execId: string): Promise<ExecState>;
+
+  createContainer(spec: ContainerCreateSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  attachContainer(id: string, opts: { stdin: boolean; logs?: boolean }): Promise<AttachedStream>;
+  resizeContainer(id: string, rows: number, cols: number): Promise<void>;
+  waitContainer(id: string, condition?: 'not-running' | 'next-exit' | 'removed'): Promise<{ statusCode: number }>;
+  killContainer(id: string, signal?: string): Promise<void>;
+  stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
+  removeContainer(id: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void>;
+  commitContainer(id: string, opts: { repo?: string; tag?: string; labels?: Record<string, string>; pause?: boolean; comment?: string }): Promise<string>;
+
+  listImages(opts?: { filters?: Filters }): Promise<ImageSummary[]>;
+  inspectImage(ref: string): Promise<{ id: string; config: { env: string[]; cmd: string[] | null; entrypoint: string[] | null; user: string; workingDir: string; labels: Record<string, string> }; raw: unknown }>;
+  removeImage(ref: string, opts?: { force?: boolean; noprune?: boolean }): Promise<void>;
+  /** `docker import`: a root filesystem tar becomes an image. */
+  importImage(tar: Readable, opts: { repo: string; tag?: string; changes?: string[]; message?: string }): Promise<string>;
+  listVolumes(opts?: { filters?: Filters }): Promise<VolumeSummary[]>;
+  removeVolume(name: string, opts?: { force?: boolean }): Promise<void>;
+
+  /** Frees sockets so the process can end. */
+  close(): void;
+}

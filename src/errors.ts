@@ -1,0 +1,83 @@
+// Typed errors. Each carries a sentence a person can act on; main.ts alone turns them into exit codes.
+
+/** Documented exit codes (README "Exit codes"). `shell -- CMD` exits with CMD's own code instead. */
+export const EXIT = {
+  ok: 0,
+  failure: 1, // a negative answer (e.g. `which` on a PID outside every container) or a failed operation
+  usage: 2, // bad flags or arguments
+  notFound: 3, // no such container, path or process
+  ambiguous: 4, // a name or id prefix matching more than one container
+  engine: 5, // engine unreachable, permission denied, engine too old, context not found
+  unsupported: 6, // the container cannot be entered that way (no shell, wrong state)
+  shellOwnFailure: 125, // with `shell`, porthole's own failures, so they never look like the command's code
+} as const;
+
+export class PortholeError extends Error {
+  readonly exitCode: number;
+  /** One more sentence that says what to do, printed after the message. */
+  readonly hint: string | undefined;
+  constructor(message: string, exitCode: number, hint?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+    this.hint = hint;
+  }
+}
+
+export class InvalidArgument extends PortholeError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.usage, hint);
+  }
+}
+
+export class NotFound extends PortholeError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.notFound, hint);
+  }
+}
+
+export class Ambiguous extends PortholeError {
+  readonly matches: string[];
+  constructor(message: string, matches: string[], hint?: string) {
+    super(message, EXIT.ambiguous, hint);
+    this.matches = matches;
+  }
+}
+
+export class EngineUnavailable extends PortholeError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.engine, hint);
+  }
+}
+
+export class Unsupported extends PortholeError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.unsupported, hint);
+  }
+}
+
+/** A failure with a plain exit status and a sentence, e.g. `which` on a PID outside containers. */
+export class Failure extends PortholeError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.failure, hint);
+  }
+}
+
+/** The command porthole ran finished with this status; porthole exits with it, silently. */
+export class ExitStatus extends Error {
+  readonly code: number;
+  constructor(code: number) {
+    super(`exit status ${code}`);
+    this.name = 'ExitStatus';
+    this.code = code;
+  }
+}
+
+/** The engine answered with an error status that no more specific class covers. */
+export class EngineError extends PortholeError {
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string, hint?: string) {
+    super(message, EXIT.failure, hint);
+    this.statusCode = statusCode;
+  }
+}

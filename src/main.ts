@@ -1,0 +1,163 @@
+// Entry point: parse the global flags, build the context, dispatch to one command, and map errors to exit codes
+// (the only place that does).
+import { Cleanup } from './cleanup.js';
+import { formatHelp, parseCommand } from './cli/args.js';
+import { parseGlobal } from './cli/global.js';
+import type { Context } from './context.js';
+import type { EngineClient } from './engine/types.js';
+import { EXIT, ExitStatus, InvalidArgument, PortholeError } from './errors.js';
+import { commands, findCommand } from './commands/registry.js';
+import { escapeName } from './render/escape.js';
+
+declare const PORTHOLE_VERSION: string;
+const VERSION = typeof PORTHOLE_VERSION === 'string' ? PORTHOLE_VERSION : '0.0.0-dev';
+
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length)) + 3;
+  const groups: [string, string][] = [
+    ['inspect', 'Look at containers'],
+    ['enter', 'Get inside'],
+    ['files', 'Files'],
+    ['engine', 'Engine and housekeeping'],
+  ];
+  const lines = [
+    'Usage: porthole [-H HOST | --context NAME] COMMAND [OPTIONS]',
+    '',
+    'Get inside any container and see what is wrong with it: running or crashed, with a shell or without one.',
+  ];
+  for (const [group, title] of groups) {
+    const members = commands.filter((c) => c.group === group);
+    if (!members.length) continue;
+    lines.push('', `${title}:`, ...members.map((c) => `  ${c.name.padEnd(width)}${c.summary}`));
+  }
+  lines.push(
+    '',
+    'Global flags:',
+    '  -H, --host URL       Engine address (unix://, tcp://, ssh://); default: DOCKER_HOST, the docker context, the socket',
+    '  -c, --context NAME   Docker context to use',
+    '  -D, --debug          Show stack traces for unexpected errors',
+    '  -v, --version        Print the version',
+    '',
+    'Run `porthole COMMAND --help` for a command\'s flags and examples.',
+  );
+  return lines.join('\n') + '\n';
+}
+
+function pluginMetadata(): string {
+  return JSON.stringify({
+    SchemaVersion: '0.1.0',
+    Vendor: 'porthole',
+    Version: VERSION,
+    ShortDescription: 'Get inside any container and see what is wrong with it',
+  }) + '\n';
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'docker-cli-plugin-metadata') {
+    process.stdout.write(pluginMetadata());
+    return EXIT.ok;
+  }
+  const cleanup = new Cleanup();
+  const abort = new AbortController();
+  let engine: EngineClient | undefined;
+  let commandName = '';
+  let debug = argv.includes('--debug') || argv.includes('-D');
+
+  const onSignal = (name: keyof typeof SIGNALS) => {
+    if (abort.signal.aborted) return;
+    abort.abort(Object.assign(new Error(`interrupted by ${name}`), { signal: name }));
+    void cleanup.runAll().then((failures) => {
+      for (const f of failures) process.stderr.write(`porthole: ${f}\n`);
+      engine?.close();
+      process.exit(128 + SIGNALS[name]);
+    });
+  };
+  for (const name of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.on(name, () => onSignal(name));
+
+  try {
+    let global = parseGlobal(argv);
+    debug ||= global.debug;
+    // As a docker CLI plugin we are called with docker's own arguments: `[global flags] porthole COMMAND ...`.
+    if (global.rest[0] === 'porthole' && (process.env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || /docker-porthole$/.test(process.argv[1] ?? ''))) {
+      const inner = parseGlobal(global.rest.slice(1));
+      global = { ...inner, host: inner.host ?? global.host, context: inner.context ?? global.context };
+    }
+    if (global.version) {
+      process.stdout.write(`porthole ${VERSION}\n`);
+      return EXIT.ok;
+    }
+    const [name, ...rest] = global.rest;
+    if (!name || global.help || name === 'help') {
+      const topic = name === 'help' ? rest[0] : undefined;
+      const entry = topic ? findCommand(topic) : undefined;
+      if (topic && !entry) throw new InvalidArgument(`Unknown command "${escapeName(topic)}".`, 'See `porthole --help`.');
+      process.stdout.write(entry ? formatHelp((await entry.load()).spec) : mainHelp());
+      return name || global.help ? EXIT.ok : EXIT.usage;
+    }
+    const entry = findCommand(name);
+    if (!entry) throw new InvalidArgument(`Unknown command "${escapeName(name)}".`, 'See `porthole --help` for the list.');
+    commandName = entry.name;
+    const mod = await entry.load();
+    const parsed = parseCommand(mod.spec, rest);
+    if (parsed.help) {
+      process.stdout.write(formatHelp(mod.spec));
+      return EXIT.ok;
+    }
+    const ctx: Context = {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdin: process.stdin,
+      env: process.env,
+      cleanup,
+      signal: abort.signal,
+      notice: (message) => process.stderr.write(`${message}\n`),
+      engine: async () => {
+        if (!engine) {
+          const { connectEngine } = await import('./engine/index.js');
+          engine = connectEngine({ hostFlag: global.host, contextFlag: global.context, env: process.env });
+        }
+        return engine;
+      },
+    };
+    const result = await mod.run(ctx, parsed);
+    if (mod.render) process.stdout.write(mod.render(result, parsed, ctx));
+    return mod.exitCode ? mod.exitCode(result) : EXIT.ok;
+  } catch (err) {
+    return reportError(err, commandName, debug);
+  } finally {
+    const failures = await cleanup.runAll();
+    for (const f of failures) process.stderr.write(`porthole: ${f}\n`);
+    engine?.close();
+  }
+}
+
+function reportError(err: unknown, commandName: string, debug: boolean): number {
+  if (err instanceof ExitStatus) return err.code;
+  if (err instanceof PortholeError) {
+    process.stderr.write(`porthole: ${err.message}${err.hint ? ` ${err.hint}` : ''}\n`);
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    // `shell -- CMD` passes CMD's status through, so porthole's own failures there use docker run's 125.
+    if (commandName === 'shell' && err.exitCode !== EXIT.usage) return EXIT.shellOwnFailure;
+    return err.exitCode;
+  }
+  const error = err as NodeJS.ErrnoException;
+  if (error?.code === 'EPIPE') return EXIT.ok; // the reader went away (`porthole ps | head`): not our failure
+  process.stderr.write(`porthole: unexpected error: ${error?.message ?? String(err)}. Run again with --debug for details.\n`);
+  if (debug && error?.stack) process.stderr.write(`${error.stack}\n`);
+  return commandName === 'shell' ? EXIT.shellOwnFailure : EXIT.failure;
+}
+
+// stdout closed early by the reader (e.g. `| head`) is not an error worth a trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok);
+});
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`porthole: ${(err as Error).message}\n`);
+    process.exit(EXIT.failure);
+  },
+);

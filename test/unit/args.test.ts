@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { defineCommand, parseCommand } from '../../src/cli/args.js';
+import { parseGlobal } from '../../src/cli/global.js';
+import { InvalidArgument } from '../../src/errors.js';
+
+const shellLike = defineCommand({
+  name: 'shell',
+  summary: '',
+  usage: 'porthole shell C [-- CMD]',
+  options: {
+    user: { type: 'string', short: 'u', description: '' },
+    env: { type: 'string', short: 'e', multiple: true, description: '' },
+    interactive: { type: 'boolean', short: 'i', description: '' },
+  },
+  args: { min: 1, max: 1 },
+  restAfter: 1,
+});
+
+test('options before the container, the command after it', () => {
+  const p = parseCommand(shellLike, ['-u', 'root', '-e', 'A=1', '--env=B=2', 'c1', 'ls', '-l', '-u']);
+  assert.deepEqual(p.args, ['c1']);
+  assert.deepEqual(p.rest, ['ls', '-l', '-u']);
+  assert.equal(p.options.user, 'root');
+  assert.deepEqual(p.options.env, ['A=1', 'B=2']);
+  assert.equal(p.hasRest, true);
+});
+
+test('`--` separates the command, with or without words before it', () => {
+  assert.deepEqual(parseCommand(shellLike, ['c1', '--', 'sh', '-c', 'x']).rest, ['sh', '-c', 'x']);
+  assert.deepEqual(parseCommand(shellLike, ['-uroot', 'c1', '--', '--weird']).rest, ['--weird']);
+  const bare = parseCommand(shellLike, ['c1']);
+  assert.equal(bare.hasRest, false);
+  assert.deepEqual(bare.rest, []);
+});
+
+test('unknown flags and missing arguments are usage errors', () => {
+  assert.throws(() => parseCommand(shellLike, ['--nope', 'c']), InvalidArgument);
+  assert.throws(() => parseCommand(shellLike, []), /needs an argument/);
+});
+
+test('global flags come before the command', () => {
+  const g = parseGlobal(['-H', 'tcp://x:1', '--context=foo', 'ps', '-a']);
+  assert.equal(g.host, 'tcp://x:1');
+  assert.equal(g.context, 'foo');
+  assert.deepEqual(g.rest, ['ps', '-a']);
+  assert.throws(() => parseGlobal(['--what', 'ps']), InvalidArgument);
+});
