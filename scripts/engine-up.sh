@@ -11,6 +11,7 @@ command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
 command -v gcc >/dev/null 2>&1 || need_pkgs+=(gcc libc6-dev)
 command -v strace >/dev/null 2>&1 || need_pkgs+=(strace)
 command -v hyperfine >/dev/null 2>&1 || need_pkgs+=(hyperfine)
+[ -x /usr/bin/time ] || need_pkgs+=(time)
 # a real program that fails on a bad config, for the crash demo and tests
 command -v nginx >/dev/null 2>&1 || need_pkgs+=(nginx-light)
 
