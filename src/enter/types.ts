@@ -1,0 +1,29 @@
+// The ways into a container share one request shape; `shell` picks the way (exec, snapshot, toolbox).
+import type { Context } from '../context.js';
+import type { ContainerDetails } from '../engine/types.js';
+
+export interface EnterRequest {
+  /** The command to run; undefined means an interactive login shell. */
+  cmd: string[] | undefined;
+  user?: string;
+  workdir?: string;
+  /** KEY=VAL entries from -e. */
+  env: string[];
+  /** True when stdin and stdout are both terminals: a TTY in raw mode. */
+  tty: boolean;
+  /** --toolbox IMAGE: force the sidecar way with this image. */
+  toolboxImage?: string;
+  /** --cap-add for the sidecar. */
+  capAdd: string[];
+  /** --network for the snapshot's debug container ("none" to cut it off). */
+  network?: string;
+  /** --rw-mounts: the snapshot's debug container gets the original's mounts writable. */
+  rwMounts: boolean;
+  /** --keep: keep the snapshot image and print its name. */
+  keep: boolean;
+  /** docker's --detach-keys. */
+  detachKeys?: string;
+}
+
+/** A way in: runs the session to its end and resolves with the exit code to pass through. */
+export type EnterWay = (ctx: Context, target: ContainerDetails, request: EnterRequest) => Promise<number>;
