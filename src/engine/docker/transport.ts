@@ -40,6 +40,8 @@ function sshDuplex(target: URL): Duplex {
       cb(err);
     },
   });
+  // node:http treats its connection as a net.Socket; the socket-only knobs mean nothing over a pipe.
+  Object.assign(duplex, { setTimeout: () => duplex, setNoDelay: () => duplex, setKeepAlive: () => duplex, ref: () => duplex, unref: () => duplex });
   child.stdout.on('data', (d) => {
     if (!duplex.push(d)) child.stdout.pause();
   });
@@ -53,7 +55,7 @@ function sshDuplex(target: URL): Duplex {
 
 export class Transport {
   readonly endpoint: Endpoint;
-  private readonly agent: http.Agent;
+  private agent: http.Agent;
   private readonly base: http.RequestOptions;
   private readonly secure: boolean;
   private readonly where: string;
@@ -99,7 +101,14 @@ export class Transport {
   }
 
   private async httpModule(): Promise<typeof http> {
-    return this.secure ? ((await import('node:https')) as unknown as typeof http) : http;
+    if (!this.secure) return http;
+    const https = await import('node:https');
+    // TLS connections need an https.Agent; node:https is loaded only for TLS engines.
+    if (!(this.agent instanceof https.Agent)) {
+      this.agent.destroy();
+      this.agent = new https.Agent({ keepAlive: true });
+    }
+    return https as unknown as typeof http;
   }
 
   private explainConnectError(err: NodeJS.ErrnoException): PortholeError {

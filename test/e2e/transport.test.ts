@@ -1,0 +1,109 @@
+// The engine reached over every transport porthole supports: a real engine behind a TCP proxy, a TLS proxy
+// with client certificates, and `ssh HOST docker system dial-stdio` (ssh replaced by a local stand-in).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { porthole } from '../support/cli.js';
+import { docker } from '../support/docker.js';
+
+const SOCKET = '/var/run/docker.sock';
+let work: string;
+const servers: net.Server[] = [];
+
+function forwardToEngine(client: net.Socket) {
+  const upstream = net.connect(SOCKET);
+  client.pipe(upstream).pipe(client);
+  const close = () => {
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('error', close);
+  upstream.on('error', close);
+}
+
+function listen(server: net.Server): Promise<number> {
+  servers.push(server);
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+}
+
+function openssl(args: string[]) {
+  execFileSync('openssl', args, { cwd: work, stdio: 'ignore' });
+}
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'porthole-transport-'));
+});
+after(() => {
+  for (const s of servers) s.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('tcp:// reaches the engine through -H', async () => {
+  const port = await listen(net.createServer(forwardToEngine));
+  const r = await porthole(['-H', `tcp://127.0.0.1:${port}`, 'engine', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.host, `tcp://127.0.0.1:${port}`);
+  assert.equal(report.tls, false);
+  assert.equal(report.engineVersion, docker(['version', '--format', '{{.Server.Version}}']));
+});
+
+test('tcp:// with TLS uses DOCKER_TLS_VERIFY and the certificates in DOCKER_CERT_PATH', async () => {
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-ca', '-keyout', 'ca-key.pem', '-out', 'ca.pem']);
+  const issue = (name: string, ext: string) => {
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`]);
+    writeFileSync(join(work, `${name}.ext`), ext);
+    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`]);
+  };
+  issue('server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  issue('client', 'extendedKeyUsage=clientAuth\n');
+  const read = (f: string) => readFileSync(join(work, f));
+  let clientCertSeen = false;
+  const server = tls.createServer({ key: read('server-key.pem'), cert: read('server.pem'), ca: read('ca.pem'), requestCert: true, rejectUnauthorized: true }, (socket) => {
+    clientCertSeen = socket.authorized;
+    forwardToEngine(socket);
+  });
+  const port = await listen(server);
+  const certDir = mkdtempSync(join(work, 'certs-'));
+  for (const [from, to] of [['ca.pem', 'ca.pem'], ['client.pem', 'cert.pem'], ['client-key.pem', 'key.pem']]) writeFileSync(join(certDir, to), read(from));
+  const env = { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certDir };
+  const r = await porthole(['engine', '--json'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).tls, true);
+  assert.ok(clientCertSeen, 'the server saw a verified client certificate');
+  // Without the client certificate the TLS server refuses: a sentence, exit 5.
+  const noCerts = await porthole(['engine'], { env: { ...env, DOCKER_CERT_PATH: mkdtempSync(join(work, 'empty-')) } });
+  assert.equal(noCerts.code, 5, noCerts.stderr);
+  assert.match(noCerts.stderr, /^porthole: /);
+});
+
+test('ssh:// runs `ssh HOST docker system dial-stdio` with the user and port from the URL', async () => {
+  const bin = mkdtempSync(join(work, 'bin-'));
+  const argsLog = join(work, 'ssh-args');
+  writeFileSync(join(bin, 'ssh'), `#!/bin/sh\necho "$@" >> ${argsLog}\nexec docker system dial-stdio\n`);
+  chmodSync(join(bin, 'ssh'), 0o755);
+  const r = await porthole(['-H', 'ssh://ops@build-box:2222', 'engine', '--json'], { env: { PATH: `${bin}:${process.env.PATH}` } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).engineVersion, docker(['version', '--format', '{{.Server.Version}}']));
+  const args = readFileSync(argsLog, 'utf8');
+  assert.match(args, /-p 2222 -l ops -- build-box docker system dial-stdio/);
+});
+
+test('an engine older than API 1.40 is refused with a sentence', async () => {
+  const sock = join(work, 'old.sock');
+  const server = http.createServer((_req, res) => {
+    res.setHeader('API-Version', '1.30');
+    res.end('OK');
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(sock, resolve));
+  const r = await porthole(['-H', `unix://${sock}`, 'engine']);
+  assert.equal(r.code, 5);
+  assert.match(r.stderr, /speaks API 1\.30, older than the 1\.40 porthole needs/);
+});
