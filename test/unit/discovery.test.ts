@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { discover, normalizeHost, tlsFromEnv } from '../../src/engine/docker/discovery.js';
+import { resolveContainer } from '../../src/engine/resolve.js';
+import { Ambiguous, EngineError, EngineUnavailable, InvalidArgument, NotFound } from '../../src/errors.js';
+import type { EngineClient } from '../../src/engine/types.js';
+
+function contextDir(name: string, host: string, tls = false): string {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-ctx-'));
+  const digest = createHash('sha256').update(name).digest('hex');
+  mkdirSync(join(dir, 'contexts/meta', digest), { recursive: true });
+  writeFileSync(join(dir, 'contexts/meta', digest, 'meta.json'), JSON.stringify({ Name: name, Endpoints: { docker: { Host: host, SkipTLSVerify: false } } }));
+  if (tls) {
+    mkdirSync(join(dir, 'contexts/tls', digest, 'docker'), { recursive: true });
+    writeFileSync(join(dir, 'contexts/tls', digest, 'docker', 'ca.pem'), 'CA');
+  }
+  return dir;
+}
+
+test('precedence: --context, -H, DOCKER_HOST, DOCKER_CONTEXT, currentContext, sockets', () => {
+  const cfg = contextDir('remote', 'tcp://10.0.0.1:2376', true);
+  writeFileSync(join(cfg, 'config.json'), JSON.stringify({ currentContext: 'remote' }));
+  const env = { DOCKER_CONFIG: cfg, DOCKER_HOST: 'unix:///env.sock', DOCKER_CONTEXT: 'remote' };
+  assert.equal(discover({ contextFlag: 'remote', env }).via, 'context "remote"');
+  assert.equal(discover({ hostFlag: 'unix:///flag.sock', env }).host, 'unix:///flag.sock');
+  assert.equal(discover({ env }).via, 'DOCKER_HOST');
+  const viaEnvContext = discover({ env: { DOCKER_CONFIG: cfg, DOCKER_CONTEXT: 'remote' } });
+  assert.equal(viaEnvContext.host, 'tcp://10.0.0.1:2376');
+  assert.equal(viaEnvContext.tls?.ca, 'CA');
+  assert.equal(viaEnvContext.tls?.verify, true);
+  const viaConfig = discover({ env: { DOCKER_CONFIG: cfg } });
+  assert.equal(viaConfig.context, 'remote');
+  assert.deepEqual(viaConfig.skipped.map((s) => s.way), ['--context', '-H/--host', 'DOCKER_HOST', 'DOCKER_CONTEXT']);
+});
+
+test('--context default and DOCKER_CONTEXT=default fall through to the sockets', () => {
+  const cfg = mkdtempSync(join(tmpdir(), 'porthole-ctx-'));
+  try {
+    const ep = discover({ contextFlag: 'default', env: { DOCKER_CONFIG: cfg, XDG_RUNTIME_DIR: cfg } });
+    assert.equal(ep.via, 'default socket');
+  } catch (err) {
+    // No socket on this machine: then the error must name where it looked.
+    assert.ok(err instanceof EngineUnavailable);
+    assert.match(err.message, /\/var\/run\/docker\.sock/);
+  }
+});
+
+test('--context with --host is refused; an unknown context says where it looked', () => {
+  assert.throws(() => discover({ contextFlag: 'a', hostFlag: 'tcp://x:1', env: {} }), InvalidArgument);
+  const cfg = mkdtempSync(join(tmpdir(), 'porthole-ctx-'));
+  assert.throws(() => discover({ contextFlag: 'nope', env: { DOCKER_CONFIG: cfg } }), /Docker context "nope" not found \(looked for .*meta\.json\)/);
+});
+
+test('host forms', () => {
+  assert.equal(normalizeHost('/run/x.sock'), 'unix:///run/x.sock');
+  assert.equal(normalizeHost('localhost:2375'), 'tcp://localhost:2375');
+  assert.equal(normalizeHost('ssh://me@box'), 'ssh://me@box');
+  assert.throws(() => normalizeHost('fd://'), InvalidArgument);
+});
+
+test('TLS from the environment: DOCKER_TLS_VERIFY turns on verification, DOCKER_CERT_PATH holds the files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-tls-'));
+  writeFileSync(join(dir, 'ca.pem'), 'CA');
+  writeFileSync(join(dir, 'cert.pem'), 'CERT');
+  writeFileSync(join(dir, 'key.pem'), 'KEY');
+  assert.equal(tlsFromEnv({}), undefined);
+  assert.deepEqual(tlsFromEnv({ DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir }), { ca: 'CA', cert: 'CERT', key: 'KEY', verify: true });
+  assert.equal(tlsFromEnv({ DOCKER_TLS: '1', DOCKER_CERT_PATH: dir })?.verify, false);
+});
+
+function fakeEngine(overrides: Partial<EngineClient>): EngineClient {
+  return new Proxy(overrides as EngineClient, {
+    get(target, prop) {
+      if (prop in target) return (target as any)[prop];
+      throw new Error(`fake engine: ${String(prop)} not expected in this test`);
+    },
+  });
+}
+
+test('resolveContainer: unknown names and ambiguous prefixes are sentences; ambiguity lists the matches', async () => {
+  const notFound = fakeEngine({ inspectContainer: async () => Promise.reject(new NotFound('No such container: x.')) });
+  await assert.rejects(resolveContainer(notFound, 'web'), (err: Error) => err instanceof NotFound && /No such container: web\./.test(err.message));
+  const ambiguous = fakeEngine({
+    inspectContainer: async () => Promise.reject(new EngineError(500, 'Multiple IDs found with provided prefix: ab.')),
+    listContainers: async () => [
+      { id: 'ab12', names: ['one'] } as any,
+      { id: 'ab34', names: ['two'] } as any,
+      { id: 'cd56', names: ['three'] } as any,
+    ],
+  });
+  await assert.rejects(resolveContainer(ambiguous, 'ab'), (err: Error) => {
+    assert.ok(err instanceof Ambiguous);
+    assert.deepEqual(err.matches, ['ab12 (one)', 'ab34 (two)']);
+    return true;
+  });
+  await assert.rejects(resolveContainer(notFound, 'bad\x1bname'), InvalidArgument);
+});
