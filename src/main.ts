@@ -116,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       engine: async () => {
         if (!engine) {
           const { connectEngine } = await import('./engine/index.js');
-          engine = connectEngine({ hostFlag: global.host, contextFlag: global.context, env: process.env });
+          engine = await connectEngine({ hostFlag: global.host, contextFlag: global.context, env: process.env });
         }
         return engine;
       },

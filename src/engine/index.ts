@@ -5,7 +5,7 @@ import { DockerEngine } from './docker/client.js';
 
 export type { EngineClient } from './types.js';
 
-export function connectEngine(input: DiscoveryInput): EngineClient {
+export async function connectEngine(input: DiscoveryInput): Promise<EngineClient> {
   // Docker and Podman's compat API share one adapter; a second engine kind would be chosen here.
-  return new DockerEngine(discover(input));
+  return new DockerEngine(await discover(input));
 }

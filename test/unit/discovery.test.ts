@@ -21,26 +21,26 @@ function contextDir(name: string, host: string, tls = false): string {
   return dir;
 }
 
-test('precedence: --context, -H, DOCKER_HOST, DOCKER_CONTEXT, currentContext, sockets', () => {
+test('precedence: --context, -H, DOCKER_HOST, DOCKER_CONTEXT, currentContext, sockets', async () => {
   const cfg = contextDir('remote', 'tcp://10.0.0.1:2376', true);
   writeFileSync(join(cfg, 'config.json'), JSON.stringify({ currentContext: 'remote' }));
   const env = { DOCKER_CONFIG: cfg, DOCKER_HOST: 'unix:///env.sock', DOCKER_CONTEXT: 'remote' };
-  assert.equal(discover({ contextFlag: 'remote', env }).via, 'context "remote"');
-  assert.equal(discover({ hostFlag: 'unix:///flag.sock', env }).host, 'unix:///flag.sock');
-  assert.equal(discover({ env }).via, 'DOCKER_HOST');
-  const viaEnvContext = discover({ env: { DOCKER_CONFIG: cfg, DOCKER_CONTEXT: 'remote' } });
+  assert.equal((await discover({ contextFlag: 'remote', env })).via, 'context "remote"');
+  assert.equal((await discover({ hostFlag: 'unix:///flag.sock', env })).host, 'unix:///flag.sock');
+  assert.equal((await discover({ env })).via, 'DOCKER_HOST');
+  const viaEnvContext = await discover({ env: { DOCKER_CONFIG: cfg, DOCKER_CONTEXT: 'remote' } });
   assert.equal(viaEnvContext.host, 'tcp://10.0.0.1:2376');
   assert.equal(viaEnvContext.tls?.ca, 'CA');
   assert.equal(viaEnvContext.tls?.verify, true);
-  const viaConfig = discover({ env: { DOCKER_CONFIG: cfg } });
+  const viaConfig = await discover({ env: { DOCKER_CONFIG: cfg } });
   assert.equal(viaConfig.context, 'remote');
   assert.deepEqual(viaConfig.skipped.map((s) => s.way), ['--context', '-H/--host', 'DOCKER_HOST', 'DOCKER_CONTEXT']);
 });
 
-test('--context default and DOCKER_CONTEXT=default fall through to the sockets', () => {
+test('--context default and DOCKER_CONTEXT=default fall through to the sockets', async () => {
   const cfg = mkdtempSync(join(tmpdir(), 'porthole-ctx-'));
   try {
-    const ep = discover({ contextFlag: 'default', env: { DOCKER_CONFIG: cfg, XDG_RUNTIME_DIR: cfg } });
+    const ep = await discover({ contextFlag: 'default', env: { DOCKER_CONFIG: cfg, XDG_RUNTIME_DIR: cfg } });
     assert.equal(ep.via, 'default socket');
   } catch (err) {
     // No socket on this machine: then the error must name where it looked.
@@ -49,20 +49,20 @@ test('--context default and DOCKER_CONTEXT=default fall through to the sockets',
   }
 });
 
-test('--context with --host is refused; an unknown context says where it looked', () => {
-  assert.throws(() => discover({ contextFlag: 'a', hostFlag: 'tcp://x:1', env: {} }), InvalidArgument);
+test('--context with --host is refused; an unknown context says where it looked', async () => {
+  await assert.rejects(() => discover({ contextFlag: 'a', hostFlag: 'tcp://x:1', env: {} }), InvalidArgument);
   const cfg = mkdtempSync(join(tmpdir(), 'porthole-ctx-'));
-  assert.throws(() => discover({ contextFlag: 'nope', env: { DOCKER_CONFIG: cfg } }), /Docker context "nope" not found \(looked for .*meta\.json\)/);
+  await assert.rejects(() => discover({ contextFlag: 'nope', env: { DOCKER_CONFIG: cfg } }), /Docker context "nope" not found \(looked for .*meta\.json\)/);
 });
 
-test('host forms', () => {
+test('host forms', async () => {
   assert.equal(normalizeHost('/run/x.sock'), 'unix:///run/x.sock');
   assert.equal(normalizeHost('localhost:2375'), 'tcp://localhost:2375');
   assert.equal(normalizeHost('ssh://me@box'), 'ssh://me@box');
   assert.throws(() => normalizeHost('fd://'), InvalidArgument);
 });
 
-test('TLS from the environment: DOCKER_TLS_VERIFY turns on verification, DOCKER_CERT_PATH holds the files', () => {
+test('TLS from the environment: DOCKER_TLS_VERIFY turns on verification, DOCKER_CERT_PATH holds the files', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'porthole-tls-'));
   writeFileSync(join(dir, 'ca.pem'), 'CA');
   writeFileSync(join(dir, 'cert.pem'), 'CERT');

@@ -1,6 +1,5 @@
 // Engine discovery in the docker CLI's order: --context, -H, DOCKER_HOST, DOCKER_CONTEXT, the config's current
 // context, then the well-known sockets. Each way either yields an endpoint or says why it was skipped.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -45,8 +44,10 @@ export function tlsFromEnv(env: NodeJS.ProcessEnv): TlsFiles | undefined {
 }
 
 /** Reads a named docker context's endpoint from $DOCKER_CONFIG/contexts. */
-export function loadContext(name: string, env: NodeJS.ProcessEnv): Found {
+export async function loadContext(name: string, env: NodeJS.ProcessEnv): Promise<Found> {
   const dir = configDir(env);
+  // node:crypto costs several ms to load: only contexts need it.
+  const { createHash } = await import('node:crypto');
   const digest = createHash('sha256').update(name).digest('hex');
   const metaPath = join(dir, 'contexts', 'meta', digest, 'meta.json');
   if (!existsSync(metaPath)) {
@@ -101,7 +102,7 @@ export function normalizeHost(host: string): string {
   );
 }
 
-export function discover(input: DiscoveryInput): Endpoint {
+export async function discover(input: DiscoveryInput): Promise<Endpoint> {
   const { env } = input;
   const skipped: { way: string; reason: string }[] = [];
   const done = (found: Found): Endpoint => ({ ...found, host: normalizeHost(found.host), skipped });
@@ -110,7 +111,7 @@ export function discover(input: DiscoveryInput): Endpoint {
     throw new InvalidArgument('--context and --host cannot be used together.', 'Pick one of them.');
   }
   if (input.contextFlag) {
-    if (input.contextFlag !== 'default') return done(loadContext(input.contextFlag, env));
+    if (input.contextFlag !== 'default') return done(await loadContext(input.contextFlag, env));
     skipped.push({ way: '--context', reason: 'the "default" context means the default socket' });
   } else skipped.push({ way: '--context', reason: 'not given' });
 
@@ -121,7 +122,7 @@ export function discover(input: DiscoveryInput): Endpoint {
     if (env.DOCKER_HOST) return done({ host: env.DOCKER_HOST, tls: tlsFromEnv(env), via: 'DOCKER_HOST' });
     skipped.push({ way: 'DOCKER_HOST', reason: 'not set' });
 
-    if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default') return done(loadContext(env.DOCKER_CONTEXT, env));
+    if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default') return done(await loadContext(env.DOCKER_CONTEXT, env));
     skipped.push({ way: 'DOCKER_CONTEXT', reason: env.DOCKER_CONTEXT ? 'set to "default"' : 'not set' });
 
     const configPath = join(configDir(env), 'config.json');
@@ -133,7 +134,7 @@ export function discover(input: DiscoveryInput): Endpoint {
         skipped.push({ way: `currentContext in ${configPath}`, reason: `unreadable (${(err as Error).message})` });
       }
     }
-    if (current && current !== 'default') return done(loadContext(current, env));
+    if (current && current !== 'default') return done(await loadContext(current, env));
     if (!skipped.some((s) => s.way.startsWith('currentContext'))) {
       skipped.push({
         way: `currentContext in ${configPath}`,
