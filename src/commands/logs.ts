@@ -1,0 +1,147 @@
+// `porthole logs CONTAINER`: what a container said, stdout to stdout and stderr to stderr, running or stopped.
+// Bytes pass through exactly unless a terminal is watching (then control characters are shown escaped) or
+// --grep filters lines.
+import type { Readable } from 'node:stream';
+import { defineCommand, parseCount, type Parsed } from '../cli/args.js';
+import type { Context, OutputStream } from '../context.js';
+import { resolveContainer } from '../engine/resolve.js';
+import { demux } from '../engine/stdio.js';
+import { compilePattern, escapeLineBytes, LineSplitter, lineMessage, parseLogTime } from '../report/text.js';
+import { InvalidArgument } from '../errors.js';
+
+export const spec = defineCommand({
+  name: 'logs',
+  summary: 'Show what a container printed, stdout and stderr kept apart',
+  usage: 'porthole logs CONTAINER [--tail N] [--since T] [--until T] [-f] [-t] [--grep PATTERN]',
+  description:
+    'Works on running and stopped containers. stderr lines go to stderr. Control characters are shown escaped\n' +
+    'when writing to a terminal; through a pipe the bytes are passed on exactly.',
+  options: {
+    tail: { type: 'string', short: 'n', valueName: 'N', description: 'Only the last N lines of each stream (or "all")' },
+    since: { type: 'string', valueName: 'T', description: 'Only lines since T: a duration (10m), a time (2024-05-01T10:00:00Z) or unix seconds' },
+    until: { type: 'string', valueName: 'T', description: 'Only lines before T (same forms as --since)' },
+    follow: { type: 'boolean', short: 'f', description: 'Keep printing new lines until the container stops or Ctrl-C' },
+    timestamps: { type: 'boolean', short: 't', description: 'Put the time each line was written in front of it' },
+    grep: { type: 'string', valueName: 'PATTERN', description: 'Only lines matching this regular expression (each stream stays on its own fd)' },
+  },
+  args: { min: 1, max: 1 },
+  examples: [
+    'porthole logs porthole-demo-clock --tail 5',
+    'porthole logs -f -t porthole-demo-clock',
+    'porthole logs web --since 10m --grep "error|warn" 2>&1',
+  ],
+});
+
+export interface LogsResult {
+  stdoutLines: number;
+  stderrLines: number;
+}
+
+type Options = Parsed<typeof spec.options>;
+
+function parseTail(value: string | undefined): number | 'all' | undefined {
+  if (value === undefined || value === 'all') return value;
+  return parseCount('--tail', value);
+}
+
+/** Writes one stream's bytes to one output: exactly, or line by line when filtering or escaping for a terminal. */
+class StreamWriter {
+  lines = 0;
+  private readonly splitter = new LineSplitter();
+  private readonly escape: boolean;
+  constructor(
+    readonly dest: OutputStream,
+    private readonly filter: RegExp | undefined,
+    private readonly timestamps: boolean,
+  ) {
+    this.escape = !!dest.isTTY;
+  }
+
+  /** Returns false when the output wants the reader to wait for 'drain'. */
+  write(chunk: Buffer): boolean {
+    if (!this.escape && !this.filter) {
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) this.lines++;
+      return this.dest.write(chunk);
+    }
+    return this.emit(this.splitter.push(chunk));
+  }
+
+  end(): void {
+    this.emit(this.splitter.flush());
+  }
+
+  private emit(batch: Buffer[]): boolean {
+    const out: (Buffer | string)[] = [];
+    for (const line of batch) {
+      if (this.filter) {
+        const text = line.toString('utf8').replace(/\r?\n$/, '');
+        this.filter.lastIndex = 0;
+        if (!this.filter.test(lineMessage(text, this.timestamps))) continue;
+      }
+      this.lines++;
+      out.push(this.escape ? escapeLineBytes(line) : line);
+    }
+    if (!out.length) return true;
+    return this.dest.write(this.escape ? (out as string[]).join('') : Buffer.concat(out as Buffer[]));
+  }
+}
+
+/**
+ * Copies the sources to their writers in the order the engine sent them (a terminal shows stdout and stderr
+ * interleaved as they happened); a slow output pauses every source, so memory stays bounded.
+ */
+function pump(pairs: [Readable, StreamWriter][]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let open = pairs.length;
+    const pauseAll = () => pairs.forEach(([s]) => s.pause());
+    const resumeAll = () => pairs.forEach(([s]) => s.resume());
+    for (const [source, writer] of pairs) {
+      source.on('data', (chunk: Buffer) => {
+        if (!writer.write(chunk)) {
+          pauseAll();
+          writer.dest.once('drain', resumeAll);
+        }
+      });
+      source.on('error', reject);
+      source.on('end', () => {
+        writer.end();
+        if (--open === 0) resolve();
+      });
+    }
+  });
+}
+
+export async function run(ctx: Context, parsed: Options): Promise<LogsResult> {
+  const o = parsed.options;
+  const tail = parseTail(o.tail);
+  const since = parseLogTime('--since', o.since);
+  const until = parseLogTime('--until', o.until);
+  if (o.follow && until !== undefined && Number(until) * 1000 < Date.now()) {
+    throw new InvalidArgument('--follow with an --until in the past would stop at once.', 'Drop one of them.');
+  }
+  const filter = o.grep === undefined ? undefined : compilePattern(o.grep);
+  const engine = await ctx.engine();
+  const target = await resolveContainer(engine, parsed.args[0]!);
+  const { stream } = await engine.logs(target.id, { follow: o.follow, tail, since, until, timestamps: o.timestamps });
+  // Ctrl-C while following: stop reading; main.ts then ends the process with 130.
+  const stop = () => {
+    stream.destroy();
+  };
+  ctx.cleanup.add('stop reading the logs', stop);
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  try {
+    // A container with a TTY has one raw stream: stdout and stderr were merged by the terminal inside it.
+    const out = new StreamWriter(ctx.stdout, filter, o.timestamps);
+    const err = new StreamWriter(ctx.stderr, filter, o.timestamps);
+    if (target.config.tty) {
+      await pump([[stream, out]]);
+    } else {
+      const { stdout, stderr, done } = demux(stream);
+      await Promise.all([pump([[stdout, out], [stderr, err]]), done]);
+    }
+    return { stdoutLines: out.lines, stderrLines: err.lines };
+  } catch (err) {
+    if (ctx.signal.aborted) return { stdoutLines: 0, stderrLines: 0 };
+    throw err;
+  }
+}
