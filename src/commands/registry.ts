@@ -10,6 +10,7 @@ export interface CommandEntry {
 }
 
 export const commands: CommandEntry[] = [
+  { name: 'logs', summary: 'Show what a container printed, stdout and stderr kept apart', group: 'inspect', load: () => import('./logs.js') },
   { name: 'engine', summary: 'Show which engine porthole reached, how, and why earlier ways were skipped', group: 'engine', load: () => import('./engine.js') },
 ];
 
