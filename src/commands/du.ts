@@ -1,0 +1,73 @@
+// `porthole du C [PATH]`: how much the container's own layer adds, folder by folder, biggest first (from its
+// diff and one pass over its files); --all counts the whole filesystem instead.
+import { defineCommand, type Parsed } from '../cli/args.js';
+import type { Context } from '../context.js';
+import { resolveContainer } from '../engine/resolve.js';
+import { decode, dirname, fromUser, isWithin, jsonBytes, normalize, show } from '../fs/paths.js';
+import { OutputBuffer, statOrNotFound, walk } from '../fs/source.js';
+import { formatBytes } from '../render/table.js';
+
+export const spec = defineCommand({
+  name: 'du',
+  summary: 'Show how much space the container\'s own layer adds, biggest folders first',
+  usage: 'porthole du CONTAINER [PATH] [--all] [--json]',
+  description:
+    'Counts the files the container added or changed since its image (docker diff), summed per folder; PATH\n' +
+    '(default /) limits the count to one folder. --all counts every file, image included.',
+  options: {
+    all: { type: 'boolean', description: 'Count the whole filesystem, not only what the container changed' },
+    json: { type: 'boolean', description: 'Print [{path, size}] (bytes), biggest first' },
+  },
+  args: { min: 1, max: 2 },
+  examples: ['porthole du web', 'porthole du --all web /usr', 'porthole du --json crashed /var'],
+});
+
+export interface DuRow {
+  path: string;
+  size: number;
+}
+
+export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<void> {
+  const opts = parsed.options;
+  const engine = await ctx.engine();
+  const container = await resolveContainer(engine, parsed.args[0]!);
+  const root = normalize(fromUser(parsed.args[1] ?? '/'));
+  if (root !== '/') await statOrNotFound(engine, container.id, root);
+  let changed: Set<string> | undefined;
+  if (!opts.all) {
+    changed = new Set();
+    for (const c of await engine.changes(container.id)) {
+      if (c.kind !== 'D' && isWithin(c.path, decode(root).text)) changed.add(c.path);
+    }
+  }
+  // Only folders are kept (files are summed into them), so memory follows the number of folders.
+  const totals = new Map<string, number>();
+  const count = (dir: string, size: number) => {
+    for (let d = dir; ; d = dirname(d)) {
+      totals.set(d, (totals.get(d) ?? 0) + size);
+      if (d === root || d === '/') break;
+    }
+  };
+  if (!changed || changed.size) {
+    for await (const entry of walk(engine, container.id, root)) {
+      if (changed && !changed.has(decode(entry.path).text)) continue;
+      if (entry.type === 'dir') {
+        if (!totals.has(entry.path)) count(entry.path, 0);
+      } else if (entry.type === 'file') {
+        if (entry.path === root) totals.set(root, entry.size);
+        else count(dirname(entry.path), entry.size);
+      }
+    }
+  }
+  if (!totals.size) totals.set(root, 0);
+  const rows = [...totals].map(([path, size]) => ({ path, size })).sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1));
+  const out = new OutputBuffer(ctx.stdout);
+  if (opts.json) {
+    await out.write(`[\n${rows.map((r) => `  ${JSON.stringify({ ...jsonBytes('path', r.path), size: r.size })}`).join(',\n')}\n]\n`);
+  } else {
+    const sizes = rows.map((r) => formatBytes(r.size));
+    const width = Math.max(...sizes.map((s) => s.length));
+    for (let i = 0; i < rows.length; i++) await out.write(`${sizes[i]!.padStart(width)}  ${show(rows[i]!.path)}\n`);
+  }
+  await out.flush();
+}

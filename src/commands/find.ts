@@ -1,0 +1,62 @@
+// `porthole find C [PATH]`: find's name, type and size tests over a container's files, streamed from the engine;
+// --newer-than-image keeps only what the container itself added or changed (from its diff).
+import { defineCommand, type Parsed } from '../cli/args.js';
+import type { Context } from '../context.js';
+import { resolveContainer } from '../engine/resolve.js';
+import { InvalidArgument } from '../errors.js';
+import { entryJson, type Owners } from '../fs/entry.js';
+import { globToRegExp, parseSize, sizeMatches } from '../fs/match.js';
+import { basename, decode, fromUser, normalize, show } from '../fs/paths.js';
+import { OutputBuffer, loadOwners, statOrNotFound, walk } from '../fs/source.js';
+
+export const spec = defineCommand({
+  name: 'find',
+  summary: 'Find files in a container by name, type, size, or changed since the image',
+  usage: 'porthole find CONTAINER [PATH] [--name GLOB] [--type f|d|l] [--size +N|-N|N] [--newer-than-image] [-0] [--json]',
+  description:
+    'PATH defaults to /. Sizes are bytes unless followed by k, M or G (powers of 1024), compared exactly:\n' +
+    '+N means more than N, -N less than N. Paths are escaped for the terminal; -0 prints them raw, NUL-ended.',
+  options: {
+    name: { type: 'string', valueName: 'GLOB', description: 'Base name matches this shell glob (*, ?, [..])' },
+    type: { type: 'string', valueName: 'f|d|l', description: 'Only files (f), folders (d) or symlinks (l)' },
+    size: { type: 'string', valueName: '+N|-N|N', description: 'Size more than, less than, or exactly N (k, M, G suffixes)' },
+    'newer-than-image': { type: 'boolean', description: 'Only what the container added or changed since its image' },
+    print0: { type: 'boolean', short: '0', description: 'Print each path raw followed by a NUL byte (for xargs -0)' },
+    json: { type: 'boolean', description: 'Print a JSON array of entries (as `porthole ls --json`)' },
+  },
+  args: { min: 1, max: 2 },
+  examples: ['porthole find web /var/log --name "*.log" --size +10M', 'porthole find crashed --newer-than-image --type f'],
+});
+
+const TYPES = { f: 'file', d: 'dir', l: 'symlink' } as const;
+
+export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<void> {
+  const opts = parsed.options;
+  if (opts.type !== undefined && !(opts.type in TYPES)) throw new InvalidArgument(`--type takes f, d or l, not "${opts.type}".`);
+  const type = opts.type ? TYPES[opts.type as keyof typeof TYPES] : undefined;
+  const size = opts.size !== undefined ? parseSize(opts.size) : undefined;
+  const name = opts.name !== undefined ? globToRegExp(opts.name) : undefined;
+  const engine = await ctx.engine();
+  const container = await resolveContainer(engine, parsed.args[0]!);
+  const root = normalize(fromUser(parsed.args[1] ?? '/'));
+  await statOrNotFound(engine, container.id, root);
+  let changed: Set<string> | undefined;
+  if (opts['newer-than-image']) {
+    changed = new Set((await engine.changes(container.id)).filter((c) => c.kind !== 'D').map((c) => c.path));
+  }
+  const owners: Owners = opts.json ? await loadOwners(engine, container.id) : { users: new Map(), groups: new Map() };
+  const out = new OutputBuffer(ctx.stdout);
+  let count = 0;
+  for await (const entry of walk(engine, container.id, root)) {
+    if (type && (entry.type === 'hardlink' ? 'file' : entry.type) !== type) continue;
+    if (size && !sizeMatches(size, entry.type === 'file' ? entry.size : 0)) continue;
+    if (name && !name.test(decode(basename(entry.path)).text)) continue;
+    if (changed && !changed.has(decode(entry.path).text)) continue;
+    if (opts.json) await out.write(`${count ? ',\n' : '[\n'}  ${JSON.stringify(entryJson(entry, owners))}`);
+    else if (opts.print0) await out.write(Buffer.from(`${entry.path}\0`, 'latin1'));
+    else await out.write(`${show(entry.path)}\n`);
+    count++;
+  }
+  if (opts.json) await out.write(count ? '\n]\n' : '[]\n');
+  await out.flush();
+}

@@ -1,0 +1,99 @@
+// `porthole ls C [PATH...]`: list a container's files through the engine's archive endpoint, so it works on
+// stopped and shell-less containers; streamed, holding only the folders on the current path in memory.
+import { defineCommand, type Parsed } from '../cli/args.js';
+import type { Context } from '../context.js';
+import { resolveContainer } from '../engine/resolve.js';
+import { entryJson, type FsEntry, type Owners } from '../fs/entry.js';
+import { BlockGrouper, byName, longLines } from '../fs/listing.js';
+import { basename, fromUser, normalize, show } from '../fs/paths.js';
+import { OutputBuffer, loadOwners, statIsDir, statIsSymlink, statOrNotFound, walk } from '../fs/source.js';
+
+export const spec = defineCommand({
+  name: 'ls',
+  summary: 'List files in a container, running, stopped or without a shell',
+  usage: 'porthole ls CONTAINER [PATH...] [-l] [-a] [-R] [--json]',
+  description:
+    'Lists through the engine (no ls or shell needed in the container). With -R each folder is printed as soon as\n' +
+    'the engine has sent all of it, deepest folders first, so memory stays flat on any filesystem size.\n' +
+    'PATH defaults to /. Names are escaped for the terminal; --json carries their exact bytes.',
+  options: {
+    long: { type: 'boolean', short: 'l', description: 'Mode, owner, group, size, modification time, link target' },
+    all: { type: 'boolean', short: 'a', description: 'Show entries whose names start with a dot' },
+    recursive: { type: 'boolean', short: 'R', description: 'List folders below, too' },
+    json: { type: 'boolean', description: 'Print a JSON array of entries (exact name bytes in nameBytes/pathBytes)' },
+  },
+  args: { min: 1, max: Infinity },
+  examples: ['porthole ls web /etc', 'porthole ls -la web /var/log', 'porthole ls -R --json crashed /app'],
+});
+
+export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<void> {
+  const opts = parsed.options;
+  const engine = await ctx.engine();
+  const container = await resolveContainer(engine, parsed.args[0]!);
+  const paths = (parsed.args.length > 1 ? parsed.args.slice(1) : ['/']).map((p) => normalize(fromUser(p)));
+  const ownersWanted = opts.long || opts.json;
+  const [owners, stats] = await Promise.all([
+    ownersWanted ? loadOwners(engine, container.id) : Promise.resolve<Owners>({ users: new Map(), groups: new Map() }),
+    Promise.all(paths.map((p) => statOrNotFound(engine, container.id, p))),
+  ]);
+  const out = new OutputBuffer(ctx.stdout);
+  const keep = (e: FsEntry) => opts.all || !basename(e.path).startsWith('.');
+  let firstJson = true;
+  const json = async (e: FsEntry) => {
+    await out.write(`${firstJson ? '[\n' : ',\n'}  ${JSON.stringify(entryJson(e, owners))}`);
+    firstJson = false;
+  };
+  let printedBlocks = 0;
+  const headers = paths.length > 1 || opts.recursive;
+
+  for (let i = 0; i < paths.length; i++) {
+    let path = paths[i]!;
+    let stat = stats[i]!;
+    // ls follows a symlink named on the command line to a folder, except with -l (which shows the link itself).
+    if (statIsSymlink(stat) && !opts.long && stat.linkTarget) {
+      const target = await statOrNotFound(engine, container.id, normalize(fromUser(stat.linkTarget))).catch(() => undefined);
+      if (target && statIsDir(target)) {
+        path = normalize(fromUser(stat.linkTarget));
+        stat = target;
+      }
+    }
+    if (!statIsDir(stat)) {
+      for await (const entry of walk(engine, container.id, path)) {
+        if (entry.path !== path) continue;
+        if (opts.json) await json(entry);
+        else await out.write(`${opts.long ? longLines([entry], owners, () => paths[i]!)[0] : show(paths[i]!)}\n`);
+        break;
+      }
+      continue;
+    }
+    const rootDepth = path === '/' ? 0 : path.split('/').length - 1;
+    const emitBlock = async ({ dir, entries }: { dir: string; entries: FsEntry[] }) => {
+      entries.sort(byName);
+      let text = printedBlocks++ ? '\n' : '';
+      if (headers) text += `${show(dir)}:\n`;
+      const lines = opts.long ? longLines(entries, owners) : entries.map((e) => show(basename(e.path)));
+      if (lines.length) text += `${lines.join('\n')}\n`;
+      await out.write(text);
+    };
+    const grouper = new BlockGrouper(path, opts.json ? async () => undefined : emitBlock, keep);
+    for await (const entry of walk(engine, container.id, path)) {
+      if (entry.path === path) continue;
+      if (!opts.recursive && entry.path.split('/').length - 1 !== rootDepth + 1) continue;
+      if (opts.json) {
+        if (keep(entry) && (opts.all || !hiddenBelow(entry.path, path))) await json(entry);
+        continue;
+      }
+      await grouper.add(entry);
+    }
+    if (!opts.json) await grouper.end();
+  }
+  if (opts.json) await out.write(firstJson ? '[]\n' : '\n]\n');
+  await out.flush();
+}
+
+/** Whether a folder between `root` and `path` is hidden (ls -R does not descend into hidden folders). */
+function hiddenBelow(path: string, root: string): boolean {
+  const rest = path.slice(root === '/' ? 1 : root.length + 1).split('/');
+  rest.pop();
+  return rest.some((segment) => segment.startsWith('.'));
+}

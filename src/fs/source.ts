@@ -1,0 +1,145 @@
+// Reading a container's files through the engine (archive and export endpoints): works on running, stopped and
+// shell-less containers alike, and needs nothing inside the container.
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { EngineClient, PathStat } from '../engine/types.js';
+import { NotFound } from '../errors.js';
+import type { FsEntry, Owners } from './entry.js';
+import { parseIdFile } from './entry.js';
+import { archiveEntryPath, exportEntryPath, normalize, resolveLink, show, toApi } from './paths.js';
+import { readSmallBody, readTar, type TarReadEntry } from './tar-reader.js';
+
+/** Go's os.FileMode type bits as the engine reports them in the path stat header. */
+export const GO_MODE_DIR = 2 ** 31;
+export const GO_MODE_SYMLINK = 2 ** 27;
+
+export function statIsDir(stat: PathStat): boolean {
+  return Math.floor(stat.mode / GO_MODE_DIR) % 2 === 1;
+}
+
+export function statIsSymlink(stat: PathStat): boolean {
+  return Math.floor(stat.mode / GO_MODE_SYMLINK) % 2 === 1;
+}
+
+export type FsReadEntry = FsEntry & { body(): AsyncIterable<Buffer> };
+
+/**
+ * Every entry under `path` (a byte string), with container paths, streamed. `/` uses the export endpoint (the
+ * container's own filesystem, as `docker export` sees it); other paths use the archive endpoint.
+ */
+export async function* walk(engine: EngineClient, containerId: string, path: string): AsyncGenerator<FsReadEntry> {
+  const root = normalize(path);
+  if (root === '/') {
+    const stream = await engine.exportContainer(containerId);
+    for await (const entry of readTar(stream)) yield withPath(entry, exportEntryPath(entry.name));
+    return;
+  }
+  const { stream } = await engine.getArchive(containerId, toApi(root));
+  for await (const entry of readTar(stream)) yield withPath(entry, archiveEntryPath(root, entry.name));
+}
+
+function withPath(entry: TarReadEntry, path: string): FsReadEntry {
+  return Object.assign(entry, { path });
+}
+
+/** Fails with a sentence when `path` does not exist in the container. */
+export async function statOrNotFound(engine: EngineClient, containerId: string, path: string): Promise<PathStat> {
+  try {
+    return await engine.statPath(containerId, toApi(path));
+  } catch (err) {
+    if (err instanceof NotFound && !/container/i.test(err.message)) throw noSuchPath(path);
+    throw err;
+  }
+}
+
+export function noSuchPath(path: string): NotFound {
+  return new NotFound(`No such file or directory in the container: ${show(path)}.`, 'Check the path with `porthole ls`.');
+}
+
+/** Most symlinks followed in one lookup, as Linux's ELOOP limit. */
+const MAX_LINKS = 40;
+
+/**
+ * Opens one file for reading, following symlinks inside the container's root (resolved here, lexically, never
+ * on the host). Calls `onData` with the body's chunks. A directory or a missing path is a NotFound sentence.
+ */
+export async function readFile(
+  engine: EngineClient,
+  containerId: string,
+  path: string,
+  onData: (chunk: Buffer) => Promise<void> | void,
+): Promise<void> {
+  let current = normalize(path);
+  for (let hops = 0; hops <= MAX_LINKS; hops++) {
+    let archive;
+    try {
+      archive = await engine.getArchive(containerId, toApi(current));
+    } catch (err) {
+      if (err instanceof NotFound) throw current === normalize(path) ? noSuchPath(path) : new NotFound(`${show(path)} is a symlink to ${show(current)}, which does not exist in the container.`);
+      throw err;
+    }
+    if (statIsDir(archive.stat)) {
+      archive.stream.destroy();
+      throw new NotFound(`${show(path)} is a directory, not a file.`, 'List it with `porthole ls`.');
+    }
+    for await (const entry of readTar(archive.stream)) {
+      if (entry.type === 'symlink') {
+        current = resolveLink(current, entry.linkName);
+        break;
+      }
+      if (entry.type !== 'file') {
+        throw new NotFound(`${show(path)} is not a regular file (it is a ${entry.type}).`);
+      }
+      for await (const chunk of entry.body()) await onData(chunk);
+      return;
+    }
+  }
+  throw new NotFound(`${show(path)}: too many levels of symbolic links inside the container.`);
+}
+
+/** The container's user and group names from its /etc/passwd and /etc/group; empty maps when absent. */
+export async function loadOwners(engine: EngineClient, containerId: string): Promise<Owners> {
+  const read = async (file: string) => {
+    try {
+      const parts: Buffer[] = [];
+      let size = 0;
+      await readFile(engine, containerId, file, (chunk) => {
+        size += chunk.length;
+        if (size <= 4 << 20) parts.push(chunk);
+      });
+      return parseIdFile(Buffer.concat(parts).toString('utf8'));
+    } catch {
+      return new Map<number, string>();
+    }
+  };
+  const [users, groups] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
+  return { users, groups };
+}
+
+export { readSmallBody };
+
+/**
+ * Collects output text and writes it in large pieces, waiting when the reader is slow (back-pressure), so a
+ * listing of millions of lines neither floods memory nor makes a write call per line.
+ */
+export class OutputBuffer {
+  private pending: (string | Buffer)[] = [];
+  private size = 0;
+  constructor(private readonly out: Writable, private readonly limit = 64 * 1024) {}
+
+  async write(text: string | Buffer): Promise<void> {
+    this.pending.push(text);
+    this.size += text.length;
+    if (this.size >= this.limit) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (!this.pending.length) return;
+    const all = this.pending.every((p) => typeof p === 'string')
+      ? (this.pending as string[]).join('')
+      : Buffer.concat(this.pending.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    this.pending = [];
+    this.size = 0;
+    if (!this.out.write(all)) await once(this.out, 'drain');
+  }
+}
