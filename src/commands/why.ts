@@ -1,0 +1,40 @@
+// `porthole why CONTAINER`: the seed's five-command crash investigation in one report: what happened, what it
+// ran, what it said, what it wrote, where that points, and its setting. It only reads (inspect, changes, logs,
+// archive): no exec, no snapshot, nothing created or changed.
+import { defineCommand, parseCount, type Parsed } from '../cli/args.js';
+import type { Context } from '../context.js';
+import { resolveContainer } from '../engine/resolve.js';
+import { renderJson } from '../render/json.js';
+import type { WhyReport } from '../report/collect.js';
+import { renderReport } from '../report/render.js';
+
+export const spec = defineCommand({
+  name: 'why',
+  summary: 'Explain why a container stopped or misbehaves: exit, command, output, changed files, config lines',
+  usage: 'porthole why CONTAINER [--json] [--show-secrets] [--lines N]',
+  description:
+    'Reads only what the engine already has (inspect, docker diff, logs, files through the archive endpoint):\n' +
+    'nothing is started, executed or created. Works on running containers too.',
+  options: {
+    json: { type: 'boolean', description: 'Print the findings as JSON' },
+    'show-secrets': { type: 'boolean', description: 'Show environment values whose names look secret (hidden by default)' },
+    lines: { type: 'string', valueName: 'N', description: 'How many lines of stdout/stderr to show (default 20)' },
+  },
+  args: { min: 1, max: 1 },
+  examples: ['porthole why porthole-demo-crash', 'porthole why web --json | jq .happened'],
+});
+
+type Options = Parsed<typeof spec.options>;
+
+export async function run(ctx: Context, parsed: Options): Promise<WhyReport> {
+  const lines = parseCount('--lines', parsed.options.lines) ?? 20;
+  const engine = await ctx.engine();
+  const target = await resolveContainer(engine, parsed.args[0]!);
+  const { collectReport } = await import('../report/collect.js');
+  return collectReport(engine, target, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) });
+}
+
+export function render(r: WhyReport, parsed: Options, ctx: Context): string {
+  if (parsed.options.json) return renderJson(r);
+  return renderReport(r, { color: !!ctx.stdout.isTTY && !ctx.env.NO_COLOR });
+}

@@ -1,0 +1,398 @@
+// Gathers the crash report's findings from the engine: inspect, changes, logs and the archive endpoint only.
+// Nothing is created, started, executed or written: looking never changes the container looked at.
+import type { ContainerDetails, EngineClient } from '../engine/types.js';
+import { NotFound } from '../errors.js';
+import { demux } from '../engine/stdio.js';
+import { readHead, readLineRange, readTailLines, statKind } from './archive.js';
+import {
+  directoriesIn,
+  durationWords,
+  elfInterpreter,
+  engineTime,
+  exitMeaning,
+  findReferences,
+  isErrorLine,
+  isLogLike,
+  maskEnvironment,
+  orderChanges,
+  parseShebang,
+  permissionString,
+  redact,
+  resolveInContainer,
+  type EnvEntry,
+} from './findings.js';
+import { LineSplitter } from './text.js';
+
+export interface SaidLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+  error: boolean;
+}
+
+export interface ExecutableCheck {
+  /** argv[0] as the engine ran it. */
+  name: string;
+  /** Where it was found in the container (after following links), or null. */
+  path: string | null;
+  /** The places looked at, in order ($PATH search or the path itself). */
+  searched: string[];
+  links: string[];
+  exists: boolean;
+  isDirectory: boolean;
+  executable: boolean | null;
+  permissions: string | null;
+  kind: 'script' | 'elf' | 'other' | null;
+  interpreterLine: string | null;
+  /** The script's interpreter, or an ELF's program loader. */
+  interpreter: string | null;
+  interpreterFound: boolean | null;
+  /** The interpreter line ends in \r: a script saved with Windows line endings. */
+  crlf: boolean;
+  /** The likely cause of a failure to start, in words, or null when the executable looks fine. */
+  problem: string | null;
+}
+
+export interface LogFile {
+  path: string;
+  kind: 'A' | 'C' | 'D';
+  lines: { text: string; error: boolean }[];
+  note: string | null;
+}
+
+export interface Pointer {
+  reference: string;
+  path: string;
+  line: number;
+  /** Where the reference was seen: "stderr", "stdout", a log file's path, or "health check". */
+  from: string;
+  lines: { number: number; text: string }[];
+  note: string | null;
+}
+
+export interface WhyReport {
+  container: { id: string; name: string; image: string };
+  happened: {
+    state: string;
+    running: boolean;
+    paused: boolean;
+    restarting: boolean;
+    exitCode: number | null;
+    meaning: string | null;
+    signal: string | null;
+    oomKilled: boolean;
+    error: string | null;
+    startedAt: string | null;
+    finishedAt: string | null;
+    ranForMs: number | null;
+    ranFor: string | null;
+    endedAgo: string | null;
+    restartCount: number;
+    restartPolicy: string;
+    memoryLimit: number | null;
+    health: { status: string; failingStreak: number; test: string[] | null; lastExitCode: number | null; lastOutput: string | null } | null;
+    saidNothing: boolean;
+  };
+  ran: {
+    command: string[];
+    entrypoint: string[] | null;
+    cmd: string[] | null;
+    user: string;
+    workingDir: string;
+    executable: ExecutableCheck | null;
+  };
+  said: { lines: SaidLine[]; tty: boolean; stderrLines: number; stdoutLines: number };
+  wrote: { changes: { path: string; kind: 'A' | 'C' | 'D' }[]; total: number; logs: LogFile[] };
+  points: Pointer[];
+  setting: {
+    env: EnvEntry[];
+    secretsShown: boolean;
+    mounts: { type: string; source: string; destination: string; rw: boolean }[];
+    ports: { containerPort: string; hostIp: string; hostPort: string }[];
+    exposed: string[];
+  };
+}
+
+export interface CollectOptions {
+  showSecrets: boolean;
+  /** How many lines of stdout/stderr to show. */
+  lines: number;
+  now?: number;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const MAX_LOG_FILES = 5;
+const LOG_FILE_LINES = 10;
+const MAX_POINTERS = 8;
+const MAX_CHANGES_SHOWN = 40;
+
+/** What the container printed: the last `count` lines, in the order they came, stderr marked. */
+async function collectSaid(engine: EngineClient, target: ContainerDetails, count: number): Promise<WhyReport['said']> {
+  const { stream } = await engine.logs(target.id, { tail: count, follow: false });
+  const lines: SaidLine[] = [];
+  const add = (kind: SaidLine['stream'], line: Buffer) => {
+    const text = line.toString('utf8').replace(/\r?\n$/, '');
+    lines.push({ stream: kind, text: text.length > 2000 ? `${text.slice(0, 2000)}...` : text, error: kind === 'stderr' || isErrorLine(text) });
+  };
+  const collect = (source: NodeJS.ReadableStream, kind: SaidLine['stream']) =>
+    new Promise<void>((resolve, reject) => {
+      const splitter = new LineSplitter(64 * 1024);
+      source.on('data', (c: Buffer) => splitter.push(c).forEach((l) => add(kind, l)));
+      source.on('end', () => {
+        splitter.flush().forEach((l) => add(kind, l));
+        resolve();
+      });
+      source.on('error', reject);
+    });
+  if (target.config.tty) {
+    await collect(stream, 'stdout');
+  } else {
+    const { stdout, stderr, done } = demux(stream);
+    await Promise.all([collect(stdout, 'stdout'), collect(stderr, 'stderr'), done]);
+  }
+  const kept = lines.slice(-count);
+  return {
+    lines: kept,
+    tty: target.config.tty,
+    stderrLines: kept.filter((l) => l.stream === 'stderr').length,
+    stdoutLines: kept.filter((l) => l.stream === 'stdout').length,
+  };
+}
+
+/** Follows a path through symlinks with the archive endpoint's stat (HEAD), as the kernel would at exec. */
+async function statFollow(engine: EngineClient, id: string, path: string): Promise<{ path: string; mode: number; links: string[] } | null> {
+  const links: string[] = [];
+  let current = path;
+  for (let hop = 0; hop < 10; hop++) {
+    let stat;
+    try {
+      stat = await engine.statPath(id, current);
+    } catch (err) {
+      if (err instanceof NotFound) return null;
+      throw err;
+    }
+    if (!stat.name && !stat.mode) return null;
+    if (statKind(stat) !== 'symlink') return { path: current, mode: stat.mode, links };
+    const next = stat.linkTarget.startsWith('/') ? stat.linkTarget : resolveInContainer(stat.linkTarget, current.replace(/\/[^/]*$/, '') || '/');
+    links.push(`${current} -> ${stat.linkTarget}`);
+    current = resolveInContainer(next, '/');
+  }
+  return null;
+}
+
+async function findProgram(engine: EngineClient, id: string, name: string, pathVar: string, workingDir: string) {
+  const searched: string[] = [];
+  if (name.includes('/')) {
+    const full = resolveInContainer(name, workingDir);
+    searched.push(full);
+    return { searched, found: await statFollow(engine, id, full) };
+  }
+  for (const dir of pathVar.split(':').filter(Boolean)) {
+    const full = resolveInContainer(name, dir);
+    searched.push(full);
+    const found = await statFollow(engine, id, full);
+    if (found && !(found.mode & 2 ** 31)) return { searched, found };
+  }
+  return { searched, found: null };
+}
+
+async function checkExecutable(engine: EngineClient, target: ContainerDetails): Promise<ExecutableCheck | null> {
+  const name = target.path;
+  if (!name) return null;
+  const env = new Map(target.config.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const pathVar = env.get('PATH') ?? DEFAULT_PATH;
+  const { searched, found } = await findProgram(engine, target.id, name, pathVar, target.config.workingDir);
+  const check: ExecutableCheck = {
+    name,
+    path: found?.path ?? null,
+    searched,
+    links: found?.links ?? [],
+    exists: !!found,
+    isDirectory: !!found && !!(found.mode & 2 ** 31),
+    executable: found ? (found.mode & 0o111) !== 0 : null,
+    permissions: found ? permissionString(found.mode) : null,
+    kind: null,
+    interpreterLine: null,
+    interpreter: null,
+    interpreterFound: null,
+    crlf: false,
+    problem: null,
+  };
+  if (!found) {
+    check.problem = name.includes('/')
+      ? `${name} does not exist in the container`
+      : `${name} is not in any directory of $PATH (${pathVar})`;
+    return check;
+  }
+  if (check.isDirectory) {
+    check.problem = `${found.path} is a directory, not a program`;
+    return check;
+  }
+  const head = await readHead(engine, target.id, found.path, 4096);
+  if (head) {
+    const shebang = parseShebang(head.head);
+    const elf = elfInterpreter(head.head);
+    if (shebang) {
+      check.kind = 'script';
+      check.interpreterLine = shebang.line;
+      check.crlf = shebang.crlf;
+      if (shebang.viaEnv) {
+        check.interpreter = shebang.viaEnv;
+        const program = await findProgram(engine, target.id, shebang.viaEnv, pathVar, '/');
+        check.interpreterFound = !!program.found;
+      } else {
+        check.interpreter = shebang.interpreter;
+        check.interpreterFound = !!(await statFollow(engine, target.id, resolveInContainer(shebang.interpreter, '/')));
+      }
+    } else if (elf.elf) {
+      check.kind = 'elf';
+      check.interpreter = elf.interpreter;
+      if (elf.interpreter) check.interpreterFound = !!(await statFollow(engine, target.id, elf.interpreter));
+    } else {
+      check.kind = 'other';
+    }
+  }
+  if (!check.executable) check.problem = `${found.path} is not executable (permissions ${check.permissions})`;
+  else if (check.crlf) check.problem = `the interpreter line of ${found.path} ends with a carriage return (Windows line endings): the kernel looks for "${check.interpreter}\\r"`;
+  else if (check.kind === 'script' && check.interpreterFound === false) check.problem = `the script's interpreter ${check.interpreter} does not exist in the container`;
+  else if (check.kind === 'elf' && check.interpreterFound === false) check.problem = `the program's loader ${check.interpreter} does not exist in the container (built for another libc?)`;
+  else if (check.kind === 'other') check.problem = `${found.path} is neither a script with a #! line nor a compiled program`;
+  return check;
+}
+
+async function collectWrote(engine: EngineClient, target: ContainerDetails): Promise<WhyReport['wrote']> {
+  const changes = await engine.changes(target.id);
+  const ordered = orderChanges(changes);
+  const dirs = directoriesIn(changes.map((c) => c.path));
+  const logPaths = ordered.filter((c) => c.kind !== 'D' && !dirs.has(c.path) && isLogLike(c.path)).slice(0, MAX_LOG_FILES);
+  const logs = await Promise.all(
+    logPaths.map(async (c): Promise<LogFile | null> => {
+      const tail = await readTailLines(engine, target.id, c.path, LOG_FILE_LINES);
+      if (!tail) return null;
+      if (tail.info.type === 'symlink') return { path: c.path, kind: c.kind, lines: [], note: `a link to ${tail.info.linkTarget}` };
+      if (tail.info.type !== 'file') return null;
+      let note: string | null = null;
+      if (tail.binary) note = 'binary content, not shown';
+      else if (!tail.lines.length) note = 'empty';
+      else if (tail.stopped) note = `large file: showing the end of its first ${Math.round(tail.bytesRead / 1048576)} MiB`;
+      return { path: c.path, kind: c.kind, lines: tail.lines.map((text) => ({ text, error: isErrorLine(text) })), note };
+    }),
+  );
+  return { changes: ordered.slice(0, MAX_CHANGES_SHOWN), total: changes.length, logs: logs.filter((l): l is LogFile => !!l) };
+}
+
+async function collectPointers(engine: EngineClient, target: ContainerDetails, sources: { from: string; text: string }[]): Promise<Pointer[]> {
+  const candidates: { reference: string; path: string; line: number; from: string }[] = [];
+  const seen = new Set<string>();
+  for (const source of sources) {
+    for (const ref of findReferences(source.text)) {
+      const path = resolveInContainer(ref.path, target.config.workingDir);
+      const key = `${path}:${ref.line}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      candidates.push({ reference: ref.match, path, line: ref.line, from: source.from });
+    }
+  }
+  // Only the first few are looked up: a log full of references must not turn into hundreds of requests.
+  const looked = await Promise.all(
+    candidates.slice(0, MAX_POINTERS * 2).map(async (c): Promise<Pointer | null> => {
+      const range = await readLineRange(engine, target.id, c.path, Math.max(1, c.line - 2), c.line + 2);
+      if (!range || range.info.type !== 'file') return null;
+      const note = range.lines.some((l) => l.number === c.line)
+        ? null
+        : range.reachedEnd
+          ? `the file has only ${range.linesSeen} lines now`
+          : 'the line is beyond what porthole reads of a file';
+      return { ...c, lines: range.lines, note };
+    }),
+  );
+  return looked.filter((p): p is Pointer => !!p).slice(0, MAX_POINTERS);
+}
+
+export async function collectReport(engine: EngineClient, target: ContainerDetails, opts: CollectOptions): Promise<WhyReport> {
+  const now = opts.now ?? Date.now();
+  const { entries: env, secrets } = maskEnvironment(target.config.env, opts.showSecrets);
+  const scrub = (text: string) => (opts.showSecrets ? text : redact(text, secrets));
+
+  const [said, wrote, executable] = await Promise.all([
+    collectSaid(engine, target, opts.lines),
+    collectWrote(engine, target),
+    checkExecutable(engine, target),
+  ]);
+  for (const line of said.lines) line.text = scrub(line.text);
+  for (const log of wrote.logs) for (const line of log.lines) line.text = scrub(line.text);
+
+  const s = target.state;
+  const health = s.health
+    ? (() => {
+        const last = s.health.log[s.health.log.length - 1];
+        return {
+          status: s.health.status,
+          failingStreak: s.health.failingStreak,
+          test: target.config.healthcheck?.test ?? null,
+          lastExitCode: last ? last.exitCode : null,
+          lastOutput: last ? scrub(last.output.trimEnd()) : null,
+        };
+      })()
+    : null;
+
+  const sources = [
+    ...said.lines.map((l) => ({ from: l.stream, text: l.text })),
+    ...wrote.logs.flatMap((log) => log.lines.map((l) => ({ from: log.path, text: l.text }))),
+    ...(health?.lastOutput ? [{ from: 'health check', text: health.lastOutput }] : []),
+    ...(s.error ? [{ from: 'the engine', text: s.error }] : []),
+  ];
+  // Lines that say something went wrong point at the cause more often: look at their references first.
+  sources.sort((a, b) => Number(isErrorLine(b.text)) - Number(isErrorLine(a.text)));
+  const points = await collectPointers(engine, target, sources);
+  for (const p of points) for (const l of p.lines) l.text = scrub(l.text);
+
+  const started = engineTime(s.startedAt);
+  const finished = engineTime(s.finishedAt);
+  const ended = !s.running && finished !== null;
+  const ranForMs = started === null ? null : ended ? finished! - started : s.running ? now - started : null;
+  const hasExit = !s.running && (started !== null || s.exitCode !== 0 || !!s.error);
+  const meaning = hasExit ? exitMeaning(s.exitCode, s.oomKilled) : null;
+
+  return {
+    container: { id: target.id, name: target.name, image: target.image },
+    happened: {
+      state: s.status,
+      running: s.running,
+      paused: s.paused,
+      restarting: s.restarting,
+      exitCode: hasExit ? s.exitCode : null,
+      meaning: meaning?.words ?? null,
+      signal: meaning?.signal ?? null,
+      oomKilled: s.oomKilled,
+      error: s.error ? scrub(s.error) : null,
+      startedAt: started === null ? null : s.startedAt,
+      finishedAt: finished === null ? null : s.finishedAt,
+      ranForMs: ranForMs !== null && ranForMs >= 0 ? ranForMs : null,
+      ranFor: ranForMs !== null && ranForMs >= 0 ? durationWords(ranForMs) : null,
+      endedAgo: ended ? durationWords(now - finished!) : null,
+      restartCount: target.restartCount,
+      restartPolicy: target.hostConfig.restartPolicy.name || 'no',
+      memoryLimit: target.hostConfig.memory || null,
+      health,
+      saidNothing: said.lines.length === 0,
+    },
+    ran: {
+      command: [target.path, ...target.args].filter((w, i) => i > 0 || w).map(scrub),
+      entrypoint: target.config.entrypoint?.map(scrub) ?? null,
+      cmd: target.config.cmd?.map(scrub) ?? null,
+      user: target.config.user,
+      workingDir: target.config.workingDir,
+      executable,
+    },
+    said,
+    wrote,
+    points,
+    setting: {
+      env,
+      secretsShown: opts.showSecrets,
+      mounts: target.mounts.map((m) => ({ type: m.type, source: m.source, destination: m.destination, rw: m.rw })),
+      ports: target.ports,
+      exposed: target.config.exposedPorts,
+    },
+  };
+}
