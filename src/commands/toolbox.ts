@@ -1,0 +1,55 @@
+// `porthole toolbox build|rm`: the image of static tools that `shell` brings into containers without a shell.
+import { defineCommand, type Parsed } from '../cli/args.js';
+import type { Context } from '../context.js';
+import { InvalidArgument } from '../errors.js';
+import { escapeName } from '../render/escape.js';
+import { renderJson } from '../render/json.js';
+import { TOOLBOX_IMAGE, TOOLBOX_VOLUME } from '../toolbox/image.js';
+
+export const spec = defineCommand({
+  name: 'toolbox',
+  summary: 'Build (build) or remove (rm) the toolbox that brings tools into containers without a shell',
+  usage: 'porthole toolbox build [--from PATH] [--json] | porthole toolbox rm [--json]',
+  description:
+    `The toolbox is the image ${TOOLBOX_IMAGE}: a static busybox (sh, ls, ps, cat, vi, wget, nc, ...) that ` +
+    '`porthole shell` starts next to a container that has no shell of its own. `build` makes it offline from a ' +
+    'static busybox on this machine (Debian: apt-get install busybox-static). It is a tool you keep: `porthole gc` ' +
+    `leaves it; \`rm\` removes the image and its volume ${TOOLBOX_VOLUME}.`,
+  options: {
+    from: { type: 'string', valueName: 'PATH', description: 'The static busybox to build from (default /bin/busybox)' },
+    json: { type: 'boolean', description: 'Print the result as JSON' },
+  },
+  args: { min: 1, max: 1 },
+  examples: ['porthole toolbox build', 'porthole toolbox build --from ./busybox-x86_64', 'porthole toolbox rm'],
+});
+
+type Options = Parsed<typeof spec.options>;
+
+export type ToolboxResult =
+  | ({ action: 'build' } & import('../toolbox/build.js').BuildResult)
+  | ({ action: 'rm' } & import('../toolbox/build.js').RemoveResult);
+
+export async function run(ctx: Context, parsed: Options): Promise<ToolboxResult> {
+  const action = parsed.args[0];
+  const { buildToolbox, removeToolbox } = await import('../toolbox/build.js');
+  if (action === 'build') {
+    ctx.notice(`porthole: building ${TOOLBOX_IMAGE} from ${escapeName(parsed.options.from ?? '/bin/busybox')} ...`);
+    return { action: 'build', ...(await buildToolbox(ctx, { from: parsed.options.from })) };
+  }
+  if (parsed.options.from !== undefined) throw new InvalidArgument('--from goes with `porthole toolbox build` only.');
+  if (action === 'rm') {
+    const result = await removeToolbox(await ctx.engine());
+    if (!result.removedImage && !result.removedVolume) ctx.notice(`porthole: there is no toolbox on this engine; nothing to remove.`);
+    return { action: 'rm', ...result };
+  }
+  throw new InvalidArgument(`Unknown toolbox action "${escapeName(action ?? '')}".`, `Usage: ${spec.usage}`);
+}
+
+export function render(result: ToolboxResult, parsed: Options): string {
+  if (parsed.options.json) return renderJson(result);
+  if (result.action === 'build') {
+    return `${result.image} ${result.id.replace(/^sha256:/, '').slice(0, 12)} (${result.tools} tools from ${escapeName(result.source)}, ${result.arch})\n`;
+  }
+  const removed = [result.removedImage ? `${result.image}` : '', result.removedVolume ? `volume ${TOOLBOX_VOLUME}` : ''].filter(Boolean);
+  return removed.length ? `Removed ${removed.join(' and ')}\n` : '';
+}

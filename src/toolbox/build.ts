@@ -1,0 +1,238 @@
+// Building and removing the toolbox image offline, from a static busybox on the host (Debian's busybox-static
+// installs one at /bin/busybox): no registry, no Dockerfile, one `import` of a root filesystem made in memory.
+//
+// Layout of the image:
+//   /.porthole/bin/busybox       the static busybox, and one symlink per applet next to it (sh, ls, ps, ...)
+//   /.porthole/chroot            a second copy carrying the file capability CAP_SYS_CHROOT (setcap cap_sys_chroot+ep):
+//                                docker drops every capability of a non-root process at exec, so without it a
+//                                session running as the target's non-root user could not chroot into the target
+//   /bin -> .porthole/bin        so the image also works as a plain image (`docker run porthole/toolbox:1 ls`)
+//   /tmp                         1777
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Context } from '../context.js';
+import type { EngineClient } from '../engine/types.js';
+import { EngineError, Failure, InvalidArgument, NotFound } from '../errors.js';
+import { sessionLabels } from '../enter/session.js';
+import { CAP_SYS_CHROOT, fileCapability, writeTar, type TarEntry } from './tar.js';
+import { TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_IMAGE, TOOLBOX_LABEL, TOOLBOX_REPO, TOOLBOX_TAG, TOOLBOX_VOLUME } from './image.js';
+
+export const DEFAULT_BUSYBOX = '/bin/busybox';
+
+/** ELF e_machine values and the engine's names for them. */
+const MACHINES: Record<number, string> = { 3: '386', 40: 'arm', 62: 'amd64', 183: 'arm64', 243: 'riscv64', 21: 'ppc64le', 22: 's390x' };
+
+export interface ElfInfo {
+  arch: string;
+  /** No program interpreter (PT_INTERP): runs without any library from the root it runs in. */
+  static: boolean;
+}
+
+/** Reads an ELF header and its program headers; undefined when the bytes are not an ELF executable. */
+export function elfInfo(bytes: Buffer): ElfInfo | undefined {
+  if (bytes.length < 64 || bytes.readUInt32BE(0) !== 0x7f454c46) return undefined;
+  const is64 = bytes[4] === 2;
+  const le = bytes[5] === 1;
+  const u16 = (o: number) => (le ? bytes.readUInt16LE(o) : bytes.readUInt16BE(o));
+  const u32 = (o: number) => (le ? bytes.readUInt32LE(o) : bytes.readUInt32BE(o));
+  const u64 = (o: number) => Number(le ? bytes.readBigUInt64LE(o) : bytes.readBigUInt64BE(o));
+  const machine = u16(18);
+  const phoff = is64 ? u64(32) : u32(28);
+  const phentsize = u16(is64 ? 54 : 42);
+  const phnum = u16(is64 ? 56 : 44);
+  let hasInterp = false;
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    if (at + 4 > bytes.length) return undefined;
+    if (u32(at) === 3) hasInterp = true; // PT_INTERP
+  }
+  return { arch: MACHINES[machine] ?? `elf-machine-${machine}`, static: !hasInterp };
+}
+
+/** The image's root filesystem as tar entries (pure, for tests). */
+export function toolboxEntries(busybox: Buffer, applets: string[]): TarEntry[] {
+  const dir = TOOLBOX_DIR.slice(1);
+  const entries: TarEntry[] = [
+    { path: dir, type: 'dir', mode: 0o755 },
+    { path: `${dir}/bin`, type: 'dir', mode: 0o755 },
+    { path: `${dir}/bin/busybox`, type: 'file', mode: 0o755, data: busybox },
+    { path: TOOLBOX_CHROOT.slice(1), type: 'file', mode: 0o755, data: busybox, xattrs: { 'security.capability': fileCapability([CAP_SYS_CHROOT]) } },
+    { path: 'bin', type: 'symlink', mode: 0o777, linkTarget: `${dir}/bin` },
+    { path: 'tmp', type: 'dir', mode: 0o1777 },
+  ];
+  const seen = new Set(['busybox']);
+  for (const applet of applets) {
+    // Applet names come from running the binary: keep only plain file names.
+    if (!/^[A-Za-z0-9_.[\]-]+$/.test(applet) || applet === '.' || applet === '..' || seen.has(applet)) continue;
+    seen.add(applet);
+    entries.push({ path: `${dir}/bin/${applet}`, type: 'symlink', mode: 0o777, linkTarget: 'busybox' });
+  }
+  return entries;
+}
+
+export interface BuildResult {
+  image: string;
+  id: string;
+  source: string;
+  tools: number;
+  arch: string;
+  /** The image this build replaced (its id), when there was one. */
+  replaced: string | null;
+}
+
+function readBusybox(path: string): Buffer {
+  let size;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new NotFound(
+      `No busybox at ${path}.`,
+      path === DEFAULT_BUSYBOX ? 'Install a static busybox (Debian: apt-get install busybox-static), or give one with --from PATH.' : 'Give the path of a static busybox with --from PATH.',
+    );
+  }
+  if (size > 64 * 1024 * 1024) throw new InvalidArgument(`${path} is ${Math.round(size / 1048576)} MB: that is not a busybox.`);
+  return readFileSync(path);
+}
+
+function listApplets(path: string): string[] {
+  try {
+    const out = execFileSync(path, ['--list'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.split('\n').map((l) => l.trim()).filter(Boolean);
+  } catch {
+    throw new InvalidArgument(`Could not run ${path} --list to learn its tools.`, 'Give a busybox built for this machine with --from PATH.');
+  }
+}
+
+/** Makes porthole/toolbox:1 from a static busybox on this machine, and refills the toolbox volume from it. */
+export async function buildToolbox(ctx: Context, opts: { from?: string }): Promise<BuildResult> {
+  const source = opts.from ?? DEFAULT_BUSYBOX;
+  const busybox = readBusybox(source);
+  const elf = elfInfo(busybox);
+  if (!elf) throw new InvalidArgument(`${source} is not a Linux executable.`, 'Give the path of a static busybox with --from PATH.');
+  if (!elf.static) {
+    throw new InvalidArgument(
+      `${source} is dynamically linked: its tools would not run inside other containers.`,
+      'Use a static busybox (Debian: apt-get install busybox-static) with --from PATH.',
+    );
+  }
+  const applets = listApplets(source);
+  for (const needed of ['sh', 'chroot']) {
+    if (!applets.includes(needed)) throw new InvalidArgument(`${source} has no "${needed}" applet; the toolbox needs it.`, 'Use a fuller busybox build.');
+  }
+  const engine = await ctx.engine();
+  const version = await engine.version();
+  if (version.arch && version.arch !== elf.arch) {
+    throw new InvalidArgument(`${source} is built for ${elf.arch}, but the engine runs ${version.arch} containers.`, `Give a ${version.arch} static busybox with --from PATH.`);
+  }
+  const previous = await engine.inspectImage(TOOLBOX_IMAGE).then((i) => i.id, () => null);
+  const tar = writeTar(toolboxEntries(busybox, applets));
+  const id = await engine.importImage(Readable.from([tar]), {
+    repo: TOOLBOX_REPO,
+    tag: TOOLBOX_TAG,
+    changes: [`LABEL ${TOOLBOX_LABEL}=1`, `ENV PATH=${TOOLBOX_DIR}/bin`, 'CMD ["sh"]'],
+    message: `porthole toolbox from ${source}`,
+  });
+  if (previous && previous !== id) {
+    // The old image lost its tag; it is ours to remove unless something still uses it.
+    await engine.removeImage(previous).catch(() => undefined);
+  }
+  await refillToolboxVolume(ctx, engine);
+  return { image: TOOLBOX_IMAGE, id, source, tools: applets.length, arch: elf.arch, replaced: previous && previous !== id ? previous : null };
+}
+
+async function volumeExists(engine: EngineClient): Promise<boolean> {
+  const volumes = await engine.listVolumes({ filters: { name: [TOOLBOX_VOLUME] } });
+  return volumes.some((v) => v.name === TOOLBOX_VOLUME);
+}
+
+/** The engine fills an empty named volume from the image's content at the mount point when a container is created. */
+async function fillToolboxVolume(ctx: Context, engine: EngineClient): Promise<void> {
+  const create = engine.createContainer({
+    image: TOOLBOX_IMAGE,
+    cmd: ['true'],
+    labels: sessionLabels(),
+    hostConfig: { mounts: [{ type: 'volume', source: TOOLBOX_VOLUME, target: TOOLBOX_DIR, readOnly: false }] },
+  });
+  const drop = ctx.cleanup.add('remove the container that filled the toolbox volume', async () => {
+    const id = await create.catch(() => undefined);
+    if (id) await engine.removeContainer(id, { force: true }).catch((err) => (err instanceof NotFound ? undefined : Promise.reject(err)));
+  });
+  const id = await create;
+  await engine.removeContainer(id, { force: true });
+  drop();
+}
+
+async function refillToolboxVolume(ctx: Context, engine: EngineClient): Promise<void> {
+  if (await volumeExists(engine)) {
+    try {
+      await engine.removeVolume(TOOLBOX_VOLUME);
+    } catch (err) {
+      if (err instanceof EngineError && err.statusCode === 409) {
+        ctx.notice(`porthole: the volume ${TOOLBOX_VOLUME} is in use by a session; it keeps the previous tools until the next build.`);
+        return;
+      }
+      if (!(err instanceof NotFound)) throw err;
+    }
+  }
+  await fillToolboxVolume(ctx, engine);
+}
+
+/** The error `shell` gives when the toolbox it needs is not there. */
+export function toolboxMissing(): NotFound {
+  return new NotFound(
+    `The toolbox image ${TOOLBOX_IMAGE} is not on this engine, and porthole needs it to enter a container without a shell.`,
+    'Run `porthole toolbox build` once (it builds it offline from /bin/busybox), then try again.',
+  );
+}
+
+/** Makes sure the toolbox volume exists and is filled; throws toolboxMissing() when the image is not there. */
+export async function ensureToolboxVolume(ctx: Context, engine: EngineClient): Promise<void> {
+  if (await volumeExists(engine)) return;
+  try {
+    await engine.inspectImage(TOOLBOX_IMAGE);
+  } catch (err) {
+    if (err instanceof NotFound) throw toolboxMissing();
+    throw err;
+  }
+  await fillToolboxVolume(ctx, engine);
+}
+
+export interface RemoveResult {
+  image: string;
+  removedImage: string | null;
+  removedVolume: boolean;
+}
+
+/** Removes the toolbox image and its volume; refuses while a session uses them. Nothing there is not an error. */
+export async function removeToolbox(engine: EngineClient): Promise<RemoveResult> {
+  let removedImage: string | null = null;
+  const image = await engine.inspectImage(TOOLBOX_IMAGE).catch((err) => (err instanceof NotFound ? undefined : Promise.reject(err)));
+  if (image) {
+    if (image.config.labels[TOOLBOX_LABEL] !== '1') {
+      throw new Failure(`${TOOLBOX_IMAGE} on this engine was not made by porthole toolbox build (it has no ${TOOLBOX_LABEL} label), so porthole leaves it alone.`, `Remove it with \`docker rmi ${TOOLBOX_IMAGE}\` if you mean to.`);
+    }
+    try {
+      await engine.removeImage(TOOLBOX_IMAGE);
+      removedImage = image.id;
+    } catch (err) {
+      if (err instanceof EngineError && err.statusCode === 409) {
+        throw new Failure(`The toolbox image is in use by a container (a session still running?).`, 'End the porthole sessions that use it, then run `porthole toolbox rm` again.');
+      }
+      throw err;
+    }
+  }
+  let removedVolume = false;
+  if (await volumeExists(engine)) {
+    try {
+      await engine.removeVolume(TOOLBOX_VOLUME);
+      removedVolume = true;
+    } catch (err) {
+      if (err instanceof EngineError && err.statusCode === 409) {
+        throw new Failure(`The toolbox volume ${TOOLBOX_VOLUME} is in use by a container (a session still running?).`, 'End the porthole sessions that use it, then run `porthole toolbox rm` again.');
+      }
+      if (!(err instanceof NotFound)) throw err;
+    }
+  }
+  return { image: TOOLBOX_IMAGE, removedImage, removedVolume };
+}
