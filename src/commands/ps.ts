@@ -1,0 +1,179 @@
+// `porthole ps [CONTAINER...]`: each container's processes as `ps faux` shows them on the host, rooted at the
+// runtime shim, with the PID each process has inside its container. Where the engine's processes are not
+// visible here (a remote engine, porthole in another PID namespace), the engine's own top stands in.
+import { defineCommand, type Parsed } from '../cli/args.js';
+import type { Context } from '../context.js';
+import type { EngineClient } from '../engine/types.js';
+import { resolveContainers } from '../engine/resolve.js';
+import { NotFound, Unsupported, EXIT } from '../errors.js';
+import { escapeName } from '../render/escape.js';
+import { renderJson } from '../render/json.js';
+import { formatBytes, renderTable } from '../render/table.js';
+import {
+  ENGINE_TOP_PS_ARGS,
+  ProcessTable,
+  containerRows,
+  containerTree,
+  engineTopRows,
+  findContainerInits,
+  formatStart,
+  hasHostView,
+  parseEngineTop,
+  type ContainerRows,
+  type ProcessRow,
+} from '../procs/index.js';
+
+export const spec = defineCommand({
+  name: 'ps',
+  summary: "Show containers' processes as a tree, with host PIDs and PIDs inside",
+  usage: 'porthole ps [CONTAINER...] [--json]',
+  description:
+    'Each container\'s processes as `ps faux` shows them on the host: rooted at the runtime shim, with the host\n' +
+    'PID (for strace, gdb, lsof, nsenter), the PID inside the container, user, %CPU, RSS, start, state and command.\n' +
+    'With no CONTAINER, every running container. A container is a name, an id, or a unique id prefix.',
+  options: { json: { type: 'boolean', description: 'Print one JSON array of process rows' } },
+  args: { min: 0, max: Number.POSITIVE_INFINITY },
+  examples: ['porthole ps', 'porthole ps web db', 'porthole ps web --json | jq \'.[] | select(.state == "zombie")\''],
+});
+
+export interface ContainerBlock extends ContainerRows {
+  name: string;
+  id: string;
+  view: 'host' | 'engine';
+}
+
+export interface PsResult {
+  containers: ContainerBlock[];
+  /** Containers named on the command line that are not running. */
+  notRunning: { name: string; id: string; status: string }[];
+  named: boolean;
+  nowMs: number;
+}
+
+interface Target {
+  id: string;
+  name: string;
+  /** The engine's State.Pid; null when listed (docker ps does not give it) and found in /proc instead. */
+  initPid: number | null;
+}
+
+/** Why a named container has no processes, as a sentence. */
+export function notRunningSentence(name: string, status: string): string {
+  const what =
+    status === 'created' ? 'has never been started' : status === 'restarting' ? 'is restarting (between two runs)' : status === 'dead' ? 'is dead' : status === 'exited' ? 'has exited' : `is ${status}`;
+  return `Container "${escapeName(name)}" ${what}, so it has no processes to show.`;
+}
+
+export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<PsResult> {
+  const engine = await ctx.engine();
+  const named = parsed.args.length > 0;
+  const targets: Target[] = [];
+  const notRunning: PsResult['notRunning'] = [];
+  if (named) {
+    const seen = new Set<string>();
+    for (const d of await resolveContainers(engine, parsed.args)) {
+      if (seen.has(d.id)) continue;
+      seen.add(d.id);
+      if (d.state.running && d.state.pid > 0) targets.push({ id: d.id, name: d.name, initPid: d.state.pid });
+      else notRunning.push({ name: d.name, id: d.id, status: d.state.status });
+    }
+    if (!targets.length) {
+      const first = notRunning[0]!;
+      throw new Unsupported(
+        notRunning.length === 1 ? notRunningSentence(first.name, first.status) : `None of the named containers is running, so there are no processes to show.`,
+        'Start it with `docker start`, or read what it printed with `docker logs`.',
+      );
+    }
+  } else {
+    const listed = await engine.listContainers();
+    for (const c of listed) {
+      if (c.state !== 'running' && c.state !== 'paused') continue;
+      targets.push({ id: c.id, name: c.names[0] ?? c.id.slice(0, 12), initPid: null });
+    }
+    targets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+  for (const n of notRunning) ctx.notice(`porthole: ${notRunningSentence(n.name, n.status)}`);
+
+  // One pass over /proc for all containers: named ones give their init PIDs (read just those trees); listed ones
+  // do not, so every process is read to find them.
+  const table = !targets.length || !ProcessTable.available() ? undefined : named ? ProcessTable.readAround(targets.map((t) => t.initPid!)) : ProcessTable.read();
+  const inits = table && !named ? findContainerInits(table, targets.map((t) => t.id)) : new Map<string, number>();
+  const blocks: (ContainerBlock | Promise<ContainerBlock | undefined>)[] = [];
+  let engineView = 0;
+  for (const target of targets) {
+    const initPid = target.initPid ?? inits.get(target.id) ?? 0;
+    const tree = table && hasHostView(table, target.id, initPid) ? containerTree(table, target.id, initPid) : undefined;
+    if (tree) {
+      blocks.push({ name: target.name, id: target.id, view: 'host', ...containerRows(target.name, tree) });
+    } else {
+      engineView++;
+      blocks.push(fromEngineTop(engine, target, named));
+    }
+  }
+  if (engineView) {
+    ctx.notice(
+      `porthole: this machine cannot see the engine's processes (${escapeName(engine.endpoint.host)}), so they come from the engine's top: ` +
+        'host PIDs are the engine host\'s, and PIDs inside the containers are not known.',
+    );
+  }
+  const containers = (await Promise.all(blocks)).filter((b): b is ContainerBlock => b !== undefined);
+  return { containers, notRunning, named, nowMs: Date.now() };
+}
+
+async function fromEngineTop(engine: EngineClient, target: Target, named: boolean): Promise<ContainerBlock | undefined> {
+  let top;
+  try {
+    top = await engine.top(target.id, ENGINE_TOP_PS_ARGS);
+  } catch (err) {
+    if (err instanceof NotFound && !named) return undefined; // removed since it was listed
+    // An engine whose ps takes other arguments (Podman's top takes its own descriptors): its default columns.
+    try {
+      top = await engine.top(target.id);
+    } catch (again) {
+      if (!named) return undefined; // stopped since it was listed
+      throw again;
+    }
+  }
+  const rows = engineTopRows(target.name, target.id, target.initPid, parseEngineTop(top, Date.now()));
+  return { name: target.name, id: target.id, view: 'engine', ...rows };
+}
+
+export function render(result: PsResult, parsed: Parsed<typeof spec.options>, ctx: Context): string {
+  if (parsed.options.json) return renderJson(result.containers.flatMap((c) => c.rows));
+  if (!result.containers.length) {
+    if (!result.named) ctx.notice('porthole: no running containers.');
+    return '';
+  }
+  const width = ctx.stdout.isTTY && ctx.stdout.columns ? ctx.stdout.columns : 0;
+  const blocks = result.containers.map((c) => renderBlock(c, result.nowMs, width));
+  return blocks.join('\n');
+}
+
+function renderBlock(block: ContainerBlock, nowMs: number, width: number): string {
+  const lines = block.rows.map((row, i) => ({ row, prefix: block.prefixes[i]! }));
+  const dash = (v: number | null, f: (n: number) => string) => (v === null ? '-' : f(v));
+  const table = renderTable(lines, [
+    { header: 'HOST PID', value: ({ row }) => String(row.hostPid), align: 'right' },
+    { header: 'PID', value: ({ row }) => dash(row.pid, String), align: 'right' },
+    { header: 'USER', value: ({ row }) => row.user },
+    { header: '%CPU', value: ({ row }) => dash(row.cpuPercent, (n) => n.toFixed(1)), align: 'right' },
+    { header: 'RSS', value: ({ row }) => dash(row.rssBytes, formatBytes), align: 'right' },
+    { header: 'START', value: ({ row }) => (row.startTime ? formatStart(Date.parse(row.startTime), nowMs) : '-') },
+    { header: 'STAT', value: ({ row }) => row.stat ?? '-' },
+    { header: 'COMMAND', value: ({ row, prefix }) => prefix + escapeName(row.command), trusted: true },
+  ]);
+  const heading = `${escapeName(block.name)} (${block.id.slice(0, 12)})${block.view === 'engine' ? ' [engine view: PIDs of the engine host]' : ''}`;
+  const text = `${heading}\n${table}`;
+  if (!width) return text;
+  // Like ps on a terminal: long command lines are cut at the edge instead of wrapping into the next rows.
+  return text
+    .split('\n')
+    .map((line) => (line.length > width ? [...line].slice(0, width).join('') : line))
+    .join('\n');
+}
+
+export function exitCode(result: PsResult): number {
+  return result.notRunning.length ? EXIT.unsupported : EXIT.ok;
+}
+
+export type { ProcessRow };

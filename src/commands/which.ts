@@ -1,0 +1,121 @@
+// `porthole which HOSTPID`: the other direction of `ps`. Given a PID from the host's ps, top, strace or lsof,
+// which container it belongs to (its cgroup names the container; the engine confirms), the PID it has inside,
+// and its command. A runtime shim is named as the shim of its container.
+import { defineCommand, type Parsed } from '../cli/args.js';
+import type { Context } from '../context.js';
+import type { ContainerDetails, EngineClient } from '../engine/types.js';
+import { Failure, InvalidArgument, NotFound, Unsupported } from '../errors.js';
+import { escapeName } from '../render/escape.js';
+import { renderJson } from '../render/json.js';
+import { ProcessTable, placePid, type ProcessInfo } from '../procs/index.js';
+
+export const spec = defineCommand({
+  name: 'which',
+  summary: 'Tell which container a host PID belongs to, and its PID inside',
+  usage: 'porthole which HOSTPID [--json]',
+  description:
+    'HOSTPID is a PID as the host sees it (ps, top, strace -p, lsof -p). Exit 0 when it is in a container or is a\n' +
+    "container's runtime shim, 1 when it belongs to no container, 3 when no such process exists.",
+  options: { json: { type: 'boolean', description: 'Print the answer as JSON' } },
+  args: { min: 1, max: 1 },
+  examples: ['porthole which 12345', 'porthole which $(pgrep -f "nginx: master") --json'],
+});
+
+export interface WhichResult {
+  hostPid: number;
+  container: string;
+  containerId: string;
+  /** `init`: the container's main process (State.Pid); `process`: any other inside; `shim`: the runtime process outside that parents it. */
+  role: 'init' | 'process' | 'shim';
+  /** PID inside the container (last NSpid field); null for the shim, which is outside. */
+  pid: number | null;
+  /** Host PID of the container's init. */
+  initHostPid: number;
+  user: string;
+  uid: number | null;
+  state: string;
+  stat: string;
+  command: string;
+  argv: string[];
+}
+
+function parsePid(word: string): number {
+  if (!/^\d+$/.test(word) || Number(word) < 1 || Number(word) > 2 ** 22) {
+    throw new InvalidArgument(`"${escapeName(word)}" is not a process id.`, 'Give a host PID, a whole number as ps shows it.');
+  }
+  return Number(word);
+}
+
+/** Inspects a container by full id, or undefined when this engine does not know it. */
+async function inspectOrUndefined(engine: EngineClient, id: string): Promise<ContainerDetails | undefined> {
+  try {
+    return await engine.inspectContainer(id);
+  } catch (err) {
+    if (err instanceof NotFound) return undefined;
+    throw err;
+  }
+}
+
+function answer(p: ProcessInfo, d: ContainerDetails, role: WhichResult['role']): WhichResult {
+  return {
+    hostPid: p.hostPid,
+    container: d.name,
+    containerId: d.id,
+    role,
+    pid: role === 'shim' ? null : p.nsPid,
+    initHostPid: d.state.pid,
+    user: p.user,
+    uid: p.uid,
+    state: p.state,
+    stat: p.stat,
+    command: p.command,
+    argv: p.argv,
+  };
+}
+
+export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<WhichResult> {
+  const hostPid = parsePid(parsed.args[0]!);
+  if (!ProcessTable.available()) {
+    throw new Unsupported('porthole which reads /proc, and this system has none.', "Run it on the engine's Linux host.");
+  }
+  const table = ProcessTable.read();
+  const placement = placePid(table, hostPid);
+  if (placement.kind === 'no-such-process') {
+    throw new NotFound(`No process with PID ${hostPid} on this host.`, 'It may have ended; `porthole ps` lists the processes of every container.');
+  }
+  const process = table.process(hostPid)!;
+  const hostProcess = () =>
+    new Failure(`PID ${hostPid} (${escapeName(process.comm)}) is not in any container: it is a process of the host.`);
+  if (placement.kind === 'host') throw hostProcess();
+
+  const engine = await ctx.engine();
+  if (placement.kind === 'in-container') {
+    for (const id of placement.containerIds) {
+      const details = await inspectOrUndefined(engine, id);
+      if (details) return answer(process, details, hostPid === details.state.pid ? 'init' : 'process');
+    }
+    throw new Failure(
+      `PID ${hostPid} (${escapeName(process.comm)}) runs in container ${placement.containerIds[0]!.slice(0, 12)}, which this engine does not know.`,
+      'Another engine or runtime (containerd, CRI-O, podman) started it; ask that one.',
+    );
+  }
+  // Outside every container but parenting some: a runtime shim if the engine says the container's init is its child.
+  const ids = [...new Set(placement.children.map((c) => c.containerId))];
+  for (const id of ids) {
+    const details = await inspectOrUndefined(engine, id);
+    if (details && table.stat(details.state.pid)?.ppid === hostPid) return answer(process, details, 'shim');
+  }
+  throw hostProcess();
+}
+
+export function render(r: WhichResult, parsed: Parsed<typeof spec.options>): string {
+  if (parsed.options.json) return renderJson(r);
+  const where = `container ${escapeName(r.container)} (${r.containerId.slice(0, 12)})`;
+  const first =
+    r.role === 'shim'
+      ? `PID ${r.hostPid} is the runtime shim of ${where}: it runs outside the container and parents its init (host PID ${r.initHostPid}).`
+      : r.role === 'init'
+        ? `PID ${r.hostPid} is PID ${r.pid ?? '?'} in ${where}, its init.`
+        : `PID ${r.hostPid} is PID ${r.pid ?? '?'} in ${where}.`;
+  return [first, `Command: ${escapeName(r.command)}`, `User:    ${escapeName(r.user)}`, `State:   ${r.state} (${r.stat})`].join('\n') + '\n';
+}
