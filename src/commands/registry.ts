@@ -10,7 +10,24 @@ export interface CommandEntry {
 }
 
 export const commands: CommandEntry[] = [
+  { name: 'ps', summary: "Show containers' processes as a tree, with host PIDs and PIDs inside", group: 'inspect', load: () => import('./ps.js') },
+  { name: 'which', summary: 'Tell which container a host PID belongs to, and its PID inside', group: 'inspect', load: () => import('./which.js') },
+  { name: 'stats', summary: 'Show CPU, memory, network, block I/O and PIDs of running containers in one table', group: 'inspect', load: () => import('./stats.js') },
   { name: 'logs', summary: 'Show what a container printed, stdout and stderr kept apart', group: 'inspect', load: () => import('./logs.js') },
+  { name: 'why', summary: 'Explain why a container stopped or misbehaves: exit, command, output, changed files, config lines', group: 'inspect', load: () => import('./why.js') },
+  { name: 'shell', summary: 'Open a shell or run a command inside a container: running, stopped, or without a shell', group: 'enter', load: () => import('./shell.js') },
+  { name: 'toolbox', summary: 'Build (build) or remove (rm) the toolbox that brings tools into containers without a shell', group: 'enter', load: () => import('./toolbox.js') },
+  { name: 'diff', summary: 'Show what a container changed in its filesystem (A added, C changed, D deleted)', group: 'files', load: () => import('./diff.js') },
+  { name: 'cp', summary: 'Copy files between a container and the host (docker cp rules, safe against hostile containers)', group: 'files', load: () => import('./cp.js') },
+  { name: 'ls', summary: 'List files in a container, running, stopped or without a shell', group: 'files', load: () => import('./ls.js') },
+  { name: 'cat', summary: 'Print files from a container byte for byte, running, stopped or without a shell', group: 'files', load: () => import('./cat.js') },
+  { name: 'find', summary: 'Find files in a container by name, type, size, or changed since the image', group: 'files', load: () => import('./find.js') },
+  { name: 'grep', summary: 'Search file contents in a container for a regular expression', group: 'files', load: () => import('./grep.js') },
+  { name: 'du', summary: "Show how much space the container's own layer adds, biggest folders first", group: 'files', load: () => import('./du.js') },
+  { name: 'export', summary: "Write a container's whole filesystem as a tar archive, or list it", group: 'files', load: () => import('./export.js') },
+  { name: 'edit', summary: 'Edit a file inside a container (running or stopped) with your editor, then optionally start it', group: 'files', load: () => import('./edit.js') },
+  { name: 'gc', summary: 'Remove what killed porthole sessions left behind (only things porthole made)', group: 'engine', load: () => import('./gc.js') },
+  { name: 'demo', summary: 'Create (up) or remove (down) two demo containers: a clock and a crashed nginx', group: 'engine', load: () => import('./demo.js') },
   { name: 'engine', summary: 'Show which engine porthole reached, how, and why earlier ways were skipped', group: 'engine', load: () => import('./engine.js') },
 ];
 

@@ -1,0 +1,461 @@
+// `porthole cp`: docker cp's syntax and rules, both ways, safe against a hostile container. Copying out extracts
+// the engine's tar with our own checks (src/fs/extract.ts); copying in packs the host files as a plain tar
+// (src/fs/pack.ts). Works on running and stopped containers: only the engine's archive endpoints are used.
+import { promises as fsp } from 'node:fs';
+import { posix, resolve as resolvePath } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { defineCommand, type Parsed } from '../cli/args.js';
+import type { Context, OutputStream } from '../context.js';
+import type { EngineClient } from '../engine/types.js';
+import { resolveContainer } from '../engine/resolve.js';
+import { EngineError, EngineUnavailable, Failure, InvalidArgument, NotFound, PortholeError } from '../errors.js';
+import { escapeName } from '../render/escape.js';
+import {
+  assertsDirectory,
+  cleanPath,
+  containerPath,
+  CopyRuleError,
+  goBase,
+  hasTrailingSeparator,
+  planCopy,
+  rebaseAfterLink,
+  resolveLinkTarget,
+  specifiesCurrentDir,
+  splitCpArg,
+  splitPathDirEntry,
+  statIsDir,
+  statIsRegular,
+  statIsSymlink,
+  type DestInfo,
+  type SourceInfo,
+} from '../fs/cp-paths.js';
+
+export const spec = defineCommand({
+  name: 'cp',
+  summary: 'Copy files between a container and the host (docker cp rules, safe against hostile containers)',
+  usage: 'porthole cp [-a] [-L] [-q] CONTAINER:SRC_PATH DEST_PATH|-\n       porthole cp [-a] [-L] [-q] SRC_PATH|- CONTAINER:DEST_PATH',
+  description: [
+    'Copies a file or folder out of a container (running or stopped) or into it, with docker cp\'s rules: a DEST',
+    'that is a folder receives the copy inside it; SRC ending in /. copies the folder\'s contents; a DEST ending',
+    'in / must be a folder. `-` as DEST writes a tar to stdout; `-` as SRC reads a tar from stdin.',
+    'Copying out never writes outside DEST: names with .. or absolute names, entries through links, hardlinks',
+    'to files outside the copy are refused with a warning (exit 1); device files and FIFOs are skipped;',
+    'setuid/setgid bits are dropped; a failed copy removes what it wrote.',
+  ].join('\n'),
+  options: {
+    archive: { type: 'boolean', short: 'a', description: 'Keep the uid/gid of the files (otherwise: yours when copying out, root\'s when copying in)' },
+    'follow-link': { type: 'boolean', short: 'L', description: 'Follow a symbolic link at SRC_PATH (links inside the copy stay links)' },
+    quiet: { type: 'boolean', short: 'q', description: 'No progress on stderr' },
+  },
+  args: { min: 2, max: 2 },
+  examples: [
+    'porthole cp web:/var/log/nginx ./logs',
+    'porthole cp web:/etc/nginx/. ./nginx-conf/',
+    'porthole cp ./fix.conf web:/etc/nginx/conf.d/',
+    'porthole cp web:/data - | tar tv',
+    'tar -c ./dir | porthole cp - web:/tmp',
+  ],
+});
+
+type Options = Parsed<typeof spec.options>;
+
+export interface CopyResult {
+  direction: 'out' | 'in';
+  bytes: number;
+  entries: number;
+  refused: number;
+  skipped: number;
+}
+
+export async function run(ctx: Context, parsed: Options): Promise<CopyResult> {
+  const [srcArg, dstArg] = parsed.args as [string, string];
+  const src = splitCpArg(srcArg);
+  const dst = splitCpArg(dstArg);
+  if (src.container !== undefined && dst.container !== undefined) {
+    throw new InvalidArgument('porthole cp copies between a container and the host, not between two containers.', 'Copy out to a folder first, then in.');
+  }
+  if (src.container === undefined && dst.container === undefined) {
+    throw new InvalidArgument('Name the container on one side as CONTAINER:PATH.', `Usage: ${spec.usage.split('\n')[0]}`);
+  }
+  const name = (src.container ?? dst.container)!;
+  if (!name) throw new InvalidArgument('A container name is missing before ":".', `Usage: ${spec.usage.split('\n')[0]}`);
+  const options = { keepOwnership: parsed.options.archive, followLink: parsed.options['follow-link'], quiet: parsed.options.quiet };
+  if (src.container !== undefined) {
+    if (!src.path) throw new InvalidArgument('The path inside the container is empty.', 'Write CONTAINER:/path.');
+    if (dst.path === '') throw new InvalidArgument('The destination path is empty.');
+    // Checked before the engine is asked, as docker does, so a typo costs nothing.
+    if (dst.path !== '-') await validateOutputPath(absoluteLocal(dst.path));
+    const engine = await ctx.engine();
+    const container = await resolveContainer(engine, name);
+    return copyOut(ctx, engine, container.id, name, src.path, dst.path, options);
+  }
+  if (!dst.path) throw new InvalidArgument('The path inside the container is empty.', 'Write CONTAINER:/path.');
+  const engine = await ctx.engine();
+  const container = await resolveContainer(engine, name);
+  return copyIn(ctx, engine, container.id, name, src.path, dst.path, options);
+}
+
+interface CopyOptions {
+  keepOwnership: boolean;
+  followLink: boolean;
+  quiet: boolean;
+}
+
+// ---------------------------------------------------------------- copying out
+
+async function copyOut(ctx: Context, engine: EngineClient, id: string, name: string, srcPath: string, dstPath: string, opts: CopyOptions): Promise<CopyResult> {
+  let archivePath = containerPath(srcPath);
+  let rebaseName: string | undefined;
+  if (opts.followLink) {
+    const stat = await statInContainer(engine, id, name, srcPath, archivePath);
+    if (statIsSymlink(stat.mode) && stat.linkTarget) {
+      const target = resolveLinkTarget(archivePath, stat.linkTarget);
+      ({ path: archivePath, rebaseName } = rebaseAfterLink(archivePath, target));
+    }
+  }
+  if (dstPath === '-') return copyOutToStdout(ctx, engine, id, name, srcPath, archivePath, opts);
+
+  const dstAbs = absoluteLocal(dstPath);
+  const dest = await hostDestination(dstAbs);
+  const { stat, stream } = await getArchive(engine, id, name, srcPath, archivePath);
+  let plan;
+  try {
+    plan = planCopy({ path: archivePath, isDir: statIsDir(stat.mode), ...(rebaseName ? { rebaseName } : {}) }, dest);
+  } catch (err) {
+    stream.destroy();
+    throw ruleError(err, `${name}:${srcPath}`, dstPath);
+  }
+  const { Extraction } = await import('../fs/extract.js');
+  const progress = new Progress(ctx.stderr, !opts.quiet);
+  const extraction = new Extraction({
+    parentDir: plan.extractDir,
+    expectTop: plan.archiveTop,
+    renameTop: plan.renameTop,
+    keepOwnership: opts.keepOwnership,
+    warn: (line) => ctx.stderr.write(`${progress.clearLine()}porthole: ${line}\n`),
+    onBytes: (n) => progress.add(n),
+  });
+  const drop = ctx.cleanup.add('remove a partly copied destination', () => extraction.abort());
+  let result;
+  try {
+    result = await extraction.run(stream);
+  } catch (err) {
+    progress.stop(false);
+    drop();
+    if (ctx.signal.aborted) throw err;
+    throw new Failure(`Copying ${escapeName(`${name}:${srcPath}`)} failed: ${(err as Error).message}`, 'Nothing of this copy was left in the destination.');
+  }
+  drop();
+  progress.stop(true, escapeName(dstPath));
+  if (result.refused) {
+    throw new Failure(
+      `Copied ${escapeName(`${name}:${srcPath}`)} to ${escapeName(dstPath)}, but refused ${result.refused} ${result.refused === 1 ? 'entry' : 'entries'} that would have been written outside it or through a link (named above).`,
+      'The container holds names or links that point out of the copy; look at them before trusting what it holds.',
+    );
+  }
+  return { direction: 'out', bytes: result.bytes, entries: result.entries, refused: result.refused, skipped: result.skipped };
+}
+
+async function copyOutToStdout(ctx: Context, engine: EngineClient, id: string, name: string, srcPath: string, archivePath: string, opts: CopyOptions): Promise<CopyResult> {
+  if (ctx.stdout.isTTY) {
+    throw new InvalidArgument('porthole cp will not write a tar archive to a terminal.', 'Redirect it to a file (`> copy.tar`) or a pipe (`| tar t`).');
+  }
+  const { stream } = await getArchive(engine, id, name, srcPath, archivePath);
+  const progress = new Progress(ctx.stderr, !opts.quiet);
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      progress.add(chunk.length);
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(stream, counter, ctx.stdout, { end: false });
+  } catch (err) {
+    progress.stop(false);
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EPIPE') return { direction: 'out', bytes, entries: 0, refused: 0, skipped: 0 };
+    throw new Failure(`Copying ${escapeName(`${name}:${srcPath}`)} failed after ${formatBytes(bytes)}: ${streamFailure(e)}`, 'What reached stdout is an incomplete tar.');
+  }
+  progress.stop(true, 'stdout');
+  return { direction: 'out', bytes, entries: 0, refused: 0, skipped: 0 };
+}
+
+async function getArchive(engine: EngineClient, id: string, name: string, userPath: string, archivePath: string) {
+  try {
+    return await engine.getArchive(id, archivePath);
+  } catch (err) {
+    throw explainContainerPath(err, name, userPath);
+  }
+}
+
+async function statInContainer(engine: EngineClient, id: string, name: string, userPath: string, path: string) {
+  try {
+    return await engine.statPath(id, path);
+  } catch (err) {
+    throw explainContainerPath(err, name, userPath);
+  }
+}
+
+function explainContainerPath(err: unknown, name: string, userPath: string): unknown {
+  if (err instanceof NotFound && !/no such container/i.test(err.message)) {
+    return new NotFound(`No such file or folder in the container: ${escapeName(`${name}:${userPath}`)}.`, 'List it with `porthole ls` or check the path.');
+  }
+  return err;
+}
+
+/** A local path made absolute, keeping a trailing `/` or `/.` (docker's resolveLocalPath). */
+export function absoluteLocal(path: string): string {
+  const abs = resolvePath(path);
+  if (specifiesCurrentDir(path)) return abs === '/' ? '/.' : `${abs}/.`;
+  if (hasTrailingSeparator(path) && abs !== '/') return `${abs}/`;
+  return abs;
+}
+
+/** docker's ValidateOutputPath: the parent folder must exist; an existing DEST must be a folder or a file. */
+async function validateOutputPath(path: string): Promise<void> {
+  const dir = posix.dirname(cleanPath(path));
+  const parent = await fsp.stat(dir).catch(() => null);
+  if (!parent) throw new NotFound(`The destination folder ${escapeName(dir)} does not exist.`, 'Create it first, or pick another destination.');
+  const st = await fsp.stat(path).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : err.code === 'ENOTDIR' ? 'notdir' : Promise.reject(err)));
+  if (st === 'notdir') throw new InvalidArgument(`The destination ${escapeName(path)} is not a folder.`);
+  if (st && !st.isDirectory() && !st.isFile()) {
+    throw new InvalidArgument(`The destination ${escapeName(path)} must be a folder or a regular file.`);
+  }
+}
+
+/** moby's CopyInfoDestinationPath: follows links at DEST itself (the user named it), at most 10. */
+async function hostDestination(path: string): Promise<DestInfo> {
+  let current = path;
+  for (let hops = 0; ; hops++) {
+    const st = await fsp.lstat(current).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      if (err.code === 'ENOTDIR') throw new InvalidArgument(`The destination ${escapeName(path)} is not a folder.`);
+      throw err;
+    });
+    if (st && !st.isSymbolicLink()) {
+      if (assertsDirectory(current) && !st.isDirectory()) throw new InvalidArgument(`The destination ${escapeName(path)} is not a folder.`);
+      return { path: current, exists: true, isDir: st.isDirectory() };
+    }
+    if (!st) {
+      const { dir } = splitPathDirEntry(current);
+      const parent = await fsp.stat(dir).catch(() => null);
+      if (!parent) throw new NotFound(`The destination folder ${escapeName(dir)} does not exist.`, 'Create it first, or pick another destination.');
+      if (!parent.isDirectory()) throw new InvalidArgument(`${escapeName(dir)} is not a folder.`);
+      return { path: current, exists: false, isDir: false };
+    }
+    if (hops >= 10) throw new InvalidArgument(`Too many symbolic links in ${escapeName(path)}.`);
+    const target = await fsp.readlink(current);
+    current = resolveLinkTarget(current, target);
+  }
+}
+
+function ruleError(err: unknown, src: string, dst: string): unknown {
+  if (!(err instanceof CopyRuleError)) return err;
+  if (err.message === 'no such directory') {
+    return new NotFound(`The destination folder ${escapeName(dst)} does not exist, and ${escapeName(src)} is a file.`, 'Create the folder first, or drop the trailing slash to name the file.');
+  }
+  return new InvalidArgument(`Cannot copy the folder ${escapeName(src)} onto the file ${escapeName(dst)}.`, 'Give a folder as the destination.');
+}
+
+// ---------------------------------------------------------------- copying in
+
+async function copyIn(ctx: Context, engine: EngineClient, id: string, name: string, srcPath: string, dstPath: string, opts: CopyOptions): Promise<CopyResult> {
+  const shown = escapeName(`${name}:${dstPath}`);
+  const dest = await containerDestination(engine, id, name, dstPath);
+  const progress = new Progress(ctx.stderr, !opts.quiet);
+  let bytes = 0;
+  let packError: Error | undefined;
+  let body: Readable;
+  let extractDir: string;
+  let skipped = 0;
+  if (srcPath === '-') {
+    if (!dest.exists || !dest.isDir) throw new InvalidArgument(`The destination ${shown} must be an existing folder when the tar comes from stdin.`);
+    extractDir = dest.path;
+    body = ctx.stdin.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          bytes += chunk.length;
+          progress.add(chunk.length);
+          cb(null, chunk);
+        },
+      }),
+    );
+  } else {
+    const source = await hostSource(absoluteLocal(srcPath), opts.followLink, srcPath);
+    let plan;
+    try {
+      plan = planCopy(source, dest);
+    } catch (err) {
+      throw ruleError(err, srcPath, `${name}:${dstPath}`);
+    }
+    extractDir = plan.extractDir;
+    const { packPath } = await import('../fs/pack.js');
+    const chunks = packPath(source.path, plan.renameTop, {
+      warn: (line) => {
+        skipped++;
+        ctx.stderr.write(`${progress.clearLine()}porthole: ${line}\n`);
+      },
+      onBytes: (n) => {
+        bytes += n;
+        progress.add(n);
+      },
+      signal: ctx.signal,
+    });
+    body = Readable.from(
+      (async function* () {
+        try {
+          yield* chunks;
+        } catch (err) {
+          packError = err as Error;
+          throw err;
+        }
+      })(),
+      { objectMode: false, highWaterMark: 1024 * 1024 },
+    );
+  }
+  try {
+    await engine.putArchive(id, extractDir, body, { noOverwriteDirNonDir: true, copyUIDGID: opts.keepOwnership });
+  } catch (err) {
+    progress.stop(false);
+    if (packError) throw new Failure(`Reading ${escapeName(srcPath)} failed: ${packError.message}`, 'Part of the copy may have reached the container.');
+    throw explainPutError(err, name, dstPath, extractDir);
+  }
+  progress.stop(true, shown);
+  return { direction: 'in', bytes, entries: 0, refused: 0, skipped };
+}
+
+/** The destination in the container, following a link there once, as docker cp does. */
+async function containerDestination(engine: EngineClient, id: string, name: string, dstPath: string): Promise<DestInfo> {
+  let path = containerPath(dstPath);
+  let stat;
+  try {
+    stat = await engine.statPath(id, path);
+  } catch (err) {
+    if (!(err instanceof NotFound) || /no such container/i.test(err.message)) throw err;
+    return { path, exists: false, isDir: false };
+  }
+  if (statIsSymlink(stat.mode)) {
+    path = resolveLinkTarget(path, stat.linkTarget);
+    try {
+      stat = await engine.statPath(id, path);
+    } catch (err) {
+      if (!(err instanceof NotFound) || /no such container/i.test(err.message)) throw err;
+      return { path, exists: false, isDir: false };
+    }
+  }
+  if (!statIsDir(stat.mode) && !statIsRegular(stat.mode)) {
+    throw new InvalidArgument(`The destination ${escapeName(`${name}:${dstPath}`)} must be a folder or a regular file.`);
+  }
+  return { path, exists: true, isDir: statIsDir(stat.mode) };
+}
+
+/** moby's CopyInfoSourcePath: links in the folders above SRC are resolved; SRC itself only with -L. */
+async function hostSource(path: string, followLink: boolean, shown: string): Promise<SourceInfo> {
+  const missing = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new NotFound(`No such file or folder: ${escapeName(shown)}.`);
+    throw err;
+  };
+  let resolved: string;
+  let rebaseName: string | undefined;
+  if (followLink) {
+    const real = await fsp.realpath(path).catch(missing);
+    ({ path: resolved, rebaseName } = rebaseAfterLink(path, real));
+  } else {
+    const slash = path.lastIndexOf('/');
+    const dirPart = path.slice(0, slash + 1) || '.';
+    const basePart = path.slice(slash + 1);
+    const realDir = await fsp.realpath(dirPart).catch(missing);
+    resolved = realDir === '/' ? `/${basePart}` : `${realDir}/${basePart}`;
+    if (hasTrailingSeparator(path) && goBase(path) !== goBase(resolved)) rebaseName = goBase(path);
+  }
+  const st = await fsp.lstat(resolved).catch(missing);
+  if (!st.isDirectory() && !st.isFile() && !st.isSymbolicLink()) {
+    throw new InvalidArgument(`${escapeName(shown)} is a device file, FIFO or socket; porthole copies files, folders and links.`);
+  }
+  return { path: resolved, isDir: st.isDirectory(), ...(rebaseName ? { rebaseName } : {}) };
+}
+
+function explainPutError(err: unknown, name: string, dstPath: string, extractDir: string): unknown {
+  const where = escapeName(`${name}:${dstPath}`);
+  if (err instanceof NotFound && !/no such container/i.test(err.message)) {
+    return new NotFound(`The folder ${escapeName(extractDir)} does not exist in ${escapeName(name)}, so ${where} cannot be created.`, 'Create the folder first (porthole shell), or pick another destination.');
+  }
+  if (err instanceof EngineError) {
+    if (/read-only/i.test(err.message)) return new Failure(`${where} is on a read-only file system in the container: ${err.message}`, 'Copy to a writable volume or /tmp instead.');
+    return new Failure(`The engine refused the copy to ${where}: ${err.message}`);
+  }
+  if (err instanceof EngineUnavailable) return new EngineUnavailable(`The engine went away during the copy to ${where}: ${err.message}`, 'Part of the copy may have reached the container.');
+  return err;
+}
+
+function streamFailure(err: NodeJS.ErrnoException): string {
+  if (err instanceof PortholeError) return err.message;
+  if (err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE' || /aborted|socket hang up/i.test(err.message)) {
+    return 'the engine closed the connection in the middle of the copy.';
+  }
+  return `${err.message}.`;
+}
+
+// ---------------------------------------------------------------- progress
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** One progress line: bytes so far and the rate, e.g. "Copying: 120.0 MiB, 240.0 MiB/s". */
+export function progressLine(bytes: number, elapsedMs: number): string {
+  const rate = elapsedMs > 0 ? (bytes * 1000) / elapsedMs : 0;
+  return `Copying: ${formatBytes(bytes)}, ${formatBytes(rate)}/s`;
+}
+
+/** Progress on stderr for copies that take over a second; only when stderr is a terminal and -q is not given. */
+export class Progress {
+  private bytes = 0;
+  private readonly started = Date.now();
+  private shown = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly out: OutputStream, wanted: boolean, delayMs = 1000) {
+    if (!wanted || !out.isTTY) return;
+    const start = setTimeout(() => {
+      this.draw();
+      this.timer = setInterval(() => this.draw(), 250);
+      this.timer.unref();
+    }, delayMs);
+    start.unref();
+    this.timer = start;
+  }
+
+  add(n: number): void {
+    this.bytes += n;
+  }
+
+  private draw(): void {
+    this.shown = true;
+    this.out.write(`\r\x1b[K${progressLine(this.bytes, Date.now() - this.started)}`);
+  }
+
+  /** Text that clears the progress line before another line is written. */
+  clearLine(): string {
+    return this.shown ? '\r\x1b[K' : '';
+  }
+
+  stop(ok: boolean, where?: string): void {
+    if (this.timer) clearTimeout(this.timer), clearInterval(this.timer);
+    this.timer = undefined;
+    if (!this.shown) return;
+    const seconds = (Date.now() - this.started) / 1000;
+    this.out.write(ok ? `\r\x1b[KCopied ${formatBytes(this.bytes)} to ${where} in ${seconds.toFixed(1)} s (${formatBytes(this.bytes / seconds)}/s)\n` : '\r\x1b[K');
+    this.shown = false;
+  }
+}

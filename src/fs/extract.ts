@@ -1,0 +1,553 @@
+// Safe extraction of a tar stream that comes from a container we do not trust (`porthole cp C:PATH DEST`).
+// node-tar's Parser reads the stream; every write decision is ours: names are checked segment by segment, every
+// parent folder is lstat'ed (never followed), files are created under a temporary name with O_EXCL|O_NOFOLLOW and
+// renamed into place, links are made as links and never written through, hardlinks only point at files this copy
+// wrote, devices/FIFOs are skipped, setuid/setgid/sticky bits are dropped. A fatal error removes what this copy
+// created. Memory stays flat: one entry at a time, back-pressure on the stream, limits on entries and depth.
+import { constants as fsc, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { escapeName } from '../render/escape.js';
+import { checkLimits, DEFAULT_PATH_LIMITS, entrySegments, safeMode, type PathLimits } from './safe-path.js';
+
+export interface ExtractLimits extends PathLimits {
+  /** Most entries one stream may hold. */
+  maxEntries: number;
+  /** Warnings shown one by one before they are only counted. */
+  maxWarnings: number;
+  /** Largest extended (PAX / long name) header accepted, in bytes. */
+  maxMetaBytes: number;
+}
+
+export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
+  ...DEFAULT_PATH_LIMITS,
+  maxEntries: 1_000_000,
+  maxWarnings: 50,
+  maxMetaBytes: 1024 * 1024,
+};
+
+export interface ExtractOptions {
+  /** An existing folder on the host (the destination, or its parent when the copy is renamed). */
+  parentDir: string;
+  /** The top name the engine gives the archived path (its base name, '.' for `PATH/.`, '/' for the root). */
+  expectTop: string;
+  /** What the top name becomes in parentDir; '.' extracts into parentDir itself. */
+  renameTop: string;
+  /** Keep the uid/gid of the stream (`cp -a`); otherwise files belong to the user running porthole. */
+  keepOwnership: boolean;
+  limits?: Partial<ExtractLimits>;
+  /** One line for the person watching (already escaped). */
+  warn(message: string): void;
+  /** Called with the number of content bytes written, as they are written. */
+  onBytes?(n: number): void;
+}
+
+export interface ExtractResult {
+  entries: number;
+  files: number;
+  dirs: number;
+  links: number;
+  bytes: number;
+  /** Entries refused because they would have gone outside the destination or through a link. */
+  refused: number;
+  /** Device files, FIFOs and unknown types that were not created. */
+  skipped: number;
+}
+
+/** A fatal problem with the stream or the destination: the copy stops and what it created is removed. */
+export class ExtractError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExtractError';
+  }
+}
+
+interface PendingDir {
+  rel: string;
+  abs: string;
+  mode: number;
+  mtime: Date | undefined;
+  uid: number | undefined;
+  gid: number | undefined;
+}
+
+// The slice of node-tar's ReadEntry we use (typed here so the module loads lazily).
+interface TarEntry extends AsyncIterable<Buffer> {
+  path: string;
+  type: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size: number;
+  mtime?: Date;
+  linkpath?: string;
+  meta: boolean;
+  resume(): unknown;
+  destroy(): unknown;
+}
+
+const VERIFIED_CACHE = 4096;
+const WRITE_BATCH = 1024 * 1024;
+
+export class Extraction {
+  private readonly opts: ExtractOptions;
+  private readonly limits: ExtractLimits;
+  private readonly result: ExtractResult = { entries: 0, files: 0, dirs: 0, links: 0, bytes: 0, refused: 0, skipped: 0 };
+  /** Folders (relative) known to be real folders, not links: created here or lstat'ed. */
+  private verified = new Set<string>();
+  /** Folders this copy created: what is created inside them needs no separate undo. */
+  private readonly createdDirs = new Set<string>();
+  /** What to remove if the copy fails: paths this copy created whose parent already existed. */
+  private readonly undo: string[] = [];
+  /** Inodes of files this copy wrote: the only ones a hardlink entry may point at. */
+  private readonly writtenInodes = new Set<number>();
+  private readonly pendingDirs: PendingDir[] = [];
+  private currentTemp: string | undefined;
+  private tempSeq = 0;
+  private warnings = 0;
+  private stopped = false;
+  private settled: Promise<unknown> = Promise.resolve();
+  private current: TarEntry | undefined;
+  private wakeWorker: (() => void) | undefined;
+
+  constructor(opts: ExtractOptions) {
+    this.opts = opts;
+    this.limits = { ...DEFAULT_EXTRACT_LIMITS, ...opts.limits };
+  }
+
+  /** Reads the whole stream and writes it out; on failure removes what it created and rethrows. */
+  run(source: Readable): Promise<ExtractResult> {
+    const work = this.extract(source).catch(async (err) => {
+      this.stopped = true;
+      source.destroy();
+      await this.rollback();
+      throw err;
+    });
+    this.settled = work.catch(() => undefined);
+    return work;
+  }
+
+  /** Stops a running copy (Ctrl-C) and removes what it created. */
+  async abort(): Promise<void> {
+    this.stopped = true;
+    this.current?.destroy();
+    this.wakeWorker?.();
+    await this.settled;
+    await this.rollback();
+  }
+
+  private async extract(source: Readable): Promise<ExtractResult> {
+    const { Parser } = await import('tar');
+    let fatal: Error | undefined;
+    let sawEof = false;
+    let parserEnded = false;
+    const queue: TarEntry[] = [];
+    const poke = () => {
+      const w = this.wakeWorker;
+      this.wakeWorker = undefined;
+      w?.();
+    };
+    const fail = (err: Error) => {
+      fatal ??= err;
+      this.current?.destroy(); // ends a body that is waiting for bytes that will never come
+      poke();
+    };
+
+    const parser = new Parser({ strict: true, maxMetaEntrySize: this.limits.maxMetaBytes });
+    parser.on('entry', (entry: TarEntry) => {
+      queue.push(entry);
+      poke();
+    });
+    parser.on('ignoredEntry', (entry: TarEntry) => {
+      if (entry.meta) fail(new ExtractError(`The archive holds an extended header larger than ${this.limits.maxMetaBytes} bytes; it is not a tar porthole will read.`));
+      else {
+        this.result.entries++;
+        this.skip(entry.path, `its type (${entry.type}) is not one porthole creates`);
+      }
+    });
+    parser.on('eof', () => (sawEof = true));
+    parser.on('error', (err: Error) => fail(new ExtractError(`The archive is damaged: ${describeTarError(err)}.`)));
+    parser.on('end', () => {
+      parserEnded = true;
+      poke();
+    });
+
+    const feed = (async () => {
+      for await (const chunk of source) {
+        if (fatal || this.stopped) return;
+        if (!parser.write(chunk as Buffer)) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              parser.off('drain', done);
+              clearInterval(check);
+              resolve();
+            };
+            parser.on('drain', done);
+            // A fatal error or a stop can come while we wait for room; do not wait forever then.
+            const check = setInterval(() => (fatal || this.stopped) && done(), 50);
+          });
+        }
+      }
+      if (!fatal && !this.stopped) parser.end();
+    })().catch((err: NodeJS.ErrnoException) => fail(streamError(err)));
+
+    while (!fatal && !this.stopped) {
+      const entry = queue.shift();
+      if (entry) {
+        this.current = entry;
+        try {
+          await this.handle(entry);
+        } catch (err) {
+          fail(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
+        }
+        continue;
+      }
+      if (parserEnded) break;
+      await new Promise<void>((resolve) => (this.wakeWorker = resolve));
+    }
+    await feed;
+    if (this.stopped && !fatal) throw new ExtractError('The copy was stopped.');
+    if (fatal) throw fatal;
+    if (!sawEof) throw new ExtractError('The archive ended before its end marker: the engine stopped sending mid-way.');
+    while (this.pendingDirs.length) await this.finishDir(this.pendingDirs.pop()!);
+    return this.result;
+  }
+
+  private async handle(entry: TarEntry): Promise<void> {
+    this.result.entries++;
+    if (this.result.entries > this.limits.maxEntries) {
+      entry.resume();
+      throw new ExtractError(`The archive holds more than ${this.limits.maxEntries} entries; porthole stops there to keep memory bounded. Copy a smaller folder.`);
+    }
+    const mapped = entrySegments(entry.path, this.opts.expectTop, this.opts.renameTop);
+    if (!mapped.ok) {
+      entry.resume();
+      return this.refuse(entry.path, mapped.reason);
+    }
+    const segments = mapped.segments;
+    const tooFar = checkLimits(this.opts.parentDir, segments, this.limits);
+    if (tooFar) {
+      entry.resume();
+      throw new ExtractError(`Entry ${escapeName(entry.path)} cannot be copied: ${tooFar}.`);
+    }
+    const rel = segments.join('/');
+    await this.closeDirsNotAbove(rel);
+    switch (entry.type) {
+      case 'Directory':
+      case 'GNUDumpDir':
+        entry.resume();
+        return this.directory(entry, segments);
+      case 'File':
+      case 'OldFile':
+      case 'ContiguousFile':
+        return this.file(entry, segments);
+      case 'SymbolicLink':
+        entry.resume();
+        return this.symlink(entry, segments);
+      case 'Link':
+        entry.resume();
+        return this.hardlink(entry, segments);
+      case 'CharacterDevice':
+      case 'BlockDevice':
+        entry.resume();
+        return this.skip(entry.path, 'it is a device file');
+      case 'FIFO':
+        entry.resume();
+        return this.skip(entry.path, 'it is a FIFO');
+      default:
+        entry.resume();
+        return this.skip(entry.path, `its type (${entry.type}) is not one porthole creates`);
+    }
+  }
+
+  private abs(segments: string[]): string {
+    return segments.length ? join(this.opts.parentDir, ...segments) : this.opts.parentDir;
+  }
+
+  /**
+   * Makes sure every folder above the entry is a real folder (lstat, never followed), creating missing ones.
+   * Returns a reason when one of them is a link or not a folder.
+   */
+  private async parents(segments: string[], create: boolean): Promise<string | undefined> {
+    for (let i = 1; i < segments.length; i++) {
+      const rel = segments.slice(0, i).join('/');
+      if (this.verified.has(rel)) continue;
+      const abs = this.abs(segments.slice(0, i));
+      const st = await lstatOrNull(abs);
+      if (!st) {
+        if (!create) return `${escapeName(rel)} does not exist`;
+        this.checkStopped();
+        await fsp.mkdir(abs, 0o755);
+        this.created(rel, true);
+      } else if (st.isSymbolicLink()) {
+        return `its folder ${escapeName(rel)} is a symbolic link, and porthole never writes through links`;
+      } else if (!st.isDirectory()) {
+        return `${escapeName(rel)} is not a folder`;
+      }
+      if (this.verified.size >= VERIFIED_CACHE) this.verified = new Set();
+      this.verified.add(rel);
+    }
+    return undefined;
+  }
+
+  private async directory(entry: TarEntry, segments: string[]): Promise<void> {
+    if (!segments.length) return; // the destination folder itself: it exists and keeps its own mode
+    const blocked = await this.parents(segments, true);
+    if (blocked) return this.refuse(entry.path, blocked);
+    const rel = segments.join('/');
+    const abs = this.abs(segments);
+    const st = await lstatOrNull(abs);
+    if (st && !st.isDirectory()) {
+      return this.refuse(entry.path, `a ${kindOf(st)} already stands at ${escapeName(rel)}; porthole does not replace it with a folder`);
+    }
+    this.result.dirs++;
+    if (!st) {
+      this.checkStopped();
+      await fsp.mkdir(abs, 0o700); // owner-only until its own mode is set when the stream leaves it
+      this.created(rel, true);
+    } else if (!this.createdDirs.has(rel)) {
+      this.verified.add(rel);
+      return; // a folder that was there before keeps its mode, owner and times
+    }
+    this.verified.add(rel);
+    this.pendingDirs.push({ rel, abs, mode: safeMode(entry.mode, 0o755), mtime: entry.mtime, uid: entry.uid, gid: entry.gid });
+  }
+
+  private async file(entry: TarEntry, segments: string[]): Promise<void> {
+    if (!segments.length) {
+      entry.resume();
+      return this.refuse(entry.path, 'a file cannot replace the destination folder');
+    }
+    const size = entry.size;
+    if (!Number.isSafeInteger(size) || size < 0) {
+      entry.resume();
+      throw new ExtractError(`Entry ${escapeName(entry.path)} claims an impossible size; the archive is damaged.`);
+    }
+    const blocked = await this.parents(segments, true);
+    if (blocked) {
+      entry.resume();
+      return this.refuse(entry.path, blocked);
+    }
+    const rel = segments.join('/');
+    const abs = this.abs(segments);
+    const before = await lstatOrNull(abs);
+    if (before?.isDirectory()) {
+      entry.resume();
+      return this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a file`);
+    }
+    const temp = this.tempName(abs);
+    this.checkStopped();
+    const handle = await fsp.open(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+    this.currentTemp = temp;
+    let written = 0;
+    try {
+      written = await this.writeBody(entry, handle);
+      if (written !== size) throw new ExtractError(`The archive ended inside ${escapeName(entry.path)} (${written} of ${size} bytes): the engine stopped sending mid-way.`);
+      await handle.chmod(safeMode(entry.mode, 0o644));
+      if (this.opts.keepOwnership) await handle.chown(entry.uid ?? 0, entry.gid ?? 0);
+      if (entry.mtime) await handle.utimes(entry.mtime, entry.mtime);
+      this.writtenInodes.add((await handle.stat()).ino);
+    } finally {
+      await handle.close();
+    }
+    this.checkStopped();
+    await fsp.rename(temp, abs);
+    this.currentTemp = undefined;
+    if (!before) this.created(rel, false);
+    this.result.files++;
+  }
+
+  /** Writes the entry's bytes in batches of about 1 MiB (fewer trips to the thread pool than one per chunk). */
+  private async writeBody(entry: TarEntry, handle: FileHandle): Promise<number> {
+    let written = 0;
+    let batch: Buffer[] = [];
+    let batched = 0;
+    const flush = async () => {
+      if (!batched) return;
+      const buffers = batch;
+      batch = [];
+      const n = batched;
+      batched = 0;
+      await handle.writev(buffers);
+      written += n;
+      this.result.bytes += n;
+      this.opts.onBytes?.(n);
+    };
+    for await (const chunk of entry) {
+      if (this.stopped) throw new ExtractError('The copy was stopped.');
+      batch.push(chunk);
+      batched += chunk.length;
+      if (batched >= WRITE_BATCH) await flush();
+    }
+    await flush();
+    return written;
+  }
+
+  private async symlink(entry: TarEntry, segments: string[]): Promise<void> {
+    const target = entry.linkpath ?? '';
+    if (!segments.length) return this.refuse(entry.path, 'a link cannot replace the destination folder');
+    if (!target || target.includes('\0')) return this.refuse(entry.path, 'its link target is empty or holds a NUL byte');
+    const blocked = await this.parents(segments, true);
+    if (blocked) return this.refuse(entry.path, blocked);
+    const rel = segments.join('/');
+    const abs = this.abs(segments);
+    const before = await lstatOrNull(abs);
+    if (before?.isDirectory()) return this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a link`);
+    const temp = this.tempName(abs);
+    this.checkStopped();
+    await fsp.symlink(target, temp);
+    this.currentTemp = temp;
+    if (this.opts.keepOwnership) await fsp.lchown(temp, entry.uid ?? 0, entry.gid ?? 0);
+    if (entry.mtime) await fsp.lutimes(temp, entry.mtime, entry.mtime);
+    await fsp.rename(temp, abs);
+    this.currentTemp = undefined;
+    if (!before) this.created(rel, false);
+    this.result.links++;
+  }
+
+  private async hardlink(entry: TarEntry, segments: string[]): Promise<void> {
+    if (!segments.length) return this.refuse(entry.path, 'a link cannot replace the destination folder');
+    const target = entrySegments(entry.linkpath ?? '', this.opts.expectTop, this.opts.renameTop);
+    if (!target.ok || !target.segments.length) {
+      return this.refuse(entry.path, `it is a hardlink to ${escapeName(entry.linkpath ?? '')}, and ${target.ok ? 'that is the destination itself' : target.reason.replace(/^it(s)? /, 'that ')}`);
+    }
+    const targetBlocked = await this.parents(target.segments, false);
+    const targetAbs = this.abs(target.segments);
+    const targetStat = targetBlocked ? null : await lstatOrNull(targetAbs);
+    if (!targetStat || !targetStat.isFile() || !this.writtenInodes.has(targetStat.ino)) {
+      return this.refuse(entry.path, `it is a hardlink to ${escapeName(entry.linkpath ?? '')}, which is not a file this copy wrote before it`);
+    }
+    const blocked = await this.parents(segments, true);
+    if (blocked) return this.refuse(entry.path, blocked);
+    const rel = segments.join('/');
+    const abs = this.abs(segments);
+    const before = await lstatOrNull(abs);
+    if (before?.isDirectory()) return this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a link`);
+    const temp = this.tempName(abs);
+    this.checkStopped();
+    await fsp.link(targetAbs, temp);
+    this.currentTemp = temp;
+    await fsp.rename(temp, abs);
+    this.currentTemp = undefined;
+    if (!before) this.created(rel, false);
+    this.result.links++;
+  }
+
+  /** Gives folders their own mode, owner and times once the stream has moved past them. */
+  private async closeDirsNotAbove(rel: string): Promise<void> {
+    while (this.pendingDirs.length) {
+      const top = this.pendingDirs[this.pendingDirs.length - 1]!;
+      if (rel === top.rel || rel.startsWith(`${top.rel}/`)) return;
+      await this.finishDir(this.pendingDirs.pop()!);
+    }
+  }
+
+  private async finishDir(dir: PendingDir): Promise<void> {
+    let handle: FileHandle;
+    try {
+      handle = await fsp.open(dir.abs, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    try {
+      await handle.chmod(dir.mode);
+      if (this.opts.keepOwnership) await handle.chown(dir.uid ?? 0, dir.gid ?? 0);
+      if (dir.mtime) await handle.utimes(dir.mtime, dir.mtime);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private created(rel: string, isDir: boolean): void {
+    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    if (!parent || !this.createdDirs.has(parent)) this.undo.push(this.abs(rel.split('/')));
+    if (isDir) this.createdDirs.add(rel);
+  }
+
+  private tempName(abs: string): string {
+    return join(dirname(abs), `.porthole-cp-${process.pid}-${++this.tempSeq}.tmp`);
+  }
+
+  private checkStopped(): void {
+    if (this.stopped) throw new ExtractError('The copy was stopped.');
+  }
+
+  private refuse(name: string, reason: string): void {
+    this.result.refused++;
+    this.say(`refused ${escapeName(name)}: ${reason}.`);
+  }
+
+  private skip(name: string, reason: string): void {
+    this.result.skipped++;
+    this.say(`skipped ${escapeName(name)}: ${reason}.`);
+  }
+
+  private say(line: string): void {
+    this.warnings++;
+    if (this.warnings <= this.limits.maxWarnings) this.opts.warn(line);
+    else if (this.warnings === this.limits.maxWarnings + 1) this.opts.warn('more entries were refused or skipped; only the count is shown from here on.');
+  }
+
+  private rolledBack = false;
+  private async rollback(): Promise<void> {
+    if (this.rolledBack) return;
+    this.rolledBack = true;
+    if (this.currentTemp) await fsp.rm(this.currentTemp, { force: true }).catch(() => undefined);
+    // Newest first; fs.rm never follows symbolic links, so a link this copy made cannot lead it outside.
+    for (const path of this.undo.reverse()) await fsp.rm(path, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function lstatOrNull(path: string) {
+  try {
+    return await fsp.lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+function kindOf(st: import('node:fs').Stats): string {
+  if (st.isSymbolicLink()) return 'symbolic link';
+  if (st.isFile()) return 'file';
+  if (st.isFIFO()) return 'FIFO';
+  if (st.isSocket()) return 'socket';
+  return 'special file';
+}
+
+function describeTarError(err: Error & { tarCode?: string }): string {
+  const message = err.message.replace(/^TAR_[A-Z_]+: /, '');
+  if (/Truncated input/.test(message)) return 'it ends in the middle of an entry';
+  if (/checksum/.test(message)) return 'a header fails its checksum';
+  if (/Unrecognized archive format/.test(message)) return 'it is not a tar archive';
+  return message.replace(/\.$/, '');
+}
+
+function streamError(err: NodeJS.ErrnoException): Error {
+  if (err instanceof ExtractError) return err;
+  if (err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE' || /aborted|socket hang up/i.test(err.message)) {
+    return new ExtractError('The engine closed the connection in the middle of the copy.');
+  }
+  return new ExtractError(`Reading the archive failed: ${err.message}.`);
+}
+
+function describeFsError(err: NodeJS.ErrnoException, name: string): string {
+  const what = escapeName(name);
+  switch (err.code) {
+    case 'ENOSPC':
+      return `The disk is full (while writing ${what}).`;
+    case 'EDQUOT':
+      return `The disk quota is exhausted (while writing ${what}).`;
+    case 'EACCES':
+    case 'EPERM':
+      return `Permission denied while writing ${what}: ${err.message}.`;
+    case 'ENAMETOOLONG':
+      return `The name of ${what} is too long for this file system.`;
+    case 'EROFS':
+      return `The destination is on a read-only file system.`;
+    default:
+      return `Writing ${what} failed: ${err.message}.`;
+  }
+}
