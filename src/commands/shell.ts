@@ -1,0 +1,130 @@
+// `porthole shell CONTAINER [-- CMD [ARG...]]`: get inside, whatever state the container is in. Picks the way:
+// exec for a running container with a shell, a snapshot for one that is not running, the toolbox sidecar for
+// one without a shell (or with --toolbox). The command's exit code is porthole's.
+import { defineCommand, type Parsed } from '../cli/args.js';
+import type { Context } from '../context.js';
+import type { ContainerDetails } from '../engine/types.js';
+import { resolveContainer } from '../engine/resolve.js';
+import { InvalidArgument, NotFound, Unsupported } from '../errors.js';
+import { escapeName } from '../render/escape.js';
+import { parseDetachKeys } from '../tty/detach-keys.js';
+import type { EnterRequest } from '../enter/types.js';
+
+export const spec = defineCommand({
+  name: 'shell',
+  summary: 'Open a shell or run a command inside a container: running, stopped, or without a shell',
+  usage: 'porthole shell [OPTIONS] CONTAINER [-- CMD [ARG...]]',
+  description:
+    'A running container with a shell gets a new process (like docker exec). A stopped or crashed one is\n' +
+    'snapshotted and you work in a copy that is removed afterwards; the original is never changed. With no\n' +
+    "command: the user's login shell from the container's /etc/passwd, else bash, else sh. With stdin and\n" +
+    'stdout on a terminal you get a TTY; otherwise plain streams. porthole exits with the command\'s code.',
+  options: {
+    user: { type: 'string', short: 'u', valueName: 'USER[:GROUP]', description: 'Run as this user (name or uid)' },
+    workdir: { type: 'string', short: 'w', valueName: 'DIR', description: 'Working directory inside the container' },
+    env: { type: 'string', short: 'e', multiple: true, valueName: 'KEY=VAL', description: 'Set an environment variable (KEY alone takes it from here)' },
+    'detach-keys': { type: 'string', valueName: 'KEYS', description: 'Key sequence to detach from a TTY session (default ctrl-p,ctrl-q)' },
+    toolbox: { type: 'string', valueName: 'IMAGE', description: 'Use a toolbox sidecar from this image, even if the container has a shell' },
+    'cap-add': { type: 'string', multiple: true, valueName: 'CAP', description: 'Extra capability for the toolbox sidecar (e.g. SYS_PTRACE)' },
+    network: { type: 'string', valueName: 'NET', description: "Stopped containers: the copy's network (default the original's; none to cut it off)" },
+    'rw-mounts': { type: 'boolean', description: "Stopped containers: mount the original's volumes writable (default read-only)" },
+    keep: { type: 'boolean', description: 'Stopped containers: keep the snapshot image and print its name' },
+  },
+  args: { min: 1, max: 1 },
+  restAfter: 1,
+  examples: [
+    'porthole shell web',
+    'porthole shell web -- cat /etc/nginx/nginx.conf',
+    'echo hi | porthole shell web -- cat',
+    'porthole shell crashed -- /usr/sbin/nginx -t',
+    'porthole shell -u app -w /srv -e DEBUG=1 web',
+  ],
+});
+
+type Options = Parsed<typeof spec.options>;
+
+export interface ShellResult {
+  exitCode: number;
+}
+
+/** -e entries as docker takes them: KEY=VAL as is, KEY alone from porthole's own environment (skipped if unset). */
+export function parseEnvFlags(entries: string[], env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const key = eq < 0 ? entry : entry.slice(0, eq);
+    if (!key || /[\s\x00]/.test(key)) throw new InvalidArgument(`"${escapeName(entry)}" is not a KEY=VAL environment entry.`);
+    if (eq >= 0) out.push(entry);
+    else if (env[key] !== undefined) out.push(`${key}=${env[key]}`);
+  }
+  return out;
+}
+
+export function buildRequest(parsed: Options, ctx: Context): EnterRequest {
+  const o = parsed.options;
+  if (o['detach-keys'] !== undefined) parseDetachKeys(o['detach-keys']);
+  if (parsed.hasRest && !parsed.rest.length) {
+    throw new InvalidArgument('Nothing after "--": name the command to run.', `Usage: ${spec.usage}`);
+  }
+  return {
+    cmd: parsed.hasRest ? parsed.rest : undefined,
+    user: o.user,
+    workdir: o.workdir,
+    env: parseEnvFlags(o.env, ctx.env),
+    tty: !!(ctx.stdin.isTTY && ctx.stdout.isTTY),
+    toolboxImage: o.toolbox,
+    capAdd: o['cap-add'],
+    network: o.network,
+    rwMounts: o['rw-mounts'],
+    keep: o.keep,
+    detachKeys: o['detach-keys'],
+  };
+}
+
+async function viaToolbox(ctx: Context, target: ContainerDetails, request: EnterRequest, why: string): Promise<number> {
+  // TOOLBOX-WAY: replaced by `(await import('../enter/toolbox.js')).enterToolbox(ctx, target, request)` once
+  // src/enter/toolbox.ts (issue 5) is in the tree.
+  void ctx;
+  void request;
+  throw new Unsupported(`${why}, and the toolbox way in is not built yet.`, `For a command, name it: porthole shell ${escapeName(target.name)} -- CMD.`);
+}
+
+export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
+  const request = buildRequest(parsed, ctx);
+  const engine = await ctx.engine();
+  const target = await resolveContainer(engine, parsed.args[0]!);
+  const name = escapeName(target.name);
+  const state = target.state.status;
+
+  if (target.state.paused || state === 'paused') {
+    throw new Unsupported(`${name} is paused, and porthole never unpauses a container.`, `Run \`docker unpause ${name}\` first if you mean to.`);
+  }
+  if (state === 'restarting') {
+    throw new Unsupported(`${name} is restarting (its restart policy keeps starting it).`, 'Wait until it runs, or stop it and run porthole shell again to work in a snapshot.');
+  }
+  if (state === 'removing') throw new NotFound(`${name} is being removed.`);
+
+  if (request.toolboxImage) return { exitCode: await viaToolbox(ctx, target, request, 'You asked for a toolbox') };
+
+  const { chooseShell, hasShell } = await import('../enter/choose-shell.js');
+  const running = target.state.running || state === 'running';
+  let cmd = request.cmd;
+  if (!cmd) {
+    const choice = await chooseShell(engine, target.id, request.user ?? target.config.user);
+    if (!choice.shell) return { exitCode: await viaToolbox(ctx, target, request, `${name} has no shell`) };
+    cmd = [choice.shell];
+  } else if (running && !(await hasShell(engine, target.id))) {
+    return { exitCode: await viaToolbox(ctx, target, request, `${name} has no shell`) };
+  }
+
+  if (running) {
+    const { enterByExec } = await import('../enter/exec.js');
+    return { exitCode: await enterByExec(ctx, target, { ...request, cmd }) };
+  }
+  const { enterBySnapshot } = await import('../enter/snapshot.js');
+  return { exitCode: await enterBySnapshot(ctx, target, { ...request, cmd }) };
+}
+
+export function exitCode(result: ShellResult): number {
+  return result.exitCode;
+}

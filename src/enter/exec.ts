@@ -1,0 +1,76 @@
+// The exec way: a new process inside a running container that has a shell (docker exec), attached through
+// runAttached, its exit code passed through.
+import type { Context } from '../context.js';
+import type { ContainerDetails, EngineClient } from '../engine/types.js';
+import { Failure, NotFound } from '../errors.js';
+import { runAttached } from './attach.js';
+import type { EnterRequest } from './types.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Environment for the session: the user's -e entries, plus the user's TERM for a TTY when none was given. */
+export function sessionEnv(request: EnterRequest, userEnv: NodeJS.ProcessEnv): string[] {
+  const env = [...request.env];
+  if (request.tty && !env.some((e) => e.startsWith('TERM='))) env.push(`TERM=${userEnv.TERM || 'xterm'}`);
+  return env;
+}
+
+/** Resolves when the exec is no longer running; polls gently, so short commands never pay for it. */
+async function execEnded(engine: EngineClient, execId: string, signal: AbortSignal): Promise<void> {
+  let delay = 300;
+  while (!signal.aborted) {
+    await sleep(delay);
+    if (signal.aborted) return new Promise(() => undefined);
+    const state = await engine.inspectExec(execId).catch((err) => (err instanceof NotFound ? { running: false } : undefined));
+    if (state && !state.running) return;
+    delay = Math.min(delay * 2, 2000);
+  }
+  return new Promise(() => undefined);
+}
+
+/** The exec's exit code once the engine has recorded it (ExitCode is null for a moment after the stream ends). */
+export async function execExitCode(engine: EngineClient, execId: string, target: ContainerDetails): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+    let state;
+    try {
+      state = await engine.inspectExec(execId);
+    } catch (err) {
+      if (err instanceof NotFound) {
+        throw new Failure(`The container ${target.name} went away during the session, so the command's exit code is unknown.`);
+      }
+      throw err;
+    }
+    if (!state.running && state.exitCode !== null) return state.exitCode;
+    if (Date.now() > deadline) {
+      throw new Failure(`The engine did not report the command's exit code in ${target.name} within 10 s.`, 'Check the container with `docker inspect`.');
+    }
+    await sleep(delay);
+  }
+}
+
+/** Runs request.cmd (already resolved to a shell when none was given) in the running container. */
+export async function enterByExec(ctx: Context, target: ContainerDetails, request: EnterRequest & { cmd: string[] }): Promise<number> {
+  const engine = await ctx.engine();
+  const execId = await engine.createExec(target.id, {
+    cmd: request.cmd,
+    user: request.user,
+    workingDir: request.workdir,
+    env: sessionEnv(request, ctx.env),
+    tty: request.tty,
+    attachStdin: true,
+    detachKeys: request.detachKeys,
+  });
+  const attached = await engine.startExec(execId, { tty: request.tty });
+  const outcome = await runAttached(ctx, attached, {
+    tty: request.tty,
+    resize: (rows, cols) => engine.resizeExec(execId, rows, cols),
+    detachKeys: request.detachKeys,
+    exited: (signal) => execEnded(engine, execId, signal),
+  });
+  if (outcome.detached) {
+    ctx.notice(`\r\nporthole: detached; the command keeps running in ${target.name}.`);
+    return 0;
+  }
+  return execExitCode(engine, execId, target);
+}
