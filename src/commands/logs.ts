@@ -17,7 +17,7 @@ export const spec = defineCommand({
     'Works on running and stopped containers. stderr lines go to stderr. Control characters are shown escaped\n' +
     'when writing to a terminal; through a pipe the bytes are passed on exactly.',
   options: {
-    tail: { type: 'string', short: 'n', valueName: 'N', description: 'Only the last N lines of each stream (or "all")' },
+    tail: { type: 'string', short: 'n', valueName: 'N', description: 'Only the last N lines (stdout and stderr counted together, as docker does), or "all"' },
     since: { type: 'string', valueName: 'T', description: 'Only lines since T: a duration (10m), a time (2024-05-01T10:00:00Z) or unix seconds' },
     until: { type: 'string', valueName: 'T', description: 'Only lines before T (same forms as --since)' },
     follow: { type: 'boolean', short: 'f', description: 'Keep printing new lines until the container stops or Ctrl-C' },
