@@ -99,24 +99,23 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const table = !targets.length || !ProcessTable.available() ? undefined : named ? ProcessTable.readAround(targets.map((t) => t.initPid!)) : ProcessTable.read();
   const inits = table && !named ? findContainerInits(table, targets.map((t) => t.id)) : new Map<string, number>();
   const blocks: (ContainerBlock | Promise<ContainerBlock | undefined>)[] = [];
-  let engineView = 0;
   for (const target of targets) {
     const initPid = target.initPid ?? inits.get(target.id) ?? 0;
     const tree = table && hasHostView(table, target.id, initPid) ? containerTree(table, target.id, initPid) : undefined;
     if (tree) {
       blocks.push({ name: target.name, id: target.id, view: 'host', ...containerRows(target.name, tree) });
     } else {
-      engineView++;
       blocks.push(fromEngineTop(engine, target, named));
     }
   }
-  if (engineView) {
+  const containers = (await Promise.all(blocks)).filter((b): b is ContainerBlock => b !== undefined);
+  // Said only for what was shown: a listed container that merely stopped meanwhile is not a sign of a remote engine.
+  if (containers.some((c) => c.view === 'engine')) {
     ctx.notice(
       `porthole: this machine cannot see the engine's processes (${escapeName(engine.endpoint.host)}), so they come from the engine's top: ` +
         'host PIDs are the engine host\'s, and PIDs inside the containers are not known.',
     );
   }
-  const containers = (await Promise.all(blocks)).filter((b): b is ContainerBlock => b !== undefined);
   return { containers, notRunning, named, nowMs: Date.now() };
 }
 

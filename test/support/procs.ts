@@ -1,8 +1,9 @@
 // A fake procfs in a temporary folder, for unit tests of src/procs without a real container: each process gets
 // stat, status, cmdline, cgroup and task/PID/children written the way the kernel formats them.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { docker } from './docker.js';
 
 export interface FakeProcess {
   pid: number;
@@ -90,4 +91,88 @@ export function sampleHost(): FakeProcess[] {
     { pid: 1010, ppid: 1000, comm: 'nginx', argv: ['nginx: master process'], nsPids: [1010, 1], cgroupPath: inB, startTicks: 600 },
     { pid: 1011, ppid: 1010, comm: 'nginx', argv: ['nginx: worker process'], nsPids: [1011, 2], cgroupPath: inB, startTicks: 601, uid: 33 },
   ];
+}
+
+// ---- helpers for the end-to-end tests of ps and which, on the real engine ----
+
+/** The host PIDs `docker top` reports for a container (the engine's own answer, independent of porthole). */
+export function dockerTopPids(name: string): number[] {
+  const lines = docker(['top', name, '-eo', 'pid']).split('\n').slice(1);
+  return lines.map((l) => Number(l.trim())).filter((n) => n > 0).sort((a, b) => a - b);
+}
+
+export function statePid(name: string): number {
+  return Number(docker(['inspect', '-f', '{{.State.Pid}}', name]));
+}
+
+export function containerId(name: string): string {
+  return docker(['inspect', '-f', '{{.Id}}', name]);
+}
+
+/** A host process's field from /proc/PID/status, e.g. PPid or NSpid. */
+export function procStatusField(pid: number, field: string): string {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  return line ? line.slice(field.length + 1).trim() : '';
+}
+
+/** PID -> args as ps inside the container shows them (busybox ps), to check NSpid-derived PIDs against. */
+export function insidePs(name: string): Map<number, string> {
+  const out = docker(['exec', name, 'ps', '-o', 'pid,args']).split('\n').slice(1);
+  const map = new Map<number, string>();
+  for (const line of out) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (m) map.set(Number(m[1]), m[2]!);
+  }
+  return map;
+}
+
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The JSON row shape `porthole ps --json` documents. */
+export interface PsRow {
+  container: string;
+  containerId: string;
+  role: 'shim' | 'init' | 'process';
+  hostPid: number;
+  pid: number | null;
+  hostPpid: number | null;
+  ppid: number | null;
+  user: string;
+  uid: number | null;
+  cpuPercent: number | null;
+  rssBytes: number | null;
+  startTime: string | null;
+  state: string | null;
+  stat: string | null;
+  command: string;
+  argv: string[] | null;
+  depth: number;
+  view: 'host' | 'engine';
+}
+
+export const PS_ROW_KEYS = [
+  'container', 'containerId', 'role', 'hostPid', 'pid', 'hostPpid', 'ppid', 'user', 'uid', 'cpuPercent', 'rssBytes',
+  'startTime', 'state', 'stat', 'command', 'argv', 'depth', 'view',
+];
+
+/** Host PIDs of the zombie children of a host process, read from /proc. */
+export function zombieChildren(hostPid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z' && Number(fields[1]) === hostPid) found.push(Number(entry));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return found;
 }
