@@ -119,7 +119,14 @@ async function importRoot(engine: EngineClient, root: string, target: ImageTarge
   const stream = tar.create({ cwd: root, portable: true }, ['.']) as unknown as import('node:stream').Readable;
   const [repo, tag] = target.image.split(':') as [string, string];
   const labels = Object.entries({ ...target.labels, [PROGRAM_LABEL]: program }).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-  return engine.importImage(stream, { repo, tag, changes: [...changes, `LABEL ${labels.join(' ')}`], message: 'porthole demo' });
+  try {
+    return await engine.importImage(stream, { repo, tag, changes: [...changes, `LABEL ${labels.join(' ')}`], message: 'porthole demo' });
+  } catch (err) {
+    // The engine gave up early: stop packing before the folder is removed under the packer.
+    stream.on('error', () => undefined);
+    stream.destroy();
+    throw err;
+  }
 }
 
 function withRoot<T>(build: (root: string) => Promise<T>): Promise<T> {

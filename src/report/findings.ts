@@ -144,9 +144,9 @@ export interface Reference {
 }
 
 const PATH = String.raw`(?:\/|\.{1,2}\/)?(?:[\w.@+-]+\/)*[\w.@+-]+`;
-// path:line (nginx, compilers, most stack traces); "path", line N (Python); path line N (Perl, sed, many others).
+// path:line (nginx, compilers, most stack traces); "path", line N (Python); path: line N (sh, bash); path line N (Perl).
 const COLON_REF = new RegExp(String.raw`(?<![\w/.:@+-])(${PATH}):(\d{1,7})(?![\d.])`, 'g');
-const WORD_REF = new RegExp(String.raw`(?<![\w/.:@+-])["']?(${PATH})["']?,?\s+(?:on\s+|at\s+)?line\s+(\d{1,7})\b`, 'gi');
+const WORD_REF = new RegExp(String.raw`(?<![\w/.:@+-])["']?(${PATH})["']?[,:]?\s+(?:on\s+|at\s+)?line\s+(\d{1,7})\b`, 'gi');
 
 function plausiblePath(path: string): boolean {
   if (!/[a-z]/i.test(path)) return false;

@@ -12,7 +12,7 @@ let buildingStandIn: Promise<string> | undefined;
 
 async function build(image: string, forceStandIn: boolean): Promise<string> {
   if (dockerStatus(['image', 'inspect', image]).status === 0) return image;
-  const engine = connectEngine({ env: process.env });
+  const engine = await connectEngine({ env: process.env });
   try {
     const nginx = forceStandIn ? { ok: false as const, reason: 'the test asked for the stand-in' } : findNginx();
     await buildCrash(engine, () => undefined, { image, labels: { [TEST_LABEL_KEY]: '1' } }, nginx);

@@ -81,6 +81,7 @@ test('references to a file and line: path:line, "path", line N, path line N; no 
   assert.deepEqual(refs('[emerg] 1#1: unknown directive "invalid_directive" in /etc/nginx/nginx.conf:1'), ['/etc/nginx/nginx.conf:1']);
   assert.deepEqual(refs('  File "/app/main.py", line 12, in <module>'), ['/app/main.py:12']);
   assert.deepEqual(refs('syntax error at /srv/x.pl line 3.'), ['/srv/x.pl:3']);
+  assert.deepEqual(refs('/srv/run.sh: line 3: syntax error: unexpected "fi"'), ['/srv/run.sh:3']);
   assert.deepEqual(refs('app.js:7:15 TypeError'), ['app.js:7']);
   assert.deepEqual(refs('see ./conf/a.yml:4 and ../b.ini:9'), ['./conf/a.yml:4', '../b.ini:9']);
   assert.deepEqual(refs('GET https://example.com:443/x from 10.0.0.1:8080 at 15:24:30 localhost:80'), []);
