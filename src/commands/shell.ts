@@ -81,12 +81,10 @@ export function buildRequest(parsed: Options, ctx: Context): EnterRequest {
   };
 }
 
-async function viaToolbox(ctx: Context, target: ContainerDetails, request: EnterRequest, why: string): Promise<number> {
-  // TOOLBOX-WAY: replaced by `(await import('../enter/toolbox.js')).enterToolbox(ctx, target, request)` once
-  // src/enter/toolbox.ts (issue 5) is in the tree.
-  void ctx;
-  void request;
-  throw new Unsupported(`${why}, and the toolbox way in is not built yet.`, `For a command, name it: porthole shell ${escapeName(target.name)} -- CMD.`);
+/** The sidecar way (issue 5): for containers without a shell, or when --toolbox names an image. */
+async function viaToolbox(ctx: Context, target: ContainerDetails, request: EnterRequest): Promise<number> {
+  const { enterToolbox } = await import('../enter/toolbox.js');
+  return enterToolbox(ctx, target, request);
 }
 
 export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
@@ -104,17 +102,17 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
   }
   if (state === 'removing') throw new NotFound(`${name} is being removed.`);
 
-  if (request.toolboxImage) return { exitCode: await viaToolbox(ctx, target, request, 'You asked for a toolbox') };
+  if (request.toolboxImage) return { exitCode: await viaToolbox(ctx, target, request) };
 
   const { chooseShell, hasShell } = await import('../enter/choose-shell.js');
   const running = target.state.running || state === 'running';
   let cmd = request.cmd;
   if (!cmd) {
     const choice = await chooseShell(engine, target.id, request.user ?? target.config.user);
-    if (!choice.shell) return { exitCode: await viaToolbox(ctx, target, request, `${name} has no shell`) };
+    if (!choice.shell) return { exitCode: await viaToolbox(ctx, target, request) };
     cmd = [choice.shell];
   } else if (running && !(await hasShell(engine, target.id))) {
-    return { exitCode: await viaToolbox(ctx, target, request, `${name} has no shell`) };
+    return { exitCode: await viaToolbox(ctx, target, request) };
   }
 
   if (running) {
