@@ -8,7 +8,8 @@ import { buildTree, type ProcessNode } from './tree.js';
 /** Whether the process's cgroup names this container, i.e. it runs inside it. */
 export function inContainer(table: ProcessTable, pid: number, containerId: string): boolean {
   const cgroup = table.cgroup(pid);
-  return cgroup !== undefined && containerIdsInCgroup(cgroup).includes(containerId);
+  // The substring test settles most cases cheaply; the parse makes sure it is a whole id in a path.
+  return cgroup !== undefined && cgroup.includes(containerId) && containerIdsInCgroup(cgroup).includes(containerId);
 }
 
 /**

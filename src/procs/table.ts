@@ -70,12 +70,7 @@ export class ProcessTable {
 
   /** Whether a procfs is readable at procRoot (false on macOS, Windows, or without /proc). */
   static available(procRoot = '/proc'): boolean {
-    try {
-      readFileSync(`${procRoot}/self/stat`);
-      return true;
-    } catch {
-      return false;
-    }
+    return existsSync(`${procRoot}/self/stat`);
   }
 
   /** Reads every process's stat line in one pass. */
