@@ -4,17 +4,17 @@ import type { Context } from '../context.js';
 import { InvalidArgument } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { renderJson } from '../render/json.js';
-import { TOOLBOX_IMAGE, TOOLBOX_VOLUME } from '../toolbox/image.js';
+import { DEFAULT_TOOLBOX_IMAGE, TOOLBOX_IMAGE_ENV, toolboxImage, toolboxVolume } from '../toolbox/image.js';
 
 export const spec = defineCommand({
   name: 'toolbox',
   summary: 'Build (build) or remove (rm) the toolbox that brings tools into containers without a shell',
   usage: 'porthole toolbox build [--from PATH] [--json] | porthole toolbox rm [--json]',
   description:
-    `The toolbox is the image ${TOOLBOX_IMAGE}: a static busybox (sh, ls, ps, cat, vi, wget, nc, ...) that ` +
+    `The toolbox is the image ${DEFAULT_TOOLBOX_IMAGE} (or the one ${TOOLBOX_IMAGE_ENV} names): a static busybox (sh, ls, ps, cat, vi, wget, nc, ...) that ` +
     '`porthole shell` starts next to a container that has no shell of its own. `build` makes it offline from a ' +
     'static busybox on this machine (Debian: apt-get install busybox-static). It is a tool you keep: `porthole gc` ' +
-    `leaves it; \`rm\` removes the image and its volume ${TOOLBOX_VOLUME}.`,
+    `leaves it; \`rm\` removes the image and its volume ${toolboxVolume(DEFAULT_TOOLBOX_IMAGE)}.`,
   options: {
     from: { type: 'string', valueName: 'PATH', description: 'The static busybox to build from (default /bin/busybox)' },
     json: { type: 'boolean', description: 'Print the result as JSON' },
@@ -33,12 +33,12 @@ export async function run(ctx: Context, parsed: Options): Promise<ToolboxResult>
   const action = parsed.args[0];
   const { buildToolbox, removeToolbox } = await import('../toolbox/build.js');
   if (action === 'build') {
-    ctx.notice(`porthole: building ${TOOLBOX_IMAGE} from ${escapeName(parsed.options.from ?? '/bin/busybox')} ...`);
+    ctx.notice(`porthole: building ${escapeName(toolboxImage(ctx.env))} from ${escapeName(parsed.options.from ?? '/bin/busybox')} ...`);
     return { action: 'build', ...(await buildToolbox(ctx, { from: parsed.options.from })) };
   }
   if (parsed.options.from !== undefined) throw new InvalidArgument('--from goes with `porthole toolbox build` only.');
   if (action === 'rm') {
-    const result = await removeToolbox(await ctx.engine());
+    const result = await removeToolbox(await ctx.engine(), toolboxImage(ctx.env));
     if (!result.removedImage && !result.removedVolume) ctx.notice(`porthole: there is no toolbox on this engine; nothing to remove.`);
     return { action: 'rm', ...result };
   }
@@ -48,8 +48,8 @@ export async function run(ctx: Context, parsed: Options): Promise<ToolboxResult>
 export function render(result: ToolboxResult, parsed: Options): string {
   if (parsed.options.json) return renderJson(result);
   if (result.action === 'build') {
-    return `${result.image} ${result.id.replace(/^sha256:/, '').slice(0, 12)} (${result.tools} tools from ${escapeName(result.source)}, ${result.arch})\n`;
+    return `${escapeName(result.image)} ${result.id.replace(/^sha256:/, '').slice(0, 12)} (${result.tools} tools from ${escapeName(result.source)}, ${result.arch})\n`;
   }
-  const removed = [result.removedImage ? `${result.image}` : '', result.removedVolume ? `volume ${TOOLBOX_VOLUME}` : ''].filter(Boolean);
+  const removed = [result.removedImage ? escapeName(result.image) : '', result.removedVolume ? `volume ${result.volume}` : ''].filter(Boolean);
   return removed.length ? `Removed ${removed.join(' and ')}\n` : '';
 }

@@ -29,7 +29,7 @@ import type { Context } from '../context.js';
 import type { ContainerCreateSpec, ContainerDetails, EngineClient } from '../engine/types.js';
 import { EngineError, Failure, InvalidArgument, NotFound, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
-import { TOOLBOX_BIN, TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_IMAGE, TOOLBOX_SHELL, TOOLBOX_VOLUME } from '../toolbox/image.js';
+import { TOOLBOX_BIN, TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_SHELL, toolboxImage } from '../toolbox/image.js';
 import { runAttached } from './attach.js';
 import { sessionEnv } from './exec.js';
 import { sessionId, sessionLabels } from './session.js';
@@ -240,9 +240,9 @@ export interface ToolboxMounts {
 export async function toolboxMountsFor(ctx: Context): Promise<ToolboxMounts> {
   const engine = await ctx.engine();
   const { ensureToolboxVolume } = await import('../toolbox/build.js');
-  await ensureToolboxVolume(ctx, engine);
+  const volume = await ensureToolboxVolume(ctx, engine, toolboxImage(ctx.env));
   return {
-    mounts: [{ type: 'volume', source: TOOLBOX_VOLUME, target: TOOLBOX_DIR, readOnly: true }],
+    mounts: [{ type: 'volume', source: volume, target: TOOLBOX_DIR, readOnly: true }],
     pathAddition: TOOLBOX_BIN,
     shell: TOOLBOX_SHELL,
   };
@@ -284,7 +284,7 @@ export function sidecarSpec(
   request: EnterRequest,
   user: SessionUser,
   security: SidecarSecurity,
-  toolbox: { image: string; custom: boolean; imagePath?: string },
+  toolbox: { image: string; custom: boolean; imagePath?: string; volume?: string },
   userEnv: NodeJS.ProcessEnv,
 ): ContainerCreateSpec {
   const ns = sidecarNamespaces(target);
@@ -326,15 +326,16 @@ export function sidecarSpec(
       privileged: security.privileged,
       securityOpt: security.securityOpt,
       ...(h.usernsMode ? { usernsMode: h.usernsMode } : {}),
-      ...(toolbox.custom ? { mounts: [{ type: 'volume', source: TOOLBOX_VOLUME, target: TOOLBOX_DIR, readOnly: true }] } : {}),
+      ...(toolbox.volume ? { mounts: [{ type: 'volume', source: toolbox.volume, target: TOOLBOX_DIR, readOnly: true }] } : {}),
       autoRemove: false,
     },
   };
 }
 
-async function toolboxImageFor(ctx: Context, engine: EngineClient, request: EnterRequest): Promise<{ image: string; custom: boolean; imagePath?: string }> {
-  const image = request.toolboxImage ?? TOOLBOX_IMAGE;
-  const custom = image !== TOOLBOX_IMAGE;
+async function toolboxImageFor(ctx: Context, engine: EngineClient, request: EnterRequest): Promise<{ image: string; custom: boolean; imagePath?: string; volume?: string }> {
+  const ownImage = toolboxImage(ctx.env);
+  const image = request.toolboxImage ?? ownImage;
+  const custom = image !== ownImage;
   if (!custom) return { image, custom };
   let inspected;
   try {
@@ -347,9 +348,9 @@ async function toolboxImageFor(ctx: Context, engine: EngineClient, request: Ente
   }
   // A custom image brings its programs; porthole's static busybox (shell, chroot) comes from the toolbox volume.
   const { ensureToolboxVolume } = await import('../toolbox/build.js');
-  await ensureToolboxVolume(ctx, engine);
+  const volume = await ensureToolboxVolume(ctx, engine, ownImage);
   const imagePath = envMap(inspected.config.env).get('PATH');
-  return { image, custom, ...(imagePath ? { imagePath } : {}) };
+  return { image, custom, volume, ...(imagePath ? { imagePath } : {}) };
 }
 
 /** A running target: the sidecar, attached before start; resolves with the session's exit code. */
@@ -373,7 +374,7 @@ async function enterRunning(ctx: Context, target: ContainerDetails, request: Ent
   } catch (err) {
     if (err instanceof NotFound && !toolbox.custom && /no such image/i.test(err.message)) {
       const { toolboxMissing } = await import('../toolbox/build.js');
-      throw toolboxMissing();
+      throw toolboxMissing(toolbox.image);
     }
     const unknownCap = err instanceof EngineError && /unknown capability:?\s*"?([^"]+)"?/i.exec(err.message);
     if (unknownCap) throw new InvalidArgument(`--cap-add ${escapeName(unknownCap[1]!.replace(/^CAP_/, ''))}: the engine knows no such capability.`);
@@ -409,7 +410,7 @@ async function enterRunning(ctx: Context, target: ContainerDetails, request: Ent
 
 /** A stopped target: a snapshot with the toolbox volume in the debug copy, its own files as the root. */
 async function enterStopped(ctx: Context, target: ContainerDetails, request: EnterRequest): Promise<number> {
-  if (request.toolboxImage && request.toolboxImage !== TOOLBOX_IMAGE) {
+  if (request.toolboxImage && request.toolboxImage !== toolboxImage(ctx.env)) {
     throw new Unsupported(
       `A --toolbox image can join only a running container; ${escapeName(target.name)} is not running.`,
       `Leave out --toolbox: porthole brings its own toolbox into a snapshot of it.`,

@@ -16,7 +16,7 @@ import type { EngineClient } from '../engine/types.js';
 import { EngineError, Failure, InvalidArgument, NotFound } from '../errors.js';
 import { sessionLabels } from '../enter/session.js';
 import { CAP_SYS_CHROOT, fileCapability, writeTar, type TarEntry } from './tar.js';
-import { TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_IMAGE, TOOLBOX_LABEL, TOOLBOX_REPO, TOOLBOX_TAG, TOOLBOX_VOLUME } from './image.js';
+import { TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_LABEL, splitImageRef, toolboxImage, toolboxVolume } from './image.js';
 
 export const DEFAULT_BUSYBOX = '/bin/busybox';
 
@@ -125,11 +125,11 @@ export async function buildToolbox(ctx: Context, opts: { from?: string }): Promi
   if (version.arch && version.arch !== elf.arch) {
     throw new InvalidArgument(`${source} is built for ${elf.arch}, but the engine runs ${version.arch} containers.`, `Give a ${version.arch} static busybox with --from PATH.`);
   }
-  const previous = await engine.inspectImage(TOOLBOX_IMAGE).then((i) => i.id, () => null);
+  const image = toolboxImage(ctx.env);
+  const previous = await engine.inspectImage(image).then((i) => i.id, () => null);
   const tar = writeTar(toolboxEntries(busybox, applets));
   const id = await engine.importImage(Readable.from([tar]), {
-    repo: TOOLBOX_REPO,
-    tag: TOOLBOX_TAG,
+    ...splitImageRef(image),
     changes: [`LABEL ${TOOLBOX_LABEL}=1`, `ENV PATH=${TOOLBOX_DIR}/bin`, 'CMD ["sh"]'],
     message: `porthole toolbox from ${source}`,
   });
@@ -137,22 +137,22 @@ export async function buildToolbox(ctx: Context, opts: { from?: string }): Promi
     // The old image lost its tag; it is ours to remove unless something still uses it.
     await engine.removeImage(previous).catch(() => undefined);
   }
-  await refillToolboxVolume(ctx, engine);
-  return { image: TOOLBOX_IMAGE, id, source, tools: applets.length, arch: elf.arch, replaced: previous && previous !== id ? previous : null };
+  await refillToolboxVolume(ctx, engine, image);
+  return { image, id, source, tools: applets.length, arch: elf.arch, replaced: previous && previous !== id ? previous : null };
 }
 
-async function volumeExists(engine: EngineClient): Promise<boolean> {
-  const volumes = await engine.listVolumes({ filters: { name: [TOOLBOX_VOLUME] } });
-  return volumes.some((v) => v.name === TOOLBOX_VOLUME);
+async function volumeExists(engine: EngineClient, volume: string): Promise<boolean> {
+  const volumes = await engine.listVolumes({ filters: { name: [volume] } });
+  return volumes.some((v) => v.name === volume);
 }
 
 /** The engine fills an empty named volume from the image's content at the mount point when a container is created. */
-async function fillToolboxVolume(ctx: Context, engine: EngineClient): Promise<void> {
+async function fillToolboxVolume(ctx: Context, engine: EngineClient, image: string): Promise<void> {
   const create = engine.createContainer({
-    image: TOOLBOX_IMAGE,
+    image,
     cmd: ['true'],
     labels: sessionLabels(),
-    hostConfig: { mounts: [{ type: 'volume', source: TOOLBOX_VOLUME, target: TOOLBOX_DIR, readOnly: false }] },
+    hostConfig: { mounts: [{ type: 'volume', source: toolboxVolume(image), target: TOOLBOX_DIR, readOnly: false }] },
   });
   const drop = ctx.cleanup.add('remove the container that filled the toolbox volume', async () => {
     const id = await create.catch(() => undefined);
@@ -163,57 +163,62 @@ async function fillToolboxVolume(ctx: Context, engine: EngineClient): Promise<vo
   drop();
 }
 
-async function refillToolboxVolume(ctx: Context, engine: EngineClient): Promise<void> {
-  if (await volumeExists(engine)) {
+async function refillToolboxVolume(ctx: Context, engine: EngineClient, image: string): Promise<void> {
+  const volume = toolboxVolume(image);
+  if (await volumeExists(engine, volume)) {
     try {
-      await engine.removeVolume(TOOLBOX_VOLUME);
+      await engine.removeVolume(volume);
     } catch (err) {
       if (err instanceof EngineError && err.statusCode === 409) {
-        ctx.notice(`porthole: the volume ${TOOLBOX_VOLUME} is in use by a session; it keeps the previous tools until the next build.`);
+        ctx.notice(`porthole: the volume ${volume} is in use by a session; it keeps the previous tools until the next build.`);
         return;
       }
       if (!(err instanceof NotFound)) throw err;
     }
   }
-  await fillToolboxVolume(ctx, engine);
+  await fillToolboxVolume(ctx, engine, image);
 }
 
 /** The error `shell` gives when the toolbox it needs is not there. */
-export function toolboxMissing(): NotFound {
+export function toolboxMissing(image: string): NotFound {
   return new NotFound(
-    `The toolbox image ${TOOLBOX_IMAGE} is not on this engine, and porthole needs it to enter a container without a shell.`,
+    `The toolbox image ${image} is not on this engine, and porthole needs it to enter a container without a shell.`,
     'Run `porthole toolbox build` once (it builds it offline from /bin/busybox), then try again.',
   );
 }
 
 /** Makes sure the toolbox volume exists and is filled; throws toolboxMissing() when the image is not there. */
-export async function ensureToolboxVolume(ctx: Context, engine: EngineClient): Promise<void> {
-  if (await volumeExists(engine)) return;
+export async function ensureToolboxVolume(ctx: Context, engine: EngineClient, image: string): Promise<string> {
+  const volume = toolboxVolume(image);
+  if (await volumeExists(engine, volume)) return volume;
   try {
-    await engine.inspectImage(TOOLBOX_IMAGE);
+    await engine.inspectImage(image);
   } catch (err) {
-    if (err instanceof NotFound) throw toolboxMissing();
+    if (err instanceof NotFound) throw toolboxMissing(image);
     throw err;
   }
-  await fillToolboxVolume(ctx, engine);
+  await fillToolboxVolume(ctx, engine, image);
+  return volume;
 }
 
 export interface RemoveResult {
   image: string;
+  volume: string;
   removedImage: string | null;
   removedVolume: boolean;
 }
 
 /** Removes the toolbox image and its volume; refuses while a session uses them. Nothing there is not an error. */
-export async function removeToolbox(engine: EngineClient): Promise<RemoveResult> {
+export async function removeToolbox(engine: EngineClient, name: string): Promise<RemoveResult> {
   let removedImage: string | null = null;
-  const image = await engine.inspectImage(TOOLBOX_IMAGE).catch((err) => (err instanceof NotFound ? undefined : Promise.reject(err)));
+  const volume = toolboxVolume(name);
+  const image = await engine.inspectImage(name).catch((err) => (err instanceof NotFound ? undefined : Promise.reject(err)));
   if (image) {
     if (image.config.labels[TOOLBOX_LABEL] !== '1') {
-      throw new Failure(`${TOOLBOX_IMAGE} on this engine was not made by porthole toolbox build (it has no ${TOOLBOX_LABEL} label), so porthole leaves it alone.`, `Remove it with \`docker rmi ${TOOLBOX_IMAGE}\` if you mean to.`);
+      throw new Failure(`${name} on this engine was not made by porthole toolbox build (it has no ${TOOLBOX_LABEL} label), so porthole leaves it alone.`, `Remove it with \`docker rmi ${name}\` if you mean to.`);
     }
     try {
-      await engine.removeImage(TOOLBOX_IMAGE);
+      await engine.removeImage(name);
       removedImage = image.id;
     } catch (err) {
       if (err instanceof EngineError && err.statusCode === 409) {
@@ -223,16 +228,16 @@ export async function removeToolbox(engine: EngineClient): Promise<RemoveResult>
     }
   }
   let removedVolume = false;
-  if (await volumeExists(engine)) {
+  if (await volumeExists(engine, volume)) {
     try {
-      await engine.removeVolume(TOOLBOX_VOLUME);
+      await engine.removeVolume(volume);
       removedVolume = true;
     } catch (err) {
       if (err instanceof EngineError && err.statusCode === 409) {
-        throw new Failure(`The toolbox volume ${TOOLBOX_VOLUME} is in use by a container (a session still running?).`, 'End the porthole sessions that use it, then run `porthole toolbox rm` again.');
+        throw new Failure(`The toolbox volume ${volume} is in use by a container (a session still running?).`, 'End the porthole sessions that use it, then run `porthole toolbox rm` again.');
       }
       if (!(err instanceof NotFound)) throw err;
     }
   }
-  return { image: TOOLBOX_IMAGE, removedImage, removedVolume };
+  return { image: name, volume, removedImage, removedVolume };
 }
