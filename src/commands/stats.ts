@@ -1,0 +1,190 @@
+// `porthole stats`: CPU, memory, network, block I/O and PIDs of every running container (or the ones named) in
+// one table. On the engine's host the figures come straight from the cgroup files, all containers sampled across
+// one short window; elsewhere from the engine's one-shot stats, concurrently. `--watch` refreshes in place.
+import { defineCommand, type Parsed } from '../cli/args.js';
+import type { Context } from '../context.js';
+import type { EngineClient } from '../engine/types.js';
+import { InvalidArgument } from '../errors.js';
+import { sortStats, type SortKey } from '../metrics/calc.js';
+import { StatsSampler, type SamplerOptions } from '../metrics/sampler.js';
+import { statsTargets } from '../metrics/targets.js';
+import { toJsonRow, type StatsRow } from '../metrics/types.js';
+import { renderJson } from '../render/json.js';
+import { renderTable } from '../render/table.js';
+import { Screen } from '../tui/screen.js';
+import { History, liveStatsLines, statsCells as cells, titleLine } from '../tui/stats-view.js';
+import { parseKeys } from '../tui/text.js';
+
+export const spec = defineCommand({
+  name: 'stats',
+  summary: 'Show CPU, memory, network, block I/O and PIDs of running containers in one table',
+  usage: 'porthole stats [CONTAINER...] [--sort cpu|mem|name] [--json] [-w [SECONDS] | --interval SECONDS]',
+  description: [
+    'CPU % counts one full core as 100%. Memory is what the container uses without the page cache, as docker',
+    'stats reports it, against its limit (the machine\'s memory when it has none). One-shot by default.',
+    '',
+    '-w/--watch refreshes in place every 2 seconds until q or Ctrl-C. To choose the period, put it right after',
+    '-w (`-w 5`, `--watch 0.5`) or use --interval SECONDS, which implies --watch. With --interval given, a number',
+    'after -w is a container name, not a period. When stdout is not a terminal, --watch prints one table (or',
+    'with --json one JSON line) per refresh.',
+  ].join('\n'),
+  options: {
+    sort: { type: 'string', valueName: 'cpu|mem|name', description: 'Order rows by CPU, memory (biggest first) or name (default)' },
+    watch: { type: 'boolean', short: 'w', description: 'Refresh in place (period: a number right after -w, or --interval)' },
+    interval: { type: 'string', short: 'n', valueName: 'SECONDS', description: 'Seconds between refreshes (implies --watch; default 2)' },
+    json: { type: 'boolean', description: 'Print an array of {name, id, cpuPercent, memoryBytes, memoryLimitBytes, netRxBytes, netTxBytes, blockReadBytes, blockWriteBytes, pids}' },
+  },
+  args: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  examples: ['porthole stats', 'porthole stats web db --sort mem', 'porthole stats -w', 'porthole stats -w 5 --sort cpu', 'porthole stats --json'],
+});
+
+type Options = Parsed<typeof spec.options>;
+
+/** The one-shot sampling window, shared by all containers. */
+export const SAMPLE_WINDOW_MS = 200;
+const DEFAULT_INTERVAL_S = 2;
+
+export interface StatsSettings {
+  refs: string[];
+  sort: SortKey;
+  watch: boolean;
+  intervalMs: number;
+}
+
+function parseSeconds(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n >= 0.1) || n > 86_400) {
+    throw new InvalidArgument(`${flag} takes a number of seconds from 0.1 to 86400, not "${value}".`);
+  }
+  return Math.round(n * 1000);
+}
+
+/** Reads the flags, including the optional number after -w (parseArgs cannot do optional values). */
+export function statsSettings(parsed: Pick<Options, 'options' | 'args'>): StatsSettings {
+  const { sort = 'name', watch, interval } = parsed.options;
+  if (sort !== 'cpu' && sort !== 'mem' && sort !== 'name') {
+    throw new InvalidArgument(`--sort takes cpu, mem or name, not "${sort}".`);
+  }
+  let refs = [...parsed.args];
+  let intervalMs = DEFAULT_INTERVAL_S * 1000;
+  if (interval !== undefined) intervalMs = parseSeconds('--interval', interval);
+  else if (watch && refs.length && /^\d+(\.\d+)?$/.test(refs[0]!)) {
+    intervalMs = parseSeconds('--watch', refs[0]!);
+    refs = refs.slice(1);
+  }
+  return { refs, sort, watch: watch || interval !== undefined, intervalMs };
+}
+
+export function samplerOptions(env: NodeJS.ProcessEnv): SamplerOptions {
+  // A knob for tests and for comparing the two ways: PORTHOLE_STATS_SOURCE=engine skips the cgroup files.
+  return { source: env.PORTHOLE_STATS_SOURCE === 'engine' ? 'engine' : 'auto' };
+}
+
+export interface StatsResult {
+  rows: StatsRow[];
+  /** Nothing left to print: --watch drew its own output. */
+  streamed: boolean;
+}
+
+export async function run(ctx: Context, parsed: Options): Promise<StatsResult> {
+  const settings = statsSettings(parsed);
+  const engine = await ctx.engine();
+  const sampler = new StatsSampler(engine, samplerOptions(ctx.env));
+  if (settings.watch) {
+    await watch(ctx, engine, sampler, settings, parsed.options.json);
+    return { rows: [], streamed: true };
+  }
+  const targets = await statsTargets(engine, settings.refs);
+  const rows = sortStats(await sampler.sample(targets, SAMPLE_WINDOW_MS, ctx.signal), settings.sort);
+  for (const row of rows) if (row.notRunning) ctx.notice(`porthole: ${row.name} is not running (${row.notRunning}): no figures.`);
+  return { rows, streamed: false };
+}
+
+export function renderStatsTable(rows: StatsRow[]): string {
+  return renderTable(rows, [
+    { header: 'CONTAINER ID', value: (r) => r.id.slice(0, 12) },
+    { header: 'NAME', value: (r) => r.name },
+    { header: 'CPU %', value: (r) => cells(r).cpu, align: 'right', trusted: true },
+    { header: 'MEM USAGE / LIMIT', value: (r) => cells(r).mem, align: 'right', trusted: true },
+    { header: 'MEM %', value: (r) => cells(r).memPercent, align: 'right', trusted: true },
+    { header: 'NET I/O', value: (r) => cells(r).net, align: 'right', trusted: true },
+    { header: 'BLOCK I/O', value: (r) => cells(r).block, align: 'right', trusted: true },
+    { header: 'PIDS', value: (r) => cells(r).pids, align: 'right', trusted: true },
+  ]);
+}
+
+export function render(result: StatsResult, parsed: Options): string {
+  if (result.streamed) return '';
+  if (parsed.options.json) return renderJson(result.rows.map(toJsonRow));
+  return renderStatsTable(result.rows);
+}
+
+/** Waits ms, or less when woken (q, Ctrl-C, a signal). */
+function sleep(ms: number, wake: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), wake]).finally(() => clearTimeout(timer));
+}
+
+async function watch(ctx: Context, engine: EngineClient, sampler: StatsSampler, settings: StatsSettings, json: boolean): Promise<void> {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  let done = false;
+  const halt = () => {
+    done = true;
+    stop();
+  };
+  ctx.signal.addEventListener('abort', halt, { once: true });
+  const stopSignal = new AbortController();
+  void stopped.then(() => stopSignal.abort());
+
+  // The named containers are resolved once (an unknown name fails at once); with none named, every refresh
+  // lists the running containers again so new ones appear and gone ones drop out.
+  const fixed = settings.refs.length ? await statsTargets(engine, settings.refs) : undefined;
+  const targets = () => fixed ?? statsTargets(engine, []);
+
+  if (json || !ctx.stdout.isTTY) {
+    let first = true;
+    while (!done) {
+      const rows = sortStats(await sampler.sample(await targets(), SAMPLE_WINDOW_MS, stopSignal.signal), settings.sort);
+      if (done) break;
+      ctx.stdout.write(json ? JSON.stringify(rows.map(toJsonRow)) + '\n' : (first ? '' : '\n') + renderStatsTable(rows));
+      first = false;
+      await sleep(settings.intervalMs, stopped);
+    }
+    return;
+  }
+
+  const screen = new Screen(ctx.stdout, ctx.stdin);
+  const history = new History();
+  let rows: StatsRow[] = [];
+  let status = 'sampling…';
+  const draw = () => {
+    const width = screen.columns;
+    const title = `porthole stats · ${rows.length} container${rows.length === 1 ? '' : 's'} · every ${settings.intervalMs / 1000}s · sorted by ${settings.sort} · q quit`;
+    screen.draw([titleLine(title, width), ...liveStatsLines(rows, history, width), '', status]);
+  };
+  const onKey = (data: Buffer) => {
+    for (const key of parseKeys(data.toString('latin1'))) if (key === 'quit' || key === 'interrupt' || key === 'escape') halt();
+  };
+  const dropCleanup = ctx.cleanup.add('restore the terminal', () => screen.leave());
+  const onResize = () => draw();
+  try {
+    screen.enter(onKey);
+    ctx.stdout.on('resize', onResize);
+    draw();
+    while (!done) {
+      const fresh = await sampler.sample(await targets(), SAMPLE_WINDOW_MS, stopSignal.signal);
+      if (done) break;
+      rows = sortStats(fresh, settings.sort);
+      history.record(rows);
+      status = `updated ${new Date().toLocaleTimeString()}`;
+      draw();
+      await sleep(settings.intervalMs, stopped);
+    }
+  } finally {
+    ctx.stdout.off('resize', onResize);
+    // Leave before anything is printed (an error message), or it would vanish with the alternate screen.
+    screen.leave();
+    dropCleanup();
+  }
+}
