@@ -5,13 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { porthole, portholeInTty } from '../support/cli.js';
-import { containerFingerprint, docker, dockerStatus, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
-import { engineProxy, inTerminal, killInContainer, portholeBytes, portholeCommand, sleep, terminalCooked, waitFor } from '../support/shell.js';
+import { docker, dockerStatus, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
+import { engineProxy, inTerminal, killInContainer, portholeBytes, portholeCommand, sleep, stableFingerprint, terminalCooked, waitFor } from '../support/shell.js';
 
 const made: string[] = [];
 let box: string; // a running busybox container
 let users: string; // a running container with a custom /etc/passwd
-let before_: ReturnType<typeof containerFingerprint>;
+let before_: ReturnType<typeof stableFingerprint>;
 
 before(() => {
   ensureBusyboxImage();
@@ -21,15 +21,15 @@ before(() => {
   const passwd = 'root:x:0:0:root:/root:/bin/ash\\napp:x:1000:1000:app:/home/app:/sbin/nologin\\nops:x:1001:1001:ops:/tmp:/bin/zsh\\n';
   users = runContainer(uniqueName('shell-users'), [], undefined, ['sh', '-c', `printf '${passwd}' > /etc/passwd; exec sleep 1000000`]);
   made.push(users);
-  before_ = containerFingerprint(box);
+  before_ = stableFingerprint(box);
 });
 
 after(() => {
   removeContainers(...made);
 });
 
-function unchanged(name: string, fingerprint: ReturnType<typeof containerFingerprint>) {
-  assert.deepEqual(containerFingerprint(name), fingerprint, `${name} changed`);
+function unchanged(name: string, fingerprint: ReturnType<typeof stableFingerprint>) {
+  assert.deepEqual(stableFingerprint(name), fingerprint, `${name} changed`);
 }
 
 test('interactive TTY session: raw mode, the shell answers, its exit code comes back', async () => {
@@ -181,7 +181,7 @@ test('a paused container is refused with a sentence and stays paused', async () 
   const paused = runContainer(uniqueName('shell-paused'), [], undefined, ['sleep', '1000000']);
   made.push(paused);
   docker(['pause', paused]);
-  const fingerprint = containerFingerprint(paused);
+  const fingerprint = stableFingerprint(paused);
   const r = await porthole(['shell', paused, '--', 'true']);
   assert.equal(r.code, 125);
   assert.match(r.stderr, /^porthole: .* is paused, and porthole never unpauses a container\./);

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, runProcess, type CliResult } from './cli.js';
-import { BUSYBOX_IMAGE, TEST_LABEL, docker, ensureBusyboxImage } from './docker.js';
+import { BUSYBOX_IMAGE, TEST_LABEL, containerFingerprint, docker, ensureBusyboxImage } from './docker.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,7 +29,8 @@ export function crashedContainer(name: string, opts: { exitCode?: number; args?:
   const script =
     'mkdir -p /var/log/app && echo "[emerg] unknown directive \\"invalid_directive\\" in /etc/app.conf:1" > /var/log/app/error.log; ' +
     `echo started; echo failing >&2; exit ${opts.exitCode ?? 1}`;
-  docker(['run', '--name', name, '--label', TEST_LABEL, '-e', 'APP_MODE=crashy', '-w', '/var/log', ...(opts.args ?? []), BUSYBOX_IMAGE, 'sh', '-c', script]);
+  docker(['run', '-d', '--name', name, '--label', TEST_LABEL, '-e', 'APP_MODE=crashy', '-w', '/var/log', ...(opts.args ?? []), BUSYBOX_IMAGE, 'sh', '-c', script]);
+  docker(['wait', name]);
   return name;
 }
 
@@ -142,4 +143,13 @@ export function killInContainer(container: string, pattern: RegExp): number {
     }
   }
   return killed;
+}
+
+/**
+ * containerFingerprint with `docker diff` sorted: the engine lists mount points in map order, which varies
+ * from call to call for a container with volumes.
+ */
+export function stableFingerprint(name: string): ReturnType<typeof containerFingerprint> {
+  const f = containerFingerprint(name);
+  return { ...f, diff: f.diff.split('\n').sort().join('\n') };
 }
