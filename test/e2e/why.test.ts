@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { porthole, portholeInTty, type CliResult } from '../support/cli.js';
 import {
-  containerFingerprint,
   createContainer,
   docker,
   dockerStatus,
@@ -18,7 +17,7 @@ import {
   runContainer,
   uniqueName,
 } from '../support/docker.js';
-import { ensureNginxCrashImage, inspectState, waitFor } from '../support/crash.js';
+import { ensureNginxCrashImage, inspectState, stableFingerprint, waitFor } from '../support/crash.js';
 
 const made: string[] = [];
 after(() => removeContainers(...made));
@@ -36,12 +35,12 @@ function track(name: string): string {
 /** Runs `porthole why` and proves it changed nothing and created nothing on the way. */
 async function why(name: string, extra: string[] = [], opts: { running?: boolean } = {}): Promise<CliResult> {
   const id = docker(['inspect', '-f', '{{.Id}}', name]);
-  const before = containerFingerprint(name);
+  const before = stableFingerprint(name);
   const since = (Date.now() / 1000).toFixed(3);
   const r = await porthole(['why', name, ...extra]);
   const until = ((Date.now() + 200) / 1000).toFixed(3);
   await new Promise((res) => setTimeout(res, 250));
-  const after = containerFingerprint(name);
+  const after = stableFingerprint(name);
   if (opts.running) {
     // a running container keeps living (and printing); its setting and filesystem changes must not move because of us
     assert.deepEqual(after.config, before.config);

@@ -2,7 +2,7 @@
 // (built with the demo's own builder, under a test name and label), and helpers to wait on container states.
 import { connectEngine } from '../../src/engine/index.js';
 import { buildCrash, findNginx } from '../../src/demo/images.js';
-import { docker, dockerStatus, TEST_LABEL_KEY } from './docker.js';
+import { containerFingerprint, docker, dockerStatus, TEST_LABEL_KEY } from './docker.js';
 
 export const NGINX_CRASH_IMAGE = 'porthole-fixture/nginx-crash:1';
 export const STANDIN_CRASH_IMAGE = 'porthole-fixture/standin-crash:1';
@@ -58,4 +58,10 @@ export function engineObjects(): { containers: string[]; images: string[] } {
   const containers = docker(['ps', '-aq', '--no-trunc']).split('\n').filter(Boolean).sort();
   const images = docker(['images', '-aq', '--no-trunc']).split('\n').filter(Boolean).sort();
   return { containers, images };
+}
+
+/** containerFingerprint with `docker diff` sorted: the engine lists changes in no stable order. */
+export function stableFingerprint(name: string): ReturnType<typeof containerFingerprint> {
+  const fp = containerFingerprint(name);
+  return { ...fp, diff: fp.diff.split('\n').sort().join('\n') };
 }
