@@ -75,7 +75,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       if (lines.length) text += `${lines.join('\n')}\n`;
       await out.write(text);
     };
-    const grouper = new BlockGrouper(path, opts.json ? async () => undefined : emitBlock, keep);
+    const grouper = new BlockGrouper(path, opts.json ? async () => undefined : emitBlock, keep, opts.recursive);
     for await (const entry of walk(engine, container.id, path)) {
       if (entry.path === path) continue;
       if (!opts.recursive && entry.path.split('/').length - 1 !== rootDepth + 1) continue;

@@ -36,19 +36,40 @@ interface TreeNode {
 
 export function buildTree(changes: DetailedChange[]): TreeNode {
   const root: TreeNode = { name: '/', path: '/', total: 0, children: new Map() };
-  for (const change of changes) {
-    let node = root;
-    const segments = change.path.split('/').filter(Boolean);
-    let path = '';
-    for (const segment of segments) {
-      path += `/${segment}`;
-      let child = node.children.get(segment);
-      if (!child) {
-        child = { name: segment, path, total: 0, children: new Map() };
-        node.children.set(segment, child);
-      }
-      node = child;
+  // Parents come before children in the engine's list, so each path usually finds its parent in one lookup.
+  const byPath = new Map<string, TreeNode>([['/', root]]);
+  const nodeFor = (path: string): TreeNode => {
+    const known = byPath.get(path);
+    if (known) return known;
+    const cut = path.lastIndexOf('/');
+    const parentPath = cut <= 0 ? '/' : path.slice(0, cut);
+    // A parent missing from the list is created on the way (iteratively: walk up to the first known one).
+    const missing: string[] = [];
+    let p = parentPath;
+    while (!byPath.has(p)) {
+      missing.push(p);
+      const c = p.lastIndexOf('/');
+      p = c <= 0 ? '/' : p.slice(0, c);
     }
+    for (let i = missing.length - 1; i >= 0; i--) attach(missing[i]!);
+    return attach(path);
+  };
+  const attach = (path: string): TreeNode => {
+    const cut = path.lastIndexOf('/');
+    const parent = byPath.get(cut <= 0 ? '/' : path.slice(0, cut))!;
+    const name = path.slice(cut + 1);
+    let node = parent.children.get(name);
+    if (!node) {
+      node = { name, path, total: 0, children: new Map() };
+      parent.children.set(name, node);
+    }
+    byPath.set(path, node);
+    return node;
+  };
+  for (const change of changes) {
+    const path = change.path.replace(/\/+$/, '') || '/';
+    if (path === '/') continue;
+    const node = nodeFor(path);
     node.kind = change.kind;
     node.info = change.info;
   }
@@ -69,21 +90,25 @@ export function buildTree(changes: DetailedChange[]): TreeNode {
   return root;
 }
 
+/** Past this depth the drawing stops indenting (a depth count is shown instead), so output stays linear. */
+const MAX_INDENT = 48;
+
 /** Draws the tree: kind, name (folders end in /), and the size of what changed below, children sorted by name. */
 export function renderTree(root: TreeNode): string[] {
   const lines = [`/ (${formatBytes(root.total)})`];
-  const stack: { node: TreeNode; prefix: string; last: boolean }[] = [];
-  const push = (node: TreeNode, prefix: string) => {
+  const stack: { node: TreeNode; prefix: string; last: boolean; depth: number }[] = [];
+  const push = (node: TreeNode, prefix: string, depth: number) => {
     const children = [...node.children.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, prefix, last: i === children.length - 1 });
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, prefix, last: i === children.length - 1, depth });
   };
-  push(root, '');
+  push(root, '', 1);
   while (stack.length) {
-    const { node, prefix, last } = stack.pop()!;
+    const { node, prefix, last, depth } = stack.pop()!;
     const folder = node.children.size > 0 || node.info?.type === 'dir';
     const size = node.kind === 'D' ? 'deleted' : formatBytes(node.total);
-    lines.push(`${prefix}${last ? '└── ' : '├── '}${node.kind ?? ' '} ${escapeName(node.name)}${folder ? '/' : ''} (${size})`);
-    push(node, prefix + (last ? '    ' : '│   '));
+    const indent = depth > MAX_INDENT ? `${prefix}[depth ${depth}] ` : prefix;
+    lines.push(`${indent}${last ? '└── ' : '├── '}${node.kind ?? ' '} ${escapeName(node.name)}${folder ? '/' : ''} (${size})`);
+    push(node, depth >= MAX_INDENT ? prefix : prefix + (last ? '    ' : '│   '), depth + 1);
   }
   return lines;
 }

@@ -2,7 +2,7 @@
 // blocks, holding only the folders on the current path in memory, never the whole tree.
 import type { FsEntry, Owners } from './entry.js';
 import { formatTime, modeString } from './entry.js';
-import { basename, dirname, isWithin, show } from './paths.js';
+import { basename, isWithin, show } from './paths.js';
 
 export interface Block {
   dir: string;
@@ -21,6 +21,8 @@ export class BlockGrouper {
     root: string,
     private readonly emit: (block: Block) => Promise<void>,
     private readonly keep: (entry: FsEntry) => boolean,
+    /** false: list only the root's own entries (plain ls), true: every folder below (ls -R). */
+    private readonly descend = true,
   ) {
     this.stack.push({ dir: root, entries: [], hidden: false });
   }
@@ -28,7 +30,8 @@ export class BlockGrouper {
   async add(entry: FsEntry): Promise<void> {
     const path = entry.path;
     if (path === this.stack[0]!.dir) return;
-    const parent = dirname(path);
+    const cut = path.lastIndexOf('/');
+    const parent = cut <= 0 ? '/' : path.slice(0, cut); // paths here are already normalized
     while (this.stack.length > 1 && !isWithin(parent, this.stack[this.stack.length - 1]!.dir)) await this.pop();
     let top = this.stack[this.stack.length - 1]!;
     if (top.dir !== parent) {
@@ -38,7 +41,7 @@ export class BlockGrouper {
     }
     const hidden = top.hidden || !this.keep(entry);
     if (!hidden) top.entries.push(entry);
-    if (entry.type === 'dir') this.stack.push({ dir: path, entries: [], hidden });
+    if (entry.type === 'dir' && this.descend) this.stack.push({ dir: path, entries: [], hidden });
   }
 
   private async pop(): Promise<void> {

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { buildTree, renderTree } from '../../src/fs/changes.js';
+import { modeString, parseIdFile } from '../../src/fs/entry.js';
+import { LineMatcher } from '../../src/fs/grep.js';
+import { BlockGrouper } from '../../src/fs/listing.js';
+import { globToRegExp, parseSize, sizeMatches } from '../../src/fs/match.js';
+import { archiveEntryPath, isWithin, jsonBytes, normalize, resolveLink, show } from '../../src/fs/paths.js';
+import { readTar, type TarEntry } from '../../src/fs/tar-reader.js';
+import type { FsEntry } from '../../src/fs/entry.js';
+
+/** One 512-byte ustar header (name as raw bytes) with a valid checksum. */
+function header(name: Buffer, opts: { type?: string; size?: number; link?: string; mode?: number } = {}): Buffer {
+  const block = Buffer.alloc(512);
+  name.copy(block, 0, 0, Math.min(100, name.length));
+  block.write(`${(opts.mode ?? 0o644).toString(8).padStart(7, '0')}\0`, 100, 'latin1');
+  block.write('0000000\0', 108, 'latin1');
+  block.write('0000000\0', 116, 'latin1');
+  block.write(`${(opts.size ?? 0).toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  block.write(`${(1700000000).toString(8).padStart(11, '0')}\0`, 136, 'latin1');
+  block.write(opts.type ?? '0', 156, 'latin1');
+  if (opts.link) block.write(opts.link, 157, 'latin1');
+  block.write('ustar\u000000', 257, 'latin1');
+  block.write('root', 265, 'latin1');
+  block.write('root', 297, 'latin1');
+  block.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of block) sum += b;
+  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return block;
+}
+
+function pad(data: Buffer): Buffer {
+  return Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+}
+
+function paxRecord(key: string, value: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')]);
+  let len = body.length + 1;
+  while (String(len).length + body.length !== len) len++;
+  return Buffer.concat([Buffer.from(String(len)), body]);
+}
+
+async function list(tar: Buffer, chunk = 100): Promise<(TarEntry & { data: Buffer })[]> {
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < tar.length; i += chunk) chunks.push(tar.subarray(i, i + chunk));
+  const out = [];
+  for await (const e of readTar(Readable.from(chunks))) {
+    const parts: Buffer[] = [];
+    if (e.name.includes('read-me')) for await (const c of e.body()) parts.push(c);
+    const { body: _b, ...rest } = e;
+    out.push({ ...rest, data: Buffer.concat(parts) });
+  }
+  return out;
+}
+
+test('tar reader keeps exact name bytes from PAX headers, reads bodies, skips unread ones', async () => {
+  const raw = Buffer.from([0x62, 0x61, 0x64, 0xff, 0xfe]); // "bad" + invalid UTF-8
+  const pax = paxRecord('path', Buffer.concat([Buffer.from('dir/'), raw]));
+  const content = Buffer.from(Array.from({ length: 700 }, (_, i) => i % 256));
+  const tar = Buffer.concat([
+    header(Buffer.from('dir/'), { type: '5', mode: 0o755 }),
+    header(Buffer.from('PaxHeaders/x'), { type: 'x', size: pax.length }),
+    pad(pax),
+    header(Buffer.from('placeholder'), { size: 3 }),
+    pad(Buffer.from('abc')),
+    header(Buffer.from('dir/read-me'), { size: content.length }),
+    pad(content),
+    header(Buffer.from('dir/link'), { type: '2', link: '../../etc' }),
+    Buffer.alloc(1024),
+  ]);
+  const entries = await list(tar, 97);
+  assert.deepEqual(entries.map((e) => e.name), ['dir/', `dir/${raw.toString('latin1')}`, 'dir/read-me', 'dir/link']);
+  assert.equal(Buffer.from(entries[1]!.name, 'latin1').subarray(4).equals(raw), true);
+  assert.deepEqual(entries.map((e) => e.type), ['dir', 'file', 'file', 'symlink']);
+  assert.ok(entries[2]!.data.equals(content));
+  assert.equal(entries[3]!.linkName, '../../etc');
+  assert.equal(entries[0]!.mode, 0o755);
+});
+
+test('tar reader: GNU long names, and a clean error on truncated or corrupt streams', async () => {
+  const long = Buffer.from(`${'d/'.repeat(300)}file`);
+  const tar = Buffer.concat([header(Buffer.from('././@LongLink'), { type: 'L', size: long.length + 1 }), pad(Buffer.concat([long, Buffer.from([0])])), header(Buffer.from('short'), { size: 0 }), Buffer.alloc(1024)]);
+  assert.equal((await list(tar))[0]!.name, long.toString('latin1'));
+  const truncated = Buffer.concat([header(Buffer.from('dir/read-me'), { size: 5000 }), Buffer.alloc(1000)]);
+  await assert.rejects(list(truncated), /ended in the middle of an entry/);
+  const bad = header(Buffer.from('x'));
+  bad[0] = 0x79; // checksum no longer matches
+  await assert.rejects(list(Buffer.concat([bad, Buffer.alloc(1024)])), /checksum/);
+  const hugePax = header(Buffer.from('p'), { type: 'x', size: 64 * 1024 * 1024 });
+  await assert.rejects(list(Buffer.concat([hugePax, Buffer.alloc(1024)])), /extended header of/);
+});
+
+test('container paths: normalized, .. clamped at the root, symlinks resolved inside the root', () => {
+  assert.equal(normalize('/a/../../..//b/./c/'), '/b/c');
+  assert.equal(resolveLink('/app/sub/up', '../../../../etc/passwd'), '/etc/passwd');
+  assert.equal(resolveLink('/app/link', 'config.txt'), '/app/config.txt');
+  assert.equal(resolveLink('/app/link', '/etc/x'), '/etc/x');
+  assert.equal(archiveEntryPath('/data', 'data/x'), '/data/x');
+  assert.equal(archiveEntryPath('/', '/bin/'), '/bin');
+  assert.equal(isWithin('/data-x', '/data'), false);
+  assert.equal(isWithin('/data/x', '/data'), true);
+  assert.equal(show('a\x1b[2Jb\nc'), 'a\\e[2Jb\\nc');
+  assert.equal(show(Buffer.from([0x61, 0xff]).toString('latin1')), 'a\\xff');
+  assert.deepEqual(jsonBytes('name', 'plain'), { name: 'plain' });
+  assert.deepEqual(jsonBytes('name', Buffer.from('ü').toString('latin1')), { name: 'ü' });
+  assert.deepEqual(jsonBytes('name', Buffer.from([0x61, 0xff]).toString('latin1')), { name: 'a\ufffd', nameBytes: Buffer.from([0x61, 0xff]).toString('base64') });
+});
+
+test('mode strings, owner files, globs and size tests', () => {
+  assert.equal(modeString('dir', 0o755), 'drwxr-xr-x');
+  assert.equal(modeString('file', 0o4755), '-rwsr-xr-x');
+  assert.equal(modeString('dir', 0o1777), 'drwxrwxrwt');
+  assert.equal(modeString('file', 0o2644), '-rw-r-Sr--');
+  assert.deepEqual([...parseIdFile('root:x:0:0::/:/bin/sh\n#c\nbad\napp:x:1000:1000::/:/bin/sh\n')], [[0, 'root'], [1000, 'app']]);
+  assert.ok(globToRegExp('*.log').test('app.log'));
+  assert.ok(!globToRegExp('*.log').test('app.log.1'));
+  assert.ok(globToRegExp('[!a]?.t*').test('bc.txt'));
+  assert.ok(globToRegExp('a.b').test('a.b') && !globToRegExp('a.b').test('axb'));
+  assert.deepEqual(parseSize('+10k'), { op: '>', bytes: 10240 });
+  assert.deepEqual(parseSize('-1M'), { op: '<', bytes: 1048576 });
+  assert.ok(sizeMatches(parseSize('512'), 512));
+  assert.throws(() => parseSize('10x'), /--size takes/);
+});
+
+test('ls -R grouping emits a folder when the walk leaves it, skipping hidden folders, without recursion', async () => {
+  const e = (path: string, type: 'dir' | 'file' = 'file'): FsEntry => ({ path, name: path, linkName: '', type, mode: 0o644, uid: 0, gid: 0, size: 0, mtime: 0, uname: '', gname: '' });
+  const blocks: string[] = [];
+  const g = new BlockGrouper('/r', async (b) => void blocks.push(`${b.dir}:${b.entries.map((x) => x.path.split('/').pop()).join(',')}`), (x) => !x.path.split('/').pop()!.startsWith('.'));
+  for (const x of [e('/r', 'dir'), e('/r/a', 'dir'), e('/r/a/1'), e('/r/.h', 'dir'), e('/r/.h/secret'), e('/r/b')]) await g.add(x);
+  await g.end();
+  assert.deepEqual(blocks, ['/r/a:1', '/r:a,b']);
+  // 20,000 levels: a recursive walk would overflow the stack.
+  const deep = new BlockGrouper('/', async () => undefined, () => true);
+  let p = '';
+  for (let i = 0; i < 20_000; i++) {
+    p += '/d';
+    await deep.add(e(p, 'dir'));
+  }
+  await deep.end();
+});
+
+test('diff tree: folder totals, deep trees without recursion, escaped names', () => {
+  const tree = buildTree([
+    { path: '/app', kind: 'A', info: { type: 'dir', size: 0, mode: 'drwxr-xr-x' } },
+    { path: '/app/a', kind: 'A', info: { type: 'file', size: 1000, mode: '-rw-r--r--' } },
+    { path: '/app/n\nD forged', kind: 'A', info: { type: 'file', size: 24, mode: '-rw-r--r--' } },
+    { path: '/gone', kind: 'D' },
+  ]);
+  const lines = renderTree(tree);
+  assert.deepEqual(lines, ['/ (1.0KiB)', '├── A app/ (1.0KiB)', '│   ├── A a (1000B)', '│   └── A n\\nD forged (24B)', '└── D gone (deleted)']);
+  const deep = Array.from({ length: 12_000 }, (_, i) => ({ path: '/d'.repeat(i + 1), kind: 'A' as const }));
+  const drawn = renderTree(buildTree(deep));
+  assert.equal(drawn.length, 12_001);
+  assert.match(drawn[12_000]!, /\[depth 12000\] └── A d\/? \(0B\)$/);
+});
+
+test('grep line matcher: lines across chunks, numbers, binary files, -l stops early', async () => {
+  const run = async (chunks: Buffer[], opts: { namesOnly?: boolean } = {}) => {
+    const out: string[] = [];
+    const m = new LineMatcher({ regex: /err/i, lineNumbers: true, namesOnly: !!opts.namesOnly, prefix: 'f:', display: 'f' }, async (t) => void out.push(t));
+    for (const c of chunks) {
+      await m.push(c);
+      if (m.done) break;
+    }
+    await m.end();
+    return { out, matched: m.matched };
+  };
+  assert.deepEqual((await run([Buffer.from('ok\nan E'), Buffer.from('RR\x1b[2J\nlast err')])).out, ['f:2:an ERR\\e[2J\n', 'f:3:last err\n']);
+  assert.deepEqual((await run([Buffer.from('x\0yerr\n')])).out, ['Binary file f matches\n']);
+  assert.deepEqual((await run([Buffer.from('err\nerr\n')], { namesOnly: true })).out, ['f\n']);
+  assert.equal((await run([Buffer.from('nothing\n')])).matched, false);
+});
