@@ -7,7 +7,7 @@ import type { ContainerDetails, EngineClient } from '../engine/types.js';
 import { Failure, InvalidArgument, NotFound, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { renderJson } from '../render/json.js';
-import { ProcessTable, placePid, type ProcessInfo } from '../procs/index.js';
+import { ProcessTable, pidInContainer, placePid, type ProcessInfo } from '../procs/index.js';
 
 export const spec = defineCommand({
   name: 'which',
@@ -56,13 +56,13 @@ async function inspectOrUndefined(engine: EngineClient, id: string): Promise<Con
   }
 }
 
-function answer(p: ProcessInfo, d: ContainerDetails, role: WhichResult['role']): WhichResult {
+function answer(p: ProcessInfo, d: ContainerDetails, role: WhichResult['role'], initNsDepth: number | undefined): WhichResult {
   return {
     hostPid: p.hostPid,
     container: d.name,
     containerId: d.id,
     role,
-    pid: role === 'shim' ? null : p.nsPid,
+    pid: role === 'shim' ? null : pidInContainer(p, initNsDepth),
     initHostPid: d.state.pid,
     user: p.user,
     uid: p.uid,
@@ -92,7 +92,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   if (placement.kind === 'in-container') {
     for (const id of placement.containerIds) {
       const details = await inspectOrUndefined(engine, id);
-      if (details) return answer(process, details, hostPid === details.state.pid ? 'init' : 'process');
+      if (details) return answer(process, details, hostPid === details.state.pid ? 'init' : 'process', table.status(details.state.pid)?.nsPids.length);
     }
     throw new Failure(
       `PID ${hostPid} (${escapeName(process.comm)}) runs in container ${placement.containerIds[0]!.slice(0, 12)}, which this engine does not know.`,
@@ -103,7 +103,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const ids = [...new Set(placement.children.map((c) => c.containerId))];
   for (const id of ids) {
     const details = await inspectOrUndefined(engine, id);
-    if (details && table.stat(details.state.pid)?.ppid === hostPid) return answer(process, details, 'shim');
+    if (details && table.stat(details.state.pid)?.ppid === hostPid) return answer(process, details, 'shim', undefined);
   }
   throw hostProcess();
 }

@@ -18,7 +18,7 @@
 // A live CPU figure (top): read the table twice and compare ProcessInfo.cpuTicks with cpuPercentBetween().
 // ProcessInfo (table.process(pid)) carries hostPid, nsPid, user, cpuPercent, rssBytes, startTimeMs, state, stat,
 // argv and command; buildTree/flattenForest give any process subtree with `ps f` drawing.
-export { ProcessTable, TICKS_PER_SECOND, type ProcessInfo, type ReadOptions } from './table.js';
+export { ProcessTable, TICKS_PER_SECOND, pidInContainer, type ProcessInfo, type ReadOptions } from './table.js';
 export { buildTree, flattenForest, type ForestRow, type ProcessNode } from './tree.js';
 export { containerTree, findContainerInits, hasHostView, inContainer, placePid, type ContainerProcessTree, type PidPlacement } from './containers.js';
 export { ENGINE_TOP_PS_ARGS, engineTopForest, parseEngineTop, type EngineTopRow } from './engine-top.js';

@@ -2,7 +2,7 @@
 import type { ContainerProcessTree } from './containers.js';
 import { engineTopForest, type EngineTopRow } from './engine-top.js';
 import { stateName } from './format.js';
-import type { ProcessInfo } from './table.js';
+import { pidInContainer, type ProcessInfo } from './table.js';
 import { flattenForest, type ProcessNode } from './tree.js';
 
 /** One process of one container. The documented --json shape of `porthole ps`. */
@@ -48,9 +48,10 @@ export interface ContainerRows {
 /** The rows of a container seen in /proc. */
 export function containerRows(name: string, tree: ContainerProcessTree): ContainerRows {
   const roots: ProcessNode[] = tree.shim ? [{ process: tree.shim, children: tree.processes }] : tree.processes;
+  const initDepth = findInit(tree.processes, tree.initHostPid)?.nsPids.length;
   const inside = new Map<number, number | null>();
   const walk = (node: ProcessNode) => {
-    inside.set(node.process.hostPid, node.process.nsPid);
+    inside.set(node.process.hostPid, pidInContainer(node.process, initDepth));
     node.children.forEach(walk);
   };
   tree.processes.forEach(walk);
@@ -64,7 +65,7 @@ export function containerRows(name: string, tree: ContainerProcessTree): Contain
       containerId: tree.containerId,
       role: isShim ? 'shim' : p.hostPid === tree.initHostPid ? 'init' : 'process',
       hostPid: p.hostPid,
-      pid: isShim ? null : p.nsPid,
+      pid: isShim ? null : inside.get(p.hostPid)!,
       hostPpid: p.hostPpid,
       ppid: isShim ? null : inside.has(p.hostPpid) ? inside.get(p.hostPpid)! : 0,
       user: p.user,
@@ -82,6 +83,15 @@ export function containerRows(name: string, tree: ContainerProcessTree): Contain
     prefixes.push(prefix);
   }
   return { rows, prefixes };
+}
+
+function findInit(nodes: ProcessNode[], hostPid: number): ProcessInfo | undefined {
+  for (const node of nodes) {
+    if (node.process.hostPid === hostPid) return node.process;
+    const below = findInit(node.children, hostPid);
+    if (below) return below;
+  }
+  return undefined;
 }
 
 /** The rows of a container from the engine's top (no shim row: the engine does not report it). */

@@ -14,6 +14,8 @@ export interface ProcessInfo {
   hostPpid: number;
   /** The PID in the process's own (innermost) PID namespace: the last NSpid field. Equal to hostPid outside containers. */
   nsPid: number | null;
+  /** NSpid whole: the PID in each nested PID namespace, ours first. */
+  nsPids: number[];
   /** The executable's short name (comm), as in /proc/PID/stat. */
   comm: string;
   /** The arguments, exactly; empty for zombies and kernel threads. */
@@ -228,6 +230,7 @@ export class ProcessTable {
       hostPid: pid,
       hostPpid: stat.ppid,
       nsPid: status?.nsPids.length ? status.nsPids[status.nsPids.length - 1]! : null,
+      nsPids: status?.nsPids ?? [],
       comm: stat.comm,
       argv,
       command,
@@ -243,4 +246,14 @@ export class ProcessTable {
       threads: stat.threads,
     };
   }
+}
+
+/**
+ * The PID a process has in its container's PID namespace: the NSpid field at the depth of the container's init,
+ * so a process in a namespace nested inside the container (unshare -p, a sandbox) still gets the PID that ps
+ * in the container shows. The last field when the init's depth is unknown.
+ */
+export function pidInContainer(process: Pick<ProcessInfo, 'nsPids' | 'nsPid'>, initNsDepth: number | undefined): number | null {
+  if (initNsDepth !== undefined && initNsDepth > 0 && process.nsPids.length >= initNsDepth) return process.nsPids[initNsDepth - 1]!;
+  return process.nsPid;
 }

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { hasCommand, porthole, runProcess, BIN } from '../support/cli.js';
-import { containerFingerprint, createContainer, docker, dockerStatus, ensureBusyboxImage, portholeLeftovers, removeContainers, runContainer, uniqueName } from '../support/docker.js';
-import { PS_ROW_KEYS, containerId, zombieChildren, dockerTopPids, insidePs, procStatusField, statePid, waitFor, type PsRow } from '../support/procs.js';
+import { containerFingerprint, createContainer, docker, dockerStatus, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
+import { PS_ROW_KEYS, containerId, leftoversAfterLooking, zombieChildren, dockerTopPids, insidePs, procStatusField, statePid, waitFor, type PsRow } from '../support/procs.js';
 
 const EVIL_ARG = 'evil\x1b[31m\nFAKE   row\x07';
 // Two sleeps under the init, and a subshell that starts `sleep 0` then becomes `sleep 1001`, which never reaps
@@ -226,8 +226,8 @@ test('without a view of the engine\'s processes (another PID namespace), the eng
   assert.doesNotMatch(human.stdout, /[\x00-\x08\x0b-\x1f\x7f]/);
 });
 
-test('looking changed nothing, and porthole left nothing behind', () => {
+test('looking changed nothing, and porthole left nothing behind', async () => {
   assert.deepEqual(containerFingerprint(target), fingerprint);
-  assert.deepEqual(portholeLeftovers(), []);
+  assert.deepEqual(await leftoversAfterLooking([target, second].map(containerId)), []);
   assert.equal(dockerStatus(['inspect', target]).status, 0);
 });

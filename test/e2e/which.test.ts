@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { porthole } from '../support/cli.js';
-import { containerFingerprint, docker, ensureBusyboxImage, portholeLeftovers, removeContainers, runContainer, uniqueName } from '../support/docker.js';
-import { containerId, insidePs, procStatusField, statePid, waitFor } from '../support/procs.js';
+import { containerFingerprint, docker, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
+import { containerId, insidePs, leftoversAfterLooking, procStatusField, statePid, waitFor } from '../support/procs.js';
 
 const EVIL = 'tag\x1b]0;pwned\x07\nline';
 const target = uniqueName('which');
@@ -123,7 +123,7 @@ test('which on a PID that does not exist: exit 3; on words that are not PIDs: ex
   assert.equal(none.code, 2);
 });
 
-test('looking changed nothing, and porthole left nothing behind', () => {
+test('looking changed nothing, and porthole left nothing behind', async () => {
   assert.deepEqual(containerFingerprint(target), fingerprint);
-  assert.deepEqual(portholeLeftovers(), []);
+  assert.deepEqual(await leftoversAfterLooking([target, execTarget].map(containerId)), []);
 });

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker } from './docker.js';
+import { docker, portholeLeftovers } from './docker.js';
 
 export interface FakeProcess {
   pid: number;
@@ -74,7 +74,7 @@ export function fakeProc(processes: FakeProcess[], opts: { uptime?: number; btim
 export const ID_A = 'a'.repeat(8) + '0123456789abcdef'.repeat(3) + 'b'.repeat(8);
 export const ID_B = 'b'.repeat(64);
 
-/** A host like ps faux shows it: init, one shim for container A (init, two children, a zombie, an exec'd shell), one for B. */
+/** A host like ps faux shows it: init, one shim for container A (init, two children, a zombie, an exec'd shell with a nested sandbox), one for B. */
 export function sampleHost(): FakeProcess[] {
   const inA = `/docker/${ID_A}`;
   const inB = `/system.slice/docker-${ID_B}.scope`;
@@ -87,6 +87,8 @@ export function sampleHost(): FakeProcess[] {
     { pid: 921, ppid: 910, comm: 'sleep', argv: ['sleep', '1000'], nsPids: [921, 8], cgroupPath: inA, startTicks: 520 },
     { pid: 925, ppid: 920, comm: 'true', state: 'Z', nsPids: [925, 9], cgroupPath: inA, startTicks: 530 },
     { pid: 930, ppid: 900, comm: 'sh', argv: ['sh'], nsPids: [930, 12], cgroupPath: inA, startTicks: 900 },
+    // A sandbox nested inside the container (unshare -p): PID 13 in the container, 1 in its own namespace.
+    { pid: 940, ppid: 930, comm: 'sandboxed', argv: ['sandboxed'], nsPids: [940, 13, 1], cgroupPath: inA, startTicks: 950 },
     { pid: 1000, ppid: 1, comm: 'containerd-shim', argv: ['/usr/bin/containerd-shim-runc-v2', '-id', ID_B], threads: 9 },
     { pid: 1010, ppid: 1000, comm: 'nginx', argv: ['nginx: master process'], nsPids: [1010, 1], cgroupPath: inB, startTicks: 600 },
     { pid: 1011, ppid: 1010, comm: 'nginx', argv: ['nginx: worker process'], nsPids: [1011, 2], cgroupPath: inB, startTicks: 601, uid: 33 },
@@ -175,4 +177,21 @@ export function zombieChildren(hostPid: number): number[] {
     }
   }
   return found;
+}
+
+/**
+ * What porthole left on the engine, waiting up to `patienceMs` for it to go: other sessions (other test files run
+ * at the same time on this engine) create and remove their own things meanwhile. ps and which create nothing,
+ * so anything that stays is a leak, and anything labelled with one of `targetIds` as its target is ours at once.
+ */
+export async function leftoversAfterLooking(targetIds: string[], patienceMs = 15_000): Promise<string[]> {
+  const targeted = () =>
+    targetIds.flatMap((id) => docker(['ps', '-a', '-q', '--filter', 'label=io.porthole.owned=true', '--filter', `label=io.porthole.target=${id}`]).split('\n').filter(Boolean));
+  if (targeted().length) return targeted();
+  const until = Date.now() + patienceMs;
+  for (;;) {
+    const all = portholeLeftovers();
+    if (!all.length || Date.now() > until) return all;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }

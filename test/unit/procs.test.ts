@@ -128,7 +128,7 @@ test('ProcessTable reads a procfs and builds a container tree rooted at the shim
   const proc = fakeProc(sampleHost(), { uptime: 1000, btime: 1_700_000_000 });
   t.after(proc.remove);
   const table = ProcessTable.read({ procRoot: proc.root, passwdPath: '/nonexistent' });
-  assert.deepEqual(table.pids(), [1, 50, 900, 910, 920, 921, 925, 930, 1000, 1010, 1011]);
+  assert.deepEqual(table.pids(), [1, 50, 900, 910, 920, 921, 925, 930, 940, 1000, 1010, 1011]);
   assert.deepEqual(table.children(910), [920, 921]);
   assert.ok(hasHostView(table, ID_A, 910));
   assert.ok(!hasHostView(table, ID_A, 1010), 'a PID in another container is not this one');
@@ -146,8 +146,9 @@ test('ProcessTable reads a procfs and builds a container tree rooted at the shim
     [925, 9, 7, 'process', 3],
     [921, 8, 1, 'process', 2],
     [930, 12, 0, 'process', 1],
+    [940, 13, 12, 'process', 2], // the container's PID for it, not the 1 of its nested namespace
   ]);
-  assert.deepEqual(prefixes, ['', ' \\_ ', ' |   \\_ ', ' |   |   \\_ ', ' |   \\_ ', ' \\_ ']);
+  assert.deepEqual(prefixes, ['', ' \\_ ', ' |   \\_ ', ' |   |   \\_ ', ' |   \\_ ', ' \\_ ', '     \\_ ']);
   const zombie = rows.find((r) => r.hostPid === 925)!;
   assert.equal(zombie.state, 'zombie');
   assert.equal(zombie.stat, 'Zs');
@@ -165,7 +166,7 @@ test('readAround reads only the shim and its descendants, with the same tree as 
   const proc = fakeProc(sampleHost());
   t.after(proc.remove);
   const partial = ProcessTable.readAround([910], { procRoot: proc.root });
-  assert.deepEqual(partial.pids(), [900, 910, 920, 921, 925, 930]);
+  assert.deepEqual(partial.pids(), [900, 910, 920, 921, 925, 930, 940]);
   const full = ProcessTable.read({ procRoot: proc.root });
   const strip = (table: ProcessTable) => containerRows('x', containerTree(table, ID_A, 910)!).rows;
   assert.deepEqual(strip(partial), strip(full));
