@@ -128,7 +128,7 @@ export async function run(ctx: Context, parsed: Options): Promise<GcResult> {
 }
 
 function describe(thing: GcItem): string {
-  const id = thing.kind === 'volume' ? '' : ` ${thing.id.replace(/^sha256:/, '').slice(0, 12)}`;
+  const id = thing.kind === 'volume' ? '' : ` ${escapeName(thing.id.replace(/^sha256:/, '').slice(0, 12))}`;
   const name = thing.kind === 'volume' || thing.name.startsWith(thing.id.replace(/^sha256:/, '').slice(0, 12)) ? '' : ` ${escapeName(thing.name)}`;
   const owner = thing.session ? ` (session ${escapeName(thing.session)}${thing.pid ? `, pid ${thing.pid}` : ''})` : '';
   return `${thing.kind}${id}${name}${thing.kind === 'volume' ? ` ${escapeName(thing.name)}` : ''}${owner}`;

@@ -7,7 +7,7 @@ export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 export function parseDetachKeys(spec: string): Buffer {
   const bytes: number[] = [];
   for (const key of spec.split(',')) {
-    if (key.length === 1) {
+    if (key.length === 1 && key.charCodeAt(0) <= 0x7f) {
       bytes.push(key.charCodeAt(0));
       continue;
     }
@@ -21,7 +21,6 @@ export function parseDetachKeys(spec: string): Buffer {
         'Use letters or ctrl-<value> separated by commas, e.g. --detach-keys ctrl-p,ctrl-q (value: a-z, @, [, \\, ], ^, _).',
       );
     }
-    if (bytes[bytes.length - 1]! > 0x7f) throw new InvalidArgument(`Detach keys must be ASCII: "${key}".`);
   }
   if (!bytes.length) throw new InvalidArgument('--detach-keys needs at least one key.');
   return Buffer.from(bytes);
