@@ -67,13 +67,14 @@ if ! $ch /proc/$t/root ${FD_ROOT}${TOOLBOX_BIN}/true 2>/dev/null; then
   fi
   fail "the sidecar may not change its root directory to the target's (the SYS_CHROOT capability is dropped): add --cap-add SYS_CHROOT."
 fi
-exec $ch /proc/$t/root ${FD_ROOT}${TOOLBOX_SHELL} -c "$PORTHOLE_INNER" sh "$@"
+# The inner script travels in the environment, so the session's \`ps\` shows a short command line.
+exec $ch /proc/$t/root ${FD_ROOT}${TOOLBOX_SHELL} -c 'i=$PORTHOLE_INNER; unset PORTHOLE_INNER; eval "$i"' sh "$@"
 `;
 
 /** Runs inside the target's root; "$@" is the user's command. */
 export const INNER_SCRIPT = `
 wd=$PORTHOLE_WORKDIR; explicit=$PORTHOLE_WORKDIR_EXPLICIT
-unset PORTHOLE_TARGET_PID PORTHOLE_TARGET_ID PORTHOLE_UID PORTHOLE_GID PORTHOLE_INNER PORTHOLE_WORKDIR PORTHOLE_WORKDIR_EXPLICIT
+unset PORTHOLE_TARGET_PID PORTHOLE_TARGET_ID PORTHOLE_UID PORTHOLE_GID PORTHOLE_WORKDIR PORTHOLE_WORKDIR_EXPLICIT
 if ! cd "$wd" 2>/dev/null; then
   [ -n "$explicit" ] && { echo "porthole: there is no directory $wd in the container." >&2; exit 125; }
   cd /
