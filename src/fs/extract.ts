@@ -4,8 +4,24 @@
 // renamed into place, links are made as links and never written through, hardlinks only point at files this copy
 // wrote, devices/FIFOs are skipped, setuid/setgid/sticky bits are dropped. A fatal error removes what this copy
 // created. Memory stays flat: one entry at a time, back-pressure on the stream, limits on entries and depth.
-import { constants as fsc, promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import {
+  closeSync,
+  constants as fsc,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  promises as fsp,
+  renameSync,
+  symlinkSync,
+  writevSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { escapeName } from '../render/escape.js';
@@ -206,8 +222,9 @@ export class Extraction {
       if (parserEnded) break;
       await new Promise<void>((resolve) => (this.wakeWorker = resolve));
     }
-    await feed;
-    if (this.stopped && !fatal) throw new ExtractError('The copy was stopped.');
+    // A stopped or failed copy does not wait for the source to wind down (run() destroys it).
+    if (!fatal && !this.stopped) await feed;
+    if (this.stopped) throw new ExtractError('The copy was stopped.');
     if (fatal) throw fatal;
     if (!sawEof) throw new ExtractError('The archive ended before its end marker: the engine stopped sending mid-way.');
     while (this.pendingDirs.length) await this.finishDir(this.pendingDirs.pop()!);
@@ -274,11 +291,11 @@ export class Extraction {
       const rel = segments.slice(0, i).join('/');
       if (this.verified.has(rel)) continue;
       const abs = this.abs(segments.slice(0, i));
-      const st = await lstatOrNull(abs);
+      const st = lstatOrNull(abs);
       if (!st) {
         if (!create) return `${escapeName(rel)} does not exist`;
         this.checkStopped();
-        await fsp.mkdir(abs, 0o755);
+        mkdirSync(abs, 0o755);
         this.created(rel, true);
       } else if (st.isSymbolicLink()) {
         return `its folder ${escapeName(rel)} is a symbolic link, and porthole never writes through links`;
@@ -297,14 +314,14 @@ export class Extraction {
     if (blocked) return this.refuse(entry.path, blocked);
     const rel = segments.join('/');
     const abs = this.abs(segments);
-    const st = await lstatOrNull(abs);
+    const st = lstatOrNull(abs);
     if (st && !st.isDirectory()) {
       return this.refuse(entry.path, `a ${kindOf(st)} already stands at ${escapeName(rel)}; porthole does not replace it with a folder`);
     }
     this.result.dirs++;
     if (!st) {
       this.checkStopped();
-      await fsp.mkdir(abs, 0o700); // owner-only until its own mode is set when the stream leaves it
+      mkdirSync(abs, 0o700); // owner-only until its own mode is set when the stream leaves it
       this.created(rel, true);
     } else if (!this.createdDirs.has(rel)) {
       this.verified.add(rel);
@@ -331,35 +348,37 @@ export class Extraction {
     }
     const rel = segments.join('/');
     const abs = this.abs(segments);
-    const before = await lstatOrNull(abs);
+    const before = lstatOrNull(abs);
     if (before?.isDirectory()) {
       entry.resume();
       return this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a file`);
     }
     const temp = this.tempName(abs);
     this.checkStopped();
-    const handle = await fsp.open(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+    // Metadata calls are synchronous on purpose: for many small files the thread-pool round trips cost more
+    // than the system calls themselves.
+    const fd = openSync(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
     this.currentTemp = temp;
     let written = 0;
     try {
-      written = await this.writeBody(entry, handle);
+      written = await this.writeBody(entry, fd);
       if (written !== size) throw new ExtractError(`The archive ended inside ${escapeName(entry.path)} (${written} of ${size} bytes): the engine stopped sending mid-way.`);
-      await handle.chmod(safeMode(entry.mode, 0o644));
-      if (this.opts.keepOwnership) await handle.chown(entry.uid ?? 0, entry.gid ?? 0);
-      if (entry.mtime) await handle.utimes(entry.mtime, entry.mtime);
-      this.writtenInodes.add((await handle.stat()).ino);
+      fchmodSync(fd, safeMode(entry.mode, 0o644));
+      if (this.opts.keepOwnership) fchownSync(fd, entry.uid ?? 0, entry.gid ?? 0);
+      if (entry.mtime) futimesSync(fd, entry.mtime, entry.mtime);
+      this.writtenInodes.add(fstatSync(fd).ino);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     this.checkStopped();
-    await fsp.rename(temp, abs);
+    renameSync(temp, abs);
     this.currentTemp = undefined;
     if (!before) this.created(rel, false);
     this.result.files++;
   }
 
   /** Writes the entry's bytes in batches of about 1 MiB (fewer trips to the thread pool than one per chunk). */
-  private async writeBody(entry: TarEntry, handle: FileHandle): Promise<number> {
+  private async writeBody(entry: TarEntry, fd: number): Promise<number> {
     let written = 0;
     let batch: Buffer[] = [];
     let batched = 0;
@@ -369,7 +388,7 @@ export class Extraction {
       batch = [];
       const n = batched;
       batched = 0;
-      await handle.writev(buffers);
+      writeAll(fd, buffers, n);
       written += n;
       this.result.bytes += n;
       this.opts.onBytes?.(n);
@@ -392,15 +411,15 @@ export class Extraction {
     if (blocked) return this.refuse(entry.path, blocked);
     const rel = segments.join('/');
     const abs = this.abs(segments);
-    const before = await lstatOrNull(abs);
+    const before = lstatOrNull(abs);
     if (before?.isDirectory()) return this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a link`);
     const temp = this.tempName(abs);
     this.checkStopped();
-    await fsp.symlink(target, temp);
+    symlinkSync(target, temp);
     this.currentTemp = temp;
-    if (this.opts.keepOwnership) await fsp.lchown(temp, entry.uid ?? 0, entry.gid ?? 0);
-    if (entry.mtime) await fsp.lutimes(temp, entry.mtime, entry.mtime);
-    await fsp.rename(temp, abs);
+    if (this.opts.keepOwnership) lchownSync(temp, entry.uid ?? 0, entry.gid ?? 0);
+    if (entry.mtime) lutimesSync(temp, entry.mtime, entry.mtime);
+    renameSync(temp, abs);
     this.currentTemp = undefined;
     if (!before) this.created(rel, false);
     this.result.links++;
@@ -414,7 +433,7 @@ export class Extraction {
     }
     const targetBlocked = await this.parents(target.segments, false);
     const targetAbs = this.abs(target.segments);
-    const targetStat = targetBlocked ? null : await lstatOrNull(targetAbs);
+    const targetStat = targetBlocked ? null : lstatOrNull(targetAbs);
     if (!targetStat || !targetStat.isFile() || !this.writtenInodes.has(targetStat.ino)) {
       return this.refuse(entry.path, `it is a hardlink to ${escapeName(entry.linkpath ?? '')}, which is not a file this copy wrote before it`);
     }
@@ -422,13 +441,13 @@ export class Extraction {
     if (blocked) return this.refuse(entry.path, blocked);
     const rel = segments.join('/');
     const abs = this.abs(segments);
-    const before = await lstatOrNull(abs);
+    const before = lstatOrNull(abs);
     if (before?.isDirectory()) return this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a link`);
     const temp = this.tempName(abs);
     this.checkStopped();
-    await fsp.link(targetAbs, temp);
+    linkSync(targetAbs, temp);
     this.currentTemp = temp;
-    await fsp.rename(temp, abs);
+    renameSync(temp, abs);
     this.currentTemp = undefined;
     if (!before) this.created(rel, false);
     this.result.links++;
@@ -444,19 +463,19 @@ export class Extraction {
   }
 
   private async finishDir(dir: PendingDir): Promise<void> {
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await fsp.open(dir.abs, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
+      fd = openSync(dir.abs, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
     try {
-      await handle.chmod(dir.mode);
-      if (this.opts.keepOwnership) await handle.chown(dir.uid ?? 0, dir.gid ?? 0);
-      if (dir.mtime) await handle.utimes(dir.mtime, dir.mtime);
+      fchmodSync(fd, dir.mode);
+      if (this.opts.keepOwnership) fchownSync(fd, dir.uid ?? 0, dir.gid ?? 0);
+      if (dir.mtime) futimesSync(fd, dir.mtime, dir.mtime);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -500,12 +519,29 @@ export class Extraction {
   }
 }
 
-async function lstatOrNull(path: string) {
+function lstatOrNull(path: string) {
   try {
-    return await fsp.lstat(path);
+    return lstatSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
+  }
+}
+
+/** Writes every byte of `buffers` (writev may write less than asked). */
+function writeAll(fd: number, buffers: Buffer[], total: number): void {
+  let done = writevSync(fd, buffers);
+  while (done < total) {
+    let skip = done;
+    const rest: Buffer[] = [];
+    for (const b of buffers) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        rest.push(skip ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    done += writevSync(fd, rest);
   }
 }
 

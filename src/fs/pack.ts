@@ -55,15 +55,16 @@ export function encodeHeader(h: HeaderFields): Buffer {
   const uid = h.uid ?? 0;
   const gid = h.gid ?? 0;
   const pax: string[] = [];
-  const asciiFits = (s: string, n: number) => /^[\x20-\x7e]*$/.test(s) && Buffer.byteLength(s) <= n;
+  // Like Go's archive/tar: plain ASCII (controls included) that fits goes in the ustar fields, the rest in PAX.
+  const asciiFits = (s: string, n: number) => /^[\x01-\x7f]*$/.test(s) && Buffer.byteLength(s) <= n;
   if (!asciiFits(h.name, 100)) pax.push(paxRecord('path', h.name));
   if (h.linkname && !asciiFits(h.linkname, 100)) pax.push(paxRecord('linkpath', h.linkname));
   if (size > MAX_OCTAL_12) pax.push(paxRecord('size', String(size)));
   if (uid > MAX_OCTAL_8) pax.push(paxRecord('uid', String(uid)));
   if (gid > MAX_OCTAL_8) pax.push(paxRecord('gid', String(gid)));
   const block = Buffer.alloc(512);
-  writeString(block, asciiFits(h.name, 100) ? h.name : h.name.slice(0, 99).replace(/[^\x20-\x7e]/g, '_'), 0, 100);
-  writeOctal(block, (h.mode ?? (h.type === 'dir' ? 0o755 : 0o644)) & 0o7777, 100, 8);
+  writeString(block, asciiFits(h.name, 100) ? h.name : h.name.slice(0, 99).replace(/[^\x01-\x7f]/g, '_'), 0, 100);
+  writeOctal(block, (h.mode ?? (h.type === 'dir' ? 0o755 : h.type === 'symlink' ? 0o777 : 0o644)) & 0o7777, 100, 8);
   writeOctal(block, Math.min(uid, MAX_OCTAL_8), 108, 8);
   writeOctal(block, Math.min(gid, MAX_OCTAL_8), 116, 8);
   writeOctal(block, Math.min(size, MAX_OCTAL_12), 124, 12);
