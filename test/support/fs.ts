@@ -1,6 +1,6 @@
 // Fixture containers for the filesystem commands: the same files in a running, a stopped and a shell-less
 // (never started) container, and a hostile one whose names attack the terminal and the listing.
-import { BUSYBOX_IMAGE, TEST_LABEL, createContainer, docker, ensureBusyboxImage, ensureStaticImage, removeContainers, uniqueName } from './docker.js';
+import { BUSYBOX_IMAGE, TEST_LABEL, containerFingerprint, createContainer, docker, ensureBusyboxImage, ensureStaticImage, removeContainers, uniqueName } from './docker.js';
 
 export const STATIC_IMAGE = 'porthole-fixture/fs-static:1';
 
@@ -74,4 +74,13 @@ export function makeHostile(prefix: string): string {
 
 export function removeFixtures(...names: string[]): void {
   removeContainers(...names);
+}
+
+/**
+ * containerFingerprint with the diff's lines sorted: the engine lists changes in Go map order, different on
+ * every call, so the shared fingerprint's raw diff text differs between two looks at an unchanged container.
+ */
+export function stableFingerprint(name: string): ReturnType<typeof containerFingerprint> {
+  const fp = containerFingerprint(name);
+  return { ...fp, diff: fp.diff.split('\n').sort().join('\n') };
 }
