@@ -10,6 +10,7 @@ import {
   DEFAULT_TOOLBOX,
   createShellLess,
   ensureCustomToolbox,
+  ensurePasswdImage,
   ensureShellLessImage,
   ensureToolbox,
   runShellLess,
@@ -188,6 +189,41 @@ describe('pre-flight: what the sidecar needs, said plainly', () => {
     assert.match(r.stderr, /porthole-fixture\/missing-toolbox:1 is not on this engine.*porthole toolbox build/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.deepEqual(toolboxLeftovers(id(name)), []);
+  });
+});
+
+describe('users by name, and shared PID namespaces', () => {
+  const names: string[] = [];
+  before(() => ensureToolbox());
+  after(() => removeContainers(...names));
+
+  test("a user named in the container's /etc/passwd (and a group in /etc/group) is resolved there", async () => {
+    const name = uniqueName('tb-named');
+    names.push(name);
+    docker(['run', '-d', '--name', name, '--label', 'io.porthole.test=1', '-u', 'app', ensurePasswdImage()]);
+    const byDefault = await porthole(['shell', name, '--', 'id']);
+    assert.equal(byDefault.code, 0, byDefault.stderr);
+    assert.match(byDefault.stdout, /^uid=1000\(app\) gid=1000\(app\)/);
+    const home = await porthole(['shell', name, '--', 'sh', '-c', 'echo $HOME']);
+    assert.equal(home.stdout, '/home/app\n');
+    const group = await porthole(['shell', '-u', 'app:staff', name, '--', 'id', '-g']);
+    assert.equal(group.code, 125, 'gid 50 is not the process\'s gid 1000');
+    assert.match(group.stderr, /-u 1000:1000/);
+    const unknown = await porthole(['shell', '-u', 'nobody', name, '--', 'true']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no user "nobody" in the container's \/etc\/passwd/);
+  });
+
+  test('a container in another container\'s PID namespace: its own root, not PID 1\'s', async () => {
+    const first = runShellLess(uniqueName('tb-pid1'));
+    const second = runShellLess(uniqueName('tb-pid2'), ['--pid', `container:${first}`]);
+    names.push(second, first);
+    docker(['cp', '/bin/busybox', `${second}:/only-in-second`]);
+    const r = await porthole(['shell', second, '--', 'ls', '/']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^only-in-second$/m);
+    const firstLs = await porthole(['shell', first, '--', 'ls', '/']);
+    assert.doesNotMatch(firstLs.stdout, /only-in-second/);
   });
 });
 

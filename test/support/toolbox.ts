@@ -11,6 +11,7 @@ import { TEST_LABEL, docker, dockerStatus, ensureStaticImage, importRootfs } fro
 export const DEFAULT_TOOLBOX = 'porthole/toolbox:1';
 export const STATIC_IMAGE = 'porthole-fixture/toolbox-static:1';
 export const CUSTOM_TOOLBOX = 'porthole-fixture/custom-toolbox:1';
+export const PASSWD_IMAGE = 'porthole-fixture/toolbox-static-passwd:1';
 export const CUSTOM_TOOL_OUTPUT = 'hello from the custom toolbox';
 
 /** Writes /started when it can (a root target), then waits for a signal; nothing else in the image. */
@@ -38,6 +39,25 @@ function imageExists(ref: string): boolean {
 
 export function ensureShellLessImage(): string {
   return ensureStaticImage(STATIC_IMAGE, STATIC_SOURCE, [`LABEL ${TEST_LABEL}`]);
+}
+
+/** The same program with an /etc/passwd and /etc/group naming its users, like distroless's nonroot images. */
+export function ensurePasswdImage(): string {
+  if (imageExists(PASSWD_IMAGE)) return PASSWD_IMAGE;
+  const root = mkdtempSync(join(tmpdir(), 'porthole-passwd-'));
+  try {
+    mkdirSync(join(root, 'etc'));
+    const src = join(root, 'prog.c');
+    writeFileSync(src, STATIC_SOURCE);
+    execFileSync('gcc', ['-static', '-O2', '-o', join(root, 'app'), src]);
+    rmSync(src);
+    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/sbin/nologin\napp:x:1000:1000:app:/home/app:/sbin/nologin\n');
+    writeFileSync(join(root, 'etc/group'), 'root:x:0:\napp:x:1000:\nstaff:x:50:app\n');
+    importRootfs(root, PASSWD_IMAGE, ['ENTRYPOINT ["/app"]', `LABEL ${TEST_LABEL}`]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  return PASSWD_IMAGE;
 }
 
 /** The default toolbox, built with the CLI under test when it is not there yet (it is a kept tool, not debris). */
