@@ -69,6 +69,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const named = parsed.args.length > 0;
   const targets: Target[] = [];
   const notRunning: PsResult['notRunning'] = [];
+  let fullTable: ProcessTable | undefined;
   if (named) {
     const seen = new Set<string>();
     for (const d of await resolveContainers(engine, parsed.args)) {
@@ -85,7 +86,10 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       );
     }
   } else {
-    const listed = await engine.listContainers();
+    const request = engine.listContainers();
+    // Read /proc while the engine answers: the two overlap instead of adding up.
+    fullTable = ProcessTable.available() ? ProcessTable.read() : undefined;
+    const listed = await request;
     for (const c of listed) {
       if (c.state !== 'running' && c.state !== 'paused') continue;
       targets.push({ id: c.id, name: c.names[0] ?? c.id.slice(0, 12), initPid: null });
@@ -96,8 +100,13 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
 
   // One pass over /proc for all containers: named ones give their init PIDs (read just those trees); listed ones
   // do not, so every process is read to find them.
-  const table = !targets.length || !ProcessTable.available() ? undefined : named ? ProcessTable.readAround(targets.map((t) => t.initPid!)) : ProcessTable.read();
-  const inits = table && !named ? findContainerInits(table, targets.map((t) => t.id)) : new Map<string, number>();
+  let table = !targets.length ? undefined : named ? (ProcessTable.available() ? ProcessTable.readAround(targets.map((t) => t.initPid!)) : undefined) : fullTable;
+  let inits = table && !named ? findContainerInits(table, targets.map((t) => t.id)) : new Map<string, number>();
+  if (table && !named && inits.size < targets.length) {
+    // A container may have started after /proc was read: read again before deciding its processes are not visible.
+    table = ProcessTable.read();
+    inits = findContainerInits(table, targets.map((t) => t.id));
+  }
   const blocks: (ContainerBlock | Promise<ContainerBlock | undefined>)[] = [];
   for (const target of targets) {
     const initPid = target.initPid ?? inits.get(target.id) ?? 0;
