@@ -94,7 +94,11 @@ export async function run(ctx: Context, parsed: Options): Promise<StatsResult> {
     await watch(ctx, engine, sampler, settings, parsed.options.json);
     return { rows: [], streamed: true };
   }
-  const targets = await statsTargets(engine, settings.refs);
+  const listing = statsTargets(engine, settings.refs);
+  // Let the engine request go out, then take the first CPU readings while it is answered.
+  await new Promise((resolve) => setImmediate(resolve));
+  sampler.prime();
+  const targets = await listing;
   const rows = sortStats(await sampler.sample(targets, SAMPLE_WINDOW_MS, ctx.signal), settings.sort);
   for (const row of rows) if (row.notRunning) ctx.notice(`porthole: ${row.name} is not running (${row.notRunning}): no figures.`);
   return { rows, streamed: false };

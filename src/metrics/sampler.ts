@@ -2,7 +2,7 @@
 // across ONE short window shared by all. Elsewhere (or when a container's cgroup is not visible from here): the
 // engine's one-shot stats for every container concurrently, twice across the same window. When sampling again
 // (--watch, top), the previous sample starts the window, so a refresh costs no waiting.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { EngineClient } from '../engine/types.js';
 import { EngineUnavailable } from '../errors.js';
 import { cpuPercent, engineCpuPercent, parseEngineStats, type EngineSample } from './calc.js';
@@ -63,7 +63,8 @@ export class StatsSampler {
   private readonly engine: EngineClient;
   private readonly source: StatsSource | 'auto';
   private readonly cgroups = new Map<string, ContainerCgroup | null>();
-  private readonly lastCpu = new Map<string, { cpuNs: number; atNs: number }>();
+  /** Each host container's last CPU reading; `first` while no figures were computed from it yet. */
+  private readonly lastCpu = new Map<string, { cpuNs: number; atNs: number; first: boolean }>();
   private readonly lastEngine = new Map<string, EngineSample>();
   private oneShot: Promise<boolean> | undefined;
 
@@ -94,6 +95,37 @@ export class StatsSampler {
     }
     this.cgroups.set(target.id, found ?? null);
     return found ?? null;
+  }
+
+  /**
+   * Takes the first CPU reading of every container cgroup found under the engine's usual folders, before the
+   * engine has even answered which containers run: the sampling window then overlaps that round trip.
+   */
+  prime(): void {
+    if (this.source === 'engine') return;
+    const layout = hostLayout();
+    if (!layout) return;
+    const root = layout.version === 1 ? layout.v1.cpuacct : layout.v2;
+    if (!root || root.root !== '/') return;
+    for (const [parent, pattern] of [
+      ['/docker', /^([0-9a-f]{64})$/],
+      ['/system.slice', /^docker-([0-9a-f]{64})\.scope$/],
+    ] as const) {
+      let entries: string[];
+      try {
+        entries = readdirSync(`${root.mountPoint}${parent}`);
+      } catch {
+        continue;
+      }
+      for (const entry of entries) {
+        const id = pattern.exec(entry)?.[1];
+        if (!id || this.lastCpu.has(id)) continue;
+        const cg = cgroupAt(layout, `${parent}/${entry}`);
+        if (!cg) continue;
+        this.cgroups.set(id, cg);
+        this.lastCpu.set(id, { cpuNs: readCpuNs(cg), atNs: nowNs(), first: true });
+      }
+    }
   }
 
   private supportsOneShot(): Promise<boolean> {
@@ -128,18 +160,24 @@ export class StatsSampler {
 
     // First readings for whoever has none yet, then one shared wait.
     const freshRemote = remote.filter((t) => !this.lastEngine.has(t.id));
-    let needWait = false;
+    // The wait: what is left of the window for the youngest first reading (none when all were sampled before).
+    let windowStartNs = -Infinity;
     if (freshRemote.length && oneShot) {
       const first = await Promise.all(freshRemote.map((t) => this.engineSample(t.id, true)));
       freshRemote.forEach((t, i) => first[i] && this.lastEngine.set(t.id, first[i]!));
-      needWait = true;
+      windowStartNs = nowNs();
     }
     for (const { target, cg } of host) {
-      if (this.lastCpu.has(target.id)) continue;
-      this.lastCpu.set(target.id, { cpuNs: readCpuNs(cg), atNs: nowNs() });
-      needWait = true;
+      const last = this.lastCpu.get(target.id);
+      if (last) {
+        if (last.first) windowStartNs = Math.max(windowStartNs, last.atNs);
+        continue;
+      }
+      const atNs = nowNs();
+      this.lastCpu.set(target.id, { cpuNs: readCpuNs(cg), atNs, first: true });
+      windowStartNs = atNs;
     }
-    if (needWait) await sleep(windowMs, signal);
+    if (windowStartNs > -Infinity) await sleep(windowMs - (nowNs() - windowStartNs) / 1e6, signal);
 
     const rows: StatsRow[] = [];
     const remoteRows = Promise.all(
@@ -182,7 +220,7 @@ export class StatsSampler {
         this.cgroups.delete(target.id);
         continue;
       }
-      this.lastCpu.set(target.id, { cpuNs, atNs });
+      this.lastCpu.set(target.id, { cpuNs, atNs, first: false });
       const net = readNetwork(figures.anyPid) ?? { rx: 0, tx: 0 };
       rows.push({
         name: target.name,

@@ -1,0 +1,69 @@
+// `porthole stats` vs `docker stats --no-stream` for the same 32 running containers, side by side.
+// Target: porthole at most 500 ms. The containers carry io.porthole.bench=1 and are removed at the end.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BENCH_LABEL, PORTHOLE, compare, peakRssMiB, sh } from './lib.mjs';
+
+const IMAGE = 'porthole-fixture/busybox:1';
+const COUNT = 32;
+const prefix = `pt-bench-stats-${process.pid}`;
+const names = Array.from({ length: COUNT }, (_, i) => `${prefix}-${i}`);
+
+function ensureImage() {
+  if (spawnSync('docker', ['image', 'inspect', IMAGE], { stdio: 'ignore' }).status === 0) return;
+  // The same offline image the tests build: Debian's static busybox and its applets.
+  const root = mkdtempSync(join(tmpdir(), 'porthole-bench-bb-'));
+  try {
+    for (const d of ['bin', 'etc', 'tmp']) mkdirSync(join(root, d), { recursive: true });
+    copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
+    chmodSync(join(root, 'bin/busybox'), 0o755);
+    for (const applet of execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
+      if (applet !== 'busybox') symlinkSync('busybox', join(root, 'bin', applet));
+    }
+    const tar = execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 1 << 28 });
+    execFileSync('docker', ['import', '--change', 'ENV PATH=/bin', '--change', 'CMD ["sh"]', '-', IMAGE], { input: tar });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function cleanup() {
+  spawnSync('sh', ['-c', `ids=$(docker ps -aq --filter label=${BENCH_LABEL} --filter name=${prefix}); [ -z "$ids" ] || docker rm -f $ids >/dev/null`]);
+}
+
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+
+ensureImage();
+try {
+  console.log(`starting ${COUNT} containers...`);
+  for (const [i, name] of names.entries()) {
+    // Mostly idle, a few busy, as a real host looks.
+    const cmd = i % 8 === 0 ? ['sh', '-c', 'while :; do :; done'] : ['sleep', '3600'];
+    execFileSync('docker', ['run', '-d', '--name', name, '--label', BENCH_LABEL, IMAGE, ...cmd], { stdio: 'ignore' });
+  }
+  const list = names.join(' ');
+  const rows = JSON.parse(sh(`${PORTHOLE} stats --json ${list}`));
+  if (rows.length !== COUNT) throw new Error(`porthole stats returned ${rows.length} rows for ${COUNT} containers`);
+
+  const results = compare(
+    `stats for ${COUNT} running containers (porthole target: <= 500 ms)`,
+    [
+      { name: 'docker stats --no-stream', cmd: `docker stats --no-stream ${list}` },
+      { name: 'porthole stats (named)', cmd: `${PORTHOLE} stats ${list}` },
+      { name: 'porthole stats (all running)', cmd: `${PORTHOLE} stats` },
+      { name: 'porthole stats (engine way)', cmd: `PORTHOLE_STATS_SOURCE=engine ${PORTHOLE} stats ${list}` },
+      { name: 'node -e 0', cmd: `${process.execPath} -e 0` },
+    ],
+    { runs: 10, warmup: 1 },
+  );
+  const named = results.find((r) => r.name === 'porthole stats (named)');
+  console.log(`  peak RSS porthole stats: ${peakRssMiB(`${PORTHOLE} stats ${list}`).toFixed(1)} MiB`);
+  console.log(`  target <= 500 ms: ${named.meanMs <= 500 ? 'met' : 'NOT met'} (${named.meanMs.toFixed(0)} ms)`);
+} finally {
+  cleanup();
+}
