@@ -137,6 +137,17 @@ test('ps C human output: one row per process, tree drawn like ps faux, control c
   }
 });
 
+test('on a terminal, long command lines are cut at its width like ps; piped, they stay whole', async () => {
+  const tty = await runProcess('script', ['-qec', `stty cols 70; ${process.execPath} ${BIN} ps ${target}`, '/dev/null']);
+  assert.equal(tty.code, 0, tty.stdout);
+  const lines = tty.stdout.replace(/\r/g, '').trimEnd().split('\n');
+  assert.equal(lines.length, 2 + 2 + dockerTopPids(target).length);
+  for (const line of lines) assert.ok(line.length <= 70, `cut: ${JSON.stringify(line)}`);
+  assert.ok(lines.some((l) => l.length === 70), 'the shim line reaches the edge');
+  const piped = await porthole(['ps', target]);
+  assert.ok(piped.stdout.includes(`-id ${containerId(target)}`), 'piped output keeps the whole shim command line');
+});
+
 test('ps with no argument shows every running container, mine among them, each as its own tree', async () => {
   const r = await porthole(['ps', '--json']);
   assert.equal(r.code, 0, r.stderr);
