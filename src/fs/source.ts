@@ -47,7 +47,8 @@ export async function statOrNotFound(engine: EngineClient, containerId: string, 
   try {
     return await engine.statPath(containerId, toApi(path));
   } catch (err) {
-    if (err instanceof NotFound && !/container/i.test(err.message)) throw noSuchPath(path);
+    // HEAD answers carry no message; the container was resolved just before, so a 404 means the path.
+    if (err instanceof NotFound && !/no such container/i.test(err.message)) throw noSuchPath(path);
     throw err;
   }
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { porthole } from '../support/cli.js';
-import { docker, portholeLeftovers } from '../support/docker.js';
-import { makeFixtures, makeHostile, removeFixtures, stableFingerprint, type FsFixtures } from '../support/fs.js';
+import { docker } from '../support/docker.js';
+import { leftoversFor, makeFixtures, makeHostile, removeFixtures, stableFingerprint, type FsFixtures } from '../support/fs.js';
 
 let fx: FsFixtures;
 let hostile: string;
@@ -28,7 +28,7 @@ test('diff prints docker diff\'s exact lines, on running, stopped and shell-less
     assert.deepEqual(stableFingerprint(c), before);
   }
   assert.match((await porthole(['diff', fx.stopped])).stdout, /^D \/home\/app$/m);
-  assert.deepEqual(portholeLeftovers(), []);
+  assert.deepEqual(leftoversFor(...fx.all), []);
 });
 
 test('diff filters, -l details from one export pass, --json shape, --tree totals', async () => {

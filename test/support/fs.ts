@@ -84,3 +84,17 @@ export function stableFingerprint(name: string): ReturnType<typeof containerFing
   const fp = containerFingerprint(name);
   return { ...fp, diff: fp.diff.split('\n').sort().join('\n') };
 }
+
+/**
+ * What porthole left behind for these targets (io.porthole.owned things whose io.porthole.target names one of
+ * them). The global portholeLeftovers() also sees other sessions working on the same engine at the same time.
+ */
+export function leftoversFor(...names: string[]): string[] {
+  const found: string[] = [];
+  for (const name of names) {
+    const id = docker(['inspect', '--format', '{{.Id}}', name]);
+    const filter = ['--filter', 'label=io.porthole.owned=true', '--filter', `label=io.porthole.target=${id}`];
+    found.push(...[docker(['ps', '-a', '-q', ...filter]), docker(['images', '-q', ...filter]), docker(['volume', 'ls', '-q', ...filter])].join('\n').split('\n').filter(Boolean));
+  }
+  return found;
+}
