@@ -96,6 +96,11 @@ export class TmuxSession {
     return this.tmux(['capture-pane', '-p', '-t', this.name]);
   }
 
+  /** The visible screen with its colours and attributes as escape sequences (reverse video shows as ESC[7m). */
+  captureWithEscapes(): string {
+    return this.tmux(['capture-pane', '-p', '-e', '-t', this.name]);
+  }
+
   /** The pane's shell (porthole runs as its child). */
   panePid(): number {
     return Number(this.query('#{pane_pid}'));

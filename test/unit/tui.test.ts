@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { ALT_SCREEN_OFF, ALT_SCREEN_ON, CURSOR_SHOW, Screen } from '../../src/tui/screen.js';
 import { History, liveStatsLines, statsCells } from '../../src/tui/stats-view.js';
 import { clip, fit, layoutTable, parseKeys, sparkline } from '../../src/tui/text.js';
+import { listFrame, maxProcessScroll, processFrame, visibleWindow, type ProcessLine } from '../../src/tui/top-view.js';
 import type { StatsRow } from '../../src/metrics/types.js';
 
 test('sparkline: eight heights, scaled to max, padded on the left while history is short', () => {
@@ -89,4 +90,50 @@ test('screen: alternate screen in, frames overwrite in place, everything restore
   assert.ok(!written.includes('four'));
   assert.ok(!written.includes('\x1b[2J'), 'never clears the whole screen (that flickers)');
   assert.deepEqual(modes, [true, false]);
+});
+
+test('visibleWindow keeps the selection on screen and scrolls as little as it can', () => {
+  assert.deepEqual(visibleWindow(100, 0, 10), { top: 0, end: 10 });
+  assert.deepEqual(visibleWindow(100, 15, 10, 0), { top: 6, end: 16 });
+  assert.deepEqual(visibleWindow(100, 8, 10, 6), { top: 6, end: 16 }, 'no scroll while the selection is visible');
+  assert.deepEqual(visibleWindow(100, 3, 10, 6), { top: 3, end: 13 });
+  assert.deepEqual(visibleWindow(5, 4, 10, 50), { top: 0, end: 5 });
+  assert.deepEqual(visibleWindow(0, 0, 10), { top: 0, end: 0 });
+});
+
+test('the list frame: title with the keys, the selected row, the status on the last line', () => {
+  const history = new History();
+  const rows = Array.from({ length: 30 }, (_, i) => row({ id: String(i).padStart(64, '0'), name: `c${i}` }));
+  history.record(rows);
+  const { frame, scrollTop } = listFrame({ rows, history, selected: 25, scrollTop: 0, sort: 'cpu', intervalS: 2, status: 'updated now' }, 160, 12);
+  assert.equal(frame.length, 12);
+  assert.match(frame[0]!, /porthole top · 30 containers · sorted by cpu · every 2s · ↑↓\/jk select · Enter processes · s shell · l logs · w why · q quit/);
+  assert.equal(scrollTop, 17);
+  const selected = frame.find((l) => l.includes('\x1b[7m') && !l.includes('porthole top'));
+  assert.match(selected!, /c25 /);
+  assert.equal(frame.at(-1), 'updated now');
+  const empty = listFrame({ rows: [], history, selected: 0, scrollTop: 0, sort: 'cpu', intervalS: 2, status: '' }, 80, 10);
+  assert.ok(empty.frame.includes('No running containers.'));
+});
+
+test('the process frame: tree drawing, live CPU or the lifetime figure marked ~, names escaped', () => {
+  const processes: ProcessLine[] = [
+    { pid: null, hostPid: 900, user: 'root', liveCpuPercent: 0, lifetimeCpuPercent: 0, rssBytes: 13_000_000, stat: 'Sl', prefix: '', command: 'containerd-shim', role: 'shim' },
+    { pid: 1, hostPid: 901, user: 'root', liveCpuPercent: 99.5, lifetimeCpuPercent: 80, rssBytes: 1_600_000, stat: 'Rs', prefix: ' \\_ ', command: 'sh -c loop', role: 'init' },
+    { pid: 7, hostPid: 950, user: 'app\x1b[31m', liveCpuPercent: null, lifetimeCpuPercent: 2.5, rssBytes: null, stat: 'S', prefix: '     \\_ ', command: 'evil\x1b]0;x\x07', role: 'process' },
+  ];
+  const frame = processFrame({
+    container: { name: 'web', id: 'f'.repeat(64) }, stats: row({ cpuPercent: 99.5, pids: 2 }), processes, view: 'host', scrollTop: 0, status: 'ok',
+  }, 120, 10);
+  assert.match(frame[0]!, /porthole top › web \(ffffffffffff\) · 3 processes · ↑↓ scroll · Esc back/);
+  assert.match(frame[1]!, /^CPU 99\.50% +MEM 0B \/ 1GiB \(0\.00%\) +PIDS 2$/);
+  assert.match(frame[2]!, /PID +HOST PID +USER +CPU % +RSS +STAT +COMMAND/);
+  assert.match(frame[4]!, /^ +1 +901 +root +99\.5 +1\.53MiB +Rs + \\_ sh -c loop$/);
+  assert.match(frame[5]!, /~2\.5 +- +S + +\\_ evil\\e\]0;x\\x07$/);
+  assert.ok(!frame.join('').includes('\x1b]0;'), 'a process title cannot reach the terminal');
+  assert.match(frame[5]!, /app\\e\[31m/);
+  const engineView = processFrame({ container: { name: 'web', id: 'f'.repeat(64) }, stats: row({}), processes: [], view: 'engine', scrollTop: 0, status: '' }, 300, 5);
+  assert.match(engineView[1]!, /PIDs are the engine host's/);
+  assert.equal(maxProcessScroll(20, 10), 14);
+  assert.equal(maxProcessScroll(2, 10), 0);
 });
