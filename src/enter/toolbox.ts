@@ -168,6 +168,38 @@ export function sidecarSecurity(target: ContainerDetails, request: Pick<EnterReq
   return security;
 }
 
+/** Tools that need a capability docker does not give by default, and that one. */
+const TOOL_CAPABILITIES: Record<string, string> = {
+  strace: 'SYS_PTRACE',
+  ltrace: 'SYS_PTRACE',
+  gdb: 'SYS_PTRACE',
+  gdbserver: 'SYS_PTRACE',
+  perf: 'SYS_ADMIN',
+  nsenter: 'SYS_ADMIN',
+  mount: 'SYS_ADMIN',
+  iptables: 'NET_ADMIN',
+  ip6tables: 'NET_ADMIN',
+  tc: 'NET_ADMIN',
+};
+
+/** What docker gives a container's root unless told otherwise. */
+const DOCKER_DEFAULT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
+
+/**
+ * After a command failed: when it is a tool known to need a capability the session did not have, the sentence
+ * that says which flag to add (a non-root session has no capability at all, whatever the sidecar holds).
+ */
+export function missingCapabilityHint(cmd: string[] | undefined, security: SidecarSecurity, user: SessionUser): string | undefined {
+  const tool = cmd?.[0]?.replace(/^.*\//, '');
+  const needed = tool ? TOOL_CAPABILITIES[tool] : undefined;
+  if (!needed || security.privileged) return undefined;
+  if (user.uid !== 0) {
+    return `porthole: if ${tool} failed for lack of permission: it needs the ${needed} capability, which a non-root session never has; enter as root with -u 0 --cap-add ${needed}.`;
+  }
+  const has = security.capAdd.includes('ALL') || security.capAdd.includes(needed) || (DOCKER_DEFAULT_CAPS.includes(needed) && !security.capDrop.includes(needed) && !security.capDrop.includes('ALL'));
+  return has ? undefined : `porthole: if ${tool} failed for lack of permission: it needs the ${needed} capability, which the container does not have; add --cap-add ${needed}.`;
+}
+
 /** Namespaces to join: PID and network always; IPC only when the target shares it (docker refuses otherwise). */
 export function sidecarNamespaces(target: ContainerDetails): { pidMode: string; networkMode: string; ipcMode?: string; targetPid: string } {
   const raw = (target.raw ?? {}) as { HostConfig?: { IpcMode?: string } };
@@ -401,12 +433,22 @@ async function enterRunning(ctx: Context, target: ContainerDetails, request: Ent
     ctx.notice('\r\nporthole: detached; the toolbox session ends now.');
     return 0;
   }
+  let code: number;
   try {
-    return (await waited).statusCode;
+    code = (await waited).statusCode;
   } catch (err) {
     if (err instanceof NotFound) throw new Failure('The toolbox sidecar went away before porthole could read its exit code.');
     throw err;
   }
+  if (code === 137) {
+    // The PID namespace's init died: the kernel killed every process in it, the session included.
+    const now = await engine.inspectContainer(target.id).catch(() => undefined);
+    if (!now?.state.running) ctx.notice(`porthole: ${escapeName(target.name)} stopped, and that ended the session.`);
+  } else if (code !== 0 && code !== 125) {
+    const hint = missingCapabilityHint(request.cmd, security, user);
+    if (hint) ctx.notice(hint);
+  }
+  return code;
 }
 
 /** A stopped target: a snapshot with the toolbox volume in the debug copy, its own files as the root. */

@@ -181,6 +181,19 @@ describe('pre-flight: what the sidecar needs, said plainly', () => {
     assert.match(r3.stderr, /no-new-privileges.*-u 0/);
   });
 
+  test('the container stopping mid-session ends it with a sentence, and the sidecar is removed', async () => {
+    const name = runShellLess(uniqueName('tb-dies'));
+    names.push(name);
+    const session = porthole(['shell', name, '--', 'sleep', '60']);
+    const targetId = id(name);
+    for (let i = 0; i < 200 && !docker(['ps', '-q', '--filter', `label=io.porthole.target=${targetId}`]); i++) await sleep(50);
+    docker(['kill', name]);
+    const r = await session;
+    assert.equal(r.code, 137);
+    assert.match(r.stderr, /stopped, and that ended the session/);
+    assert.deepEqual(toolboxLeftovers(targetId), []);
+  });
+
   test('a missing toolbox: run `porthole toolbox build`', async () => {
     const name = runShellLess(uniqueName('tb-missing'));
     names.push(name);

@@ -11,6 +11,7 @@ import {
   SETUP_SCRIPT,
   appendPath,
   explainStartFailure,
+  missingCapabilityHint,
   resolveUserSpec,
   sidecarNamespaces,
   sidecarSecurity,
@@ -195,4 +196,16 @@ test('toolbox image names: the env override, its volume, and the import split', 
   assert.deepEqual(splitImageRef('reg:5000/me/tb'), { repo: 'reg:5000/me/tb', tag: 'latest' });
   assert.equal(toolboxVolume('porthole/toolbox:1'), 'porthole-toolbox-1');
   assert.equal(toolboxVolume('Reg:5000/me/tb:2'), 'porthole-toolbox-reg-5000-me-tb-2');
+});
+
+test('missingCapabilityHint names the flag for tools that need more than the session has', () => {
+  const plain = { capAdd: [], capDrop: [], privileged: false, securityOpt: [] };
+  const root = { uid: 0, gid: 0, home: '/root' };
+  assert.match(missingCapabilityHint(['strace', '-p', '1'], plain, root)!, /strace .* SYS_PTRACE .* add --cap-add SYS_PTRACE/);
+  assert.match(missingCapabilityHint(['/usr/bin/gdb'], plain, root)!, /gdb/);
+  assert.equal(missingCapabilityHint(['strace'], { ...plain, capAdd: ['SYS_PTRACE'] }, root), undefined);
+  assert.equal(missingCapabilityHint(['strace'], { ...plain, privileged: true }, root), undefined);
+  assert.equal(missingCapabilityHint(['ls'], plain, root), undefined);
+  assert.equal(missingCapabilityHint(undefined, plain, root), undefined);
+  assert.match(missingCapabilityHint(['strace'], { ...plain, capAdd: ['SYS_PTRACE'] }, { uid: 1000, gid: 1000, home: '/' })!, /non-root session never has.*-u 0 --cap-add SYS_PTRACE/);
 });
