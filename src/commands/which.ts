@@ -7,7 +7,7 @@ import type { ContainerDetails, EngineClient } from '../engine/types.js';
 import { Failure, InvalidArgument, NotFound, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { renderJson } from '../render/json.js';
-import { ProcessTable, pidInContainer, placePid, type ProcessInfo } from '../procs/index.js';
+import { ProcessTable, pidInContainer, placePid, type ProcessInfo, type ProcStatus } from '../procs/index.js';
 
 export const spec = defineCommand({
   name: 'which',
@@ -31,6 +31,8 @@ export interface WhichResult {
   pid: number | null;
   /** Host PID of the container's init. */
   initHostPid: number;
+  /** When the PID asked about is a thread of hostPid: its host thread id and its id inside the container. */
+  thread: { hostTid: number; tid: number | null } | null;
   user: string;
   uid: number | null;
   state: string;
@@ -56,7 +58,7 @@ async function inspectOrUndefined(engine: EngineClient, id: string): Promise<Con
   }
 }
 
-function answer(p: ProcessInfo, d: ContainerDetails, role: WhichResult['role'], initNsDepth: number | undefined): WhichResult {
+function answer(p: ProcessInfo, d: ContainerDetails, role: WhichResult['role'], initNsDepth: number | undefined, thread: ProcStatus | undefined, hostTid: number): WhichResult {
   return {
     hostPid: p.hostPid,
     container: d.name,
@@ -64,6 +66,7 @@ function answer(p: ProcessInfo, d: ContainerDetails, role: WhichResult['role'], 
     role,
     pid: role === 'shim' ? null : pidInContainer(p, initNsDepth),
     initHostPid: d.state.pid,
+    thread: thread ? { hostTid, tid: role === 'shim' ? null : pidInContainer({ nsPids: thread.nsPids, nsPid: thread.nsPids.at(-1) ?? null }, initNsDepth) } : null,
     user: p.user,
     uid: p.uid,
     state: p.state,
@@ -74,25 +77,29 @@ function answer(p: ProcessInfo, d: ContainerDetails, role: WhichResult['role'], 
 }
 
 export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<WhichResult> {
-  const hostPid = parsePid(parsed.args[0]!);
+  const asked = parsePid(parsed.args[0]!);
   if (!ProcessTable.available()) {
     throw new Unsupported('porthole which reads /proc, and this system has none.', "Run it on the engine's Linux host.");
   }
   const table = ProcessTable.read();
+  // A thread id (from top -H, strace -f, perf) answers for the process it belongs to.
+  const taskStatus = table.has(asked) ? undefined : table.taskStatus(asked);
+  const thread = taskStatus?.tgid && taskStatus.tgid !== asked ? taskStatus : undefined;
+  const hostPid = thread ? thread.tgid! : asked;
   const placement = placePid(table, hostPid);
   if (placement.kind === 'no-such-process') {
-    throw new NotFound(`No process with PID ${hostPid} on this host.`, 'It may have ended; `porthole ps` lists the processes of every container.');
+    throw new NotFound(`No process with PID ${asked} on this host.`, 'It may have ended; `porthole ps` lists the processes of every container.');
   }
   const process = table.process(hostPid)!;
   const hostProcess = () =>
-    new Failure(`PID ${hostPid} (${escapeName(process.comm)}) is not in any container: it is a process of the host.`);
+    new Failure(`PID ${asked}${thread ? ` (a thread of ${hostPid})` : ''} (${escapeName(process.comm)}) is not in any container: it is a process of the host.`);
   if (placement.kind === 'host') throw hostProcess();
 
   const engine = await ctx.engine();
   if (placement.kind === 'in-container') {
     for (const id of placement.containerIds) {
       const details = await inspectOrUndefined(engine, id);
-      if (details) return answer(process, details, hostPid === details.state.pid ? 'init' : 'process', table.status(details.state.pid)?.nsPids.length);
+      if (details) return answer(process, details, hostPid === details.state.pid ? 'init' : 'process', table.status(details.state.pid)?.nsPids.length, thread, asked);
     }
     throw new Failure(
       `PID ${hostPid} (${escapeName(process.comm)}) runs in container ${placement.containerIds[0]!.slice(0, 12)}, which this engine does not know.`,
@@ -103,7 +110,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const ids = [...new Set(placement.children.map((c) => c.containerId))];
   for (const id of ids) {
     const details = await inspectOrUndefined(engine, id);
-    if (details && table.stat(details.state.pid)?.ppid === hostPid) return answer(process, details, 'shim', undefined);
+    if (details && table.stat(details.state.pid)?.ppid === hostPid) return answer(process, details, 'shim', undefined, thread, asked);
   }
   throw hostProcess();
 }
@@ -111,11 +118,12 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
 export function render(r: WhichResult, parsed: Parsed<typeof spec.options>): string {
   if (parsed.options.json) return renderJson(r);
   const where = `container ${escapeName(r.container)} (${r.containerId.slice(0, 12)})`;
+  const threadNote = r.thread ? `PID ${r.thread.hostTid} is a thread${r.thread.tid !== null ? ` (${r.thread.tid} inside)` : ''} of PID ${r.hostPid}.\n` : '';
   const first =
     r.role === 'shim'
       ? `PID ${r.hostPid} is the runtime shim of ${where}: it runs outside the container and parents its init (host PID ${r.initHostPid}).`
       : r.role === 'init'
         ? `PID ${r.hostPid} is PID ${r.pid ?? '?'} in ${where}, its init.`
         : `PID ${r.hostPid} is PID ${r.pid ?? '?'} in ${where}.`;
-  return [first, `Command: ${escapeName(r.command)}`, `User:    ${escapeName(r.user)}`, `State:   ${r.state} (${r.stat})`].join('\n') + '\n';
+  return threadNote + [first, `Command: ${escapeName(r.command)}`, `User:    ${escapeName(r.user)}`, `State:   ${r.state} (${r.stat})`].join('\n') + '\n';
 }

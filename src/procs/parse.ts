@@ -57,6 +57,8 @@ export function parseStat(text: string): ProcStat | undefined {
 export interface ProcStatus {
   /** Real user id as seen from porthole's user namespace; null when the line is missing. */
   uid: number | null;
+  /** The thread group (process) id: differs from the PID read when that PID is a thread. */
+  tgid: number | null;
   /** NSpid: the PID in each nested PID namespace, outermost (ours) first, the container's own last. */
   nsPids: number[];
   /** VmRSS in bytes; null for zombies and kernel threads, which have no memory of their own. */
@@ -66,13 +68,14 @@ export interface ProcStatus {
 }
 
 export function parseStatus(text: string): ProcStatus {
-  const status: ProcStatus = { uid: null, nsPids: [], rssBytes: null, lockedBytes: 0 };
+  const status: ProcStatus = { uid: null, tgid: null, nsPids: [], rssBytes: null, lockedBytes: 0 };
   for (const line of text.split('\n')) {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const key = line.slice(0, colon);
     const value = line.slice(colon + 1).trim();
     if (key === 'Uid') status.uid = Number(value.split(/\s+/)[0]);
+    else if (key === 'Tgid') status.tgid = Number(value);
     else if (key === 'NSpid') status.nsPids = value.split(/\s+/).filter(Boolean).map(Number);
     else if (key === 'VmRSS') status.rssBytes = kib(value);
     else if (key === 'VmLck') status.lockedBytes = kib(value);

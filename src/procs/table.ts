@@ -197,6 +197,16 @@ export class ProcessTable {
     return this.cgroupCache.get(pid) ?? undefined;
   }
 
+  /**
+   * The status of any task, a thread included: /proc lists only processes, but /proc/TID/ answers for each
+   * thread too (tools such as top -H, strace -f and perf print thread ids).
+   */
+  taskStatus(tid: number): ProcStatus | undefined {
+    if (this.stats.has(tid)) return this.status(tid);
+    const text = this.readText(tid, 'status');
+    return text === undefined ? undefined : parseStatus(text);
+  }
+
   /** The PID namespace of a process (e.g. `pid:[4026531836]`), to tell which processes share one. */
   pidNamespace(pid: number): string | undefined {
     try {

@@ -1,15 +1,16 @@
 // porthole which HOSTPID on real processes: one inside a container (init, child, docker exec'd), the runtime
 // shim, a host process, a PID that does not exist, and words that are not PIDs.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { porthole } from '../support/cli.js';
-import { containerFingerprint, docker, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
+import { containerFingerprint, docker, ensureBusyboxImage, ensureStaticImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { containerId, insidePs, leftoversAfterLooking, procStatusField, statePid, waitFor } from '../support/procs.js';
 
 const EVIL = 'tag\x1b]0;pwned\x07\nline';
 const target = uniqueName('which');
 const execTarget = uniqueName('which-exec');
+const threaded = uniqueName('which-threads');
 let fingerprint: ReturnType<typeof containerFingerprint>;
 let childPid = 0;
 
@@ -26,13 +27,13 @@ before(async () => {
   fingerprint = containerFingerprint(target);
 });
 
-after(() => removeContainers(target, execTarget));
+after(() => removeContainers(target, execTarget, threaded));
 
 test('which on a process inside a container: the container, its PID inside, its command', async () => {
   const r = await porthole(['which', String(childPid), '--json']);
   assert.equal(r.code, 0, r.stderr);
   const answer = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(answer).sort(), ['argv', 'command', 'container', 'containerId', 'hostPid', 'initHostPid', 'pid', 'role', 'stat', 'state', 'uid', 'user'].sort());
+  assert.deepEqual(Object.keys(answer).sort(), ['argv', 'command', 'container', 'containerId', 'hostPid', 'initHostPid', 'pid', 'role', 'stat', 'state', 'thread', 'uid', 'user'].sort());
   assert.equal(answer.container, target);
   assert.equal(answer.containerId, containerId(target));
   assert.equal(answer.role, 'process');
@@ -44,6 +45,7 @@ test('which on a process inside a container: the container, its PID inside, its 
   assert.equal(answer.command, 'sleep 1000');
   assert.deepEqual(answer.argv, ['sleep', '1000']);
   assert.equal(answer.state, 'sleeping');
+  assert.equal(answer.thread, null);
 
   const human = await porthole(['which', String(childPid)]);
   assert.equal(human.code, 0, human.stderr);
@@ -77,6 +79,38 @@ test('which on a docker exec\'d process: in the container, though its parent is 
   assert.equal(answer.role, 'process');
   assert.equal(answer.command, 'sleep 999');
   assert.notEqual(answer.pid, 1);
+});
+
+test('which on a thread id (top -H, strace -f): answers for its process, and says which thread', async () => {
+  // A static program whose second thread sleeps beside the main one.
+  const image = ensureStaticImage('porthole-fixture/threads:1', `
+#include <pthread.h>
+#include <unistd.h>
+static void *nap(void *arg) { (void)arg; for (;;) pause(); return 0; }
+int main(void) { pthread_t t; pthread_create(&t, 0, nap, 0); for (;;) pause(); }
+`);
+  runContainer(threaded, [], image);
+  const init = statePid(threaded);
+  let tids: number[] = [];
+  await waitFor('the second thread', () => (tids = readdirSync(`/proc/${init}/task`).map(Number).filter((t) => t !== init)).length === 1);
+  const r = await porthole(['which', String(tids[0]), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const answer = JSON.parse(r.stdout);
+  assert.equal(answer.hostPid, init);
+  assert.equal(answer.pid, 1);
+  assert.equal(answer.role, 'init');
+  assert.equal(answer.container, threaded);
+  assert.equal(answer.thread.hostTid, tids[0]);
+  const threadNsPid = Number(procStatusField(tids[0]!, 'NSpid').split(/\s+/).at(-1));
+  assert.ok(threadNsPid > 1);
+  assert.equal(answer.thread.tid, threadNsPid, 'the thread\'s id in the container\'s PID namespace');
+  const human = await porthole(['which', String(tids[0])]);
+  assert.match(human.stdout, new RegExp(`^PID ${tids[0]} is a thread \\(${threadNsPid} inside\\) of PID ${init}\\.\nPID ${init} is PID 1 in container ${threaded} `));
+  const shim = Number(procStatusField(init, 'PPid'));
+  const shimThread = readdirSync(`/proc/${shim}/task`).map(Number).find((t) => t !== shim)!;
+  const viaShimThread = JSON.parse((await porthole(['which', String(shimThread), '--json'])).stdout);
+  assert.equal(viaShimThread.role, 'shim');
+  assert.deepEqual(viaShimThread.thread, { hostTid: shimThread, tid: null });
 });
 
 test('which on the runtime shim: named as the shim of its container', async () => {
