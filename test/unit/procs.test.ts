@@ -44,8 +44,8 @@ test('parseStat splits after the last parenthesis, so odd names survive', () => 
 });
 
 test('parseStatus reads uid, NSpid (outermost first), VmRSS and VmLck', () => {
-  const s = parseStatus('Name:\tsleep\nUid:\t1000\t1000\t1000\t1000\nNSpid:\t9305\t57\t7\nVmLck:\t       8 kB\nVmRSS:\t    1380 kB\n');
-  assert.deepEqual(s, { uid: 1000, nsPids: [9305, 57, 7], rssBytes: 1380 * 1024, lockedBytes: 8192 });
+  const s = parseStatus('Name:\tsleep\nTgid:\t9300\nUid:\t1000\t1000\t1000\t1000\nNSpid:\t9305\t57\t7\nVmLck:\t       8 kB\nVmRSS:\t    1380 kB\n');
+  assert.deepEqual(s, { uid: 1000, tgid: 9300, nsPids: [9305, 57, 7], rssBytes: 1380 * 1024, lockedBytes: 8192 });
   const zombie = parseStatus('Name:\ttrue\nState:\tZ (zombie)\nUid:\t0\t0\t0\t0\nNSpid:\t925\t9\n');
   assert.equal(zombie.rssBytes, null);
 });
