@@ -303,6 +303,9 @@ async function copyIn(ctx: Context, engine: EngineClient, id: string, name: stri
         progress.add(n);
       },
       signal: ctx.signal,
+      // docker documents root-owned files in the container unless -a; the engine itself keeps whatever ids the
+      // tar carries, so the ids are decided here.
+      ...(opts.keepOwnership ? {} : { owner: { uid: 0, gid: 0 } }),
     });
     body = Readable.from(
       (async function* () {
@@ -317,7 +320,8 @@ async function copyIn(ctx: Context, engine: EngineClient, id: string, name: stri
     );
   }
   try {
-    await engine.putArchive(id, extractDir, body, { noOverwriteDirNonDir: true, copyUIDGID: opts.keepOwnership });
+    // copyUIDGID stays off: with it the engine gives everything to the container's configured user instead.
+    await engine.putArchive(id, extractDir, body, { noOverwriteDirNonDir: true });
   } catch (err) {
     progress.stop(false);
     if (packError) throw new Failure(`Reading ${escapeName(srcPath)} failed: ${packError.message}`, 'Part of the copy may have reached the container.');

@@ -115,6 +115,8 @@ export interface PackOptions {
   /** Called with the number of content bytes read, as they are read. */
   onBytes?(n: number): void;
   signal?: AbortSignal;
+  /** Write these ids instead of the files' own (without `cp -a`: root in the container, as docker documents). */
+  owner?: { uid: number; gid: number };
 }
 
 const READ_CHUNK = 1024 * 1024;
@@ -162,7 +164,7 @@ export async function* packPath(hostPath: string, archiveTop: string, opts: Pack
 }
 
 async function* packEntry(host: string, name: string, st: Stats, seen: Map<string, string>, opts: PackOptions): AsyncGenerator<Buffer> {
-  const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+  const base = { mode: st.mode & 0o7777, uid: opts.owner?.uid ?? st.uid, gid: opts.owner?.gid ?? st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
   if (st.isDirectory()) {
     yield encodeHeader({ ...base, name: name.endsWith('/') ? name : `${name}/`, type: 'dir' });
   } else if (st.isSymbolicLink()) {

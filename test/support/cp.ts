@@ -7,6 +7,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { encodeHeader, endOfArchive, padding, type HeaderFields } from '../../src/fs/pack.js';
 import { Extraction, type ExtractLimits, type ExtractResult } from '../../src/fs/extract.js';
+import { containerFingerprint } from './docker.js';
+
+/** containerFingerprint with docker diff's lines sorted: the engine lists changes in Go map order. */
+export function stableFingerprint(name: string) {
+  const fp = containerFingerprint(name);
+  return { ...fp, diff: fp.diff.split('\n').sort().join('\n') };
+}
 
 export type CraftedEntry = Partial<HeaderFields> & { name: string; body?: Buffer | string; rawHeader?: Buffer };
 
@@ -101,6 +108,8 @@ export interface EngineProxy {
   socketPath: string;
   /** Bytes sent from the engine to porthole so far, over every connection. */
   bytesDown(): number;
+  /** "METHOD /path" of every request porthole made through the proxy (version prefix and query dropped). */
+  requests(): string[];
   close(): Promise<void>;
 }
 
@@ -111,11 +120,17 @@ export interface EngineProxy {
 export function engineProxy(socketPath: string, opts: { cutAfter?: number; delayMs?: number; target?: string } = {}): Promise<EngineProxy> {
   const target = opts.target ?? '/var/run/docker.sock';
   let down = 0;
+  const requests: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(target);
     sockets.add(client).add(upstream);
     let sent = 0;
+    client.on('data', (chunk: Buffer) => {
+      for (const m of chunk.toString('latin1').matchAll(/^(GET|HEAD|POST|PUT|DELETE) (\S+) HTTP\/1\.1\r$/gm)) {
+        requests.push(`${m[1]} ${m[2]!.replace(/^\/v[\d.]+/, '').replace(/\?.*$/, '')}`);
+      }
+    });
     client.pipe(upstream);
     upstream.on('data', (chunk: Buffer) => {
       if (opts.cutAfter !== undefined && sent + chunk.length > opts.cutAfter) {
@@ -153,6 +168,7 @@ export function engineProxy(socketPath: string, opts: { cutAfter?: number; delay
       resolve({
         socketPath,
         bytesDown: () => down,
+        requests: () => [...requests],
         close: () =>
           new Promise<void>((done) => {
             for (const s of sockets) s.destroy();
