@@ -28,10 +28,22 @@ type Options = Parsed<typeof spec.options>;
 
 export async function run(ctx: Context, parsed: Options): Promise<WhyReport> {
   const lines = parseCount('--lines', parsed.options.lines) ?? 20;
+  const ref = parsed.args[0]!;
   const engine = await ctx.engine();
-  const target = await resolveContainer(engine, parsed.args[0]!);
-  const { collectReport } = await import('../report/collect.js');
-  return collectReport(engine, target, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) });
+  const collecting = import('../report/collect.js');
+  const resolving = resolveContainer(engine, ref);
+  resolving.catch(() => undefined);
+  const { collectReport, startEarlyReads, dropEarlyReads } = await collecting;
+  // changes and logs need only the name: they run while the container is inspected.
+  const early = startEarlyReads(engine, ref, Math.max(1, lines));
+  let target;
+  try {
+    target = await resolving;
+  } catch (err) {
+    dropEarlyReads(early);
+    throw err;
+  }
+  return collectReport(engine, target, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) }, early);
 }
 
 export function render(r: WhyReport, parsed: Options, ctx: Context): string {

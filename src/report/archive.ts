@@ -43,7 +43,7 @@ export async function readEntry(
     if (err instanceof NotFound) return null;
     throw err;
   }
-  const { Parser } = await import('tar');
+  const { Parser } = await import('tar/parse');
   const { stream } = archive;
   return new Promise((resolve, reject) => {
     let settled = false;

@@ -1,6 +1,7 @@
 // Gathers the crash report's findings from the engine: inspect, changes, logs and the archive endpoint only.
 // Nothing is created, started, executed or written: looking never changes the container looked at.
-import type { ContainerDetails, EngineClient } from '../engine/types.js';
+import type { Readable } from 'node:stream';
+import type { Change, ContainerDetails, EngineClient } from '../engine/types.js';
 import { NotFound } from '../errors.js';
 import { demux } from '../engine/stdio.js';
 import { readHead, readLineRange, readTailLines, statKind } from './archive.js';
@@ -50,6 +51,8 @@ export interface ExecutableCheck {
   crlf: boolean;
   /** The likely cause of a failure to start, in words, or null when the executable looks fine. */
   problem: string | null;
+  /** "in its filesystem" (read through the archive endpoint) or "it started" (the engine ran it, nothing to check). */
+  checked: 'in its filesystem' | 'it started';
 }
 
 export interface LogFile {
@@ -126,8 +129,8 @@ const MAX_POINTERS = 8;
 const MAX_CHANGES_SHOWN = 40;
 
 /** What the container printed: the last `count` lines, in the order they came, stderr marked. */
-async function collectSaid(engine: EngineClient, target: ContainerDetails, count: number): Promise<WhyReport['said']> {
-  const { stream } = await engine.logs(target.id, { tail: count, follow: false });
+async function collectSaid(engine: EngineClient, target: ContainerDetails, count: number, early?: Promise<{ stream: Readable }>): Promise<WhyReport['said']> {
+  const { stream } = await (early ?? engine.logs(target.id, { tail: count, follow: false }));
   const lines: SaidLine[] = [];
   const add = (kind: SaidLine['stream'], line: Buffer) => {
     const text = line.toString('utf8').replace(/\r?\n$/, '');
@@ -179,88 +182,127 @@ async function statFollow(engine: EngineClient, id: string, path: string): Promi
   return null;
 }
 
-async function findProgram(engine: EngineClient, id: string, name: string, pathVar: string, workingDir: string) {
-  const searched: string[] = [];
-  if (name.includes('/')) {
-    const full = resolveInContainer(name, workingDir);
-    searched.push(full);
-    return { searched, found: await statFollow(engine, id, full) };
+/**
+ * Opens a path with the archive endpoint, following links as exec would; one request gives the entry's type,
+ * mode and link target, and for a file its first bytes (the interpreter line, or the ELF headers).
+ */
+async function openFollow(engine: EngineClient, id: string, path: string, headBytes: number) {
+  const links: string[] = [];
+  let current = path;
+  for (let hop = 0; hop < 10; hop++) {
+    const r = await readHead(engine, id, current, headBytes);
+    if (!r) return null;
+    if (r.info.type !== 'symlink') return { path: current, info: r.info, head: r.head, links };
+    links.push(`${current} -> ${r.info.linkTarget}`);
+    current = resolveInContainer(r.info.linkTarget, r.info.linkTarget.startsWith('/') ? '/' : current.replace(/\/[^/]*$/, '') || '/');
   }
-  for (const dir of pathVar.split(':').filter(Boolean)) {
-    const full = resolveInContainer(name, dir);
-    searched.push(full);
-    const found = await statFollow(engine, id, full);
-    if (found && !(found.mode & 2 ** 31)) return { searched, found };
-  }
-  return { searched, found: null };
+  return null;
 }
 
-async function checkExecutable(engine: EngineClient, target: ContainerDetails): Promise<ExecutableCheck | null> {
+/** Where exec finds a program: the path itself, or the first directory of $PATH holding it (looked up at once). */
+async function findProgram(engine: EngineClient, id: string, name: string, pathVar: string, workingDir: string) {
+  if (name.includes('/')) {
+    const full = resolveInContainer(name, workingDir);
+    return { searched: [full], found: full };
+  }
+  const searched = pathVar.split(':').filter(Boolean).map((dir) => resolveInContainer(name, dir));
+  const stats = await Promise.all(searched.map((p) => statFollow(engine, id, p)));
+  const index = stats.findIndex((st) => st && !(st.mode & 2 ** 31));
+  return { searched, found: index === -1 ? null : searched[index]! };
+}
+
+/** What runc prints on the container's stderr when exec fails after the container started (e.g. a missing #! interpreter). */
+const EXEC_FAILED = /^(exec |standard_init_linux\.go:\d+: exec user process caused:? ).*(no such file or directory|permission denied|exec format error)/;
+
+async function checkExecutable(engine: EngineClient, target: ContainerDetails, said: Promise<WhyReport['said']>): Promise<ExecutableCheck | null> {
   const name = target.path;
   if (!name) return null;
   const env = new Map(target.config.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const pathVar = env.get('PATH') ?? DEFAULT_PATH;
-  const { searched, found } = await findProgram(engine, target.id, name, pathVar, target.config.workingDir);
+  const s = target.state;
+  // A program that did start needs no proof its interpreter exists; one that did not start gets the full check.
+  const execFailed = (await said).lines.some((l) => l.stream === 'stderr' && EXEC_FAILED.test(l.text));
+  const failedToStart = !engineTime(s.startedAt) || s.exitCode === 126 || s.exitCode === 127 || !!s.error || execFailed;
+  if (!failedToStart) {
+    // The engine started it, so exec found it and could run it. Archive reads are serialized per container by
+    // the engine and cost tens of ms each on a stopped one: spend them on the files that explain the failure.
+    return {
+      name,
+      path: name.includes('/') ? resolveInContainer(name, target.config.workingDir) : null,
+      searched: [],
+      links: [],
+      exists: true,
+      isDirectory: false,
+      executable: true,
+      permissions: null,
+      kind: null,
+      interpreterLine: null,
+      interpreter: null,
+      interpreterFound: null,
+      crlf: false,
+      problem: null,
+      checked: 'it started',
+    };
+  }
+  const { searched, found: where } = await findProgram(engine, target.id, name, pathVar, target.config.workingDir);
+  const opened = where ? await openFollow(engine, target.id, where, 4096) : null;
   const check: ExecutableCheck = {
     name,
-    path: found?.path ?? null,
+    path: opened?.path ?? null,
     searched,
-    links: found?.links ?? [],
-    exists: !!found,
-    isDirectory: !!found && !!(found.mode & 2 ** 31),
-    executable: found ? (found.mode & 0o111) !== 0 : null,
-    permissions: found ? permissionString(found.mode) : null,
+    links: opened?.links ?? [],
+    exists: !!opened,
+    isDirectory: opened?.info.type === 'directory',
+    executable: opened ? (opened.info.mode & 0o111) !== 0 : null,
+    permissions: opened ? permissionString(opened.info.mode) : null,
     kind: null,
     interpreterLine: null,
     interpreter: null,
     interpreterFound: null,
     crlf: false,
     problem: null,
+    checked: 'in its filesystem',
   };
-  if (!found) {
+  if (!opened) {
     check.problem = name.includes('/')
       ? `${name} does not exist in the container`
       : `${name} is not in any directory of $PATH (${pathVar})`;
     return check;
   }
   if (check.isDirectory) {
-    check.problem = `${found.path} is a directory, not a program`;
+    check.problem = `${opened.path} is a directory, not a program`;
     return check;
   }
-  const head = await readHead(engine, target.id, found.path, 4096);
-  if (head) {
-    const shebang = parseShebang(head.head);
-    const elf = elfInterpreter(head.head);
-    if (shebang) {
-      check.kind = 'script';
-      check.interpreterLine = shebang.line;
-      check.crlf = shebang.crlf;
-      if (shebang.viaEnv) {
-        check.interpreter = shebang.viaEnv;
-        const program = await findProgram(engine, target.id, shebang.viaEnv, pathVar, '/');
-        check.interpreterFound = !!program.found;
-      } else {
-        check.interpreter = shebang.interpreter;
-        check.interpreterFound = !!(await statFollow(engine, target.id, resolveInContainer(shebang.interpreter, '/')));
-      }
-    } else if (elf.elf) {
-      check.kind = 'elf';
-      check.interpreter = elf.interpreter;
-      if (elf.interpreter) check.interpreterFound = !!(await statFollow(engine, target.id, elf.interpreter));
-    } else {
-      check.kind = 'other';
+  const shebang = parseShebang(opened.head);
+  const elf = elfInterpreter(opened.head);
+  if (shebang) {
+    check.kind = 'script';
+    check.interpreterLine = shebang.line;
+    check.crlf = shebang.crlf;
+    check.interpreter = shebang.viaEnv ?? shebang.interpreter;
+    if (failedToStart) {
+      check.interpreterFound = shebang.viaEnv
+        ? !!(await findProgram(engine, target.id, shebang.viaEnv, pathVar, '/')).found
+        : !!(await statFollow(engine, target.id, resolveInContainer(shebang.interpreter, '/')));
     }
+  } else if (elf.elf) {
+    check.kind = 'elf';
+    check.interpreter = elf.interpreter;
+    if (elf.interpreter && failedToStart) check.interpreterFound = !!(await statFollow(engine, target.id, elf.interpreter));
+  } else if (opened.info.size > 0) {
+    check.kind = 'other';
   }
-  if (!check.executable) check.problem = `${found.path} is not executable (permissions ${check.permissions})`;
-  else if (check.crlf) check.problem = `the interpreter line of ${found.path} ends with a carriage return (Windows line endings): the kernel looks for "${check.interpreter}\\r"`;
+  const path = opened.path;
+  if (!check.executable) check.problem = `${path} is not executable (permissions ${check.permissions})`;
+  else if (check.crlf) check.problem = `the interpreter line of ${path} ends with a carriage return (Windows line endings): the kernel looks for "${check.interpreter}\\r"`;
   else if (check.kind === 'script' && check.interpreterFound === false) check.problem = `the script's interpreter ${check.interpreter} does not exist in the container`;
   else if (check.kind === 'elf' && check.interpreterFound === false) check.problem = `the program's loader ${check.interpreter} does not exist in the container (built for another libc?)`;
-  else if (check.kind === 'other') check.problem = `${found.path} is neither a script with a #! line nor a compiled program`;
+  else if (check.kind === 'other' && failedToStart) check.problem = `${path} is neither a script with a #! line nor a compiled program`;
   return check;
 }
 
-async function collectWrote(engine: EngineClient, target: ContainerDetails): Promise<WhyReport['wrote']> {
-  const changes = await engine.changes(target.id);
+async function collectWrote(engine: EngineClient, target: ContainerDetails, early?: Promise<Change[]>): Promise<WhyReport['wrote']> {
+  const changes = await (early ?? engine.changes(target.id));
   const ordered = orderChanges(changes);
   const dirs = directoriesIn(changes.map((c) => c.path));
   const logPaths = ordered.filter((c) => c.kind !== 'D' && !dirs.has(c.path) && isLogLike(c.path)).slice(0, MAX_LOG_FILES);
@@ -292,9 +334,10 @@ async function collectPointers(engine: EngineClient, target: ContainerDetails, s
       candidates.push({ reference: ref.match, path, line: ref.line, from: source.from });
     }
   }
-  // Only the first few are looked up: a log full of references must not turn into hundreds of requests.
+  // Only the first few are looked up: a log full of references must not turn into hundreds of requests (the
+  // engine serializes archive reads on one container).
   const looked = await Promise.all(
-    candidates.slice(0, MAX_POINTERS * 2).map(async (c): Promise<Pointer | null> => {
+    candidates.slice(0, MAX_POINTERS).map(async (c): Promise<Pointer | null> => {
       const range = await readLineRange(engine, target.id, c.path, Math.max(1, c.line - 2), c.line + 2);
       if (!range || range.info.type !== 'file') return null;
       const note = range.lines.some((l) => l.number === c.line)
@@ -308,16 +351,32 @@ async function collectPointers(engine: EngineClient, target: ContainerDetails, s
   return looked.filter((p): p is Pointer => !!p).slice(0, MAX_POINTERS);
 }
 
-export async function collectReport(engine: EngineClient, target: ContainerDetails, opts: CollectOptions): Promise<WhyReport> {
+/** Reads started before the container was resolved (the engine resolves a name the same way for each call). */
+export interface EarlyReads {
+  changes: Promise<Change[]>;
+  logs: Promise<{ stream: Readable }>;
+}
+
+/** Starts the reads that need only the user's name for the container, so they overlap the inspect. */
+export function startEarlyReads(engine: EngineClient, ref: string, lines: number): EarlyReads {
+  const early = { changes: engine.changes(ref), logs: engine.logs(ref, { tail: lines, follow: false }) };
+  early.changes.catch(() => undefined);
+  early.logs.catch(() => undefined);
+  return early;
+}
+
+/** Lets go of early reads that will not be used (the container could not be resolved). */
+export function dropEarlyReads(early: EarlyReads): void {
+  early.logs.then((l) => l.stream.destroy(), () => undefined);
+}
+
+export async function collectReport(engine: EngineClient, target: ContainerDetails, opts: CollectOptions, early?: EarlyReads): Promise<WhyReport> {
   const now = opts.now ?? Date.now();
   const { entries: env, secrets } = maskEnvironment(target.config.env, opts.showSecrets);
   const scrub = (text: string) => (opts.showSecrets ? text : redact(text, secrets));
 
-  const [said, wrote, executable] = await Promise.all([
-    collectSaid(engine, target, opts.lines),
-    collectWrote(engine, target),
-    checkExecutable(engine, target),
-  ]);
+  const saying = collectSaid(engine, target, opts.lines, early?.logs);
+  const [said, wrote, executable] = await Promise.all([saying, collectWrote(engine, target, early?.changes), checkExecutable(engine, target, saying)]);
   for (const line of said.lines) line.text = scrub(line.text);
   for (const log of wrote.logs) for (const line of log.lines) line.text = scrub(line.text);
 

@@ -58,7 +58,7 @@ export interface TarFile {
 
 /** A tar stream holding one regular file, with a PAX header when a field does not fit the classic one. */
 export async function singleFileTar(file: TarFile): Promise<Buffer> {
-  const { Header, Pax } = await import('tar');
+  const [{ Header }, { Pax }] = await Promise.all([import('tar/header'), import('tar/pax')]);
   const fields = {
     path: file.name,
     mode: file.mode & 0o7777,

@@ -58,14 +58,16 @@ export function renderReport(r: WhyReport, opts: RenderOptions): string {
   ran.push(`as ${r.ran.user ? escapeName(r.ran.user) : 'root (the default)'}, in ${escapeName(r.ran.workingDir || '/')}`);
   const x = r.ran.executable;
   if (x) {
-    if (!x.exists) {
+    if (x.checked === 'it started') {
+      ran.push(dim(`it started, so ${escapeName(x.path ?? x.name)} exists and is executable`));
+    } else if (!x.exists) {
       ran.push(red(`${escapeName(x.name)} was not found: looked at ${x.searched.map(escapeName).join(', ')}`));
     } else {
       const kind =
         x.kind === 'script'
-          ? `a script for ${escapeName(x.interpreter ?? '?')}${x.interpreterFound ? '' : ' (missing!)'} (${t(x.interpreterLine ?? '')})`
+          ? `a script for ${escapeName(x.interpreter ?? '?')}${x.interpreterFound === false ? ' (missing!)' : ''} (${t(x.interpreterLine ?? '')})`
           : x.kind === 'elf'
-            ? `a compiled program${x.interpreter ? ` loaded by ${escapeName(x.interpreter)}${x.interpreterFound ? '' : ' (missing!)'}` : ' (static)'}`
+            ? `a compiled program${x.interpreter ? ` loaded by ${escapeName(x.interpreter)}${x.interpreterFound === false ? ' (missing!)' : ''}` : ' (static)'}`
             : x.isDirectory
               ? 'a directory'
               : 'a file';

@@ -12,12 +12,11 @@ import {
   docker,
   dockerStatus,
   ensureBusyboxImage,
-  portholeLeftovers,
   removeContainers,
   runContainer,
   uniqueName,
 } from '../support/docker.js';
-import { ensureNginxCrashImage, inspectState, stableFingerprint, waitFor } from '../support/crash.js';
+import { ensureNginxCrashImage, inspectState, leftoversFor, stableFingerprint, waitFor } from '../support/crash.js';
 
 const made: string[] = [];
 after(() => removeContainers(...made));
@@ -52,7 +51,8 @@ async function why(name: string, extra: string[] = [], opts: { running?: boolean
     .filter(Boolean);
   const allowed = opts.running ? ['archive-path', 'health_status: unhealthy', 'exec_create: /bin/sh -c echo checking db; exit 3', 'exec_start: /bin/sh -c echo checking db; exit 3', 'exec_die'] : ['archive-path'];
   for (const action of actions) assert.ok(allowed.some((a) => action.startsWith(a.split(':')[0]!)) && !/^(commit|create|start|attach|kill|die|pause|extract-to-dir)/.test(action), `engine event on the target: ${action}`);
-  assert.deepEqual(portholeLeftovers().filter((x) => docker(['inspect', '-f', '{{index .Config.Labels "io.porthole.target"}}', x]) === id), []);
+  // other sessions run on this engine at the same time: only what porthole made for this target counts
+  assert.deepEqual(leftoversFor(id), []);
   return r;
 }
 
@@ -74,7 +74,7 @@ test('the nginx crash: why names the config file and line and shows that line, f
   assert.match(r.stdout, /A \/var\/log\/nginx\/error\.log/);
   assert.match(r.stdout, /! .*\[emerg\] 1#1: unknown directive "invalid_directive" in \/etc\/nginx\/nginx\.conf:1/);
   assert.match(r.stdout, /Where it points\n {2}\/etc\/nginx\/nginx\.conf line 1 .*\n {2}> 1 \| invalid_directive;\n {4}2 \| error_log \/var\/log\/nginx\/error\.log;\n {4}3 \| pid \/run\/nginx\.pid;/);
-  assert.match(r.stdout, /\/docker-entrypoint\.sh: a script for \/bin\/sh \(#!\/bin\/sh\), executable \(rwxr-xr-x\)/);
+  assert.match(r.stdout, /it started, so \/docker-entrypoint\.sh exists and is executable/);
   // the log file comes before the directories that hold it
   assert.ok(r.stdout.indexOf('A /var/log/nginx/error.log') < r.stdout.indexOf('C /var\n'));
 
@@ -126,7 +126,9 @@ test('a script whose interpreter is missing: the #! line is named as the cause',
   dockerStatus(['start', name]);
   await waitFor(name, (s) => s.ExitCode !== 0);
   const report = json(await why(name, ['--json']));
+  assert.equal(report.ran.executable.checked, 'in its filesystem');
   assert.equal(report.ran.executable.kind, 'script');
+  assert.equal(report.ran.executable.interpreterLine, '#!/bin/bash');
   assert.equal(report.ran.executable.interpreter, '/bin/bash');
   assert.equal(report.ran.executable.interpreterFound, false);
   assert.match(report.ran.executable.problem, /interpreter \/bin\/bash does not exist/);

@@ -65,3 +65,12 @@ export function stableFingerprint(name: string): ReturnType<typeof containerFing
   const fp = containerFingerprint(name);
   return { ...fp, diff: fp.diff.split('\n').sort().join('\n') };
 }
+
+/** What porthole left on the engine for one target (its own things carry io.porthole.target=ID). */
+export function leftoversFor(id: string): string[] {
+  const filters = ['--filter', 'label=io.porthole.owned=true', '--filter', `label=io.porthole.target=${id}`];
+  return [docker(['ps', '-aq', ...filters]), docker(['images', '-q', ...filters]), docker(['volume', 'ls', '-q', ...filters])]
+    .join('\n')
+    .split('\n')
+    .filter(Boolean);
+}
