@@ -90,7 +90,17 @@ async function viaToolbox(ctx: Context, target: ContainerDetails, request: Enter
 export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
   const request = buildRequest(parsed, ctx);
   const engine = await ctx.engine();
-  const target = await resolveContainer(engine, parsed.args[0]!);
+  const ref = parsed.args[0]!;
+  // Load the ways' modules while the engine answers, not after.
+  const chooser = import('../enter/choose-shell.js');
+  const execWay = import('../enter/exec.js');
+  const snapshotWay = import('../enter/snapshot.js');
+  execWay.catch(() => undefined);
+  snapshotWay.catch(() => undefined);
+  // For `shell C -- CMD`, ask for /bin/sh by the name given while the container is inspected: one round trip
+  // less on the common path. Only a yes is trusted; a no is asked again by id below.
+  const earlyShell = request.cmd && !request.toolboxImage ? chooser.then((m) => m.hasShell(engine, ref)).catch(() => false) : undefined;
+  const target = await resolveContainer(engine, ref);
   const name = escapeName(target.name);
   const state = target.state.status;
 
@@ -104,22 +114,22 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
 
   if (request.toolboxImage) return { exitCode: await viaToolbox(ctx, target, request) };
 
-  const { chooseShell, hasShell } = await import('../enter/choose-shell.js');
+  const { chooseShell, hasShell } = await chooser;
   const running = target.state.running || state === 'running';
   let cmd = request.cmd;
   if (!cmd) {
     const choice = await chooseShell(engine, target.id, request.user ?? target.config.user);
     if (!choice.shell) return { exitCode: await viaToolbox(ctx, target, request) };
     cmd = [choice.shell];
-  } else if (running && !(await hasShell(engine, target.id))) {
+  } else if (running && !(await earlyShell) && !(await hasShell(engine, target.id))) {
     return { exitCode: await viaToolbox(ctx, target, request) };
   }
 
   if (running) {
-    const { enterByExec } = await import('../enter/exec.js');
+    const { enterByExec } = await execWay;
     return { exitCode: await enterByExec(ctx, target, { ...request, cmd }) };
   }
-  const { enterBySnapshot } = await import('../enter/snapshot.js');
+  const { enterBySnapshot } = await snapshotWay;
   return { exitCode: await enterBySnapshot(ctx, target, { ...request, cmd }) };
 }
 

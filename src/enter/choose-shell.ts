@@ -123,9 +123,22 @@ export async function chooseShell(engine: EngineClient, containerId: string, use
   return { shell, reason };
 }
 
-/** Cheap check that the container has some shell, for choosing between exec and the toolbox way. */
-export async function hasShell(engine: EngineClient, containerId: string): Promise<boolean> {
-  if (await executableExists(engine, containerId, '/bin/sh')) return true;
-  const others = await Promise.all(['/usr/bin/sh', '/bin/bash', '/usr/bin/bash', '/bin/ash'].map((p) => executableExists(engine, containerId, p)));
+/** Whether something that is not a directory exists at `path` (a symlink counts: one round trip, no following). */
+async function presentNotDir(engine: EngineClient, containerId: string, path: string): Promise<boolean> {
+  try {
+    const stat = await engine.statPath(containerId, path);
+    return stat.linkTarget !== '' || stat.mode < GO_MODE_DIR;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Cheap check that the container has some shell, for choosing between exec and the toolbox way: one HEAD
+ * request in the common case. `false` also when the container cannot be asked (check again by id then).
+ */
+export async function hasShell(engine: EngineClient, containerRef: string): Promise<boolean> {
+  if (await presentNotDir(engine, containerRef, '/bin/sh')) return true;
+  const others = await Promise.all(['/usr/bin/sh', '/bin/bash', '/usr/bin/bash', '/bin/ash'].map((p) => presentNotDir(engine, containerRef, p)));
   return others.includes(true);
 }
