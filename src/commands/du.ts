@@ -3,7 +3,7 @@
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
-import { decode, dirname, fromUser, isWithin, jsonBytes, normalize, show } from '../fs/paths.js';
+import { decode, fromUser, isWithin, jsonBytes, normalize, show } from '../fs/paths.js';
 import { OutputBuffer, statOrNotFound, walk } from '../fs/source.js';
 import { formatBytes } from '../render/table.js';
 
@@ -40,24 +40,34 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       if (c.kind !== 'D' && isWithin(c.path, decode(root).text)) changed.add(c.path);
     }
   }
-  // Only folders are kept (files are summed into them), so memory follows the number of folders.
+  // Only folders are kept (files are summed into them), so memory follows the number of folders. Sizes go to
+  // the direct parent first and are carried up once at the end: linear even for a folder thousands deep.
   const totals = new Map<string, number>();
-  const count = (dir: string, size: number) => {
-    for (let d = dir; ; d = dirname(d)) {
-      totals.set(d, (totals.get(d) ?? 0) + size);
+  const parentOf = (path: string) => {
+    const cut = path.lastIndexOf('/');
+    return cut <= 0 ? '/' : path.slice(0, cut);
+  };
+  const ensure = (dir: string) => {
+    for (let d = dir; !totals.has(d); d = parentOf(d)) {
+      totals.set(d, 0);
       if (d === root || d === '/') break;
     }
   };
   if (!changed || changed.size) {
     for await (const entry of walk(engine, container.id, root)) {
       if (changed && !changed.has(decode(entry.path).text)) continue;
-      if (entry.type === 'dir') {
-        if (!totals.has(entry.path)) count(entry.path, 0);
-      } else if (entry.type === 'file') {
-        if (entry.path === root) totals.set(root, entry.size);
-        else count(dirname(entry.path), entry.size);
+      if (entry.type === 'dir') ensure(entry.path);
+      else if (entry.type === 'file') {
+        const dir = entry.path === root ? root : parentOf(entry.path);
+        ensure(dir);
+        totals.set(dir, totals.get(dir)! + entry.size);
       }
     }
+  }
+  const deepestFirst = [...totals.keys()].filter((d) => d !== root).sort((a, b) => b.length - a.length);
+  for (const dir of deepestFirst) {
+    const parent = parentOf(dir);
+    totals.set(parent, (totals.get(parent) ?? 0) + totals.get(dir)!);
   }
   if (!totals.size) totals.set(root, 0);
   const rows = [...totals].map(([path, size]) => ({ path, size })).sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1));

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { porthole, portholeInTty } from '../support/cli.js';
+import { leftoversFor, makeFixtures, makeHostile, removeFixtures, stableFingerprint, type FsFixtures } from '../support/fs.js';
+
+let fx: FsFixtures;
+let hostile: string;
+let dir: string;
+before(() => {
+  fx = makeFixtures('export');
+  hostile = makeHostile('export');
+  dir = mkdtempSync(join(tmpdir(), 'porthole-export-'));
+});
+after(() => {
+  removeFixtures(...fx.all, hostile);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function tarList(file: string): string {
+  return execFileSync('tar', ['-tvf', file], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, TZ: 'UTC' } });
+}
+
+test('export -o writes the same archive docker export does, on running, stopped and shell-less containers', async () => {
+  for (const c of fx.all) {
+    const before = stableFingerprint(c);
+    const mine = join(dir, `${c}.tar`);
+    const r = await porthole(['export', c, '-o', mine]);
+    assert.equal(r.code, 0, r.stderr);
+    const theirs = join(dir, `${c}-docker.tar`);
+    execFileSync('docker', ['export', c, '-o', theirs]);
+    assert.equal(tarList(mine), tarList(theirs));
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.porthole-')), [], 'a temp file was left');
+    assert.deepEqual(stableFingerprint(c), before);
+  }
+  assert.deepEqual(leftoversFor(...fx.all), []);
+});
+
+test('export to a pipe streams the tar; --list prints tar tv lines as GNU tar does', async () => {
+  const piped = await porthole(['export', fx.stopped]);
+  assert.equal(piped.code, 0, piped.stderr);
+  const file = join(dir, 'piped.tar');
+  writeFileSync(file, piped.stdoutBytes);
+  const expected = tarList(file);
+  assert.match(expected, /app\/binary\.bin/);
+  const list = await porthole(['export', '--list', fx.stopped], { env: { TZ: 'UTC' } });
+  assert.equal(list.code, 0, list.stderr);
+  assert.equal(list.stdout, expected);
+});
+
+test('export refuses to write tar to a terminal, and --list works there', async () => {
+  const r = await portholeInTty(['export', fx.stopped], '');
+  assert.equal(r.code, 2);
+  assert.match(r.stdout, /Refusing to write a tar archive to the terminal\. Use -o FILE/);
+  assert.doesNotMatch(r.stdout, /ustar/);
+  const list = await portholeInTty(['export', '--list', fx.stopped], '');
+  assert.equal(list.code, 0);
+  assert.match(list.stdout, /app\/config\.txt/);
+});
+
+test('export -o: a failure leaves no file, an existing symlink at FILE is replaced, not written through', async () => {
+  const target = join(dir, 'fail.tar');
+  const r = await porthole(['export', 'pt-no-such-container-xyz', '-o', target]);
+  assert.equal(r.code, 3);
+  assert.equal(existsSync(target), false);
+  const noDir = await porthole(['export', fx.stopped, '-o', join(dir, 'missing-dir', 'x.tar')]);
+  assert.equal(noDir.code, 1);
+  assert.match(noDir.stderr, /Could not write/);
+  const victim = join(dir, 'victim.txt');
+  writeFileSync(victim, 'keep me');
+  const link = join(dir, 'link.tar');
+  symlinkSync(victim, link);
+  const ok = await porthole(['export', fx.stopped, '-o', link]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(execFileSync('cat', [victim], { encoding: 'utf8' }), 'keep me');
+  assert.match(tarList(link), /app\/config\.txt/);
+});
+
+test('export --list of hostile names: escaped, one line per entry', async () => {
+  const r = await porthole(['export', '--list', hostile]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f]/);
+  assert.match(r.stdout, / h\/nl\\nA forged-row$/m);
+  assert.match(r.stdout, / h\/bad\\xff\\xfebytes$/m);
+  assert.match(r.stdout, / h\/up -> \.\.\/\.\.\/\.\.\/\.\.\/etc\/shadow-out$/m);
+  const count = execFileSync('sh', ['-c', `docker export ${hostile} | tar t | wc -l`], { encoding: 'utf8' }).trim();
+  // GNU tar escapes the newline too: one line per entry on both sides.
+  assert.equal(r.stdout.split('\n').filter(Boolean).length, Number(count));
+});
