@@ -173,6 +173,9 @@ export async function runDebugContainer(ctx: Context, engine: EngineClient, spec
   } catch (err) {
     attached.socket.destroy();
     const code = err instanceof EngineError ? startFailureCode(err.message) : undefined;
+    if (code === undefined && err instanceof EngineError && /network|namespace/i.test(err.message) && request.network !== 'none') {
+      throw new Failure(`The debug copy could not join the original's network: ${err.message}`, 'Run again with --network none.');
+    }
     if (code === undefined) throw err;
     ctx.stderr.write(`porthole: ${err instanceof Error ? err.message : String(err)}\n`);
     return code;
