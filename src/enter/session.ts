@@ -24,6 +24,16 @@ export function processStartTicks(pid: number): string | undefined {
   }
 }
 
+/** A killed process whose parent has not reaped it yet still has /proc/PID/stat, in state Z (or X). */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
+
 let current: string | undefined;
 
 /** This process's session id: one per porthole invocation. */
@@ -53,6 +63,6 @@ export function ownerAlive(labels: Record<string, string>): boolean | 'unknown' 
   const pid = Number(labels[PID_LABEL]);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   const start = processStartTicks(pid);
-  if (start === undefined) return false;
+  if (start === undefined || isZombie(pid)) return false;
   return !labels[PID_START_LABEL] || labels[PID_START_LABEL] === start;
 }

@@ -1,13 +1,14 @@
 // `porthole gc` on the real engine: a kill -9'd session's leftovers are listed (--dry-run) and removed; a live
 // session's things, and anything without io.porthole.owned=true, are never touched.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { after, before, test } from 'node:test';
 import { porthole, spawnPorthole } from '../support/cli.js';
 import { TEST_LABEL, docker, dockerStatus, ensureBusyboxImage, removeContainers, uniqueName } from '../support/docker.js';
 import { processStartTicks } from '../../src/enter/session.js';
-import { containerId, crashedContainer, leftoversFor, stableFingerprint, waitFor } from '../support/shell.js';
+import { containerId, crashedContainer, leftoversFor, portholeCommand, stableFingerprint, waitFor } from '../support/shell.js';
 
 const made: string[] = [];
 const volumes: string[] = [];
@@ -130,4 +131,21 @@ test('gc never touches things without io.porthole.owned=true, and judges owners 
   const again = await porthole(['gc']);
   assert.doesNotMatch(again.stdout, new RegExp(`${unlabelled}|${notOwned}|${plainVolume}`));
   assert.match(again.stdout, new RegExp(`kept container .*${live}.*still running`));
+});
+
+test('a session killed with -9 whose parent has not reaped it yet (a zombie) counts as dead', async () => {
+  // sh starts porthole in the background and execs into sleep, which never reaps it
+  const parent = spawn('sh', ['-c', `${portholeCommand(['shell', crashed, '--', 'sh', '-c', 'echo ready; sleep 60'])} & echo "$!"; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  parent.stdout.on('data', (d) => (out += d));
+  try {
+    const pid = Number(await waitFor('the pid and the session', () => (out.includes('ready') ? out.split('\n')[0] : undefined)));
+    process.kill(pid, 'SIGKILL');
+    await waitFor('the zombie', () => /\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')));
+    const result = await gc();
+    assert.deepEqual(result.removed.filter((x) => x.pid === pid).map((x) => x.kind).sort(), ['container', 'image']);
+    assert.deepEqual(leftoversFor(crashedId), []);
+  } finally {
+    parent.kill('SIGKILL');
+  }
 });
