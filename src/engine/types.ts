@@ -254,6 +254,8 @@ export interface EngineClient {
   removeImage(ref: string, opts?: { force?: boolean; noprune?: boolean }): Promise<void>;
   /** `docker import`: a root filesystem tar becomes an image. */
   importImage(tar: Readable, opts: { repo: string; tag?: string; changes?: string[]; message?: string }): Promise<string>;
+  /** `docker pull` of a public image: resolves once it is there; rejects with the engine's reason otherwise. */
+  pullImage(ref: string): Promise<void>;
   listVolumes(opts?: { filters?: Filters }): Promise<VolumeSummary[]>;
   removeVolume(name: string, opts?: { force?: boolean }): Promise<void>;
 

@@ -386,6 +386,23 @@ async function toolboxImageFor(ctx: Context, engine: EngineClient, request: Ente
   return { image, custom, volume, ...(imagePath ? { imagePath } : {}) };
 }
 
+/** Creates the sidecar, its removal registered first, so a signal during the request still removes it. */
+async function createSidecar(ctx: Context, engine: EngineClient, spec: ContainerCreateSpec): Promise<string> {
+  const create = engine.createContainer(spec);
+  const drop = ctx.cleanup.add('remove the toolbox sidecar', async () => {
+    const id = await create.catch(() => undefined);
+    if (id) await removeQuietly(engine, id);
+  });
+  try {
+    return await create;
+  } catch (err) {
+    drop();
+    const unknownCap = err instanceof EngineError && /unknown capability:?\s*"?([^"]+)"?/i.exec(err.message);
+    if (unknownCap) throw new InvalidArgument(`--cap-add ${escapeName(unknownCap[1]!.replace(/^CAP_/, ''))}: the engine knows no such capability.`);
+    throw err;
+  }
+}
+
 /** A running target: the sidecar, attached before start; resolves with the session's exit code. */
 async function enterRunning(ctx: Context, target: ContainerDetails, request: EnterRequest): Promise<number> {
   const engine = await ctx.engine();
@@ -396,22 +413,14 @@ async function enterRunning(ctx: Context, target: ContainerDetails, request: Ent
     ctx.notice(`porthole: ${escapeName(target.name)} has no shell of its own: this shell and its tools come from ${escapeName(toolbox.image)}; / is the container's.`);
   }
 
-  const create = engine.createContainer(spec);
-  ctx.cleanup.add('remove the toolbox sidecar', async () => {
-    const id = await create.catch(() => undefined);
-    if (id) await removeQuietly(engine, id);
-  });
   let id: string;
   try {
-    id = await create;
+    id = await createSidecar(ctx, engine, spec);
   } catch (err) {
-    if (err instanceof NotFound && !toolbox.custom && /no such image/i.test(err.message)) {
-      const { toolboxMissing } = await import('../toolbox/build.js');
-      throw toolboxMissing(toolbox.image);
-    }
-    const unknownCap = err instanceof EngineError && /unknown capability:?\s*"?([^"]+)"?/i.exec(err.message);
-    if (unknownCap) throw new InvalidArgument(`--cap-add ${escapeName(unknownCap[1]!.replace(/^CAP_/, ''))}: the engine knows no such capability.`);
-    throw err;
+    if (!(err instanceof NotFound && !toolbox.custom && /no such image/i.test(err.message))) throw err;
+    const { obtainToolbox } = await import('../toolbox/build.js');
+    await obtainToolbox(ctx, engine, toolbox.image);
+    id = await createSidecar(ctx, engine, spec);
   }
   const attached = await engine.attachContainer(id, { stdin: true });
   try {

@@ -9,14 +9,14 @@
 //   /bin -> .porthole/bin        so the image also works as a plain image (`docker run porthole/toolbox:1 ls`)
 //   /tmp                         1777
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Context } from '../context.js';
 import type { EngineClient } from '../engine/types.js';
 import { EngineError, Failure, InvalidArgument, NotFound } from '../errors.js';
 import { sessionLabels } from '../enter/session.js';
 import { CAP_SYS_CHROOT, fileCapability, writeTar, type TarEntry } from './tar.js';
-import { TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_LABEL, splitImageRef, toolboxImage, toolboxVolume } from './image.js';
+import { DEFAULT_TOOLBOX_IMAGE, TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_LABEL, splitImageRef, toolboxImage, toolboxVolume } from './image.js';
 
 export const DEFAULT_BUSYBOX = '/bin/busybox';
 
@@ -104,28 +104,25 @@ function listApplets(path: string): string[] {
   }
 }
 
-/** Makes porthole/toolbox:1 from a static busybox on this machine, and refills the toolbox volume from it. */
-export async function buildToolbox(ctx: Context, opts: { from?: string }): Promise<BuildResult> {
-  const source = opts.from ?? DEFAULT_BUSYBOX;
-  const busybox = readBusybox(source);
+/** Checks a busybox is static, has what the toolbox needs, and suits the engine; returns its architecture. */
+async function checkBusybox(engine: EngineClient, source: string, busybox: Buffer, applets: string[], fix: string): Promise<string> {
   const elf = elfInfo(busybox);
-  if (!elf) throw new InvalidArgument(`${source} is not a Linux executable.`, 'Give the path of a static busybox with --from PATH.');
+  if (!elf) throw new InvalidArgument(`${source} is not a Linux executable.`, fix);
   if (!elf.static) {
-    throw new InvalidArgument(
-      `${source} is dynamically linked: its tools would not run inside other containers.`,
-      'Use a static busybox (Debian: apt-get install busybox-static) with --from PATH.',
-    );
+    throw new InvalidArgument(`${source} is dynamically linked: its tools would not run inside other containers.`, 'Use a static busybox (Debian: apt-get install busybox-static), with --from PATH.');
   }
-  const applets = listApplets(source);
   for (const needed of ['sh', 'chroot']) {
     if (!applets.includes(needed)) throw new InvalidArgument(`${source} has no "${needed}" applet; the toolbox needs it.`, 'Use a fuller busybox build.');
   }
-  const engine = await ctx.engine();
   const version = await engine.version();
   if (version.arch && version.arch !== elf.arch) {
     throw new InvalidArgument(`${source} is built for ${elf.arch}, but the engine runs ${version.arch} containers.`, `Give a ${version.arch} static busybox with --from PATH.`);
   }
-  const image = toolboxImage(ctx.env);
+  return elf.arch;
+}
+
+/** Imports the toolbox image from busybox's bytes, drops the image it replaces, and refills the volume. */
+async function importToolbox(ctx: Context, engine: EngineClient, image: string, busybox: Buffer, applets: string[], source: string, arch: string): Promise<BuildResult> {
   const previous = await engine.inspectImage(image).then((i) => i.id, () => null);
   const tar = writeTar(toolboxEntries(busybox, applets));
   const id = await engine.importImage(Readable.from([tar]), {
@@ -138,7 +135,103 @@ export async function buildToolbox(ctx: Context, opts: { from?: string }): Promi
     await engine.removeImage(previous).catch(() => undefined);
   }
   await refillToolboxVolume(ctx, engine, image);
-  return { image, id, source, tools: applets.length, arch: elf.arch, replaced: previous && previous !== id ? previous : null };
+  return { image, id, source, tools: applets.length, arch, replaced: previous && previous !== id ? previous : null };
+}
+
+/**
+ * Makes the toolbox image from a static busybox on this machine (--from, else /bin/busybox); with neither
+ * given nor installed, from busybox:musl pulled by the engine.
+ */
+export async function buildToolbox(ctx: Context, opts: { from?: string }): Promise<BuildResult> {
+  const engine = await ctx.engine();
+  const image = toolboxImage(ctx.env);
+  if (opts.from === undefined && !existsSync(DEFAULT_BUSYBOX)) return pullToolbox(ctx, engine, image);
+  const source = opts.from ?? DEFAULT_BUSYBOX;
+  const busybox = readBusybox(source);
+  if (!elfInfo(busybox)) throw new InvalidArgument(`${source} is not a Linux executable.`, 'Give the path of a static busybox with --from PATH.');
+  const applets = elfInfo(busybox)!.static ? listApplets(source) : ['sh', 'chroot'];
+  const arch = await checkBusybox(engine, source, busybox, applets, 'Give the path of a static busybox with --from PATH.');
+  return importToolbox(ctx, engine, image, busybox, applets, source, arch);
+}
+
+/** The image the toolbox is made from where the engine can pull: busybox's static musl build. */
+export const PULL_SOURCE = 'busybox:musl';
+
+/** busybox's bytes and its applet names, from a tar of an image's /bin (every applet is a link to busybox). */
+export async function busyboxFromBinTar(stream: Readable): Promise<{ busybox: Buffer | undefined; applets: string[] }> {
+  const { Parser } = await import('tar');
+  const files = new Map<string, Buffer>();
+  const links = new Map<string, string>();
+  const applets: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const parser = new Parser({
+      onReadEntry: (entry) => {
+        const path = entry.path.replace(/^\.?\//, '').replace(/\/$/, '');
+        const parts = path.split('/');
+        if (parts.length === 2 && parts[0] === 'bin' && entry.type !== 'Directory') applets.push(parts[1]!);
+        if (entry.type === 'Link' || entry.type === 'SymbolicLink') links.set(path, entry.linkpath ?? '');
+        if (entry.type !== 'File' || (entry.size ?? 0) > 64 * 1024 * 1024) {
+          entry.resume();
+          return;
+        }
+        const chunks: Buffer[] = [];
+        entry.on('data', (c: Buffer) => chunks.push(c));
+        entry.on('end', () => files.set(path, Buffer.concat(chunks)));
+      },
+    });
+    parser.on('end', () => resolve());
+    parser.on('error', reject);
+    stream.on('error', reject);
+    stream.pipe(parser);
+  });
+  let path = 'bin/busybox';
+  for (let hops = 0; hops < 4 && !files.has(path) && links.has(path); hops++) {
+    const link = links.get(path)!.replace(/^\.?\//, '');
+    // A hard link names a path from the archive's root; a symbolic one is relative to bin/ unless absolute.
+    path = link.startsWith('bin/') ? link : link.startsWith('/') ? link.slice(1) : `bin/${link}`;
+  }
+  return { busybox: files.get(path), applets: applets.filter((a) => a !== 'busybox') };
+}
+
+/** Pulls busybox:musl and makes the toolbox from its /bin/busybox (read through a created, never started container). */
+export async function pullToolbox(ctx: Context, engine: EngineClient, image: string): Promise<BuildResult> {
+  await engine.pullImage(PULL_SOURCE);
+  const create = engine.createContainer({ image: PULL_SOURCE, cmd: ['true'], labels: sessionLabels() });
+  const drop = ctx.cleanup.add('remove the container busybox was read from', async () => {
+    const id = await create.catch(() => undefined);
+    if (id) await engine.removeContainer(id, { force: true }).catch((err) => (err instanceof NotFound ? undefined : Promise.reject(err)));
+  });
+  const id = await create;
+  let found;
+  try {
+    found = await busyboxFromBinTar((await engine.getArchive(id, '/bin')).stream);
+  } finally {
+    await engine.removeContainer(id, { force: true });
+    drop();
+  }
+  const source = `${PULL_SOURCE} (pulled)`;
+  if (!found.busybox) throw new Failure(`The pulled ${PULL_SOURCE} has no /bin/busybox.`, 'Run `porthole toolbox build --from PATH` with a static busybox.');
+  const arch = await checkBusybox(engine, source, found.busybox, found.applets, 'Run `porthole toolbox build --from PATH` with a static busybox.');
+  return importToolbox(ctx, engine, image, found.busybox, found.applets, source, arch);
+}
+
+/**
+ * What `shell` does when the toolbox image is missing: pull it where the engine can (the default toolbox is
+ * made from busybox:musl, another name is pulled as it is); else the error that says to build it.
+ */
+export async function obtainToolbox(ctx: Context, engine: EngineClient, image: string): Promise<void> {
+  try {
+    if (image === DEFAULT_TOOLBOX_IMAGE) {
+      ctx.notice(`porthole: ${image} is not on this engine; making it from ${PULL_SOURCE} (pulling) ...`);
+      await pullToolbox(ctx, engine, image);
+    } else {
+      ctx.notice(`porthole: ${image} is not on this engine; pulling it ...`);
+      await engine.pullImage(image);
+    }
+  } catch (err) {
+    if (err instanceof InvalidArgument) throw err;
+    throw toolboxMissing(image, err instanceof Error ? err.message : String(err));
+  }
 }
 
 async function volumeExists(engine: EngineClient, volume: string): Promise<boolean> {
@@ -180,9 +273,10 @@ async function refillToolboxVolume(ctx: Context, engine: EngineClient, image: st
 }
 
 /** The error `shell` gives when the toolbox it needs is not there. */
-export function toolboxMissing(image: string): NotFound {
+export function toolboxMissing(image: string, pullFailure?: string): NotFound {
+  const why = pullFailure ? ` and could not be pulled (${pullFailure.replace(/\.$/, '')})` : '';
   return new NotFound(
-    `The toolbox image ${image} is not on this engine, and porthole needs it to enter a container without a shell.`,
+    `The toolbox image ${image} is not on this engine${why}, and porthole needs it to enter a container without a shell.`,
     'Run `porthole toolbox build` once (it builds it offline from /bin/busybox), then try again.',
   );
 }
@@ -194,8 +288,10 @@ export async function ensureToolboxVolume(ctx: Context, engine: EngineClient, im
   try {
     await engine.inspectImage(image);
   } catch (err) {
-    if (err instanceof NotFound) throw toolboxMissing(image);
-    throw err;
+    if (!(err instanceof NotFound)) throw err;
+    // A fresh build fills the volume too.
+    await obtainToolbox(ctx, engine, image);
+    if (await volumeExists(engine, volume)) return volume;
   }
   await fillToolboxVolume(ctx, engine, image);
   return volume;

@@ -5,9 +5,10 @@
 export interface TarEntry {
   /** Path inside the archive, relative, without a leading "./" (directories without a trailing slash). */
   path: string;
-  type: 'file' | 'dir' | 'symlink';
+  type: 'file' | 'dir' | 'symlink' | 'link';
   mode: number;
   data?: Buffer;
+  /** A symlink's target, or for a hard link the archive path of the file it names. */
   linkTarget?: string;
   /** Extended attributes, e.g. { 'security.capability': Buffer }. */
   xattrs?: Record<string, Buffer>;
@@ -81,7 +82,7 @@ export function writeTar(entries: TarEntry[]): Buffer {
       parts.push(headerBlock(`PaxHeaders/${name.replace(/\/$/, '')}`.slice(0, 99), 'x', records.length, { mode: 0o644 }), ...padded(records));
     }
     const data = entry.type === 'file' ? (entry.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
-    const typeflag = entry.type === 'file' ? '0' : entry.type === 'dir' ? '5' : '2';
+    const typeflag = { file: '0', link: '1', symlink: '2', dir: '5' }[entry.type];
     parts.push(headerBlock(name, typeflag, data.length, entry));
     if (data.length) parts.push(...padded(data));
   }

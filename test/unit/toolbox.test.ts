@@ -3,8 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import type { ContainerDetails } from '../../src/engine/types.js';
+import { Cleanup } from '../../src/cleanup.js';
+import type { Context } from '../../src/context.js';
+import type { ContainerDetails, EngineClient } from '../../src/engine/types.js';
+import { EngineError, NotFound } from '../../src/errors.js';
 import type { EnterRequest } from '../../src/enter/types.js';
 import {
   INNER_SCRIPT,
@@ -19,7 +23,7 @@ import {
   toolboxPathDirs,
   withToolbox,
 } from '../../src/enter/toolbox.js';
-import { elfInfo, toolboxEntries } from '../../src/toolbox/build.js';
+import { busyboxFromBinTar, elfInfo, obtainToolbox, toolboxEntries } from '../../src/toolbox/build.js';
 import { splitImageRef, toolboxImage, toolboxVolume } from '../../src/toolbox/image.js';
 import { CAP_SYS_CHROOT, fileCapability, paxRecord, writeTar } from '../../src/toolbox/tar.js';
 
@@ -208,4 +212,102 @@ test('missingCapabilityHint names the flag for tools that need more than the ses
   assert.equal(missingCapabilityHint(['ls'], plain, root), undefined);
   assert.equal(missingCapabilityHint(undefined, plain, root), undefined);
   assert.match(missingCapabilityHint(['strace'], { ...plain, capAdd: ['SYS_PTRACE'] }, { uid: 1000, gid: 1000, home: '/' })!, /non-root session never has.*-u 0 --cap-add SYS_PTRACE/);
+});
+
+test('busyboxFromBinTar finds busybox behind hard and symbolic links, and lists the applets', async () => {
+  const elf = readFileSync('/bin/busybox');
+  const archive = writeTar([
+    { path: 'bin', type: 'dir', mode: 0o755 },
+    { path: 'bin/[', type: 'file', mode: 0o755, data: elf },
+    { path: 'bin/busybox', type: 'link', mode: 0o755, linkTarget: 'bin/[' },
+    { path: 'bin/sh', type: 'link', mode: 0o755, linkTarget: 'bin/[' },
+    { path: 'bin/ls', type: 'symlink', mode: 0o777, linkTarget: 'busybox' },
+  ]);
+  const found = await busyboxFromBinTar(Readable.from([archive]));
+  assert.ok(found.busybox?.equals(elf));
+  assert.deepEqual(found.applets.sort(), ['[', 'ls', 'sh']);
+  const none = await busyboxFromBinTar(Readable.from([writeTar([{ path: 'bin/sh', type: 'file', mode: 0o755, data: Buffer.from('x') }])]));
+  assert.equal(none.busybox, undefined);
+});
+
+/** An engine that answers only what the toolbox's pull path asks, recording what it was given. */
+function pullEngine(opts: { pullFails?: string; bin: Buffer }) {
+  const calls: string[] = [];
+  let imported: Buffer | undefined;
+  const engine = {
+    async pullImage(ref: string) {
+      calls.push(`pull ${ref}`);
+      if (opts.pullFails) throw new EngineError(500, opts.pullFails);
+    },
+    async createContainer(spec: { image: string; labels?: Record<string, string> }) {
+      calls.push(`create ${spec.image} owned=${spec.labels?.['io.porthole.owned']}`);
+      return `c${calls.length}`;
+    },
+    async getArchive(id: string, path: string) {
+      calls.push(`archive ${id} ${path}`);
+      return { stat: {}, stream: Readable.from([opts.bin]) };
+    },
+    async removeContainer(id: string) {
+      calls.push(`rm ${id}`);
+    },
+    async version() {
+      return { arch: elfInfo(readFileSync('/bin/busybox'))!.arch };
+    },
+    async inspectImage() {
+      throw new NotFound('No such image.');
+    },
+    async importImage(tar: Readable, o: { repo: string; tag: string }) {
+      const chunks: Buffer[] = [];
+      for await (const c of tar) chunks.push(c as Buffer);
+      imported = Buffer.concat(chunks);
+      calls.push(`import ${o.repo}:${o.tag}`);
+      return 'sha256:new';
+    },
+    async listVolumes() {
+      return [];
+    },
+  };
+  return { engine: engine as unknown as EngineClient, calls, imported: () => imported };
+}
+
+function fakeCtx() {
+  const notices: string[] = [];
+  return { ctx: { env: {}, cleanup: new Cleanup(), notice: (m: string) => notices.push(m) } as unknown as Context, notices };
+}
+
+test('where the engine can pull, the toolbox is made from busybox:musl; the helper container is removed', async () => {
+  const bin = writeTar([
+    { path: 'bin/busybox', type: 'file', mode: 0o755, data: readFileSync('/bin/busybox') },
+    { path: 'bin/sh', type: 'link', mode: 0o755, linkTarget: 'bin/busybox' },
+    { path: 'bin/chroot', type: 'link', mode: 0o755, linkTarget: 'bin/busybox' },
+  ]);
+  const fake = pullEngine({ bin });
+  const { ctx, notices } = fakeCtx();
+  await obtainToolbox(ctx, fake.engine, 'porthole/toolbox:1');
+  assert.deepEqual(fake.calls, [
+    'pull busybox:musl',
+    'create busybox:musl owned=true',
+    'archive c2 /bin',
+    'rm c2',
+    'import porthole/toolbox:1',
+    'create porthole/toolbox:1 owned=true',
+    'rm c6',
+  ]);
+  assert.match(notices[0]!, /making it from busybox:musl/);
+  const listing = fake.imported()!.toString('latin1');
+  assert.match(listing, /SCHILY\.xattr\.security\.capability=/);
+  assert.match(listing, /\.porthole\/bin\/chroot/);
+});
+
+test('where it cannot pull, the error says why and to run porthole toolbox build', async () => {
+  const fake = pullEngine({ pullFails: 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host.', bin: Buffer.alloc(0) });
+  const { ctx } = fakeCtx();
+  await assert.rejects(
+    obtainToolbox(ctx, fake.engine, 'porthole/toolbox:1'),
+    says(/porthole\/toolbox:1 is not on this engine and could not be pulled \(Get .*no such host\).*porthole toolbox build/),
+  );
+  assert.deepEqual(fake.calls, ['pull busybox:musl']);
+  const other = pullEngine({ pullFails: 'pull access denied.', bin: Buffer.alloc(0) });
+  await assert.rejects(obtainToolbox(ctx, other.engine, 'registry.example/me/tb:2'), says(/registry\.example\/me\/tb:2 is not on this engine and could not be pulled \(pull access denied\)/));
+  assert.deepEqual(other.calls, ['pull registry.example/me/tb:2']);
 });

@@ -19,7 +19,7 @@ import type {
   TopResult,
   VolumeSummary,
 } from '../types.js';
-import { EngineUnavailable, NotFound } from '../../errors.js';
+import { EngineError, EngineUnavailable, NotFound } from '../../errors.js';
 import { Transport, readBody } from './transport.js';
 
 /** The newest API version porthole was written against, and the oldest it accepts. */
@@ -442,6 +442,19 @@ export class DockerEngine implements EngineClient {
       if (msg.status && /^sha256:/.test(msg.status)) id = msg.status;
     }
     return id;
+  }
+
+  async pullImage(ref: string): Promise<void> {
+    const slash = ref.lastIndexOf('/');
+    const colon = ref.lastIndexOf(':');
+    const [fromImage, tag] = colon > slash && !ref.includes('@') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, ref.includes('@') ? undefined : 'latest'];
+    const res = await this.transport.request('POST', await this.path('/images/create'), { query: { fromImage, tag } });
+    // Progress comes as JSON lines; a failure after the 200 arrives as an {"error": ...} line.
+    for (const line of (await readBody(res)).toString('utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const msg = JSON.parse(line);
+      if (msg.error) throw new EngineError(500, `${String(msg.error).replace(/\.?$/, '.')}`);
+    }
   }
 
   async listVolumes(opts: { filters?: Filters } = {}): Promise<VolumeSummary[]> {
