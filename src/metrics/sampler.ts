@@ -128,6 +128,27 @@ export class StatsSampler {
     }
   }
 
+  /**
+   * Containers whose cgroup is not where the engine usually puts it (a custom --cgroup-parent, a nested engine)
+   * on an engine reached over a unix socket, so most likely on this host: their main PID from inspect lets
+   * cgroupOf ask /proc/PID/cgroup. Costs nothing for the usual layouts.
+   */
+  private async findUnusualCgroups(targets: StatsTarget[]): Promise<void> {
+    if (this.source === 'engine' || !this.engine.endpoint.host.startsWith('unix:')) return;
+    const layout = hostLayout();
+    if (!layout) return;
+    const unusual = targets.filter((t) => !t.pid && !this.cgroups.has(t.id) && !findContainerCgroup(layout, t.id));
+    await Promise.all(
+      unusual.map(async (t) => {
+        try {
+          t.pid = (await this.engine.inspectContainer(t.id)).state.pid || undefined;
+        } catch (err) {
+          if (err instanceof EngineUnavailable) throw err;
+        }
+      }),
+    );
+  }
+
   private supportsOneShot(): Promise<boolean> {
     this.oneShot ??= this.engine.apiVersion().then((v) => apiAtLeast(v, '1.41'), () => false);
     return this.oneShot;
@@ -149,6 +170,7 @@ export class StatsSampler {
    */
   async sample(targets: StatsTarget[], windowMs: number, signal?: AbortSignal): Promise<StatsRow[]> {
     const running = targets.filter((t) => t.running);
+    await this.findUnusualCgroups(running);
     const host: { target: StatsTarget; cg: ContainerCgroup }[] = [];
     const remote: StatsTarget[] = [];
     for (const target of running) {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { hasCommand, porthole } from '../support/cli.js';
+import { BIN, hasCommand, porthole, runProcess } from '../support/cli.js';
 import { containerFingerprint, docker, removeContainers, uniqueName } from '../support/docker.js';
 import { dockerStats, startBusy, startIdle, TmuxSession } from '../support/metrics.js';
 
@@ -112,6 +114,29 @@ test('the engine way (no host view) gives the same figures', async () => {
   assert.equal(l.memoryLimitBytes, 96 * MIB);
   assert.equal(l.pids, theirs.get(limited)!.pids);
   assert.ok(Math.abs(l.memoryBytes - theirs.get(limited)!.memoryBytes) <= Math.max(0.05 * l.memoryBytes, 64 * 1024));
+});
+
+test('figures come from the cgroup files: the usual path, and a custom --cgroup-parent (found through /proc/PID/cgroup)', async (t) => {
+  if (!hasCommand('strace')) return t.skip('strace is not installed (scripts/engine-up.sh installs it)');
+  const name = uniqueName('stats-cgparent');
+  const parent = `/${uniqueName('cgparent')}`;
+  startIdle(name, ['--cgroup-parent', parent, '--memory', '40m']);
+  const trace = join(mkdtempSync(join(tmpdir(), 'porthole-strace-')), 'trace');
+  try {
+    const r = await runProcess('strace', ['-f', '-qq', '-e', 'trace=openat', '-o', trace, process.execPath, BIN, 'stats', '--json', name, limited]);
+    assert.equal(r.code, 0, r.stderr);
+    const row = byName(JSON.parse(r.stdout), name);
+    assert.equal(row.memoryLimitBytes, 40 * MIB);
+    assert.equal(row.pids, 1);
+    const opened = readFileSync(trace, 'utf8');
+    const id = docker(['inspect', '-f', '{{.Id}}', name]);
+    assert.match(opened, new RegExp(`${parent}/${id}/(memory\\.usage_in_bytes|memory\\.current)`), 'the custom parent was not read from its cgroup files');
+    const usual = docker(['inspect', '-f', '{{.Id}}', limited]);
+    assert.match(opened, new RegExp(`/(docker/|docker-)${usual}(\\.scope)?/(memory\\.usage_in_bytes|memory\\.current)`), 'the usual path was not read from its cgroup files');
+  } finally {
+    removeContainers(name);
+    rmSync(dirname(trace), { recursive: true, force: true });
+  }
 });
 
 test('--json has exactly the documented fields', async () => {

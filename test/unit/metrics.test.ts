@@ -20,6 +20,7 @@ import {
 } from '../../src/metrics/calc.js';
 import { candidateCgroupPaths, cgroupPathFromProc, parseMountinfo } from '../../src/metrics/cgroup.js';
 import { apiAtLeast } from '../../src/metrics/sampler.js';
+import { matchReference } from '../../src/metrics/targets.js';
 import { toJsonRow } from '../../src/metrics/types.js';
 
 test('CPU percent: used CPU time over wall time, 100 per core', () => {
@@ -168,4 +169,17 @@ test('API version comparison and the --json row shape', () => {
   } as any);
   assert.equal(row.cpuPercent, 12.35);
   assert.ok(!('source' in row));
+});
+
+test('names are matched in one list the way the engine resolves them: full id, name, unique id prefix', () => {
+  const c = (id: string, name: string) => ({ id, names: [name], image: '', imageId: '', command: '', created: 0, state: 'running' as const, status: '', labels: {} });
+  const list = [c('abc111' + '0'.repeat(58), 'web'), c('abc222' + '0'.repeat(58), 'db'), c('fff000' + '0'.repeat(58), 'abc111')];
+  assert.equal(matchReference(list, list[1]!.id)?.names[0], 'db');
+  assert.equal(matchReference(list, 'web')?.names[0], 'web');
+  assert.equal(matchReference(list, '/web')?.names[0], 'web');
+  // A name wins over an id prefix that it also is (as in docker).
+  assert.equal(matchReference(list, 'abc111')?.names[0], 'abc111');
+  assert.equal(matchReference(list, 'abc2')?.names[0], 'db');
+  assert.equal(matchReference(list, 'abc'), undefined, 'ambiguous: left to resolveContainer for its error');
+  assert.equal(matchReference(list, 'nope'), undefined);
 });
