@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import {
   cpuPercent,
@@ -18,7 +21,7 @@ import {
   parseNumber,
   sortStats,
 } from '../../src/metrics/calc.js';
-import { candidateCgroupPaths, cgroupPathFromProc, parseMountinfo } from '../../src/metrics/cgroup.js';
+import { candidateCgroupPaths, cgroupPathFromProc, findContainerCgroup, parseMountinfo, readCpuNs, readFigures } from '../../src/metrics/cgroup.js';
 import { apiAtLeast } from '../../src/metrics/sampler.js';
 import { matchReference } from '../../src/metrics/targets.js';
 import { toJsonRow } from '../../src/metrics/types.js';
@@ -182,4 +185,76 @@ test('names are matched in one list the way the engine resolves them: full id, n
   assert.equal(matchReference(list, 'abc2')?.names[0], 'db');
   assert.equal(matchReference(list, 'abc'), undefined, 'ambiguous: left to resolveContainer for its error');
   assert.equal(matchReference(list, 'nope'), undefined);
+});
+
+function fakeTree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'porthole-cgroup-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(root, dirname(path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+test('cgroup v2 files (systemd driver path): CPU, memory without inactive_file, max, io.stat, pids', () => {
+  const id = 'c'.repeat(64);
+  const dir = `system.slice/docker-${id}.scope`;
+  const root = fakeTree({
+    [`${dir}/cpu.stat`]: 'usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n',
+    [`${dir}/memory.current`]: '10485760\n',
+    [`${dir}/memory.stat`]: 'anon 4194304\nfile 6291456\ninactive_file 4194304\nactive_file 2097152\n',
+    [`${dir}/memory.max`]: 'max\n',
+    [`${dir}/io.stat`]: '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n',
+    [`${dir}/pids.current`]: '3\n',
+    [`${dir}/cgroup.procs`]: '4242\n4243\n',
+  });
+  try {
+    const layout = { version: 2 as const, v1: {}, v2: { mountPoint: root, root: '/' } };
+    const cg = findContainerCgroup(layout, id)!;
+    assert.ok(cg, 'not found at system.slice/docker-ID.scope');
+    assert.equal(readCpuNs(cg), 2_500_000_000);
+    const f = readFigures(cg, 8 * 1024 ** 3)!;
+    assert.equal(f.memoryBytes, 10485760 - 4194304);
+    assert.equal(f.memoryLimitBytes, 8 * 1024 ** 3, 'max means the machine memory');
+    assert.deepEqual([f.blockReadBytes, f.blockWriteBytes, f.pids, f.anyPid], [4096, 8192, 3, 4242]);
+    // The cgroupfs driver's path on v2 is found too.
+    const other = fakeTree({ [`docker/${id}/cpu.stat`]: 'usage_usec 1\n' });
+    try {
+      assert.ok(findContainerCgroup({ version: 2, v1: {}, v2: { mountPoint: other, root: '/' } }, id));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    assert.equal(findContainerCgroup(layout, 'd'.repeat(64)), undefined);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('cgroup v1 files: cpuacct, memory without total_inactive_file, limit, throttle blkio, pids', () => {
+  const id = 'a'.repeat(64);
+  const root = fakeTree({
+    [`cpuacct/docker/${id}/cpuacct.usage`]: '123456789\n',
+    [`memory/docker/${id}/memory.usage_in_bytes`]: '8388608\n',
+    [`memory/docker/${id}/memory.stat`]: 'cache 2097152\ntotal_inactive_file 1048576\n',
+    [`memory/docker/${id}/memory.limit_in_bytes`]: '67108864\n',
+    [`blkio/docker/${id}/blkio.throttle.io_service_bytes_recursive`]: '8:0 Read 100\n8:0 Write 50\n8:0 Total 150\nTotal 150\n',
+    [`blkio/docker/${id}/blkio.io_service_bytes_recursive`]: 'Total 0\n',
+    [`pids/docker/${id}/pids.current`]: '2\n',
+    [`pids/docker/${id}/cgroup.procs`]: '77\n',
+  });
+  try {
+    const mount = (c: string) => ({ mountPoint: join(root, c), root: '/' });
+    const layout = { version: 1 as const, v1: { cpuacct: mount('cpuacct'), memory: mount('memory'), blkio: mount('blkio'), pids: mount('pids') } };
+    const cg = findContainerCgroup(layout, id)!;
+    assert.equal(readCpuNs(cg), 123456789);
+    const f = readFigures(cg, 8 * 1024 ** 3)!;
+    assert.equal(f.memoryBytes, 8388608 - 1048576);
+    assert.equal(f.memoryLimitBytes, 67108864);
+    assert.deepEqual([f.blockReadBytes, f.blockWriteBytes, f.pids, f.anyPid], [100, 50, 2, 77]);
+    // A cgroup that went away between the readings reads as gone, not as zeros.
+    rmSync(join(root, 'memory'), { recursive: true });
+    assert.equal(readFigures(cg, 1), undefined);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
