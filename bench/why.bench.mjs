@@ -40,8 +40,11 @@ sh(`docker run -d --name ${NAME} --label ${BENCH_LABEL} ${IMAGE} >/dev/null`);
 try {
   sh(`for i in $(seq 50); do [ "$(docker inspect -f '{{.State.Status}}' ${NAME})" = exited ] && break; sleep 0.1; done`);
   const manual = `docker inspect ${NAME} >/dev/null; docker diff ${NAME} >/dev/null; docker logs --tail 50 ${NAME} >/dev/null 2>&1; docker cp ${NAME}:/var/log/nginx/error.log - >/dev/null`;
+  // The report also shows the config line the error names: by hand that is a fifth command.
+  const manualWithLine = `${manual}; docker cp ${NAME}:/etc/nginx/nginx.conf - >/dev/null`;
   compare('porthole why on the nginx crash vs the manual investigation', [
     { name: 'manual: inspect + diff + logs --tail 50 + cp error.log', cmd: manual },
+    { name: 'manual + cp nginx.conf (the line why shows)', cmd: manualWithLine },
     { name: 'porthole why', cmd: `${PORTHOLE} why ${NAME}` },
     { name: 'porthole why --json', cmd: `${PORTHOLE} why ${NAME} --json` },
   ]);

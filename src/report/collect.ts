@@ -301,8 +301,11 @@ async function checkExecutable(engine: EngineClient, target: ContainerDetails, s
   return check;
 }
 
-async function collectWrote(engine: EngineClient, target: ContainerDetails, early?: Promise<Change[]>): Promise<WhyReport['wrote']> {
+async function collectWrote(engine: EngineClient, target: ContainerDetails, early: Promise<Change[]> | undefined, after: Promise<unknown>): Promise<WhyReport['wrote']> {
   const changes = await (early ?? engine.changes(target.id));
+  // The engine holds the container's lock for an archive read, and a logs request waits for it: let the (fast)
+  // logs finish first instead of queueing them behind a file.
+  await after.catch(() => undefined);
   const ordered = orderChanges(changes);
   const dirs = directoriesIn(changes.map((c) => c.path));
   const logPaths = ordered.filter((c) => c.kind !== 'D' && !dirs.has(c.path) && isLogLike(c.path)).slice(0, MAX_LOG_FILES);
@@ -376,7 +379,7 @@ export async function collectReport(engine: EngineClient, target: ContainerDetai
   const scrub = (text: string) => (opts.showSecrets ? text : redact(text, secrets));
 
   const saying = collectSaid(engine, target, opts.lines, early?.logs);
-  const [said, wrote, executable] = await Promise.all([saying, collectWrote(engine, target, early?.changes), checkExecutable(engine, target, saying)]);
+  const [said, wrote, executable] = await Promise.all([saying, collectWrote(engine, target, early?.changes, saying), checkExecutable(engine, target, saying)]);
   for (const line of said.lines) line.text = scrub(line.text);
   for (const log of wrote.logs) for (const line of log.lines) line.text = scrub(line.text);
 
