@@ -410,7 +410,8 @@ async function enterRunning(ctx: Context, target: ContainerDetails, request: Ent
   const security = sidecarSecurity(target, request, user);
   const spec = sidecarSpec(target, request, user, security, toolbox, ctx.env);
   if (!request.cmd) {
-    ctx.notice(`porthole: ${escapeName(target.name)} has no shell of its own: this shell and its tools come from ${escapeName(toolbox.image)}; / is the container's.`);
+    const why = request.toolboxImage ? `a toolbox session in ${escapeName(target.name)}` : `${escapeName(target.name)} has no shell of its own`;
+    ctx.notice(`porthole: ${why}: this shell and its tools come from ${escapeName(toolbox.image)}; / is the container's.`);
   }
 
   let id: string;
