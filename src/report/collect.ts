@@ -2,7 +2,7 @@
 // Nothing is created, started, executed or written: looking never changes the container looked at.
 import type { Readable } from 'node:stream';
 import type { Change, ContainerDetails, EngineClient } from '../engine/types.js';
-import { NotFound } from '../errors.js';
+import { NotFound, PortholeError } from '../errors.js';
 import { demux } from '../engine/stdio.js';
 import { readHead, readLineRange, readTailLines, statKind } from './archive.js';
 import {
@@ -103,7 +103,8 @@ export interface WhyReport {
     workingDir: string;
     executable: ExecutableCheck | null;
   };
-  said: { lines: SaidLine[]; tty: boolean; stderrLines: number; stdoutLines: number };
+  /** `unavailable`: why the engine could not give the output (e.g. a logging driver that keeps nothing). */
+  said: { lines: SaidLine[]; tty: boolean; stderrLines: number; stdoutLines: number; unavailable: string | null };
   wrote: { changes: { path: string; kind: 'A' | 'C' | 'D' }[]; total: number; logs: LogFile[] };
   points: Pointer[];
   setting: {
@@ -130,7 +131,14 @@ const MAX_CHANGES_SHOWN = 40;
 
 /** What the container printed: the last `count` lines, in the order they came, stderr marked. */
 async function collectSaid(engine: EngineClient, target: ContainerDetails, count: number, early?: Promise<{ stream: Readable }>): Promise<WhyReport['said']> {
-  const { stream } = await (early ?? engine.logs(target.id, { tail: count, follow: false }));
+  let stream: Readable;
+  try {
+    ({ stream } = await (early ?? engine.logs(target.id, { tail: count, follow: false })));
+  } catch (err) {
+    // e.g. --log-driver none or syslog: the engine keeps nothing to read; the rest of the report still helps.
+    if (!(err instanceof PortholeError)) throw err;
+    return { lines: [], tty: target.config.tty, stderrLines: 0, stdoutLines: 0, unavailable: err.message };
+  }
   const lines: SaidLine[] = [];
   const add = (kind: SaidLine['stream'], line: Buffer) => {
     const text = line.toString('utf8').replace(/\r?\n$/, '');
@@ -158,6 +166,7 @@ async function collectSaid(engine: EngineClient, target: ContainerDetails, count
     tty: target.config.tty,
     stderrLines: kept.filter((l) => l.stream === 'stderr').length,
     stdoutLines: kept.filter((l) => l.stream === 'stdout').length,
+    unavailable: null,
   };
 }
 
@@ -436,7 +445,7 @@ export async function collectReport(engine: EngineClient, target: ContainerDetai
       restartPolicy: target.hostConfig.restartPolicy.name || 'no',
       memoryLimit: target.hostConfig.memory || null,
       health,
-      saidNothing: said.lines.length === 0,
+      saidNothing: said.lines.length === 0 && !said.unavailable,
     },
     ran: {
       command: [target.path, ...target.args].filter((w, i) => i > 0 || w).map(scrub),

@@ -40,6 +40,7 @@ export function renderReport(r: WhyReport, opts: RenderOptions): string {
   if (h.oomKilled && h.memoryLimit) happened.push(red(`its memory limit was ${formatBytes(h.memoryLimit)}`));
   if (h.error) happened.push(red(`the engine said: ${t(h.error)}`));
   if (h.saidNothing) happened.push('it printed nothing on stdout or stderr');
+  if (r.said.unavailable) happened.push(`its output cannot be read back: ${t(r.said.unavailable)}`);
   if (h.restartCount || h.restartPolicy !== 'no') happened.push(`restart policy ${escapeName(h.restartPolicy)}, restarted ${h.restartCount} time${h.restartCount === 1 ? '' : 's'}`);
   if (h.health) {
     const hc = h.health;

@@ -276,6 +276,17 @@ test('escape sequences from the container never reach the terminal raw', async (
   assert.equal(data.said.lines[0].text, 'bad \x1b[2J\x1b]0;pwned\x07 line', 'JSON carries the bytes exactly');
 });
 
+test('a logging driver that keeps nothing: the report says so and still covers the rest', async () => {
+  const name = track(uniqueName('why-nolog'));
+  runContainer(name, ['--log-driver', 'none'], undefined, ['sh', '-c', 'echo hi; exit 3']);
+  await waitFor(name, (s) => s.Status === 'exited');
+  const r = await why(name);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /exited with code 3/);
+  assert.match(r.stdout, /its output cannot be read back: Configured logging driver does not support reading\./);
+  assert.doesNotMatch(r.stdout, /printed nothing/);
+});
+
 test('a container that is not there: one sentence, exit code 3', async () => {
   const r = await porthole(['why', 'pt-no-such-container-here']);
   assert.equal(r.code, 3);
