@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { porthole, portholeInTty, spawnPorthole } from '../support/cli.js';
 import { TEST_LABEL, createContainer, docker, dockerStatus, removeContainers, uniqueName } from '../support/docker.js';
-import { containerId, crashedContainer, leftoversFor, portholeBytes, sleep, stableFingerprint, waitFor } from '../support/shell.js';
+import { containerId, crashedContainer, inTerminal, leftoversFor, portholeBytes, sleep, stableFingerprint, waitFor } from '../support/shell.js';
 
 const made: string[] = [];
 const volumes: string[] = [];
@@ -78,6 +78,9 @@ test('interactive TTY session in the copy: the shell answers and its exit code c
   assert.equal(r.code, 3, r.stdout);
   assert.match(r.stdout, /^42\r?$/m);
   assert.match(r.stdout, /invalid_directive/);
+  // the copy's TTY gets the terminal's size
+  const sized = await inTerminal(`stty rows 33 cols 101; $PORTHOLE shell ${crashed}`, 'stty size; exit 0\r');
+  assert.match(sized.stdout, /^33 101\r?$/m, sized.stdout);
   untouched();
 });
 

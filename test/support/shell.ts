@@ -146,10 +146,12 @@ export function killInContainer(container: string, pattern: RegExp): number {
 }
 
 /**
- * containerFingerprint with `docker diff` sorted: the engine lists mount points in map order, which varies
- * from call to call for a container with volumes.
+ * containerFingerprint with `docker diff` and the mounts sorted: the engine lists mount points in map order,
+ * which varies from call to call for a container with volumes.
  */
 export function stableFingerprint(name: string): ReturnType<typeof containerFingerprint> {
   const f = containerFingerprint(name);
-  return { ...f, diff: f.diff.split('\n').sort().join('\n') };
+  const config = f.config as { Mounts?: { Destination: string }[] };
+  const mounts = [...(config.Mounts ?? [])].sort((a, b) => a.Destination.localeCompare(b.Destination));
+  return { ...f, diff: f.diff.split('\n').sort().join('\n'), config: { ...config, Mounts: mounts } };
 }
