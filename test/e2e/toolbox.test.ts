@@ -125,6 +125,10 @@ describe('a running container without a shell', () => {
     const ls = await porthole(['shell', '--toolbox', custom, root, '--', 'ls', '/']);
     assert.match(ls.stdout, /^app$/m);
     assert.doesNotMatch(ls.stdout, /^opt$/m);
+    // As a non-root target's user too: the chroot helper comes from the toolbox volume with its capability.
+    const asUser = await porthole(['shell', '--toolbox', custom, nonRoot, '--', 'sh', '-c', 'id -u; custom-tool']);
+    assert.equal(asUser.code, 0, asUser.stderr);
+    assert.equal(asUser.stdout, `1000\n${CUSTOM_TOOL_OUTPUT}\n`);
     const missing = await porthole(['shell', '--toolbox', 'porthole-fixture/no-such-toolbox:1', root, '--', 'true']);
     assert.equal(missing.code, 125);
     assert.match(missing.stderr, /no image porthole-fixture\/no-such-toolbox:1/);
