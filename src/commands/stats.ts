@@ -165,7 +165,13 @@ async function watch(ctx: Context, engine: EngineClient, sampler: StatsSampler, 
   const draw = () => {
     const width = screen.columns;
     const title = `porthole stats · ${rows.length} container${rows.length === 1 ? '' : 's'} · every ${settings.intervalMs / 1000}s · sorted by ${settings.sort} · q quit`;
-    screen.draw([titleLine(title, width), ...liveStatsLines(rows, history, width), '', status]);
+    // Title, header, rows, blank, status: when the rows do not fit, the last visible line says how many are hidden.
+    const room = Math.max(1, screen.rows - 4);
+    const shown = rows.length > room ? rows.slice(0, room - 1) : rows;
+    const more = rows.length - shown.length;
+    const lines = liveStatsLines(shown, history, width);
+    if (more) lines.push(`… and ${more} more (a taller terminal shows them)`);
+    screen.draw([titleLine(title, width), ...lines, '', status]);
   };
   const onKey = (data: Buffer) => {
     for (const key of parseKeys(data.toString('latin1'))) if (key === 'quit' || key === 'interrupt' || key === 'escape') halt();
