@@ -97,9 +97,6 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
   const snapshotWay = import('../enter/snapshot.js');
   execWay.catch(() => undefined);
   snapshotWay.catch(() => undefined);
-  // For `shell C -- CMD`, ask for /bin/sh by the name given while the container is inspected: one round trip
-  // less on the common path. Only a yes is trusted; a no is asked again by id below.
-  const earlyShell = request.cmd && !request.toolboxImage ? chooser.then((m) => m.hasShell(engine, ref)).catch(() => false) : undefined;
   const target = await resolveContainer(engine, ref);
   const name = escapeName(target.name);
   const state = target.state.status;
@@ -121,7 +118,7 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
     const choice = await chooseShell(engine, target.id, request.user ?? target.config.user);
     if (!choice.shell) return { exitCode: await viaToolbox(ctx, target, request) };
     cmd = [choice.shell];
-  } else if (running && !(await earlyShell) && !(await hasShell(engine, target.id))) {
+  } else if (running && !(await hasShell(engine, target.id))) {
     return { exitCode: await viaToolbox(ctx, target, request) };
   }
 
