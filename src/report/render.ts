@@ -38,6 +38,10 @@ export function renderReport(r: WhyReport, opts: RenderOptions): string {
   }
   if (h.meaning) happened.push(h.exitCode === 0 ? h.meaning : red(h.meaning));
   if (h.oomKilled && h.memoryLimit) happened.push(red(`its memory limit was ${formatBytes(h.memoryLimit)}`));
+  // The engine learns of OOM kills from an event that can arrive too late (cgroup v1): a limit makes it likely.
+  if (!h.oomKilled && h.exitCode === 137 && h.memoryLimit) {
+    happened.push(red(`it had a memory limit of ${formatBytes(h.memoryLimit)}: the engine sometimes misses an OOM kill; check \`dmesg\` for "Memory cgroup out of memory"`));
+  }
   if (h.error) happened.push(red(`the engine said: ${t(h.error)}`));
   if (h.saidNothing) happened.push('it printed nothing on stdout or stderr');
   if (r.said.unavailable) happened.push(`its output cannot be read back: ${t(r.said.unavailable)}`);
