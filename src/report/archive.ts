@@ -144,7 +144,8 @@ export async function readTailLines(
   // The window may start mid-line: drop that partial first line unless it is the file's start.
   if (r.bytesRead > keepBytes) text = text.slice(text.indexOf('\n') + 1);
   const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+  // Stopped at the cap: the last line is cut off somewhere, so it is not shown.
+  if (lines[lines.length - 1] === '' || r.stopped) lines.pop();
   return { info: r.info, lines: binary ? [] : lines.slice(-count), binary, stopped: r.stopped, bytesRead: r.bytesRead };
 }
 

@@ -143,6 +143,8 @@ async function collectSaid(engine: EngineClient, target: ContainerDetails, count
   const add = (kind: SaidLine['stream'], line: Buffer) => {
     const text = line.toString('utf8').replace(/\r?\n$/, '');
     lines.push({ stream: kind, text: text.length > 2000 ? `${text.slice(0, 2000)}...` : text, error: kind === 'stderr' || isErrorLine(text) });
+    // Endless lines arrive in pieces: keep only what will be shown, so memory stays flat.
+    if (lines.length > count * 2) lines.splice(0, lines.length - count);
   };
   const collect = (source: NodeJS.ReadableStream, kind: SaidLine['stream']) =>
     new Promise<void>((resolve, reject) => {
