@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { hasCommand, porthole, portholeInTty } from '../support/cli.js';
-import { containerFingerprint, docker, removeContainers, uniqueName } from '../support/docker.js';
+import { BUSYBOX_IMAGE, containerFingerprint, docker, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { startBusy, startIdle, TmuxSession } from '../support/metrics.js';
 
 const busy = uniqueName('top-busy');
@@ -95,6 +95,32 @@ test('top CONTAINER opens on its processes; s hands the terminal to porthole she
     assertRestored(session);
   } finally {
     session.kill();
+  }
+});
+
+test('l follows the logs; Ctrl-C stops them, not top; a key brings top back', async (t) => {
+  if (!hasCommand('tmux')) return t.skip('tmux is not installed (scripts/engine-up.sh installs it)');
+  const talker = uniqueName('top-logs');
+  runContainer(talker, [], BUSYBOX_IMAGE, ['sh', '-c', 'echo log-marker-from-container; exec sleep 3600']);
+  const session = new TmuxSession(uniqueName('top-tmux'), ['top', talker], { width: 160, height: 40 });
+  try {
+    await session.waitFor(new RegExp(`porthole top › ${talker}`));
+    session.keys('l');
+    await session.waitFor(/log-marker-from-container/);
+    assert.ok(!session.inAlternateScreen());
+    session.keys('C-c');
+    await session.waitFor(/press any key to return to porthole top/);
+    session.keys('x');
+    await session.waitFor(new RegExp(`porthole top › ${talker}`));
+    assert.ok(session.inAlternateScreen(), 'top did not come back after logs');
+    session.keys('q');
+    await session.waitFor(/porthole top · \d+ containers/);
+    session.keys('q');
+    await session.waitFor(/EXIT=0/);
+    assertRestored(session);
+  } finally {
+    session.kill();
+    removeContainers(talker);
   }
 });
 

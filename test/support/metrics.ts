@@ -75,7 +75,9 @@ export class TmuxSession {
     this.socket = `porthole-test-${name}`;
     const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     // A shell runs porthole, then records its exit code and stays, so the screen after the exit can be checked.
-    const command = `${shellQuote(process.execPath)} ${shellQuote(BIN)} ${args.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 600`;
+    // It traps Ctrl-C (a trap, unlike an ignored signal, is not inherited): the terminal sends SIGINT to the whole
+    // foreground group, and a user's interactive shell would not be in it.
+    const command = `trap : INT; ${shellQuote(process.execPath)} ${shellQuote(BIN)} ${args.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 600`;
     this.tmux(['new-session', '-d', '-s', name, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 40), ...env, 'sh', '-c', command]);
   }
 
