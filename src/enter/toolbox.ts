@@ -60,12 +60,15 @@ if ! $ch /proc/$t/root ${FD_ROOT}${TOOLBOX_BIN}/true 2>/dev/null; then
     fi
     fail "the target's process runs as uid $tu gid $tg, and a session as uid $PORTHOLE_UID gid $PORTHOLE_GID cannot look into it: enter as its user with -u $tu:$tg, or as root with -u 0 --cap-add SYS_PTRACE."
   fi
-  nnp=0
-  while read -r k a; do [ "$k" = NoNewPrivs: ] && nnp=$a; done </proc/self/status
+  nnp=0; bnd=0
+  while read -r k a; do case $k in NoNewPrivs:) nnp=$a;; CapBnd:) bnd=$a;; esac; done </proc/self/status
   if [ "$PORTHOLE_UID" != 0 ] && [ "$nnp" = 1 ]; then
     fail "the target runs with no-new-privileges, which stops a non-root session from changing its root directory: enter as root with -u 0 (add --cap-add SYS_PTRACE if the target's process is not root)."
   fi
-  fail "the sidecar may not change its root directory to the target's (the SYS_CHROOT capability is dropped): add --cap-add SYS_CHROOT."
+  if [ $(( 0x$bnd >> 18 & 1 )) = 0 ]; then
+    fail "the sidecar may not change its root directory to the target's (the SYS_CHROOT capability is dropped): add --cap-add SYS_CHROOT."
+  fi
+  fail "the container's seccomp or AppArmor profile forbids chroot, and the toolbox sidecar runs under the same profile, so it cannot use the container's files as its root; read them with porthole ls, cat or cp instead."
 fi
 # The inner script travels in the environment, so the session's \`ps\` shows a short command line.
 exec $ch /proc/$t/root ${FD_ROOT}${TOOLBOX_SHELL} -c 'i=$PORTHOLE_INNER; unset PORTHOLE_INNER; eval "$i"' sh "$@"

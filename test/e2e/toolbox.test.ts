@@ -2,6 +2,9 @@
 // (sidecar + chroot into /proc/PID/root) and a never-started one (snapshot + the toolbox volume), and
 // `porthole toolbox build|rm`.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { porthole, portholeInTty, spawnPorthole } from '../support/cli.js';
 import { containerFingerprint, docker, dockerStatus, removeContainers, uniqueName } from '../support/docker.js';
@@ -183,6 +186,21 @@ describe('pre-flight: what the sidecar needs, said plainly', () => {
     const r3 = await porthole(['shell', nnpUser, '--', 'true']);
     assert.equal(r3.code, 125);
     assert.match(r3.stderr, /no-new-privileges.*-u 0/);
+  });
+
+  test('a seccomp profile that forbids chroot: a plain sentence, no runtime error', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'porthole-seccomp-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const profile = join(dir, 'no-chroot.json');
+    writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['chroot'], action: 'SCMP_ACT_ERRNO' }] }));
+    const name = runShellLess(uniqueName('tb-seccomp'), ['--security-opt', `seccomp=${profile}`]);
+    names.push(name);
+    const before = containerFingerprint(name);
+    const r = await porthole(['shell', name, '--', 'ls', '/']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, "porthole: the container's seccomp or AppArmor profile forbids chroot, and the toolbox sidecar runs under the same profile, so it cannot use the container's files as its root; read them with porthole ls, cat or cp instead.\n");
+    assert.deepEqual(containerFingerprint(name), before);
+    assert.deepEqual(toolboxLeftovers(id(name)), []);
   });
 
   test('the container stopping mid-session ends it with a sentence, and the sidecar is removed', async () => {
