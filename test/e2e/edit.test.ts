@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { porthole } from '../support/cli.js';
+import { BIN, porthole } from '../support/cli.js';
 import { docker, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { ensureNginxCrashImage, stableFingerprint, waitFor } from '../support/crash.js';
 
@@ -154,4 +154,30 @@ test('edit works on a running container too', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /was already running/);
   assert.equal(docker(['exec', name, 'cat', '/tmp/live.conf']), 'v=2');
+});
+
+test('a real editor in a real terminal: busybox vi, keys typed once the file is on screen, Ctrl-C left to the editor', async () => {
+  const name = await stoppedWithConfig();
+  // script(1) gives porthole and the editor a pseudo-terminal; keys are typed only after vi drew the file,
+  // because vi flushes typeahead when it switches the terminal to raw mode.
+  const child = spawn('script', ['-qec', `${process.execPath} ${BIN} edit ${name} /etc/app.conf`, '/dev/null'], {
+    env: { ...process.env, EDITOR: 'busybox vi', VISUAL: '', TERM: 'xterm' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let screen = '';
+  child.stdout.on('data', (d) => (screen += d));
+  const deadline = Date.now() + 20000;
+  while (!screen.includes('b=2') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(screen.includes('b=2'), `vi never showed the file: ${JSON.stringify(screen.slice(-300))}`);
+  // Ctrl-C belongs to the editor while it runs (as with git): porthole must not die and drop the edit
+  child.stdin.write('\x03');
+  await new Promise((r) => setTimeout(r, 300));
+  child.stdin.write('dd');
+  await new Promise((r) => setTimeout(r, 300));
+  child.stdin.write(':wq\r');
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(code, 0, screen.slice(-500));
+  assert.match(screen, /this changes the container/);
+  assert.equal(content(name, '/etc/app.conf'), 'b=2\n');
+  assert.equal(listing(name, '/etc/app.conf'), '-rw-r----- 33/33');
 });
