@@ -94,9 +94,7 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
   // Load the ways' modules while the engine answers, not after.
   const chooser = import('../enter/choose-shell.js');
   const execWay = import('../enter/exec.js');
-  const snapshotWay = import('../enter/snapshot.js');
   execWay.catch(() => undefined);
-  snapshotWay.catch(() => undefined);
   const target = await resolveContainer(engine, ref);
   const name = escapeName(target.name);
   const state = target.state.status;
@@ -126,7 +124,7 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
     const { enterByExec } = await execWay;
     return { exitCode: await enterByExec(ctx, target, { ...request, cmd }) };
   }
-  const { enterBySnapshot } = await snapshotWay;
+  const { enterBySnapshot } = await import('../enter/snapshot.js');
   return { exitCode: await enterBySnapshot(ctx, target, { ...request, cmd }) };
 }
 
