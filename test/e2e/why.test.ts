@@ -53,6 +53,8 @@ async function why(name: string, extra: string[] = [], opts: { running?: boolean
   for (const action of actions) assert.ok(allowed.some((a) => action.startsWith(a.split(':')[0]!)) && !/^(commit|create|start|attach|kill|die|pause|extract-to-dir)/.test(action), `engine event on the target: ${action}`);
   // other sessions run on this engine at the same time: only what porthole made for this target counts
   assert.deepEqual(leftoversFor(id), []);
+  const madeForTarget = docker(['events', '--since', since, '--until', until, '--filter', `label=io.porthole.target=${id}`, '--format', '{{.Type}} {{.Action}}']);
+  assert.equal(madeForTarget, '', 'porthole made something for the target');
   return r;
 }
 
