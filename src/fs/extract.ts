@@ -89,7 +89,7 @@ interface PendingDir {
 }
 
 // The slice of node-tar's ReadEntry we use (typed here so the module loads lazily).
-interface TarEntry extends AsyncIterable<Buffer> {
+interface TarEntry {
   path: string;
   type: string;
   mode?: number;
@@ -100,7 +100,8 @@ interface TarEntry extends AsyncIterable<Buffer> {
   linkpath?: string;
   meta: boolean;
   resume(): unknown;
-  destroy(): unknown;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
 }
 
 const VERIFIED_CACHE = 4096;
@@ -124,8 +125,8 @@ export class Extraction {
   private warnings = 0;
   private stopped = false;
   private settled: Promise<unknown> = Promise.resolve();
-  private current: TarEntry | undefined;
-  private wakeWorker: (() => void) | undefined;
+  private stop: ((err: Error) => void) | undefined;
+  private finished = false;
 
   constructor(opts: ExtractOptions) {
     this.opts = opts;
@@ -147,91 +148,80 @@ export class Extraction {
   /** Stops a running copy (Ctrl-C) and removes what it created. */
   async abort(): Promise<void> {
     this.stopped = true;
-    this.current?.destroy();
-    this.wakeWorker?.();
+    this.stop?.(new ExtractError('The copy was stopped.'));
     await this.settled;
     await this.rollback();
   }
 
+  /**
+   * Everything from a chunk of the socket to the bytes on disk happens synchronously in that chunk's 'data' event:
+   * the parser emits an entry, its handler writes it, and the parser moves on only when the entry has ended. That
+   * keeps entries in order without a queue, bounds memory to one chunk, and leaves no idle gaps for the socket.
+   */
   private async extract(source: Readable): Promise<ExtractResult> {
     const { Parser } = await import('tar');
-    let fatal: Error | undefined;
-    let sawEof = false;
-    let parserEnded = false;
-    const queue: TarEntry[] = [];
-    const poke = () => {
-      const w = this.wakeWorker;
-      this.wakeWorker = undefined;
-      w?.();
-    };
-    const fail = (err: Error) => {
-      fatal ??= err;
-      this.current?.destroy(); // ends a body that is waiting for bytes that will never come
-      poke();
-    };
-
     const parser = new Parser({ strict: true, maxMetaEntrySize: this.limits.maxMetaBytes });
-    parser.on('entry', (entry: TarEntry) => {
-      queue.push(entry);
-      poke();
-    });
-    parser.on('ignoredEntry', (entry: TarEntry) => {
-      if (entry.meta) fail(new ExtractError(`The archive holds an extended header larger than ${this.limits.maxMetaBytes} bytes; it is not a tar porthole will read.`));
-      else {
+    return new Promise<ExtractResult>((resolve, reject) => {
+      let done = false;
+      let sawEof = false;
+      let sourceEnded = false;
+      const finish = (err?: Error) => {
+        if (done) return;
+        done = true;
+        this.finished = true;
+        this.stop = undefined;
+        if (err) {
+          // The parser may still be inside this chunk: later entries and bytes are ignored (see `finished`).
+          source.destroy();
+          return reject(err);
+        }
+        try {
+          while (this.pendingDirs.length) this.finishDir(this.pendingDirs.pop()!);
+          resolve(this.result);
+        } catch (e) {
+          reject(new ExtractError(describeFsError(e as NodeJS.ErrnoException, 'a folder')));
+        }
+      };
+      this.stop = finish;
+      if (this.stopped) return finish(new ExtractError('The copy was stopped.'));
+
+      parser.on('entry', (entry: TarEntry) => {
+        if (done) return void entry.resume();
+        try {
+          this.handle(entry, finish);
+        } catch (err) {
+          entry.resume();
+          finish(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
+        }
+      });
+      parser.on('ignoredEntry', (entry: TarEntry) => {
+        if (done) return;
+        if (entry.meta) return finish(new ExtractError(`The archive holds an extended header larger than ${this.limits.maxMetaBytes} bytes; it is not a tar porthole will read.`));
         this.result.entries++;
         this.skip(entry.path, `its type (${entry.type}) is not one porthole creates`);
-      }
-    });
-    parser.on('eof', () => (sawEof = true));
-    parser.on('error', (err: Error) => fail(new ExtractError(`The archive is damaged: ${describeTarError(err)}.`)));
-    parser.on('end', () => {
-      parserEnded = true;
-      poke();
-    });
+      });
+      parser.on('eof', () => (sawEof = true));
+      parser.on('error', (err: Error) => finish(new ExtractError(`The archive is damaged: ${describeTarError(err)}.`)));
+      parser.on('end', () => {
+        if (!sawEof) return finish(new ExtractError('The archive ended before its end marker: the engine stopped sending mid-way.'));
+        finish();
+      });
 
-    const feed = (async () => {
-      for await (const chunk of source) {
-        if (fatal || this.stopped) return;
-        if (!parser.write(chunk as Buffer)) {
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              parser.off('drain', done);
-              clearInterval(check);
-              resolve();
-            };
-            parser.on('drain', done);
-            // A fatal error or a stop can come while we wait for room; do not wait forever then.
-            const check = setInterval(() => (fatal || this.stopped) && done(), 50);
-          });
-        }
-      }
-      if (!fatal && !this.stopped) parser.end();
-    })().catch((err: NodeJS.ErrnoException) => fail(streamError(err)));
-
-    while (!fatal && !this.stopped) {
-      const entry = queue.shift();
-      if (entry) {
-        this.current = entry;
-        try {
-          await this.handle(entry);
-        } catch (err) {
-          fail(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
-        }
-        continue;
-      }
-      if (parserEnded) break;
-      await new Promise<void>((resolve) => (this.wakeWorker = resolve));
-    }
-    // A stopped or failed copy does not wait for the source to wind down (run() destroys it).
-    if (!fatal && !this.stopped) await feed;
-    if (this.stopped) throw new ExtractError('The copy was stopped.');
-    if (fatal) throw fatal;
-    if (!sawEof) throw new ExtractError('The archive ended before its end marker: the engine stopped sending mid-way.');
-    while (this.pendingDirs.length) await this.finishDir(this.pendingDirs.pop()!);
-    return this.result;
+      source.on('data', (chunk: Buffer) => {
+        if (!done) parser.write(chunk);
+      });
+      source.on('end', () => {
+        sourceEnded = true;
+        if (!done) parser.end();
+      });
+      source.on('error', (err: NodeJS.ErrnoException) => finish(streamError(err)));
+      source.on('close', () => {
+        if (!sourceEnded) finish(new ExtractError('The engine closed the connection in the middle of the copy.'));
+      });
+    });
   }
 
-  private async handle(entry: TarEntry): Promise<void> {
+  private handle(entry: TarEntry, finish: (err?: Error) => void): void {
     this.result.entries++;
     if (this.result.entries > this.limits.maxEntries) {
       entry.resume();
@@ -249,7 +239,7 @@ export class Extraction {
       throw new ExtractError(`Entry ${escapeName(entry.path)} cannot be copied: ${tooFar}.`);
     }
     const rel = segments.join('/');
-    await this.closeDirsNotAbove(rel);
+    this.closeDirsNotAbove(rel);
     switch (entry.type) {
       case 'Directory':
       case 'GNUDumpDir':
@@ -258,7 +248,7 @@ export class Extraction {
       case 'File':
       case 'OldFile':
       case 'ContiguousFile':
-        return this.file(entry, segments);
+        return this.file(entry, segments, finish);
       case 'SymbolicLink':
         entry.resume();
         return this.symlink(entry, segments);
@@ -286,7 +276,7 @@ export class Extraction {
    * Makes sure every folder above the entry is a real folder (lstat, never followed), creating missing ones.
    * Returns a reason when one of them is a link or not a folder.
    */
-  private async parents(segments: string[], create: boolean): Promise<string | undefined> {
+  private parents(segments: string[], create: boolean): string | undefined {
     for (let i = 1; i < segments.length; i++) {
       const rel = segments.slice(0, i).join('/');
       if (this.verified.has(rel)) continue;
@@ -308,9 +298,9 @@ export class Extraction {
     return undefined;
   }
 
-  private async directory(entry: TarEntry, segments: string[]): Promise<void> {
+  private directory(entry: TarEntry, segments: string[]): void {
     if (!segments.length) return; // the destination folder itself: it exists and keeps its own mode
-    const blocked = await this.parents(segments, true);
+    const blocked = this.parents(segments, true);
     if (blocked) return this.refuse(entry.path, blocked);
     const rel = segments.join('/');
     const abs = this.abs(segments);
@@ -331,7 +321,7 @@ export class Extraction {
     this.pendingDirs.push({ rel, abs, mode: safeMode(entry.mode, 0o755), mtime: entry.mtime, uid: entry.uid, gid: entry.gid });
   }
 
-  private async file(entry: TarEntry, segments: string[]): Promise<void> {
+  private file(entry: TarEntry, segments: string[], finish: (err?: Error) => void): void {
     if (!segments.length) {
       entry.resume();
       return this.refuse(entry.path, 'a file cannot replace the destination folder');
@@ -341,7 +331,7 @@ export class Extraction {
       entry.resume();
       throw new ExtractError(`Entry ${escapeName(entry.path)} claims an impossible size; the archive is damaged.`);
     }
-    const blocked = await this.parents(segments, true);
+    const blocked = this.parents(segments, true);
     if (blocked) {
       entry.resume();
       return this.refuse(entry.path, blocked);
@@ -355,59 +345,66 @@ export class Extraction {
     }
     const temp = this.tempName(abs);
     this.checkStopped();
-    // Metadata calls are synchronous on purpose: for many small files the thread-pool round trips cost more
-    // than the system calls themselves.
     const fd = openSync(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
     this.currentTemp = temp;
-    let written = 0;
-    try {
-      written = await this.writeBody(entry, fd);
-      if (written !== size) throw new ExtractError(`The archive ended inside ${escapeName(entry.path)} (${written} of ${size} bytes): the engine stopped sending mid-way.`);
-      fchmodSync(fd, safeMode(entry.mode, 0o644));
-      if (this.opts.keepOwnership) fchownSync(fd, entry.uid ?? 0, entry.gid ?? 0);
-      if (entry.mtime) futimesSync(fd, entry.mtime, entry.mtime);
-      this.writtenInodes.add(fstatSync(fd).ino);
-    } finally {
-      closeSync(fd);
-    }
-    this.checkStopped();
-    renameSync(temp, abs);
-    this.currentTemp = undefined;
-    if (!before) this.created(rel, false);
-    this.result.files++;
-  }
-
-  /** Writes the entry's bytes in batches of about 1 MiB (fewer trips to the thread pool than one per chunk). */
-  private async writeBody(entry: TarEntry, fd: number): Promise<number> {
-    let written = 0;
+    let closed = false;
+    const close = () => {
+      if (!closed) closeSync(fd);
+      closed = true;
+    };
+    // Bytes are gathered into batches of about 1 MiB and written with one writev each.
     let batch: Buffer[] = [];
     let batched = 0;
-    const flush = async () => {
+    let written = 0;
+    const flush = () => {
       if (!batched) return;
-      const buffers = batch;
+      writeAll(fd, batch, batched);
+      written += batched;
+      this.result.bytes += batched;
+      this.opts.onBytes?.(batched);
       batch = [];
-      const n = batched;
       batched = 0;
-      writeAll(fd, buffers, n);
-      written += n;
-      this.result.bytes += n;
-      this.opts.onBytes?.(n);
     };
-    for await (const chunk of entry) {
-      if (this.stopped) throw new ExtractError('The copy was stopped.');
-      batch.push(chunk);
-      batched += chunk.length;
-      if (batched >= WRITE_BATCH) await flush();
-    }
-    await flush();
-    return written;
+    const guard = (step: () => void) => {
+      try {
+        step();
+      } catch (err) {
+        close();
+        finish(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
+      }
+    };
+    entry.on('data', (chunk: Buffer) =>
+      guard(() => {
+        if (this.finished) return;
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= WRITE_BATCH) flush();
+      }),
+    );
+    entry.on('end', () =>
+      guard(() => {
+        if (this.finished) return close();
+        flush();
+        if (written !== size) throw new ExtractError(`The archive ended inside ${escapeName(entry.path)} (${written} of ${size} bytes): the engine stopped sending mid-way.`);
+        fchmodSync(fd, safeMode(entry.mode, 0o644));
+        if (this.opts.keepOwnership) fchownSync(fd, entry.uid ?? 0, entry.gid ?? 0);
+        if (entry.mtime) futimesSync(fd, entry.mtime, entry.mtime);
+        this.writtenInodes.add(fstatSync(fd).ino);
+        close();
+        this.checkStopped();
+        renameSync(temp, abs);
+        this.currentTemp = undefined;
+        if (!before) this.created(rel, false);
+        this.result.files++;
+      }),
+    );
   }
 
-  private async symlink(entry: TarEntry, segments: string[]): Promise<void> {
+  private symlink(entry: TarEntry, segments: string[]): void {
     const target = entry.linkpath ?? '';
     if (!segments.length) return this.refuse(entry.path, 'a link cannot replace the destination folder');
     if (!target || target.includes('\0')) return this.refuse(entry.path, 'its link target is empty or holds a NUL byte');
-    const blocked = await this.parents(segments, true);
+    const blocked = this.parents(segments, true);
     if (blocked) return this.refuse(entry.path, blocked);
     const rel = segments.join('/');
     const abs = this.abs(segments);
@@ -425,19 +422,19 @@ export class Extraction {
     this.result.links++;
   }
 
-  private async hardlink(entry: TarEntry, segments: string[]): Promise<void> {
+  private hardlink(entry: TarEntry, segments: string[]): void {
     if (!segments.length) return this.refuse(entry.path, 'a link cannot replace the destination folder');
     const target = entrySegments(entry.linkpath ?? '', this.opts.expectTop, this.opts.renameTop);
     if (!target.ok || !target.segments.length) {
       return this.refuse(entry.path, `it is a hardlink to ${escapeName(entry.linkpath ?? '')}, and ${target.ok ? 'that is the destination itself' : target.reason.replace(/^it(s)? /, 'that ')}`);
     }
-    const targetBlocked = await this.parents(target.segments, false);
+    const targetBlocked = this.parents(target.segments, false);
     const targetAbs = this.abs(target.segments);
     const targetStat = targetBlocked ? null : lstatOrNull(targetAbs);
     if (!targetStat || !targetStat.isFile() || !this.writtenInodes.has(targetStat.ino)) {
       return this.refuse(entry.path, `it is a hardlink to ${escapeName(entry.linkpath ?? '')}, which is not a file this copy wrote before it`);
     }
-    const blocked = await this.parents(segments, true);
+    const blocked = this.parents(segments, true);
     if (blocked) return this.refuse(entry.path, blocked);
     const rel = segments.join('/');
     const abs = this.abs(segments);
@@ -454,15 +451,15 @@ export class Extraction {
   }
 
   /** Gives folders their own mode, owner and times once the stream has moved past them. */
-  private async closeDirsNotAbove(rel: string): Promise<void> {
+  private closeDirsNotAbove(rel: string): void {
     while (this.pendingDirs.length) {
       const top = this.pendingDirs[this.pendingDirs.length - 1]!;
       if (rel === top.rel || rel.startsWith(`${top.rel}/`)) return;
-      await this.finishDir(this.pendingDirs.pop()!);
+      this.finishDir(this.pendingDirs.pop()!);
     }
   }
 
-  private async finishDir(dir: PendingDir): Promise<void> {
+  private finishDir(dir: PendingDir): void {
     let fd: number;
     try {
       fd = openSync(dir.abs, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
