@@ -43,14 +43,20 @@ export function resolveLink(linkPath: string, target: string): string {
   return target.startsWith('/') ? normalize(target) : normalize(`${dirname(linkPath)}/${target}`);
 }
 
-/** The container path of an entry in the archive of `requested` (the engine names entries after its base). */
-export function archiveEntryPath(requested: string, entryName: string): string {
-  return normalize(`${dirname(requested)}/${entryName}`);
+// A name needs the full normalize only when it holds '.', '..' or empty segments (never from docker).
+const UNUSUAL = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|^\//;
+
+/** The container path of an entry in an archive whose entries are named relative to `base`, a normalized folder. */
+export function archiveEntryPath(base: string, entryName: string): string {
+  if (UNUSUAL.test(entryName)) return normalize(`${base}/${entryName}`);
+  const name = entryName.endsWith('/') ? entryName.slice(0, -1) : entryName;
+  if (!name) return base;
+  return base === '/' ? `/${name}` : `${base}/${name}`;
 }
 
 /** The container path of an entry in a whole-container export (names are relative to the root). */
 export function exportEntryPath(entryName: string): string {
-  return normalize(`/${entryName}`);
+  return archiveEntryPath('/', entryName);
 }
 
 /** True when `path` is `dir` or lies below it (segment-wise, so /data-x is not under /data). */

@@ -6,8 +6,8 @@ import type { EngineClient, PathStat } from '../engine/types.js';
 import { NotFound } from '../errors.js';
 import type { FsEntry, Owners } from './entry.js';
 import { parseIdFile } from './entry.js';
-import { archiveEntryPath, exportEntryPath, normalize, resolveLink, show, toApi } from './paths.js';
-import { readSmallBody, readTar, type TarReadEntry } from './tar-reader.js';
+import { archiveEntryPath, dirname, exportEntryPath, normalize, resolveLink, show, toApi } from './paths.js';
+import { readSmallBody, readTar } from './tar-reader.js';
 
 /** Go's os.FileMode type bits as the engine reports them in the path stat header. */
 export const GO_MODE_DIR = 2 ** 31;
@@ -27,19 +27,14 @@ export type FsReadEntry = FsEntry & { body(): AsyncIterable<Buffer> };
  * Every entry under `path` (a byte string), with container paths, streamed. `/` uses the export endpoint (the
  * container's own filesystem, as `docker export` sees it); other paths use the archive endpoint.
  */
-export async function* walk(engine: EngineClient, containerId: string, path: string): AsyncGenerator<FsReadEntry> {
+export function walk(engine: EngineClient, containerId: string, path: string): AsyncGenerator<FsReadEntry> {
   const root = normalize(path);
-  if (root === '/') {
-    const stream = await engine.exportContainer(containerId);
-    for await (const entry of readTar(stream)) yield withPath(entry, exportEntryPath(entry.name));
-    return;
-  }
-  const { stream } = await engine.getArchive(containerId, toApi(root));
-  for await (const entry of readTar(stream)) yield withPath(entry, archiveEntryPath(root, entry.name));
-}
-
-function withPath(entry: TarReadEntry, path: string): FsReadEntry {
-  return Object.assign(entry, { path });
+  if (root === '/') return readTar(engine.exportContainer(containerId), exportEntryPath);
+  const base = dirname(root);
+  return readTar(
+    engine.getArchive(containerId, toApi(root)).then((a) => a.stream),
+    (name) => archiveEntryPath(base, name),
+  );
 }
 
 /** Fails with a sentence when `path` does not exist in the container. */

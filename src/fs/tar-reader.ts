@@ -45,35 +45,107 @@ const TYPES: Record<string, EntryType> = {
 /** Largest extended header porthole accepts: a name longer than this is an attack, not a file. */
 const MAX_META = 1 << 20;
 
-/** Reads exact byte counts from an async stream of chunks, without copying when a chunk holds enough. */
+/** How much the reader buffers ahead of the consumer, so the engine keeps sending while a batch is processed. */
+const READ_AHEAD = 8 << 20;
+
+type Chunks = AsyncIterable<Buffer | string> | NodeJS.ReadableStream;
+
+function isReadable(stream: unknown): stream is NodeJS.ReadableStream & { destroy?(): void } {
+  return typeof (stream as NodeJS.ReadableStream).on === 'function' && typeof (stream as NodeJS.ReadableStream).pause === 'function';
+}
+
+/**
+ * Reads exact byte counts from a stream of chunks, without copying when a chunk holds enough. From a Readable
+ * it reads ahead up to READ_AHEAD bytes (then pauses the stream: back-pressure, flat memory).
+ */
 class ByteSource {
   private current: Buffer = Buffer.alloc(0);
-  private done = false;
-  private readonly iterator: AsyncIterator<Buffer>;
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private ended = false;
+  private failure: Error | undefined;
+  private paused = false;
+  private wake: (() => void) | undefined;
+  private readonly iterator: AsyncIterator<Buffer | string> | undefined;
+  private readonly stream: (NodeJS.ReadableStream & { destroy?(): void }) | undefined;
 
-  constructor(stream: AsyncIterable<Buffer | string>) {
-    this.iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  constructor(input: Chunks) {
+    if (isReadable(input)) {
+      this.stream = input;
+      input.on('data', this.onData);
+      input.on('end', this.onEnd);
+      input.on('error', this.onError);
+      input.on('aborted', this.onAborted);
+    } else {
+      this.iterator = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+    }
+  }
+
+  private readonly onData = (chunk: Buffer | string) => {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.queue.push(buf);
+    this.queued += buf.length;
+    if (this.queued >= READ_AHEAD && !this.paused) {
+      this.paused = true;
+      this.stream!.pause();
+    }
+    this.notify();
+  };
+  private readonly onEnd = () => {
+    this.ended = true;
+    this.notify();
+  };
+  private readonly onError = (err: Error) => {
+    this.failure = err;
+    this.notify();
+  };
+  private readonly onAborted = () => this.onError(new Error('the connection was closed'));
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private async nextChunk(): Promise<Buffer | undefined> {
+    if (this.iterator) {
+      const next = await this.iterator.next();
+      if (next.done) return undefined;
+      return typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    }
+    while (!this.queue.length) {
+      if (this.failure) throw broken(this.failure);
+      if (this.ended) return undefined;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    const chunk = this.queue.shift()!;
+    this.queued -= chunk.length;
+    if (this.paused && this.queued < READ_AHEAD / 4) {
+      this.paused = false;
+      this.stream!.resume();
+    }
+    return chunk;
   }
 
   private async fill(): Promise<boolean> {
-    if (this.done) return false;
-    const next = await this.iterator.next();
-    if (next.done) {
-      this.done = true;
-      return false;
-    }
-    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value as unknown as string);
+    const chunk = await this.nextChunk();
+    if (!chunk) return false;
     this.current = this.current.length ? Buffer.concat([this.current, chunk]) : chunk;
     return true;
   }
 
+  /** n bytes if they are already here (no waiting), else undefined. */
+  tryRead(n: number): Buffer | undefined {
+    if (this.current.length < n) return undefined;
+    const out = this.current.subarray(0, n);
+    this.current = this.current.subarray(n);
+    return out;
+  }
+
   /** Exactly n bytes; null at a clean end (no bytes at all); throws when the stream stops part way. */
   async read(n: number): Promise<Buffer | null> {
-    if (this.current.length >= n) {
-      const out = this.current.subarray(0, n);
-      this.current = this.current.subarray(n);
-      return out;
-    }
+    const ready = this.tryRead(n);
+    if (ready) return ready;
     const parts: Buffer[] = [];
     let have = 0;
     while (have < n) {
@@ -102,15 +174,39 @@ class ByteSource {
     }
   }
 
+  /** Skips n bytes; true when done without waiting (the common case: small entries inside one chunk). */
+  skipNow(n: number): boolean {
+    if (this.current.length < n) return false;
+    this.current = this.current.subarray(n);
+    return true;
+  }
+
   async skip(n: number): Promise<void> {
-    for await (const _ of this.take(n)) void _;
+    let left = n;
+    while (left > 0) {
+      if (!this.current.length && !(await this.fill())) throw truncated();
+      const take = Math.min(left, this.current.length);
+      this.current = this.current.subarray(take);
+      left -= take;
+    }
   }
 
   /** Stops the underlying stream (the HTTP response), e.g. when the caller found what it wanted. */
   async close(): Promise<void> {
-    this.done = true;
-    await this.iterator.return?.();
+    this.ended = true;
+    if (this.stream) {
+      this.stream.removeListener('data', this.onData);
+      this.stream.removeListener('end', this.onEnd);
+      this.stream.removeListener('aborted', this.onAborted);
+      this.stream.on('error', () => undefined);
+      this.stream.removeListener('error', this.onError);
+      this.stream.destroy?.();
+    } else await this.iterator?.return?.();
   }
+}
+
+function broken(err: Error): Failure {
+  return new Failure(`The engine stopped sending part way (${err.message}).`, 'Check that the engine and the container are still there, then run the command again.');
 }
 
 function truncated(): Failure {
@@ -205,15 +301,18 @@ function stripNul(body: Buffer): string {
  * Yields the entries of a tar stream. Reads the input only as fast as the caller consumes entries, so an
  * HTTP response is back-pressured and memory stays flat. Breaking out of the loop closes the input.
  */
-export async function* readTar(stream: AsyncIterable<Buffer | string>): AsyncGenerator<TarReadEntry> {
-  const source = new ByteSource(stream);
+export async function* readTar(
+  input: Chunks | Promise<Chunks>,
+  pathOf?: (name: string) => string,
+): AsyncGenerator<TarReadEntry & { path: string }> {
+  const source = new ByteSource(await input);
   let globalPax = new Map<string, string>();
   let pax: Map<string, string> | undefined;
   let longName: string | undefined;
   let longLink: string | undefined;
   try {
     for (;;) {
-      const block = await source.read(512);
+      const block = source.tryRead(512) ?? (await source.read(512));
       if (!block) return;
       if (block.every((b) => b === 0)) {
         // End of archive (two zero blocks); some writers stop after one.
@@ -227,7 +326,7 @@ export async function* readTar(stream: AsyncIterable<Buffer | string>): AsyncGen
         if (size > MAX_META) throw corrupt(`an extended header of ${size} bytes`);
         const body = size ? await source.read(size) : Buffer.alloc(0);
         if (!body) throw truncated();
-        if (padded > size) await source.skip(padded - size);
+        if (padded > size && !source.skipNow(padded - size)) await source.skip(padded - size);
         if (typeflag === 'x') pax = parsePax(body);
         else if (typeflag === 'g') globalPax = new Map([...globalPax, ...parsePax(body)]);
         else if (typeflag === 'L') longName = stripNul(body);
@@ -272,9 +371,9 @@ export async function* readTar(stream: AsyncIterable<Buffer | string>): AsyncGen
           yield chunk;
         }
       };
-      yield Object.assign(entry, { body });
-      if (consumed < dataSize) await source.skip(dataSize - consumed);
-      if (dataPadded > dataSize) await source.skip(dataPadded - dataSize);
+      yield Object.assign(entry, { body, path: pathOf ? pathOf(entry.name) : entry.name });
+      const rest = dataPadded - consumed;
+      if (rest > 0 && !source.skipNow(rest)) await source.skip(rest);
     }
   } finally {
     await source.close();

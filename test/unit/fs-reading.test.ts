@@ -97,8 +97,10 @@ test('container paths: normalized, .. clamped at the root, symlinks resolved ins
   assert.equal(resolveLink('/app/sub/up', '../../../../etc/passwd'), '/etc/passwd');
   assert.equal(resolveLink('/app/link', 'config.txt'), '/app/config.txt');
   assert.equal(resolveLink('/app/link', '/etc/x'), '/etc/x');
-  assert.equal(archiveEntryPath('/data', 'data/x'), '/data/x');
+  assert.equal(archiveEntryPath('/', 'data/x'), '/data/x');
   assert.equal(archiveEntryPath('/', '/bin/'), '/bin');
+  assert.equal(archiveEntryPath('/srv', 'data/'), '/srv/data');
+  assert.equal(archiveEntryPath('/srv', './data/../../x'), '/x');
   assert.equal(isWithin('/data-x', '/data'), false);
   assert.equal(isWithin('/data/x', '/data'), true);
   assert.equal(show('a\x1b[2Jb\nc'), 'a\\e[2Jb\\nc');
