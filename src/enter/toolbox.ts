@@ -406,10 +406,30 @@ async function createSidecar(ctx: Context, engine: EngineClient, spec: Container
   }
 }
 
+/** uid:gid of the target's main process from the engine's view of the host (docker top), when it can tell. */
+async function processUser(engine: EngineClient, target: ContainerDetails): Promise<string | undefined> {
+  const top = await engine.top(target.id, '-eo pid,uid,gid').catch(() => undefined);
+  if (!top) return undefined;
+  const [pid, uid, gid] = ['PID', 'UID', 'GID'].map((t) => top.titles.indexOf(t));
+  const row = top.processes.find((p) => Number(p[pid!]) === target.state.pid);
+  return row && /^\d+$/.test(row[uid!] ?? '') && /^\d+$/.test(row[gid!] ?? '') ? `${row[uid!]}:${row[gid!]}` : undefined;
+}
+
 /** A running target: the sidecar, attached before start; resolves with the session's exit code. */
 async function enterRunning(ctx: Context, target: ContainerDetails, request: EnterRequest): Promise<number> {
   const engine = await ctx.engine();
-  const [user, toolbox] = await Promise.all([sessionUser(engine, target, request.user ?? target.config.user), toolboxImageFor(ctx, engine, request)]);
+  // Without -u: the user the container's main process really runs as (an entrypoint may have switched, as gosu
+  // does), which is the one Linux lets look into it; the configured user when the engine cannot tell.
+  const [configured, running, toolbox] = await Promise.all([
+    sessionUser(engine, target, request.user ?? target.config.user),
+    request.user === undefined ? processUser(engine, target) : undefined,
+    toolboxImageFor(ctx, engine, request),
+  ]);
+  let user = configured;
+  if (running && running !== `${configured.uid}:${configured.gid}`) {
+    const [uid, gid] = running.split(':').map(Number) as [number, number];
+    user = { uid, gid, home: uid === configured.uid ? configured.home : uid === 0 ? '/root' : '/' };
+  }
   const security = sidecarSecurity(target, request, user);
   const spec = sidecarSpec(target, request, user, security, toolbox, ctx.env);
   if (!request.cmd) {

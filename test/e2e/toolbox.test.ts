@@ -16,6 +16,7 @@ import {
   ensurePasswdImage,
   ensureShellLessImage,
   ensureToolbox,
+  runDropping,
   runShellLess,
   toolboxLeftovers,
 } from '../support/toolbox.js';
@@ -251,6 +252,17 @@ describe('users by name, and shared PID namespaces', () => {
     const unknown = await porthole(['shell', '-u', 'nobody', name, '--', 'true']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /no user "nobody" in the container's \/etc\/passwd/);
+  });
+
+  test('a process that switched its own user (like gosu) is entered as the user it runs as', async () => {
+    const name = runDropping(uniqueName('tb-drop'));
+    names.push(name);
+    assert.equal(docker(['inspect', '--format', '{{.Config.User}}', name]), '');
+    const before = containerFingerprint(name);
+    const r = await porthole(['shell', name, '--', 'sh', '-c', 'id; cat /proc/1/cmdline | tr "\\0" " "']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'uid=1000 gid=1000 groups=1000\n/app dropped ');
+    assert.deepEqual(containerFingerprint(name), before);
   });
 
   test('a container in another container\'s PID namespace: its own root, not PID 1\'s', async () => {

@@ -60,6 +60,32 @@ export function ensurePasswdImage(): string {
   return PASSWD_IMAGE;
 }
 
+/** Starts as root and switches to uid/gid 1000 when run with "drop", then re-executes itself, as gosu does. */
+const DROPPING_SOURCE = `
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+static void bye(int s) { (void)s; _exit(0); }
+int main(int argc, char **argv) {
+  signal(SIGTERM, bye);
+  if (argc > 1 && strcmp(argv[1], "drop") == 0) {
+    if (setgid(1000) || setuid(1000)) return 1;
+    execl("/app", "/app", "dropped", (char *)0);
+    return 1;
+  }
+  for (;;) pause();
+}
+`;
+
+export const DROPPING_IMAGE = 'porthole-fixture/toolbox-static-drop:1';
+
+/** A running container configured as root whose process runs as 1000:1000. */
+export function runDropping(name: string): string {
+  ensureStaticImage(DROPPING_IMAGE, DROPPING_SOURCE, [`LABEL ${TEST_LABEL}`]);
+  docker(['run', '-d', '--name', name, '--label', TEST_LABEL, DROPPING_IMAGE, 'drop']);
+  return name;
+}
+
 /** The default toolbox, built with the CLI under test when it is not there yet (it is a kept tool, not debris). */
 export function ensureToolbox(): string {
   if (!imageExists(DEFAULT_TOOLBOX)) execFileSync(process.execPath, [BIN, 'toolbox', 'build'], { stdio: 'ignore' });
