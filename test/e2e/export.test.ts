@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { porthole, portholeInTty } from '../support/cli.js';
+import { porthole, portholeInTty, spawnPorthole } from '../support/cli.js';
+import { BUSYBOX_IMAGE, TEST_LABEL, docker, removeContainers, uniqueName } from '../support/docker.js';
 import { leftoversFor, makeFixtures, makeHostile, removeFixtures, stableFingerprint, type FsFixtures } from '../support/fs.js';
 
 let fx: FsFixtures;
@@ -89,4 +90,24 @@ test('export --list of hostile names: escaped, one line per entry', async () => 
   const count = execFileSync('sh', ['-c', `docker export ${hostile} | tar t | wc -l`], { encoding: 'utf8' }).trim();
   // GNU tar escapes the newline too: one line per entry on both sides.
   assert.equal(r.stdout.split('\n').filter(Boolean).length, Number(count));
+});
+
+test('export -o interrupted by Ctrl-C (SIGINT) leaves neither FILE nor a temp file', async () => {
+  const big = uniqueName('export-big');
+  docker(['run', '--name', big, '--label', TEST_LABEL, BUSYBOX_IMAGE, 'sh', '-c', 'head -c 400000000 /dev/urandom > /big']);
+  try {
+    const out = mkdtempSync(join(tmpdir(), 'porthole-export-int-'));
+    const target = join(out, 'big.tar');
+    const child = spawnPorthole(['export', big, '-o', target]);
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Interrupt once the temp file is being written.
+    for (let i = 0; i < 200 && !readdirSync(out).some((f) => f.includes('.porthole-')); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(readdirSync(out).some((f) => f.includes('.porthole-')), 'the temp file never appeared');
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.deepEqual(readdirSync(out), []);
+    rmSync(out, { recursive: true, force: true });
+  } finally {
+    removeContainers(big);
+  }
 });
