@@ -196,7 +196,9 @@ export async function runDebugContainer(ctx: Context, engine: EngineClient, spec
   try {
     return (await waited).statusCode;
   } catch (err) {
-    throw outcome.error && !(err instanceof NotFound) ? err : new Failure('The debug container went away before porthole could read its exit code.');
+    // An unreachable engine explains itself; a missing container needs saying.
+    if (err instanceof NotFound) throw new Failure('The debug container went away before porthole could read its exit code.');
+    throw err;
   }
 }
 

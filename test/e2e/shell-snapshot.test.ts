@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { porthole, portholeInTty, spawnPorthole } from '../support/cli.js';
 import { TEST_LABEL, createContainer, docker, dockerStatus, removeContainers, uniqueName } from '../support/docker.js';
-import { containerId, crashedContainer, inTerminal, leftoversFor, portholeBytes, sleep, stableFingerprint, waitFor } from '../support/shell.js';
+import { containerId, crashedContainer, engineProxy, inTerminal, leftoversFor, portholeBytes, sleep, stableFingerprint, waitFor } from '../support/shell.js';
 
 const made: string[] = [];
 const volumes: string[] = [];
@@ -169,6 +169,29 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]
     untouched();
   });
 }
+
+test('the engine connection drops mid-session and comes back: porthole says so and still removes its copy', async () => {
+  const proxy = await engineProxy();
+  try {
+    const session = spawnPorthole(['-H', proxy.host, 'shell', crashed, '--', 'sh', '-c', 'echo ready; sleep 60']);
+    let out = '';
+    let err = '';
+    session.stdout.on('data', (d) => (out += d));
+    session.stderr.on('data', (d) => (err += d));
+    const closed = new Promise<number | null>((r) => session.on('close', (c) => r(c)));
+    await waitFor('the session', () => out.includes('ready'));
+    proxy.cut();
+    await sleep(1000);
+    assert.ok(leftoversFor(crashedId).length >= 1, 'the copy should still be there while the engine is unreachable');
+    await proxy.resume();
+    const code = await closed;
+    assert.equal(code, 125, err);
+    assert.match(err, /porthole: .*(engine|connection)/i);
+    untouched();
+  } finally {
+    await proxy.close();
+  }
+});
 
 test('a signal during the commit itself still removes the image once the engine has made it', async () => {
   const session = spawnPorthole(['shell', crashed, '--', 'true']);

@@ -64,25 +64,30 @@ export function inTerminal(snippet: string, input: string, opts: { timeoutMs?: n
   });
 }
 
-/** A unix-socket proxy in front of the engine, whose connections can all be cut at once (the engine "going away"). */
-export async function engineProxy(): Promise<{ host: string; cut(): void; close(): Promise<void> }> {
+/**
+ * A unix-socket proxy in front of the engine, whose connections can all be cut at once (the engine "going
+ * away") and which can come back on the same address (the engine restarting).
+ */
+export async function engineProxy(): Promise<{ host: string; cut(): void; resume(): Promise<void>; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'porthole-proxy-'));
   const path = join(dir, 'engine.sock');
   const open = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect('/var/run/docker.sock');
-    open.add(client).add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
+  const serve = () =>
+    net.createServer((client) => {
+      const upstream = net.connect('/var/run/docker.sock');
+      open.add(client).add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        open.delete(client);
+        open.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  let server = serve();
   await new Promise<void>((r) => server.listen(path, r));
   return {
     host: `unix://${path}`,
@@ -90,6 +95,11 @@ export async function engineProxy(): Promise<{ host: string; cut(): void; close(
       server.close();
       for (const s of open) s.destroy();
       open.clear();
+    },
+    async resume() {
+      if (existsSync(path)) rmSync(path);
+      server = serve();
+      await new Promise<void>((r) => server.listen(path, r));
     },
     async close() {
       server.close();
