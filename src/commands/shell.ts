@@ -102,15 +102,13 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
   if (target.state.paused || state === 'paused') {
     throw new Unsupported(`${name} is paused, and porthole never unpauses a container.`, `Run \`docker unpause ${name}\` first if you mean to.`);
   }
-  if (state === 'restarting') {
-    throw new Unsupported(`${name} is restarting (its restart policy keeps starting it).`, 'Wait until it runs, or stop it and run porthole shell again to work in a snapshot.');
-  }
   if (state === 'removing') throw new NotFound(`${name} is being removed.`);
 
   if (request.toolboxImage) return { exitCode: await viaToolbox(ctx, target, request) };
 
   const { chooseShell, hasShell } = await chooser;
-  const running = target.state.running || state === 'running';
+  // A crash-looping container (restarting) is entered like a stopped one: a snapshot that holds still.
+  const running = (target.state.running || state === 'running') && !target.state.restarting && state !== 'restarting';
   let cmd = request.cmd;
   if (!cmd) {
     const choice = await chooseShell(engine, target.id, request.user ?? target.config.user);

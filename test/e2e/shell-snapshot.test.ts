@@ -230,3 +230,15 @@ test('a created, never started container works too', async () => {
   assert.deepEqual(stableFingerprint(created), before);
   assert.deepEqual(leftoversFor(containerId(created)), []);
 });
+
+test('a crash-looping container (restarting) is entered through a snapshot too', async () => {
+  const looping = uniqueName('crash-loop');
+  made.push(looping);
+  docker(['run', '-d', '--name', looping, '--label', TEST_LABEL, '--restart', 'always', 'porthole-fixture/busybox:1', 'sh', '-c', 'echo boom > /boom; exit 4']);
+  await waitFor('a restart loop', () => docker(['inspect', '--format', '{{.State.Status}}', looping]) === 'restarting', 20_000);
+  const r = await porthole(['shell', looping, '--', 'cat', '/boom']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'boom\n');
+  assert.match(r.stderr, /crash-looping: restarted \d+ times, last exit code 4/);
+  assert.deepEqual(leftoversFor(containerId(looping)), []);
+});
