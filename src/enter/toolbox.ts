@@ -406,8 +406,26 @@ async function createSidecar(ctx: Context, engine: EngineClient, spec: Container
   }
 }
 
-/** uid:gid of the target's main process from the engine's view of the host (docker top), when it can tell. */
-async function processUser(engine: EngineClient, target: ContainerDetails): Promise<string | undefined> {
+/** uid:gid (effective) from /proc/PID/status text. */
+export function statusUser(status: string): string | undefined {
+  const uid = /^Uid:\s+\d+\s+(\d+)/m.exec(status)?.[1];
+  const gid = /^Gid:\s+\d+\s+(\d+)/m.exec(status)?.[1];
+  return uid && gid ? `${uid}:${gid}` : undefined;
+}
+
+/**
+ * uid:gid of the target's main process: from this machine's /proc when porthole runs beside the engine (the
+ * process's cgroup names the container, so a PID from another machine is never mistaken for it), else from
+ * the engine's view of the host (docker top); undefined when neither can tell.
+ */
+export async function processUser(engine: EngineClient, target: ContainerDetails): Promise<string | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const hostPid = target.state.pid;
+  if (hostPid > 0) {
+    const [cgroup, status] = await Promise.all([readFile(`/proc/${hostPid}/cgroup`, 'utf8').catch(() => ''), readFile(`/proc/${hostPid}/status`, 'utf8').catch(() => '')]);
+    const local = cgroup.includes(target.id) ? statusUser(status) : undefined;
+    if (local) return local;
+  }
   const top = await engine.top(target.id, '-eo pid,uid,gid').catch(() => undefined);
   if (!top) return undefined;
   const [pid, uid, gid] = ['PID', 'UID', 'GID'].map((t) => top.titles.indexOf(t));

@@ -16,6 +16,8 @@ import {
   appendPath,
   explainStartFailure,
   missingCapabilityHint,
+  processUser,
+  statusUser,
   resolveUserSpec,
   sidecarNamespaces,
   sidecarSecurity,
@@ -310,4 +312,20 @@ test('where it cannot pull, the error says why and to run porthole toolbox build
   const other = pullEngine({ pullFails: 'pull access denied.', bin: Buffer.alloc(0) });
   await assert.rejects(obtainToolbox(ctx, other.engine, 'registry.example/me/tb:2'), says(/registry\.example\/me\/tb:2 is not on this engine and could not be pulled \(pull access denied\)/));
   assert.deepEqual(other.calls, ['pull registry.example/me/tb:2']);
+});
+
+test("the main process's user: effective ids from /proc status, or the engine's top when not beside it", async () => {
+  assert.equal(statusUser('Name:\tapp\nUid:\t0\t1000\t1000\t1000\nGid:\t0\t1001\t1001\t1001\n'), '1000:1001');
+  assert.equal(statusUser('Name:\tapp\n'), undefined);
+  const remote = target({ pid: 999_999_999 });
+  const engine = { async top(id: string, args: string) {
+    assert.equal(id, 'abc123');
+    assert.equal(args, '-eo pid,uid,gid');
+    return { titles: ['PID', 'UID', 'GID'], processes: [['12', '0', '0'], ['999999999', '65532', '65533']] };
+  } } as unknown as EngineClient;
+  assert.equal(await processUser(engine, remote), '65532:65533');
+  const failing = { async top() { throw new Error('podman says no'); } } as unknown as EngineClient;
+  assert.equal(await processUser(failing, remote), undefined);
+  // This very process is not in a container named abc123: its /proc entry must not be taken for the target's.
+  assert.equal(await processUser(failing, target({ pid: process.pid })), undefined);
 });
