@@ -425,6 +425,9 @@ export async function collectReport(engine: EngineClient, target: ContainerDetai
   const ranForMs = started === null ? null : ended ? finished! - started : s.running ? now - started : null;
   const hasExit = !s.running && (started !== null || s.exitCode !== 0 || !!s.error);
   const meaning = hasExit ? exitMeaning(s.exitCode, s.oomKilled) : null;
+  // runc reports an exec that failed after the start as exit 1 plus one stderr line: that is not the program's failure.
+  const execLine = said.lines.find((l) => l.stream === 'stderr' && EXEC_FAILED.test(l.text));
+  if (meaning && execLine && s.exitCode === 1) meaning.words = `exit code 1: the runtime could not execute the program (${execLine.text})`;
 
   return {
     container: { id: target.id, name: target.name, image: target.image },

@@ -134,6 +134,7 @@ test('a script whose interpreter is missing: the #! line is named as the cause',
   assert.equal(report.ran.executable.interpreter, '/bin/bash');
   assert.equal(report.ran.executable.interpreterFound, false);
   assert.match(report.ran.executable.problem, /interpreter \/bin\/bash does not exist/);
+  assert.match(report.happened.meaning, /the runtime could not execute the program \(exec \/tmp\/run\.sh: no such file or directory\)/);
 });
 
 test('a shell script with a syntax error: stderr is marked and the line it names is shown (relative path, working dir)', async () => {
