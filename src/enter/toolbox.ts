@@ -363,7 +363,7 @@ export function sidecarSpec(
       securityOpt: security.securityOpt,
       ...(h.usernsMode ? { usernsMode: h.usernsMode } : {}),
       ...(toolbox.volume ? { mounts: [{ type: 'volume', source: toolbox.volume, target: TOOLBOX_DIR, readOnly: true }] } : {}),
-      autoRemove: false,
+      autoRemove: true,
     },
   };
 }
@@ -465,6 +465,10 @@ async function enterRunning(ctx: Context, target: ContainerDetails, request: Ent
     id = await createSidecar(ctx, engine, spec);
   }
   const attached = await engine.attachContainer(id, { stdin: true });
+  // As docker run --rm: the engine removes the sidecar when it exits, and the wait, sent before the start,
+  // answers with the exit code once it is gone (so nothing of the session is left when porthole returns).
+  const waited = engine.waitContainer(id, 'removed');
+  waited.catch(() => undefined);
   try {
     await engine.startContainer(id);
   } catch (err) {
@@ -472,8 +476,6 @@ async function enterRunning(ctx: Context, target: ContainerDetails, request: Ent
     if (err instanceof EngineError || err instanceof NotFound) throw explainStartFailure(err.message, target.name);
     throw err;
   }
-  const waited = engine.waitContainer(id, 'not-running');
-  waited.catch(() => undefined);
   const outcome = await runAttached(ctx, attached, {
     tty: request.tty,
     resize: (rows, cols) => engine.resizeContainer(id, rows, cols),
