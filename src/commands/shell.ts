@@ -119,8 +119,18 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
   }
 
   if (running) {
-    const { enterByExec } = await execWay;
-    return { exitCode: await enterByExec(ctx, target, { ...request, cmd }) };
+    const { enterByExec, StoppedMeanwhile } = await execWay;
+    try {
+      return { exitCode: await enterByExec(ctx, target, { ...request, cmd }) };
+    } catch (err) {
+      if (!(err instanceof StoppedMeanwhile)) throw err;
+      // It stopped (or a restart loop caught it) between the look and the exec: look again.
+      const now = await resolveContainer(engine, target.id);
+      if (now.state.paused) throw new Unsupported(`${name} is paused, and porthole never unpauses a container.`, `Run \`docker unpause ${name}\` first if you mean to.`);
+      if (now.state.running && !now.state.restarting) throw err;
+      const { enterBySnapshot } = await import('../enter/snapshot.js');
+      return { exitCode: await enterBySnapshot(ctx, now, { ...request, cmd }) };
+    }
   }
   const { enterBySnapshot } = await import('../enter/snapshot.js');
   return { exitCode: await enterBySnapshot(ctx, target, { ...request, cmd }) };

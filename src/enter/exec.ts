@@ -2,7 +2,7 @@
 // runAttached, its exit code passed through.
 import type { Context } from '../context.js';
 import type { ContainerDetails, EngineClient } from '../engine/types.js';
-import { Failure, NotFound } from '../errors.js';
+import { EngineError, Failure, NotFound } from '../errors.js';
 import { runAttached } from './attach.js';
 import type { EnterRequest } from './types.js';
 
@@ -50,17 +50,26 @@ export async function execExitCode(engine: EngineClient, execId: string, target:
 }
 
 /** Runs request.cmd (already resolved to a shell when none was given) in the running container. */
+/** The container stopped (or began restarting) between being looked at and the exec: nothing ran yet. */
+export class StoppedMeanwhile extends Failure {}
+
 export async function enterByExec(ctx: Context, target: ContainerDetails, request: EnterRequest & { cmd: string[] }): Promise<number> {
   const engine = await ctx.engine();
-  const execId = await engine.createExec(target.id, {
-    cmd: request.cmd,
-    user: request.user,
-    workingDir: request.workdir,
-    env: sessionEnv(request, ctx.env),
-    tty: request.tty,
-    attachStdin: true,
-    detachKeys: request.detachKeys,
-  });
+  let execId: string;
+  try {
+    execId = await engine.createExec(target.id, {
+      cmd: request.cmd,
+      user: request.user,
+      workingDir: request.workdir,
+      env: sessionEnv(request, ctx.env),
+      tty: request.tty,
+      attachStdin: true,
+      detachKeys: request.detachKeys,
+    });
+  } catch (err) {
+    if (err instanceof EngineError && /is restarting|is not running|is paused/i.test(err.message)) throw new StoppedMeanwhile(err.message);
+    throw err;
+  }
   const attached = await engine.startExec(execId, { tty: request.tty });
   const outcome = await runAttached(ctx, attached, {
     tty: request.tty,
