@@ -16,15 +16,20 @@
 //
 // Who may do what (Linux rules the script has to live with):
 //   - /proc/PID/root can be followed only by a process with the same uid/gid as PID, or with CAP_SYS_PTRACE;
-//     the session therefore runs as the target's user by default, and root entering a non-root target needs
-//     --cap-add SYS_PTRACE;
+//     the session therefore runs by default as the user the target's main process runs as (read from /proc or
+//     docker top, so an entrypoint that switched users like gosu is followed), and root entering a non-root
+//     target needs --cap-add SYS_PTRACE;
 //   - chroot needs CAP_SYS_CHROOT, and docker drops every capability of a non-root process at exec; the toolbox
 //     carries a copy of busybox with the file capability cap_sys_chroot+ep (/.porthole/chroot) for that case,
 //     used only for the chroot itself: the shell after it is the plain busybox and holds no capability.
 // When a rule bites, the script says which one and which flag helps, and exits 125 (porthole's own failure).
 //
-// Stopped target: the snapshot way (./snapshot.ts) with the toolbox volume mounted at /.porthole in the debug
-// copy (never in the original) and /.porthole/bin on its PATH; toolboxMountsFor() is that hook.
+// The sidecar is created with autoRemove and a wait for its removal sent before it starts (as docker run --rm),
+// and its removal is registered with ctx.cleanup too, for errors and signals.
+//
+// Stopped target: the snapshot way (./snapshot.ts's takeSnapshot, debugContainerSpec, runDebugContainer) with
+// the toolbox volume mounted at /.porthole in the debug copy (never in the original) and /.porthole/bin at the
+// end of its PATH; toolboxMountsFor() and withToolbox() are that hook.
 import type { Context } from '../context.js';
 import type { ContainerCreateSpec, ContainerDetails, EngineClient } from '../engine/types.js';
 import { EngineError, Failure, InvalidArgument, NotFound, Unsupported } from '../errors.js';
