@@ -2,13 +2,14 @@
 // engine: the crash's files readable in the copy, what the copy keeps and never inherits, exit codes, signals
 // leaving nothing behind, and the original unchanged after every case.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { porthole, portholeInTty, spawnPorthole } from '../support/cli.js';
 import { TEST_LABEL, createContainer, docker, dockerStatus, removeContainers, uniqueName } from '../support/docker.js';
-import { containerId, crashedContainer, engineProxy, inTerminal, leftoversFor, portholeBytes, sleep, stableFingerprint, waitFor } from '../support/shell.js';
+import { containerId, crashedContainer, engineProxy, inTerminal, leftoversFor, portholeCommand, portholeBytes, sleep, stableFingerprint, waitFor } from '../support/shell.js';
 
 const made: string[] = [];
 const volumes: string[] = [];
@@ -241,4 +242,24 @@ test('a crash-looping container (restarting) is entered through a snapshot too',
   assert.equal(r.stdout, 'boom\n');
   assert.match(r.stderr, /crash-looping: restarted \d+ times, last exit code 4/);
   assert.deepEqual(leftoversFor(containerId(looping)), []);
+});
+
+test('Ctrl-C typed in a TTY session goes to the program in the copy (as with docker run -ti); leaving removes everything', async () => {
+  const socket = `pt-snap-${process.pid}`;
+  const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  assert.equal(tmux('new-session', '-d', '-x', '100', '-y', '30', `${portholeCommand(['shell', crashed])}; echo "EXIT=$?"; sleep 30`).status, 0);
+  try {
+    const pane = () => tmux('capture-pane', '-p', '-S', '-50').stdout;
+    await waitFor('the prompt', () => /#\s*$/m.test(pane()));
+    tmux('send-keys', 'sleep 100; echo after-sleep', 'Enter');
+    await sleep(700);
+    tmux('send-keys', 'C-c');
+    await waitFor('the interrupted sleep', () => /after-sleep\s*\n.*#/m.test(pane()) || /\^C/.test(pane()));
+    assert.ok(leftoversFor(crashedId).length >= 2, 'Ctrl-C must not end the porthole session itself');
+    tmux('send-keys', 'exit 5', 'Enter');
+    await waitFor('exit', () => /EXIT=5/.test(pane()));
+  } finally {
+    tmux('kill-server');
+  }
+  untouched();
 });
