@@ -23,14 +23,21 @@ export function normalize(path: string): string {
   return `/${out.join('/')}`;
 }
 
+/** Already absolute and normalized (every path porthole builds is): no need to split it again. */
+const CLEAN = /^\/(?!.*(?:\/\/|\/\.{1,2}(?:\/|$)|\/$))/;
+
+function ensureNormal(path: string): string {
+  return CLEAN.test(path) || path === '/' ? path : normalize(path);
+}
+
 export function dirname(path: string): string {
-  const p = normalize(path);
+  const p = ensureNormal(path);
   const i = p.lastIndexOf('/');
   return i <= 0 ? '/' : p.slice(0, i);
 }
 
 export function basename(path: string): string {
-  const p = normalize(path);
+  const p = ensureNormal(path);
   return p === '/' ? '/' : p.slice(p.lastIndexOf('/') + 1);
 }
 

@@ -174,3 +174,21 @@ test('grep line matcher: lines across chunks, numbers, binary files, -l stops ea
   assert.deepEqual((await run([Buffer.from('err\nerr\n')], { namesOnly: true })).out, ['f\n']);
   assert.equal((await run([Buffer.from('nothing\n')])).matched, false);
 });
+
+test('basename and dirname agree with normalize on clean and unusual paths', async () => {
+  const { basename, dirname } = await import('../../src/fs/paths.js');
+  for (const [path, dir, base] of [
+    ['/a/b', '/a', 'b'],
+    ['/a', '/', 'a'],
+    ['/', '/', '/'],
+    ['/a/b/', '/a', 'b'],
+    ['/a//b', '/a', 'b'],
+    ['/a/./b/..', '/', 'a'],
+    ['a/b', '/a', 'b'],
+    ['/a/.hidden', '/a', '.hidden'],
+    ['/a/..b', '/a', '..b'],
+  ]) {
+    assert.equal(dirname(path!), dir, `dirname ${path}`);
+    assert.equal(basename(path!), base, `basename ${path}`);
+  }
+});
