@@ -464,10 +464,13 @@ async function enterRunning(ctx: Context, target: ContainerDetails, request: Ent
   try {
     id = await createSidecar(ctx, engine, spec);
   } catch (err) {
-    if (!(err instanceof NotFound && !toolbox.custom && /no such image/i.test(err.message))) throw err;
-    const { obtainToolbox } = await import('../toolbox/build.js');
-    await obtainToolbox(ctx, engine, toolbox.image);
-    id = await createSidecar(ctx, engine, spec);
+    if (err instanceof NotFound && !toolbox.custom && /no such image/i.test(err.message)) {
+      const { obtainToolbox } = await import('../toolbox/build.js');
+      await obtainToolbox(ctx, engine, toolbox.image);
+      id = await createSidecar(ctx, engine, spec);
+    } else if (err instanceof EngineError && (await stoppedMeanwhile(engine, target))) {
+      return enterToolbox(ctx, await engine.inspectContainer(target.id), request);
+    } else throw err;
   }
   const attached = await engine.attachContainer(id, { stdin: true });
   // As docker run --rm: the engine removes the sidecar when it exits, and the wait, sent before the start,
@@ -478,6 +481,10 @@ async function enterRunning(ctx: Context, target: ContainerDetails, request: Ent
     await engine.startContainer(id);
   } catch (err) {
     attached.socket.destroy();
+    // It stopped (or a restart loop caught it) between the look and the start: a snapshot holds still.
+    if (err instanceof EngineError && (await stoppedMeanwhile(engine, target))) {
+      return enterToolbox(ctx, await engine.inspectContainer(target.id), request);
+    }
     if (err instanceof EngineError || err instanceof NotFound) throw explainStartFailure(err.message, target.name);
     throw err;
   }
@@ -537,6 +544,17 @@ export async function enterToolbox(ctx: Context, target: ContainerDetails, reque
   if (target.state.paused) {
     throw new Unsupported(`${escapeName(target.name)} is paused, and porthole never unpauses a container.`, `Run \`docker unpause ${escapeName(target.name)}\` first if you mean to.`);
   }
-  if (target.state.running) return enterRunning(ctx, target, request);
+  if (isRunning(target)) return enterRunning(ctx, target, request);
   return enterStopped(ctx, target, request);
+}
+
+/** Running and holding still: a crash-looping (restarting) container is entered like a stopped one. */
+function isRunning(target: ContainerDetails): boolean {
+  return target.state.running && !target.state.restarting && target.state.status !== 'restarting';
+}
+
+/** Whether the target is no longer running (steadily) now, after the engine refused to join it. */
+async function stoppedMeanwhile(engine: EngineClient, target: ContainerDetails): Promise<boolean> {
+  const now = await engine.inspectContainer(target.id).catch(() => undefined);
+  return !!now && !now.state.paused && !isRunning(now);
 }

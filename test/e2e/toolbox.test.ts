@@ -16,6 +16,7 @@ import {
   ensurePasswdImage,
   ensureShellLessImage,
   ensureToolbox,
+  runCrashLooping,
   runDropping,
   runShellLess,
   toolboxLeftovers,
@@ -295,6 +296,24 @@ describe('a never-started container without a shell', () => {
     assert.match(r.stderr, /not running/);
     assert.deepEqual(containerFingerprint(name), before);
     assert.equal(docker(['inspect', '--format', '{{.State.Status}}', name]), 'created');
+    assert.deepEqual(toolboxLeftovers(id(name)), []);
+  });
+});
+
+describe('a crash-looping container without a shell', () => {
+  const name = uniqueName('tb-loop');
+  before(() => {
+    ensureToolbox();
+    runCrashLooping(name);
+  });
+  after(() => removeContainers(name));
+
+  test('is entered like a stopped one: a snapshot with the toolbox, its own files as the root', async () => {
+    for (let i = 0; i < 100 && docker(['inspect', '--format', '{{.RestartCount}}', name]) === '0'; i++) await sleep(100);
+    const r = await porthole(['shell', name], { input: 'ls /\nexit 6\n' });
+    assert.equal(r.code, 6, r.stderr);
+    assert.match(r.stdout, /^app$/m);
+    assert.match(r.stderr, /not running and has no shell: working in a snapshot/);
     assert.deepEqual(toolboxLeftovers(id(name)), []);
   });
 });

@@ -60,7 +60,10 @@ export function ensurePasswdImage(): string {
   return PASSWD_IMAGE;
 }
 
-/** Starts as root and switches to uid/gid 1000 when run with "drop", then re-executes itself, as gosu does. */
+/**
+ * Starts as root and switches to uid/gid 1000 when run with "drop", then re-executes itself, as gosu does;
+ * exits with 3 at once when run with "exit".
+ */
 const DROPPING_SOURCE = `
 #include <signal.h>
 #include <string.h>
@@ -68,6 +71,7 @@ const DROPPING_SOURCE = `
 static void bye(int s) { (void)s; _exit(0); }
 int main(int argc, char **argv) {
   signal(SIGTERM, bye);
+  if (argc > 1 && strcmp(argv[1], "exit") == 0) return 3;
   if (argc > 1 && strcmp(argv[1], "drop") == 0) {
     if (setgid(1000) || setuid(1000)) return 1;
     execl("/app", "/app", "dropped", (char *)0);
@@ -77,12 +81,19 @@ int main(int argc, char **argv) {
 }
 `;
 
-export const DROPPING_IMAGE = 'porthole-fixture/toolbox-static-drop:1';
+export const DROPPING_IMAGE = 'porthole-fixture/toolbox-static-drop:2';
 
 /** A running container configured as root whose process runs as 1000:1000. */
 export function runDropping(name: string): string {
   ensureStaticImage(DROPPING_IMAGE, DROPPING_SOURCE, [`LABEL ${TEST_LABEL}`]);
   docker(['run', '-d', '--name', name, '--label', TEST_LABEL, DROPPING_IMAGE, 'drop']);
+  return name;
+}
+
+/** A shell-less container that exits at once and is restarted by its policy, again and again. */
+export function runCrashLooping(name: string): string {
+  ensureStaticImage(DROPPING_IMAGE, DROPPING_SOURCE, [`LABEL ${TEST_LABEL}`]);
+  docker(['run', '-d', '--name', name, '--label', TEST_LABEL, '--restart', 'always', DROPPING_IMAGE, 'exit']);
   return name;
 }
 
