@@ -90,19 +90,19 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   if (placement.kind === 'no-such-process') {
     throw new NotFound(`No process with PID ${asked} on this host.`, 'It may have ended; `porthole ps` lists the processes of every container.');
   }
-  const process = table.process(hostPid)!;
+  const subject = table.process(hostPid)!;
   const hostProcess = () =>
-    new Failure(`PID ${asked}${thread ? ` (a thread of ${hostPid})` : ''} (${escapeName(process.comm)}) is not in any container: it is a process of the host.`);
+    new Failure(`PID ${asked}${thread ? ` (a thread of ${hostPid})` : ''} (${escapeName(subject.comm)}) is not in any container: it is a process of the host.`);
   if (placement.kind === 'host') throw hostProcess();
 
   const engine = await ctx.engine();
   if (placement.kind === 'in-container') {
     for (const id of placement.containerIds) {
       const details = await inspectOrUndefined(engine, id);
-      if (details) return answer(process, details, hostPid === details.state.pid ? 'init' : 'process', table.status(details.state.pid)?.nsPids.length, thread, asked);
+      if (details) return answer(subject, details, hostPid === details.state.pid ? 'init' : 'process', table.status(details.state.pid)?.nsPids.length, thread, asked);
     }
     throw new Failure(
-      `PID ${hostPid} (${escapeName(process.comm)}) runs in container ${placement.containerIds[0]!.slice(0, 12)}, which this engine does not know.`,
+      `PID ${hostPid} (${escapeName(subject.comm)}) runs in container ${placement.containerIds[0]!.slice(0, 12)}, which this engine does not know.`,
       'Another engine or runtime (containerd, CRI-O, podman) started it; ask that one.',
     );
   }
@@ -110,7 +110,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const ids = [...new Set(placement.children.map((c) => c.containerId))];
   for (const id of ids) {
     const details = await inspectOrUndefined(engine, id);
-    if (details && table.stat(details.state.pid)?.ppid === hostPid) return answer(process, details, 'shim', undefined, thread, asked);
+    if (details && table.stat(details.state.pid)?.ppid === hostPid) return answer(subject, details, 'shim', undefined, thread, asked);
   }
   throw hostProcess();
 }
