@@ -118,7 +118,11 @@ async function copyOut(ctx: Context, engine: EngineClient, id: string, name: str
 
   const dstAbs = absoluteLocal(dstPath);
   const dest = await hostDestination(dstAbs);
+  // Loaded before the stream opens, so no bytes (or errors) wait on a module load.
+  const { Extraction } = await import('../fs/extract.js');
+  await import('tar');
   const { stat, stream } = await getArchive(engine, id, name, srcPath, archivePath);
+  stream.on('error', () => undefined); // reported by the extraction, which also checks for an earlier failure
   let plan;
   try {
     plan = planCopy({ path: archivePath, isDir: statIsDir(stat.mode), ...(rebaseName ? { rebaseName } : {}) }, dest);
@@ -126,7 +130,6 @@ async function copyOut(ctx: Context, engine: EngineClient, id: string, name: str
     stream.destroy();
     throw ruleError(err, `${name}:${srcPath}`, dstPath);
   }
-  const { Extraction } = await import('../fs/extract.js');
   const progress = new Progress(ctx.stderr, !opts.quiet);
   const extraction = new Extraction({
     parentDir: plan.extractDir,

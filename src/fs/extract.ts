@@ -20,7 +20,7 @@ import {
   promises as fsp,
   renameSync,
   symlinkSync,
-  writevSync,
+  writev,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -102,10 +102,12 @@ interface TarEntry {
   resume(): unknown;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
+  pause(): unknown;
 }
 
 const VERIFIED_CACHE = 4096;
 const WRITE_BATCH = 1024 * 1024;
+const HIGH_WATER = 8 * 1024 * 1024;
 
 export class Extraction {
   private readonly opts: ExtractOptions;
@@ -127,6 +129,10 @@ export class Extraction {
   private settled: Promise<unknown> = Promise.resolve();
   private stop: ((err: Error) => void) | undefined;
   private finished = false;
+  /** A file's bytes are still being written: later entries wait. */
+  private busy = false;
+  /** Called when the file being written is in place, to go on with the entries that waited. */
+  private idle: (() => void) | undefined;
 
   constructor(opts: ExtractOptions) {
     this.opts = opts;
@@ -155,8 +161,10 @@ export class Extraction {
 
   /**
    * Everything from a chunk of the socket to the bytes on disk happens synchronously in that chunk's 'data' event:
-   * the parser emits an entry, its handler writes it, and the parser moves on only when the entry has ended. That
-   * keeps entries in order without a queue, bounds memory to one chunk, and leaves no idle gaps for the socket.
+   * the parser emits an entry and its handler makes it. Only a file's bytes go to the thread pool (so the socket
+   * is read while the disk writes); entries that arrive while a file is still being written wait in `backlog`, so
+   * they are made strictly in stream order. Memory stays bounded: a waiting entry stops the parser, which stops
+   * the socket.
    */
   private async extract(source: Readable): Promise<ExtractResult> {
     const { Parser } = await import('tar');
@@ -185,14 +193,30 @@ export class Extraction {
       this.stop = finish;
       if (this.stopped) return finish(new ExtractError('The copy was stopped.'));
 
+      let parserEnded = false;
+      const backlog: TarEntry[] = [];
+      const drain = () => {
+        while (!done && !this.busy && backlog.length) {
+          const entry = backlog.shift()!;
+          try {
+            this.handle(entry, finish);
+          } catch (err) {
+            entry.resume();
+            finish(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
+          }
+        }
+        if (done || this.busy) return;
+        if (parserEnded) {
+          if (!sawEof) return finish(new ExtractError('The archive ended before its end marker: the engine stopped sending mid-way.'));
+          return finish();
+        }
+        source.resume(); // idle: ask for more (the parser pauses the socket again if it has no room)
+      };
+      this.idle = drain;
       parser.on('entry', (entry: TarEntry) => {
         if (done) return void entry.resume();
-        try {
-          this.handle(entry, finish);
-        } catch (err) {
-          entry.resume();
-          finish(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
-        }
+        backlog.push(entry);
+        drain();
       });
       parser.on('ignoredEntry', (entry: TarEntry) => {
         if (done) return;
@@ -203,12 +227,15 @@ export class Extraction {
       parser.on('eof', () => (sawEof = true));
       parser.on('error', (err: Error) => finish(new ExtractError(`The archive is damaged: ${describeTarError(err)}.`)));
       parser.on('end', () => {
-        if (!sawEof) return finish(new ExtractError('The archive ended before its end marker: the engine stopped sending mid-way.'));
-        finish();
+        parserEnded = true;
+        drain();
       });
 
       source.on('data', (chunk: Buffer) => {
-        if (!done) parser.write(chunk);
+        if (!done && !parser.write(chunk)) source.pause();
+      });
+      parser.on('drain', () => {
+        if (!done) source.resume();
       });
       source.on('end', () => {
         sourceEnded = true;
@@ -218,6 +245,9 @@ export class Extraction {
       source.on('close', () => {
         if (!sourceEnded) finish(new ExtractError('The engine closed the connection in the middle of the copy.'));
       });
+      // The stream may have failed before these listeners were attached (while node-tar loaded).
+      if (source.errored) finish(streamError(source.errored as NodeJS.ErrnoException));
+      else if (source.destroyed && !source.readableEnded) finish(new ExtractError('The engine closed the connection in the middle of the copy.'));
     });
   }
 
@@ -352,52 +382,93 @@ export class Extraction {
       if (!closed) closeSync(fd);
       closed = true;
     };
-    // Bytes are gathered into batches of about 1 MiB and written with one writev each.
+    // Bytes are gathered into batches of about 1 MiB and written by the thread pool while the socket keeps being
+    // read (one write in flight). The entry is paused when too much waits, which pauses the parser and the socket;
+    // after its last byte it stays paused, so the parser moves to the next entry only once this file is in place.
     let batch: Buffer[] = [];
     let batched = 0;
+    const waiting: { buffers: Buffer[]; bytes: number }[] = [];
+    let waitingBytes = 0;
+    let writing = false;
+    let received = 0;
     let written = 0;
-    const flush = () => {
-      if (!batched) return;
-      writeAll(fd, batch, batched);
-      written += batched;
-      this.result.bytes += batched;
-      this.opts.onBytes?.(batched);
-      batch = [];
-      batched = 0;
+    let settled = false;
+    this.busy = true;
+    const fail = (err: unknown) => {
+      close();
+      finish(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
     };
-    const guard = (step: () => void) => {
-      try {
-        step();
-      } catch (err) {
-        close();
-        finish(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
+    const complete = () => {
+      settled = true;
+      if (written !== size) throw new ExtractError(`The archive ended inside ${escapeName(entry.path)} (${written} of ${size} bytes): the engine stopped sending mid-way.`);
+      fchmodSync(fd, safeMode(entry.mode, 0o644));
+      if (this.opts.keepOwnership) fchownSync(fd, entry.uid ?? 0, entry.gid ?? 0);
+      if (entry.mtime) futimesSync(fd, entry.mtime, entry.mtime);
+      this.writtenInodes.add(fstatSync(fd).ino);
+      close();
+      this.checkStopped();
+      renameSync(temp, abs);
+      this.currentTemp = undefined;
+      if (!before) this.created(rel, false);
+      this.result.files++;
+      this.busy = false;
+    };
+    const pump = () => {
+      if (this.finished) return close();
+      if (writing) return;
+      const next = waiting.shift();
+      if (!next) {
+        if (received === size && !settled) {
+          try {
+            complete();
+          } catch (err) {
+            return fail(err);
+          }
+          this.idle?.();
+        }
+        return;
       }
+      writing = true;
+      writeAllAsync(fd, next.buffers, next.bytes, (err) => {
+        writing = false;
+        if (err) return fail(err);
+        waitingBytes -= next.bytes;
+        written += next.bytes;
+        this.result.bytes += next.bytes;
+        this.opts.onBytes?.(next.bytes);
+        if (received < size && waitingBytes < HIGH_WATER) entry.resume();
+        pump();
+      });
     };
-    entry.on('data', (chunk: Buffer) =>
-      guard(() => {
-        if (this.finished) return;
-        batch.push(chunk);
-        batched += chunk.length;
-        if (batched >= WRITE_BATCH) flush();
-      }),
-    );
-    entry.on('end', () =>
-      guard(() => {
-        if (this.finished) return close();
-        flush();
-        if (written !== size) throw new ExtractError(`The archive ended inside ${escapeName(entry.path)} (${written} of ${size} bytes): the engine stopped sending mid-way.`);
-        fchmodSync(fd, safeMode(entry.mode, 0o644));
-        if (this.opts.keepOwnership) fchownSync(fd, entry.uid ?? 0, entry.gid ?? 0);
-        if (entry.mtime) futimesSync(fd, entry.mtime, entry.mtime);
-        this.writtenInodes.add(fstatSync(fd).ino);
-        close();
-        this.checkStopped();
-        renameSync(temp, abs);
-        this.currentTemp = undefined;
-        if (!before) this.created(rel, false);
-        this.result.files++;
-      }),
-    );
+    entry.on('data', (chunk: Buffer) => {
+      if (this.finished) return;
+      received += chunk.length;
+      batch.push(chunk);
+      batched += chunk.length;
+      if (batched >= WRITE_BATCH || received >= size) {
+        waiting.push({ buffers: batch, bytes: batched });
+        waitingBytes += batched;
+        batch = [];
+        batched = 0;
+      }
+      if (received < size && waitingBytes >= HIGH_WATER) entry.pause();
+      pump();
+    });
+    entry.on('end', () => {
+      if (this.finished) return close();
+      if (settled) return;
+      // The last bytes may still be on their way to the disk (pump() finishes the file then); an empty file is
+      // finished here; a body cut short is reported (the parser reports the damage itself too).
+      try {
+        if (received !== size) throw new ExtractError(`The archive ended inside ${escapeName(entry.path)} (${received} of ${size} bytes): the engine stopped sending mid-way.`);
+        if (!writing && !waiting.length) {
+          complete();
+          this.idle?.();
+        }
+      } catch (err) {
+        fail(err);
+      }
+    });
   }
 
   private symlink(entry: TarEntry, segments: string[]): void {
@@ -525,10 +596,11 @@ function lstatOrNull(path: string) {
   }
 }
 
-/** Writes every byte of `buffers` (writev may write less than asked). */
-function writeAll(fd: number, buffers: Buffer[], total: number): void {
-  let done = writevSync(fd, buffers);
-  while (done < total) {
+/** Writes every byte of `buffers` in the thread pool, then calls back. */
+function writeAllAsync(fd: number, buffers: Buffer[], total: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
+  writev(fd, buffers, (err, done) => {
+    if (err) return cb(err);
+    if (done >= total) return cb(null);
     let skip = done;
     const rest: Buffer[] = [];
     for (const b of buffers) {
@@ -538,8 +610,8 @@ function writeAll(fd: number, buffers: Buffer[], total: number): void {
         skip = 0;
       }
     }
-    done += writevSync(fd, rest);
-  }
+    writeAllAsync(fd, rest, total - done, cb);
+  });
 }
 
 function kindOf(st: import('node:fs').Stats): string {

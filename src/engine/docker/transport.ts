@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { Duplex, type Readable } from 'node:stream';
 import type { Endpoint } from '../endpoint.js';
 import { EngineError, EngineUnavailable, NotFound, PortholeError } from '../../errors.js';
+import { rawGet, type RawResponse } from './raw-get.js';
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -224,6 +225,21 @@ export class Transport {
       req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof PortholeError ? err : this.explainConnectError(err)));
       req.end(payload);
     });
+  }
+
+  /**
+   * GET of a big streamed body (archives), read straight off the socket: about twice node's http client's rate on
+   * the engine's chunked streams (see raw-get.ts). Unix and plain TCP engines; undefined for TLS and ssh, which use
+   * request(). Error statuses become errors as in request().
+   */
+  async streamGet(path: string, query?: RequestOptions['query']): Promise<RawResponse | undefined> {
+    if (this.secure || this.sshTarget) return undefined;
+    const full = this.buildPath(path, query);
+    const res = await rawGet(this.base as { socketPath?: string; host?: string; port?: number }, full, (err) => this.explainConnectError(err));
+    if (res.statusCode < 400) return res;
+    const chunks: Buffer[] = [];
+    for await (const c of res.body) chunks.push(c as Buffer);
+    throw engineErrorFor(res.statusCode, Buffer.concat(chunks), 'GET', path);
   }
 
   close(): void {
