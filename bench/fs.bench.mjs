@@ -34,6 +34,7 @@ try {
     { name: 'porthole ls -R C /', cmd: `${PORTHOLE} ls -R ${name} / >/dev/null` },
     { name: 'porthole ls -R -l C /', cmd: `${PORTHOLE} ls -R -l ${name} / >/dev/null` },
     { name: 'porthole export --list C', cmd: `${PORTHOLE} export --list ${name} >/dev/null` },
+    { name: 'docker export C >/dev/null (engine alone)', cmd: `docker export ${name} >/dev/null` },
   ], { runs: 8, warmup: 1 });
   const ls = results.find((r) => r.name === 'porthole ls -R C /');
   console.log(`  target ls -R no slower than docker export | tar t: ${ls.ratio <= 1 ? 'met' : 'MISSED'} (x${ls.ratio.toFixed(2)})`);
