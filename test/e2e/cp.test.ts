@@ -332,6 +332,30 @@ test('the engine closing the connection mid-copy: non-zero exit, one sentence, n
   }
 });
 
+test('a container removed during a copy: the engine finishes the stream first, so the copy is whole or nothing', async () => {
+  const doomed = runContainer(uniqueName('cp-doomed'), [], BUSYBOX_IMAGE, ['sh', '-c', 'head -c 3000000 /dev/urandom > /big && touch /ready && exec sleep 100000']);
+  for (let i = 0; i < 50 && dockerStatus(['exec', doomed, 'test', '-e', '/ready']).status !== 0; i++) execFileSync('sleep', ['0.1']);
+  const expected = docker(['exec', doomed, 'sha256sum', '/big']).split(' ')[0];
+  const proxyPath = join(work, 'doomed.sock');
+  const proxy = await engineProxy(proxyPath, { delayMs: 10 });
+  try {
+    const dest = fresh('doomed');
+    const copy = porthole(['cp', `${doomed}:/big`, join(dest, 'big')], { env: { DOCKER_HOST: `unix://${proxyPath}` } });
+    for (let i = 0; i < 100 && proxy.bytesDown() < 200_000; i++) await new Promise((r) => setTimeout(r, 20));
+    const removed = runProcess('docker', ['rm', '-f', doomed]); // asynchronous: the proxy must keep forwarding
+    const r = await copy;
+    assert.equal((await removed).code, 0);
+    if (r.code === 0) assert.equal(sha256File(join(dest, 'big')), expected);
+    else {
+      assert.match(r.stderr, /^porthole: .*\.\n$/);
+      assert.deepEqual(readdirSync(dest), []);
+    }
+  } finally {
+    await proxy.close();
+    removeContainers(doomed);
+  }
+});
+
 test('Ctrl-C during a copy stops it promptly and removes what it wrote; progress shows on a terminal only', async () => {
   const proxyPath = join(work, 'slow.sock');
   const proxy = await engineProxy(proxyPath, { delayMs: 25 });
