@@ -34,7 +34,9 @@ export async function run(ctx: Context, parsed: Options): Promise<ToolboxResult>
   const { buildToolbox, removeToolbox } = await import('../toolbox/build.js');
   if (action === 'build') {
     ctx.notice(`porthole: building ${escapeName(toolboxImage(ctx.env))} from ${escapeName(parsed.options.from ?? '/bin/busybox')} ...`);
-    return { action: 'build', ...(await buildToolbox(ctx, { from: parsed.options.from })) };
+    const built = await buildToolbox(ctx, { from: parsed.options.from });
+    if (built.upToDate) ctx.notice(`porthole: ${escapeName(built.image)} is already made from this busybox; nothing to rebuild.`);
+    return { action: 'build', ...built };
   }
   if (parsed.options.from !== undefined) throw new InvalidArgument('--from goes with `porthole toolbox build` only.');
   if (action === 'rm') {

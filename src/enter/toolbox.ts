@@ -44,6 +44,9 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 /** Where the sidecar's root is seen from inside the chroot: fd 9, opened before the chroot. */
 const FD_ROOT = '/proc/self/fd/9';
 
+/** The setup script's exit code when the target's process vanished before the chroot. */
+const TARGET_GONE = 124;
+
 /** Runs in the sidecar, as the session's user; "$@" is the user's command (none: an interactive shell). */
 export const SETUP_SCRIPT = `
 fail() { echo "porthole: $*" >&2; exit 125; }
@@ -57,6 +60,8 @@ fi
 exec 9</
 if [ "$PORTHOLE_UID" = 0 ]; then ch=${TOOLBOX_BIN}/chroot; else ch=${TOOLBOX_CHROOT}; fi
 if ! $ch /proc/$t/root ${FD_ROOT}${TOOLBOX_BIN}/true 2>/dev/null; then
+  # The target's process is gone (it stopped as the sidecar joined it): porthole says so.
+  [ -e /proc/$t/status ] || exit ${TARGET_GONE}
   if ! [ -d /proc/$t/root/ ]; then
     tu=?; tg=?
     while read -r k a b; do case $k in Uid:) tu=$a;; Gid:) tg=$a;; esac; done </proc/$t/status
@@ -504,6 +509,15 @@ async function enterRunning(ctx: Context, target: ContainerDetails, request: Ent
   } catch (err) {
     if (err instanceof NotFound) throw new Failure('The toolbox sidecar went away before porthole could read its exit code.');
     throw err;
+  }
+  if (code === TARGET_GONE && (await stoppedMeanwhile(engine, target))) {
+    const now = await engine.inspectContainer(target.id);
+    // Typed-ahead keys are all a TTY session can lose; piped input may have gone to the sidecar, so ask instead.
+    if (request.tty) {
+      ctx.notice(`porthole: ${escapeName(target.name)} stopped as the toolbox joined it; working in a snapshot instead.`);
+      return enterToolbox(ctx, now, request);
+    }
+    throw new Failure(`${escapeName(target.name)} stopped as the toolbox joined it.`, 'Run the command again: a stopped container is entered through a snapshot.');
   }
   if (code === 137) {
     // The PID namespace's init died: the kernel killed every process in it, the session included.

@@ -9,6 +9,7 @@
 //   /bin -> .porthole/bin        so the image also works as a plain image (`docker run porthole/toolbox:1 ls`)
 //   /tmp                         1777
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Context } from '../context.js';
@@ -79,7 +80,14 @@ export interface BuildResult {
   arch: string;
   /** The image this build replaced (its id), when there was one. */
   replaced: string | null;
+  /** The image there was already made from the same busybox: nothing was rebuilt. */
+  upToDate: boolean;
 }
+
+/** What a toolbox image was made from (layout version and busybox digest), to skip needless rebuilds. */
+const TOOLBOX_STAMP_LABEL = 'io.porthole.toolbox.source';
+/** Bumped whenever toolboxEntries() changes what goes into the image. */
+const TOOLBOX_LAYOUT = 'layout1';
 
 function readBusybox(path: string): Buffer {
   let size;
@@ -123,11 +131,19 @@ async function checkBusybox(engine: EngineClient, source: string, busybox: Buffe
 
 /** Imports the toolbox image from busybox's bytes, drops the image it replaces, and refills the volume. */
 async function importToolbox(ctx: Context, engine: EngineClient, image: string, busybox: Buffer, applets: string[], source: string, arch: string): Promise<BuildResult> {
-  const previous = await engine.inspectImage(image).then((i) => i.id, () => null);
+  // Same busybox, same layout: the image there already is this build (a rebuild would only churn the engine).
+  const stamp = `${TOOLBOX_LAYOUT}:${createHash('sha256').update(busybox).digest('hex')}`;
+  const existing = await engine.inspectImage(image).catch(() => undefined);
+  if (existing && existing.config.labels[TOOLBOX_STAMP_LABEL] === stamp) {
+    const volume = toolboxVolume(image);
+    if (!(await volumeExists(engine, volume))) await fillToolboxVolume(ctx, engine, image);
+    return { image, id: existing.id, source, tools: applets.length, arch, replaced: null, upToDate: true };
+  }
+  const previous = existing?.id ?? null;
   const tar = writeTar(toolboxEntries(busybox, applets));
   const id = await engine.importImage(Readable.from([tar]), {
     ...splitImageRef(image),
-    changes: [`LABEL ${TOOLBOX_LABEL}=1`, `ENV PATH=${TOOLBOX_DIR}/bin`, 'CMD ["sh"]'],
+    changes: [`LABEL ${TOOLBOX_LABEL}=1`, `LABEL ${TOOLBOX_STAMP_LABEL}=${stamp}`, `ENV PATH=${TOOLBOX_DIR}/bin`, 'CMD ["sh"]'],
     message: `porthole toolbox from ${source}`,
   });
   if (previous && previous !== id) {
@@ -135,7 +151,7 @@ async function importToolbox(ctx: Context, engine: EngineClient, image: string, 
     await engine.removeImage(previous).catch(() => undefined);
   }
   await refillToolboxVolume(ctx, engine, image);
-  return { image, id, source, tools: applets.length, arch, replaced: previous && previous !== id ? previous : null };
+  return { image, id, source, tools: applets.length, arch, replaced: previous && previous !== id ? previous : null, upToDate: false };
 }
 
 /**
