@@ -89,8 +89,34 @@ function splitRest(spec: CommandSpec, argv: string[]): { head: string[]; rest: s
   return { head: argv, rest: [], hasRest: false };
 }
 
+/**
+ * parseArgs refuses `--size -4k` (a value that looks like a flag); a string option always takes the next word,
+ * as docker's flags do, so join such pairs into `--size=-4k` before parsing.
+ */
+function joinDashValues(spec: CommandSpec, head: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < head.length; i++) {
+    const word = head[i]!;
+    const next = head[i + 1];
+    if (next !== undefined && next.startsWith('-') && next !== '--') {
+      const long = word.startsWith('--') && !word.includes('=') ? spec.options[word.slice(2)] : undefined;
+      const short = /^-[^-]$/.test(word) ? Object.entries(spec.options).find(([, d]) => d.short === word[1]) : undefined;
+      const name = long ? word.slice(2) : short?.[0];
+      if (name && spec.options[name]?.type === 'string') {
+        out.push(`--${name}=${next}`);
+        i++;
+        continue;
+      }
+    }
+    out.push(word);
+  }
+  return out;
+}
+
 export function parseCommand<O extends Record<string, OptionDef>>(spec: CommandSpec<O>, argv: string[]): Parsed<O> & { help: boolean } {
-  const { head, rest, hasRest } = splitRest(spec, argv);
+  const split = splitRest(spec, argv);
+  const { rest, hasRest } = split;
+  const head = joinDashValues(spec, split.head);
   const options: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }> = {};
   for (const [name, def] of Object.entries({ ...spec.options, help: helpOption })) {
     options[name] = { type: def.type, ...(def.short ? { short: def.short } : {}), ...(def.multiple ? { multiple: true } : {}) };

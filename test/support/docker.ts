@@ -102,7 +102,8 @@ export function containerFingerprint(name: string): { state: unknown; diff: stri
   const inspect = JSON.parse(docker(['inspect', name]))[0];
   return {
     state: inspect.State,
-    diff: docker(['diff', name]),
+    // The engine lists changes in no fixed order: compare them as a sorted set.
+    diff: docker(['diff', name]).split('\n').sort().join('\n'),
     logs: dockerStatus(['logs', name]).stdout + '\u0000' + dockerStatus(['logs', name]).stderr,
     config: { Config: inspect.Config, HostConfig: inspect.HostConfig, Mounts: inspect.Mounts },
   };

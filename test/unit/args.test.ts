@@ -46,3 +46,18 @@ test('global flags come before the command', () => {
   assert.deepEqual(g.rest, ['ps', '-a']);
   assert.throws(() => parseGlobal(['--what', 'ps']), InvalidArgument);
 });
+
+test('a string option takes the next word even when it starts with a dash', () => {
+  const findLike = defineCommand({
+    name: 'find',
+    summary: '',
+    usage: '',
+    options: { size: { type: 'string', description: '' }, user: { type: 'string', short: 'u', description: '' }, all: { type: 'boolean', short: 'a', description: '' } },
+    args: { min: 0, max: 2 },
+  });
+  const p = parseCommand(findLike, ['c', '--size', '-4k', '-u', '-1', '-a']);
+  assert.equal(p.options.size, '-4k');
+  assert.equal(p.options.user, '-1');
+  assert.equal(p.options.all, true);
+  assert.deepEqual(p.args, ['c']);
+});
