@@ -319,7 +319,7 @@ async function copyIn(ctx: Context, engine: EngineClient, id: string, name: stri
           throw err;
         }
       })(),
-      { objectMode: false, highWaterMark: 1024 * 1024 },
+      { objectMode: false, highWaterMark: 8 * 1024 * 1024 }, // reads ahead while the socket drains
     );
   }
   try {

@@ -134,8 +134,11 @@ export class Extraction {
   /** Called when the file being written is in place, to go on with the entries that waited. */
   private idle: (() => void) | undefined;
 
+  private keepOwnership: boolean;
+
   constructor(opts: ExtractOptions) {
     this.opts = opts;
+    this.keepOwnership = opts.keepOwnership;
     this.limits = { ...DEFAULT_EXTRACT_LIMITS, ...opts.limits };
   }
 
@@ -402,7 +405,7 @@ export class Extraction {
       settled = true;
       if (written !== size) throw new ExtractError(`The archive ended inside ${escapeName(entry.path)} (${written} of ${size} bytes): the engine stopped sending mid-way.`);
       fchmodSync(fd, safeMode(entry.mode, 0o644));
-      if (this.opts.keepOwnership) fchownSync(fd, entry.uid ?? 0, entry.gid ?? 0);
+      this.own(() => fchownSync(fd, entry.uid ?? 0, entry.gid ?? 0));
       if (entry.mtime) futimesSync(fd, entry.mtime, entry.mtime);
       this.writtenInodes.add(fstatSync(fd).ino);
       close();
@@ -485,7 +488,7 @@ export class Extraction {
     this.checkStopped();
     symlinkSync(target, temp);
     this.currentTemp = temp;
-    if (this.opts.keepOwnership) lchownSync(temp, entry.uid ?? 0, entry.gid ?? 0);
+    this.own(() => lchownSync(temp, entry.uid ?? 0, entry.gid ?? 0));
     if (entry.mtime) lutimesSync(temp, entry.mtime, entry.mtime);
     renameSync(temp, abs);
     this.currentTemp = undefined;
@@ -540,10 +543,22 @@ export class Extraction {
     }
     try {
       fchmodSync(fd, dir.mode);
-      if (this.opts.keepOwnership) fchownSync(fd, dir.uid ?? 0, dir.gid ?? 0);
+      this.own(() => fchownSync(fd, dir.uid ?? 0, dir.gid ?? 0));
       if (dir.mtime) futimesSync(fd, dir.mtime, dir.mtime);
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /** Gives an entry the stream's owner (`cp -a`); without the right to (not root), says so once and goes on. */
+  private own(chown: () => void): void {
+    if (!this.keepOwnership) return;
+    try {
+      chown();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+      this.keepOwnership = false;
+      this.opts.warn('cannot keep the container\'s owners without root; the files belong to you.');
     }
   }
 

@@ -373,3 +373,27 @@ test('the top entry is renamed as docker cp does, and entries outside the copied
   assert.equal(root.error, undefined);
   assert.equal(readFileSync(join(box.dest, 'rootfs/etc/hosts'), 'utf8'), 'h');
 });
+
+test('-a without root: one warning, the copy goes on, files belong to the user', async (t) => {
+  if (process.getuid!() !== 0) return t.skip('needs root to switch to an unprivileged user for the check');
+  const box = sandbox();
+  const { chmodSync, chownSync } = await import('node:fs');
+  chmodSync(box.root, 0o755);
+  chownSync(box.dest, 65534, 65534);
+  const tarPath = join(box.root, 'in.tar');
+  writeFileSync(tarPath, craftTar([{ name: 'top/', type: 'dir', uid: 1234, gid: 1234 }, { name: 'top/f', body: 'x', uid: 1234, gid: 1234 }]));
+  const script = join(box.root, 'run.mts');
+  writeFileSync(script, [
+    `import { createReadStream } from 'node:fs';`,
+    `import { Extraction } from ${JSON.stringify(new URL('../../src/fs/extract.ts', import.meta.url).pathname)};`,
+    `const warnings = [];`,
+    `const r = await new Extraction({ parentDir: ${JSON.stringify(box.dest)}, expectTop: 'top', renameTop: 'top', keepOwnership: true, warn: (w) => warnings.push(w) }).run(createReadStream(${JSON.stringify(tarPath)}));`,
+    `console.log(JSON.stringify({ files: r.files, warnings }));`,
+  ].join('\n'));
+  chmodSync(script, 0o644);
+  chmodSync(tarPath, 0o644);
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', script], { encoding: 'utf8', cwd: new URL('../..', import.meta.url).pathname });
+  assert.deepEqual(JSON.parse(out), { files: 1, warnings: ["cannot keep the container's owners without root; the files belong to you."] });
+  assert.equal(lstatSync(join(box.dest, 'top/f')).uid, 65534);
+});
