@@ -114,7 +114,7 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
     const choice = await chooseShell(engine, target.id, request.user ?? target.config.user);
     if (!choice.shell) return { exitCode: await viaToolbox(ctx, target, request) };
     cmd = [choice.shell];
-  } else if (running && !(await hasShell(engine, target.id))) {
+  } else if (!(await hasShell(engine, target.id))) {
     return { exitCode: await viaToolbox(ctx, target, request) };
   }
 

@@ -307,6 +307,24 @@ describe('a never-started container without a shell', () => {
   });
 });
 
+describe('a never-started container without a shell, with a command', () => {
+  const name = uniqueName('tb-created-cmd');
+  before(() => {
+    ensureToolbox();
+    createShellLess(name);
+  });
+  after(() => removeContainers(name));
+
+  test('`-- CMD` runs toolbox programs in the copy and passes their exit code through', async () => {
+    const before = containerFingerprint(name);
+    const r = await porthole(['shell', name, '--', 'sh', '-c', 'ls /; exit 5']);
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(r.stdout, /^app$/m);
+    assert.deepEqual(containerFingerprint(name), before);
+    assert.deepEqual(toolboxLeftovers(id(name)), []);
+  });
+});
+
 describe('a crash-looping container without a shell', () => {
   const name = uniqueName('tb-loop');
   before(() => {
