@@ -124,8 +124,8 @@ export class ResponseBody extends Readable {
 export function rawGet(target: RawTarget, path: string, connectError: (err: NodeJS.ErrnoException) => Error): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     let deliver: (chunk: Buffer) => void = () => undefined;
-    // Plain 'data' events: every read gets a fresh buffer. (net's `onread` reuses its buffer even when given a
-    // function, which corrupts slices still queued behind back-pressure.)
+    // Plain 'data' events: every read gets a fresh buffer, so slices of it can wait behind back-pressure safely
+    // (net's `onread` may hand the same buffer back, which would need a copy).
     const socket = target.socketPath ? net.connect(target.socketPath) : net.connect(target.port ?? 2375, target.host ?? 'localhost');
     socket.on('data', (chunk: Buffer) => deliver(chunk));
     let head: Buffer = Buffer.alloc(0);
