@@ -20,6 +20,7 @@ import {
   promises as fsp,
   renameSync,
   symlinkSync,
+  unlinkSync,
   writev,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -410,6 +411,11 @@ export class Extraction {
       this.writtenInodes.add(fstatSync(fd).ino);
       close();
       this.checkStopped();
+      // The old file goes just before the new one takes its name: replacing it by rename makes ext4 flush the new
+      // file's data first (auto_da_alloc), which cost a third of a 256 MiB copy here. The name never points at a
+      // half-written file either way; unlink never follows a link.
+      const standing = lstatOrNull(abs);
+      if (standing && !standing.isDirectory()) unlinkSync(abs);
       renameSync(temp, abs);
       this.currentTemp = undefined;
       if (!before) this.created(rel, false);
