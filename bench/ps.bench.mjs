@@ -39,19 +39,25 @@ try {
   }
   const psOver = results.find((x) => x.name === 'porthole ps C').meanMs - base.meanMs;
   console.log(`  target: porthole ps C within 30 ms of node -e 0: ${psOver <= 30 ? 'met' : 'MISSED'} (${psOver.toFixed(1)} ms)`);
-  // On a busy machine the fastest of many interleaved runs is the steadiest estimate of what a command costs.
-  const contenders = [['node -e 0', `${process.execPath} -e 0`], ['porthole ps C', `${PORTHOLE} ps ${name}`], ['docker top C', `docker top ${name}`]];
-  const best = new Map(contenders.map(([label]) => [label, Infinity]));
-  for (let i = 0; i < 30; i++) {
-    for (const [label, cmd] of contenders) {
-      const start = process.hrtime.bigint();
-      spawnSync('sh', ['-c', `exec ${cmd} >/dev/null`]);
-      best.set(label, Math.min(best.get(label), Number(process.hrtime.bigint() - start) / 1e6));
+  // On a busy, shared machine the steadiest figure is a paired one: each run of a command between two runs of
+  // node -e 0, and the median of the differences (slow drifts of the machine's speed cancel out).
+  const wall = (cmd) => {
+    const start = process.hrtime.bigint();
+    spawnSync('sh', ['-c', `exec ${cmd} >/dev/null 2>&1`]);
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  const nodeCmd = `${process.execPath} -e 0`;
+  console.log('  paired with node -e 0 (median of 30 differences):');
+  for (const [label, cmd] of [['porthole ps C', `${PORTHOLE} ps ${name}`], ['docker top C', `docker top ${name}`], ['porthole ps (all)', `${PORTHOLE} ps`], ['porthole --version', `${PORTHOLE} --version`], ['porthole engine', `${PORTHOLE} engine`]]) {
+    const diffs = [];
+    for (let i = 0; i < 30; i++) {
+      const before = wall(nodeCmd);
+      const mine = wall(cmd);
+      diffs.push(mine - (before + wall(nodeCmd)) / 2);
     }
+    const median = diffs.sort((a, b) => a - b)[15];
+    console.log(`    ${label.padEnd(20)} ${median >= 0 ? '+' : ''}${median.toFixed(1)} ms`);
   }
-  const bestNode = best.get('node -e 0');
-  console.log('  fastest of 30 interleaved runs:');
-  for (const [label, ms] of best) console.log(`    ${label.padEnd(20)} ${ms.toFixed(1).padStart(6)} ms (${ms - bestNode >= 0 ? '+' : ''}${(ms - bestNode).toFixed(1)} ms)`);
 
   // CPU time is steadier than wall time when other work shares the machine: median user+sys of 15 runs each.
   const cpuMs = (cmd) => {
