@@ -294,8 +294,6 @@ export class DockerEngine implements EngineClient {
   async getArchive(id: string, path: string): Promise<{ stat: PathStat; stream: Readable }> {
     try {
       const url = await this.path(`/containers/${encodeURIComponent(id)}/archive`);
-      const fast = await this.transport.streamGet(url, { path });
-      if (fast) return { stat: decodePathStat(fast.headers['x-docker-container-path-stat']), stream: fast.body };
       const res = await this.transport.request('GET', url, { query: { path } });
       return { stat: decodePathStat(res.headers['x-docker-container-path-stat']), stream: res };
     } catch (err) {

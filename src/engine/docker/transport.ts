@@ -1,12 +1,13 @@
-// The wire: HTTP over a unix socket, TCP (optionally TLS) or `ssh HOST docker system dial-stdio`.
-// A thin client on node:http, because the full client libraries cost 75-125 ms of start-up (ENGINE-NOTES.md).
+// The engine's address turned into connections: a unix socket, TCP (optionally TLS) or
+// `ssh HOST docker system dial-stdio`; HTTP itself is spoken by wire.ts on whichever stream that gives.
 import { spawn } from 'node:child_process';
-import http from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
 import { Duplex, type Readable } from 'node:stream';
 import type { Endpoint } from '../endpoint.js';
 import { EngineError, EngineUnavailable, NotFound, PortholeError } from '../../errors.js';
-import { rawGet, type RawResponse } from './raw-get.js';
+import { Wire, type Connector, type WireResponse } from './wire.js';
+
+export type { WireResponse } from './wire.js';
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -41,8 +42,6 @@ function sshDuplex(target: URL): Duplex {
       cb(err);
     },
   });
-  // node:http treats its connection as a net.Socket; the socket-only knobs mean nothing over a pipe.
-  Object.assign(duplex, { setTimeout: () => duplex, setNoDelay: () => duplex, setKeepAlive: () => duplex, ref: () => duplex, unref: () => duplex });
   child.stdout.on('data', (d) => {
     if (!duplex.push(d)) child.stdout.pause();
   });
@@ -56,60 +55,48 @@ function sshDuplex(target: URL): Duplex {
 
 export class Transport {
   readonly endpoint: Endpoint;
-  private agent: http.Agent;
-  private readonly base: http.RequestOptions;
-  private readonly secure: boolean;
+  private readonly wire: Wire;
   private readonly where: string;
-  private readonly sshTarget: URL | undefined;
 
   constructor(endpoint: Endpoint) {
     this.endpoint = endpoint;
     const url = new URL(endpoint.host);
-    this.secure = false;
-    this.sshTarget = undefined;
+    let connect: Connector;
     if (url.protocol === 'unix:') {
       const socketPath = decodeURIComponent(url.pathname);
-      this.base = { socketPath };
       this.where = socketPath;
-      this.agent = new http.Agent({ keepAlive: true });
+      connect = async () => net.connect(socketPath);
     } else if (url.protocol === 'tcp:') {
       this.where = url.host;
-      if (endpoint.tls) {
-        this.secure = true;
-        this.base = {
-          host: url.hostname,
-          port: Number(url.port || 2376),
-          ca: endpoint.tls.ca,
-          cert: endpoint.tls.cert,
-          key: endpoint.tls.key,
-          rejectUnauthorized: endpoint.tls.verify,
-        } as http.RequestOptions;
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const tlsFiles = endpoint.tls;
+      if (tlsFiles) {
+        const port = Number(url.port || 2376);
+        connect = async () => {
+          // node:tls is loaded only for TLS engines.
+          const tls = await import('node:tls');
+          return tls.connect({
+            host,
+            port,
+            ca: tlsFiles.ca,
+            cert: tlsFiles.cert,
+            key: tlsFiles.key,
+            rejectUnauthorized: tlsFiles.verify,
+            ...(net.isIP(host) ? {} : { servername: host }),
+          });
+        };
       } else {
-        this.base = { host: url.hostname, port: Number(url.port || 2375) };
+        const port = Number(url.port || 2375);
+        connect = async () => net.connect(port, host);
       }
-      this.agent = new http.Agent({ keepAlive: true });
     } else if (url.protocol === 'ssh:') {
       this.where = `ssh ${url.host}`;
-      this.sshTarget = url;
-      this.base = { host: 'docker' };
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-      // Each connection is its own `docker system dial-stdio`, like the docker CLI does.
-      (agent as any).createConnection = () => sshDuplex(url);
-      this.agent = agent;
+      // Each connection is its own `docker system dial-stdio`, like the docker CLI's; wire.ts keeps them alive.
+      connect = async () => sshDuplex(url);
     } else {
       throw new EngineUnavailable(`Unsupported engine address ${endpoint.host}.`);
     }
-  }
-
-  private async httpModule(): Promise<typeof http> {
-    if (!this.secure) return http;
-    const https = await import('node:https');
-    // TLS connections need an https.Agent; node:https is loaded only for TLS engines.
-    if (!(this.agent instanceof https.Agent)) {
-      this.agent.destroy();
-      this.agent = new https.Agent({ keepAlive: true });
-    }
-    return https as unknown as typeof http;
+    this.wire = new Wire(connect);
   }
 
   private explainConnectError(err: NodeJS.ErrnoException): PortholeError {
@@ -134,6 +121,8 @@ export class Transport {
       case 'ECONNRESET':
       case 'EPIPE':
         return new EngineUnavailable(`The engine at ${this.where} closed the connection ${how}.`, 'Check that the engine is still running.');
+      case 'ETIMEDOUT':
+        return new EngineUnavailable(`The engine at ${this.where} did not answer in time ${how}.`, 'Check that the engine is running and not overloaded.');
       case 'ESSH':
         return new EngineUnavailable(`Could not reach the engine over ${this.where}: ${err.message}.`, 'Check `ssh HOST docker version` works.');
       default:
@@ -146,44 +135,30 @@ export class Transport {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
     const qs = params.toString();
-    return qs ? `${path}?${qs}` : path;
+    return qs ? `${path}${path.includes('?') ? '&' : '?'}${qs}` : path;
   }
 
-  /** Sends a request and resolves with the response once its headers arrive; error statuses become errors. */
-  async request(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
-    const mod = await this.httpModule();
+  /** Sends a request and resolves with the response once its head arrives; error statuses become errors. */
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<WireResponse> {
     const headers: Record<string, string> = { ...opts.headers };
-    let payload: Buffer | Readable | undefined;
+    let body: Buffer | Readable | undefined;
     if (opts.body !== undefined) {
-      if (Buffer.isBuffer(opts.body)) payload = opts.body;
-      else if (typeof (opts.body as Readable).pipe === 'function') payload = opts.body as Readable;
+      if (Buffer.isBuffer(opts.body)) body = opts.body;
+      else if (typeof (opts.body as Readable).pipe === 'function') body = opts.body as Readable;
       else {
-        payload = Buffer.from(JSON.stringify(opts.body));
+        body = Buffer.from(JSON.stringify(opts.body));
         headers['Content-Type'] ??= 'application/json';
       }
-      if (Buffer.isBuffer(payload)) headers['Content-Length'] = String(payload.length);
     }
-    return new Promise((resolve, reject) => {
-      const req = mod.request(
-        { ...this.base, agent: this.agent, method, path: this.buildPath(path, opts.query), headers },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          if (status < 400 || opts.okStatus?.includes(status)) return resolve(res);
-          readBody(res).then(
-            (body) => reject(engineErrorFor(status, body, method, path)),
-            (err) => reject(err),
-          );
-        },
-      );
-      if (opts.timeoutMs) req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof PortholeError ? err : this.explainConnectError(err)));
-      if (payload === undefined) req.end();
-      else if (Buffer.isBuffer(payload)) req.end(payload);
-      else {
-        payload.on('error', (err) => req.destroy(err));
-        payload.pipe(req);
-      }
-    });
+    let res: WireResponse;
+    try {
+      res = await this.wire.request({ method, path: this.buildPath(path, opts.query), headers, body, timeoutMs: opts.timeoutMs });
+    } catch (err) {
+      throw err instanceof PortholeError ? err : this.explainConnectError(err as NodeJS.ErrnoException);
+    }
+    const status = res.statusCode;
+    if (status < 400 || opts.okStatus?.includes(status)) return res;
+    throw engineErrorFor(status, await readBody(res), method, path);
   }
 
   async json<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -195,59 +170,34 @@ export class Transport {
 
   /** Sends a request that the engine answers by handing over the raw connection (exec start, attach). */
   async hijack(method: string, path: string, body: unknown, query?: RequestOptions['query']): Promise<{ socket: Duplex; head: Buffer }> {
-    const mod = await this.httpModule();
-    const payload = Buffer.from(JSON.stringify(body ?? {}));
-    return new Promise((resolve, reject) => {
-      const req = mod.request({
-        ...this.base,
-        // A hijacked socket must not go back to the keep-alive pool: it gets a connection of its own.
-        agent: false,
-        ...(this.sshTarget ? { createConnection: () => sshDuplex(this.sshTarget!) as any } : {}),
+    // Attach takes no body: bytes sent after its head would reach the container's stdin once it is hijacked.
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    let answer;
+    try {
+      answer = await this.wire.request({
         method,
         path: this.buildPath(path, query),
-        headers: {
-          'Content-Type': 'application/json',
-          'Content-Length': String(payload.length),
-          Connection: 'Upgrade',
-          Upgrade: 'tcp',
-        },
+        headers: payload ? { 'Content-Type': 'application/json' } : {},
+        body: payload,
+        upgrade: true,
       });
-      req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 400) {
-          readBody(res).then((b) => reject(engineErrorFor(status, b, method, path)), reject);
-        } else {
-          // Engines that do not upgrade still stream the body on this response.
-          resolve({ socket: res.socket as unknown as Duplex, head: Buffer.alloc(0) });
-        }
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof PortholeError ? err : this.explainConnectError(err)));
-      req.end(payload);
-    });
+    } catch (err) {
+      throw err instanceof PortholeError ? err : this.explainConnectError(err as NodeJS.ErrnoException);
+    }
+    if ('socket' in answer) return { socket: answer.socket, head: answer.head };
+    const res = answer as WireResponse;
+    const text = await readBody(res);
+    if (res.statusCode >= 400) throw engineErrorFor(res.statusCode, text, method, path);
+    throw new EngineError(res.statusCode, `The engine did not hand over the connection for ${method} ${path} (answered ${res.statusCode}).`);
   }
 
-  /**
-   * GET of a big streamed body (archives), read straight off the socket: about twice node's http client's rate on
-   * the engine's chunked streams (see raw-get.ts). Unix and plain TCP engines; undefined for TLS and ssh, which use
-   * request(). Error statuses become errors as in request().
-   */
-  async streamGet(path: string, query?: RequestOptions['query']): Promise<RawResponse | undefined> {
-    if (this.secure || this.sshTarget) return undefined;
-    const full = this.buildPath(path, query);
-    const res = await rawGet(this.base as { socketPath?: string; host?: string; port?: number }, full, (err) => this.explainConnectError(err));
-    if (res.statusCode < 400) return res;
-    const chunks: Buffer[] = [];
-    for await (const c of res.body) chunks.push(c as Buffer);
-    throw engineErrorFor(res.statusCode, Buffer.concat(chunks), 'GET', path);
-  }
-
+  /** Frees idle connections so the process can end. */
   close(): void {
-    this.agent.destroy();
+    this.wire.close();
   }
 }
 
-export function readBody(res: IncomingMessage, limit = 64 * 1024 * 1024): Promise<Buffer> {
+export function readBody(res: Readable, limit = 64 * 1024 * 1024): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -262,7 +212,6 @@ export function readBody(res: IncomingMessage, limit = 64 * 1024 * 1024): Promis
     });
     res.on('end', () => resolve(Buffer.concat(chunks)));
     res.on('error', reject);
-    res.on('aborted', () => reject(new EngineUnavailable('The engine closed the connection before it finished answering.')));
   });
 }
 
