@@ -2,7 +2,7 @@
 // Builds into a fresh folder and moves files in one by one, entry last, so a CLI that is running while
 // another build happens never sees a half-written dist/.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const staging = `dist/.build-${process.pid}`;
@@ -26,6 +26,12 @@ try {
   chmodSync(`${staging}/main.js`, 0o755);
   const files = readdirSync(staging).sort((a, b) => (a === 'main.js') - (b === 'main.js'));
   for (const file of files) renameSync(`${staging}/${file}`, `dist/${file}`);
+  // Chunks of earlier builds: removed once they are a minute old, so a CLI started just before stays whole.
+  const fresh = new Set(files);
+  for (const file of readdirSync('dist')) {
+    const path = `dist/${file}`;
+    if (!fresh.has(file) && !file.startsWith('.build-') && Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { force: true });
+  }
 } finally {
   rmSync(staging, { recursive: true, force: true });
 }
