@@ -7,13 +7,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { encodeHeader, endOfArchive, padding, type HeaderFields } from '../../src/fs/pack.js';
 import { Extraction, type ExtractLimits, type ExtractResult } from '../../src/fs/extract.js';
-import { containerFingerprint } from './docker.js';
+export { containerFingerprint as stableFingerprint } from './docker.js';
 
-/** containerFingerprint with docker diff's lines sorted: the engine lists changes in Go map order. */
-export function stableFingerprint(name: string) {
-  const fp = containerFingerprint(name);
-  return { ...fp, diff: fp.diff.split('\n').sort().join('\n') };
-}
 
 export type CraftedEntry = Partial<HeaderFields> & { name: string; body?: Buffer | string; rawHeader?: Buffer };
 

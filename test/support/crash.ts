@@ -2,7 +2,9 @@
 // (built with the demo's own builder, under a test name and label), and helpers to wait on container states.
 import { connectEngine } from '../../src/engine/index.js';
 import { buildCrash, findNginx } from '../../src/demo/images.js';
-import { containerFingerprint, docker, dockerStatus, TEST_LABEL_KEY } from './docker.js';
+import { docker, dockerStatus, TEST_LABEL_KEY } from './docker.js';
+
+export { containerFingerprint as stableFingerprint, leftoversFor } from './docker.js';
 
 export const NGINX_CRASH_IMAGE = 'porthole-fixture/nginx-crash:1';
 export const STANDIN_CRASH_IMAGE = 'porthole-fixture/standin-crash:1';
@@ -60,17 +62,4 @@ export function engineObjects(): { containers: string[]; images: string[] } {
   return { containers, images };
 }
 
-/** containerFingerprint with `docker diff` sorted: the engine lists changes in no stable order. */
-export function stableFingerprint(name: string): ReturnType<typeof containerFingerprint> {
-  const fp = containerFingerprint(name);
-  return { ...fp, diff: fp.diff.split('\n').sort().join('\n') };
-}
 
-/** What porthole left on the engine for one target (its own things carry io.porthole.target=ID). */
-export function leftoversFor(id: string): string[] {
-  const filters = ['--filter', 'label=io.porthole.owned=true', '--filter', `label=io.porthole.target=${id}`];
-  return [docker(['ps', '-aq', ...filters]), docker(['images', '-q', ...filters]), docker(['volume', 'ls', '-q', ...filters])]
-    .join('\n')
-    .split('\n')
-    .filter(Boolean);
-}

@@ -105,6 +105,23 @@ export function containerFingerprint(name: string): { state: unknown; diff: stri
     // The engine lists changes in no fixed order: compare them as a sorted set.
     diff: docker(['diff', name]).split('\n').sort().join('\n'),
     logs: dockerStatus(['logs', name]).stdout + '\u0000' + dockerStatus(['logs', name]).stderr,
-    config: { Config: inspect.Config, HostConfig: inspect.HostConfig, Mounts: inspect.Mounts },
+    // Mount points come in map order too, which varies between calls for a container with volumes.
+    config: {
+      Config: inspect.Config,
+      HostConfig: inspect.HostConfig,
+      Mounts: [...(inspect.Mounts ?? [])].sort((a: { Destination: string }, b: { Destination: string }) => a.Destination.localeCompare(b.Destination)),
+    },
   };
+}
+
+/**
+ * What porthole left for the sessions that targeted this container id (label io.porthole.target): unlike
+ * portholeLeftovers(), blind to other sessions working on the same engine at the same time.
+ */
+export function leftoversFor(containerId: string): string[] {
+  const filters = ['--filter', 'label=io.porthole.owned=true', '--filter', `label=io.porthole.target=${containerId}`];
+  return [docker(['ps', '-aq', ...filters]), docker(['images', '-q', ...filters]), docker(['volume', 'ls', '-q', ...filters])]
+    .join('\n')
+    .split('\n')
+    .filter(Boolean);
 }

@@ -1,6 +1,8 @@
 // Fixture containers for the filesystem commands: the same files in a running, a stopped and a shell-less
 // (never started) container, and a hostile one whose names attack the terminal and the listing.
-import { BUSYBOX_IMAGE, TEST_LABEL, containerFingerprint, createContainer, docker, ensureBusyboxImage, ensureStaticImage, removeContainers, uniqueName } from './docker.js';
+import { BUSYBOX_IMAGE, TEST_LABEL, createContainer, docker, ensureBusyboxImage, ensureStaticImage, leftoversFor as leftoversForId, removeContainers, uniqueName } from './docker.js';
+
+export { containerFingerprint as stableFingerprint } from './docker.js';
 
 export const STATIC_IMAGE = 'porthole-fixture/fs-static:1';
 
@@ -76,25 +78,11 @@ export function removeFixtures(...names: string[]): void {
   removeContainers(...names);
 }
 
-/**
- * containerFingerprint with the diff's lines sorted: the engine lists changes in Go map order, different on
- * every call, so the shared fingerprint's raw diff text differs between two looks at an unchanged container.
- */
-export function stableFingerprint(name: string): ReturnType<typeof containerFingerprint> {
-  const fp = containerFingerprint(name);
-  return { ...fp, diff: fp.diff.split('\n').sort().join('\n') };
-}
 
 /**
  * What porthole left behind for these targets (io.porthole.owned things whose io.porthole.target names one of
  * them). The global portholeLeftovers() also sees other sessions working on the same engine at the same time.
  */
 export function leftoversFor(...names: string[]): string[] {
-  const found: string[] = [];
-  for (const name of names) {
-    const id = docker(['inspect', '--format', '{{.Id}}', name]);
-    const filter = ['--filter', 'label=io.porthole.owned=true', '--filter', `label=io.porthole.target=${id}`];
-    found.push(...[docker(['ps', '-a', '-q', ...filter]), docker(['images', '-q', ...filter]), docker(['volume', 'ls', '-q', ...filter])].join('\n').split('\n').filter(Boolean));
-  }
-  return found;
+  return names.flatMap((name) => leftoversForId(docker(['inspect', '--format', '{{.Id}}', name])));
 }

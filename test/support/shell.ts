@@ -6,7 +6,9 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, runProcess, type CliResult } from './cli.js';
-import { BUSYBOX_IMAGE, TEST_LABEL, containerFingerprint, docker, ensureBusyboxImage } from './docker.js';
+import { BUSYBOX_IMAGE, TEST_LABEL, docker, ensureBusyboxImage } from './docker.js';
+
+export { containerFingerprint as stableFingerprint, leftoversFor } from './docker.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,11 +36,6 @@ export function crashedContainer(name: string, opts: { exitCode?: number; args?:
   return name;
 }
 
-/** Containers and images porthole made for the sessions that targeted `containerId` (label io.porthole.target). */
-export function leftoversFor(containerId: string): string[] {
-  const filter = ['--filter', `label=io.porthole.target=${containerId}`];
-  return [docker(['ps', '-a', '-q', ...filter]), docker(['images', '-q', ...filter])].join('\n').split('\n').filter(Boolean);
-}
 
 export function containerId(name: string): string {
   return docker(['inspect', '--format', '{{.Id}}', name]);
@@ -155,13 +152,3 @@ export function killInContainer(container: string, pattern: RegExp): number {
   return killed;
 }
 
-/**
- * containerFingerprint with `docker diff` and the mounts sorted: the engine lists mount points in map order,
- * which varies from call to call for a container with volumes.
- */
-export function stableFingerprint(name: string): ReturnType<typeof containerFingerprint> {
-  const f = containerFingerprint(name);
-  const config = f.config as { Mounts?: { Destination: string }[] };
-  const mounts = [...(config.Mounts ?? [])].sort((a, b) => a.Destination.localeCompare(b.Destination));
-  return { ...f, diff: f.diff.split('\n').sort().join('\n'), config: { ...config, Mounts: mounts } };
-}
