@@ -108,7 +108,10 @@ export async function main(argv: string[]): Promise<number> {
     const ctx: Context = {
       stdout: process.stdout,
       stderr: process.stderr,
-      stdin: process.stdin,
+      // process.stdin sets up a stream on first use (about 3 ms): only commands that read it pay for it.
+      get stdin() {
+        return process.stdin;
+      },
       env: process.env,
       cleanup,
       signal: abort.signal,

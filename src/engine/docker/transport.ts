@@ -1,6 +1,5 @@
 // The engine's address turned into connections: a unix socket, TCP (optionally TLS) or
 // `ssh HOST docker system dial-stdio`; HTTP itself is spoken by wire.ts on whichever stream that gives.
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { Duplex, type Readable } from 'node:stream';
 import type { Endpoint } from '../endpoint.js';
@@ -19,7 +18,9 @@ export interface RequestOptions {
 }
 
 /** A Duplex over an ssh child's stdio, speaking to `docker system dial-stdio` on the far side. */
-function sshDuplex(target: URL): Duplex {
+async function sshDuplex(target: URL): Promise<Duplex> {
+  // node:child_process is loaded only for ssh engines.
+  const { spawn } = await import('node:child_process');
   const args = ['-o', 'ConnectTimeout=30', '-T'];
   if (target.port) args.push('-p', target.port);
   if (target.username) args.push('-l', decodeURIComponent(target.username));
@@ -92,7 +93,7 @@ export class Transport {
     } else if (url.protocol === 'ssh:') {
       this.where = `ssh ${url.host}`;
       // Each connection is its own `docker system dial-stdio`, like the docker CLI's; wire.ts keeps them alive.
-      connect = async () => sshDuplex(url);
+      connect = () => sshDuplex(url);
     } else {
       throw new EngineUnavailable(`Unsupported engine address ${endpoint.host}.`);
     }
