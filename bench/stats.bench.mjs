@@ -8,7 +8,7 @@ import { BENCH_LABEL, PORTHOLE, compare, peakRssMiB, sh } from './lib.mjs';
 
 const IMAGE = 'porthole-fixture/busybox:1';
 const COUNT = 32;
-const WINDOW_MS = 200; // src/commands/stats.ts SAMPLE_WINDOW_MS
+const WINDOW_MS = 100; // src/commands/stats.ts SAMPLE_WINDOW_MS
 const prefix = `pt-bench-stats-${process.pid}`;
 const names = Array.from({ length: COUNT }, (_, i) => `${prefix}-${i}`);
 
