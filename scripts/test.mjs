@@ -26,7 +26,11 @@ const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-re
 
 const leftovers = spawnSync('docker', ['ps', '-a', '-q', '--filter', 'label=io.porthole.owned=true'], { encoding: 'utf8' }).stdout.trim();
 const leftoverImages = spawnSync('docker', ['images', '-q', '--filter', 'label=io.porthole.owned=true'], { encoding: 'utf8' }).stdout.trim();
-if (!only.length) spawnSync('sh', ['-c', 'ids=$(docker ps -aq --filter label=io.porthole.test=1); [ -z "$ids" ] || docker rm -f -v $ids >/dev/null'], { stdio: 'inherit' });
+if (!only.length) {
+  // Tests remove what they make; this catches what a crashed test could not.
+  spawnSync('sh', ['-c', 'ids=$(docker ps -aq --filter label=io.porthole.test=1); [ -z "$ids" ] || docker rm -f -v $ids >/dev/null'], { stdio: 'inherit' });
+  spawnSync('sh', ['-c', 'vols=$(docker volume ls -q --filter label=io.porthole.test=1); [ -z "$vols" ] || docker volume rm -f $vols >/dev/null'], { stdio: 'inherit' });
+}
 // Only a whole run can tell: a partial one may overlap another session's live work.
 if (!only.length && (leftovers || leftoverImages)) {
   console.error(`npm test: porthole left things on the engine after the tests:\n${leftovers}\n${leftoverImages}`);
