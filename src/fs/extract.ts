@@ -484,6 +484,16 @@ export class Extraction {
     const target = entry.linkpath ?? '';
     if (!segments.length) return this.refuse(entry.path, 'a link cannot replace the destination folder');
     if (!target || target.includes('\0')) return this.refuse(entry.path, 'its link target is empty or holds a NUL byte');
+    this.placeLink(entry, segments, (temp) => {
+      symlinkSync(target, temp);
+      this.currentTemp = temp;
+      this.own(() => lchownSync(temp, entry.uid ?? 0, entry.gid ?? 0));
+      if (entry.mtime) lutimesSync(temp, entry.mtime, entry.mtime);
+    });
+  }
+
+  /** Makes a link under a temp name beside its place (`make`), then renames it into place: never through a link. */
+  private placeLink(entry: TarEntry, segments: string[], make: (temp: string) => void): void {
     const blocked = this.parents(segments, true);
     if (blocked) return this.refuse(entry.path, blocked);
     const rel = segments.join('/');
@@ -492,10 +502,8 @@ export class Extraction {
     if (before?.isDirectory()) return this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a link`);
     const temp = this.tempName(abs);
     this.checkStopped();
-    symlinkSync(target, temp);
+    make(temp);
     this.currentTemp = temp;
-    this.own(() => lchownSync(temp, entry.uid ?? 0, entry.gid ?? 0));
-    if (entry.mtime) lutimesSync(temp, entry.mtime, entry.mtime);
     renameSync(temp, abs);
     this.currentTemp = undefined;
     if (!before) this.created(rel, false);
@@ -514,20 +522,7 @@ export class Extraction {
     if (!targetStat || !targetStat.isFile() || !this.writtenInodes.has(targetStat.ino)) {
       return this.refuse(entry.path, `it is a hardlink to ${escapeName(entry.linkpath ?? '')}, which is not a file this copy wrote before it`);
     }
-    const blocked = this.parents(segments, true);
-    if (blocked) return this.refuse(entry.path, blocked);
-    const rel = segments.join('/');
-    const abs = this.abs(segments);
-    const before = lstatOrNull(abs);
-    if (before?.isDirectory()) return this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a link`);
-    const temp = this.tempName(abs);
-    this.checkStopped();
-    linkSync(targetAbs, temp);
-    this.currentTemp = temp;
-    renameSync(temp, abs);
-    this.currentTemp = undefined;
-    if (!before) this.created(rel, false);
-    this.result.links++;
+    this.placeLink(entry, segments, (temp) => linkSync(targetAbs, temp));
   }
 
   /** Gives folders their own mode, owner and times once the stream has moved past them. */

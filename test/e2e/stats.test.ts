@@ -1,3 +1,4 @@
+import type { ContainerStats } from '../../src/metrics/types.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,18 +14,7 @@ const limited = uniqueName('stats-limited');
 const stopped = uniqueName('stats-stopped');
 const MIB = 1024 * 1024;
 
-interface JsonRow {
-  name: string;
-  id: string;
-  cpuPercent: number;
-  memoryBytes: number;
-  memoryLimitBytes: number;
-  netRxBytes: number;
-  netTxBytes: number;
-  blockReadBytes: number;
-  blockWriteBytes: number;
-  pids: number;
-}
+type JsonRow = ContainerStats;
 
 async function statsJson(args: string[], env?: Record<string, string>): Promise<JsonRow[]> {
   const r = await porthole(['stats', '--json', ...args], { env });

@@ -1,5 +1,6 @@
 // A fake procfs in a temporary folder, for unit tests of src/procs without a real container: each process gets
 // stat, status, cmdline, cgroup and task/PID/children written the way the kernel formats them.
+import type { ProcessRow } from '../../src/procs/rows.js';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,26 +138,7 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs = 10
 }
 
 /** The JSON row shape `porthole ps --json` documents. */
-export interface PsRow {
-  container: string;
-  containerId: string;
-  role: 'shim' | 'init' | 'process';
-  hostPid: number;
-  pid: number | null;
-  hostPpid: number | null;
-  ppid: number | null;
-  user: string;
-  uid: number | null;
-  cpuPercent: number | null;
-  rssBytes: number | null;
-  startTime: string | null;
-  state: string | null;
-  stat: string | null;
-  command: string;
-  argv: string[] | null;
-  depth: number;
-  view: 'host' | 'engine';
-}
+export type PsRow = ProcessRow;
 
 export const PS_ROW_KEYS = [
   'container', 'containerId', 'role', 'hostPid', 'pid', 'hostPpid', 'ppid', 'user', 'uid', 'cpuPercent', 'rssBytes',
