@@ -138,7 +138,7 @@ test('ps C human output: one row per process, tree drawn like ps faux, control c
 });
 
 test('on a terminal, long command lines are cut at its width like ps; piped, they stay whole', async () => {
-  const tty = await runProcess('script', ['-qec', `stty cols 70; ${process.execPath} ${BIN} ps ${target}`, '/dev/null']);
+  const tty = await runProcess('script', ['-qec', `stty cols 70; exec ${process.execPath} ${BIN} ps ${target}`, '/dev/null']);
   assert.equal(tty.code, 0, tty.stdout);
   const lines = tty.stdout.replace(/\r/g, '').trimEnd().split('\n');
   assert.equal(lines.length, 2 + 2 + dockerTopPids(target).length);

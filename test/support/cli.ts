@@ -64,8 +64,11 @@ function shellQuote(word: string): string {
  * Returns everything the terminal showed and the exit code (script -e passes the child's code through).
  */
 export function portholeInTty(args: string[], input: string, opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
-  return runProcess('script', ['-qec', command, '/dev/null'], { input, timeoutMs: opts.timeoutMs, env: opts.env });
+  // `exec`: porthole is script's child itself. Otherwise the shell script(1) starts ($SHELL, or dash where SHELL is
+  // unset, as in CI) waits in the same process group, and dash killed itself with a typed Ctrl-C after porthole
+  // had ended normally, turning porthole's exit code into 130.
+  const command = `exec ${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}`;
+  return runProcess('script', ['-qec', command, '/dev/null'], { input, timeoutMs: opts.timeoutMs, env: { SHELL: '/bin/bash', ...opts.env } });
 }
 
 export function hasCommand(name: string): boolean {

@@ -57,7 +57,9 @@ export function inTerminal(snippet: string, input: string, opts: { timeoutMs?: n
   return runProcess('script', ['-qec', snippet, '/dev/null'], {
     input,
     timeoutMs: opts.timeoutMs ?? 60_000,
-    env: { PORTHOLE: portholeCommand([]), ...opts.env },
+    // bash, not whatever $SHELL is (dash where it is unset, as in CI): a typed Ctrl-C reaches the waiting shell too,
+    // and dash then kills itself after the command ended normally; bash lets the command decide.
+    env: { SHELL: '/bin/bash', PORTHOLE: portholeCommand([]), ...opts.env },
   });
 }
 
