@@ -63,7 +63,9 @@ test('top in a real terminal: select a container, open its processes, come back,
     session.keys('Escape');
     const list = await session.waitFor(/porthole top · \d+ containers/);
     assert.match(list, new RegExp(idle));
-    assert.ok(selectedLine(session)?.includes(busy), 'the selection was kept');
+    // The list's first frame can be captured half drawn: give the selected row a moment to appear.
+    for (let i = 0; i < 30 && !selectedLine(session); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(selectedLine(session)?.includes(busy), `the selection was kept:\n${session.capture()}`);
     session.keys('q');
     await session.waitFor(/EXIT=0/);
     assertRestored(session);

@@ -139,7 +139,8 @@ test('encodeHeader writes tar that GNU tar reads: long and non-ASCII names via P
       encodeHeader({ name: 'top/l', type: 'symlink', linkname: `../${'y'.repeat(120)}` }),
       Buffer.alloc(1024),
     ]);
-    const listing = execFileSync('tar', ['-tvf', '-'], { input: tar, encoding: 'utf8' });
+    // A UTF-8 locale, or GNU tar prints é as \\303\\251 (CI runs with no LANG at all)
+    const listing = execFileSync('tar', ['-tvf', '-'], { input: tar, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } });
     assert.match(listing, /-rw-r----- .* 3 .*top\/x{150}\/(é){40}/);
     assert.match(listing, /lrwxrwxrwx .* top\/l -> \.\.\/y{120}/);
   } finally {
