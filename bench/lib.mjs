@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PORTHOLE = `${process.execPath} ${fileURLToPath(new URL('../dist/main.js', import.meta.url))}`;
+export const PORTHOLE = fileURLToPath(new URL('../dist/porthole.cjs', import.meta.url));
 export const BENCH_LABEL = 'io.porthole.bench=1';
 
 export function sh(command, opts = {}) {

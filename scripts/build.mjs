@@ -1,30 +1,51 @@
-// Bundles src/ into dist/ as ESM with code splitting, so each command loads only its own modules.
-// Builds into a fresh folder and moves files in one by one, entry last, so a CLI that is running while
+// Bundles src/ into dist/ as two CommonJS files: porthole-app.cjs, the whole CLI in one file, and porthole.cjs,
+// the small executable that loads it through V8's code cache (src/launch.ts says why). One CommonJS file measured
+// about 30 ms faster per command here than ESM with code splitting: the ESM loader's resolve/link work and the
+// ESM facades of node: builtins cost more than compiling code a command never calls, which the cache then skips.
+// Builds into a fresh folder and moves files in one by one, executable last, so a CLI that is running while
 // another build happens never sees a half-written dist/.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const staging = `dist/.build-${process.pid}`;
 mkdirSync(staging, { recursive: true });
 try {
+  const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true, logLevel: 'warning' };
   await build({
+    ...common,
     entryPoints: ['src/main.ts'],
-    outdir: staging,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
+    outfile: `${staging}/porthole-app.cjs`,
     packages: 'bundle',
-    minifySyntax: true,
     sourcemap: 'linked',
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __porthole_cr } from 'node:module'; const require = __porthole_cr(import.meta.url);" },
+    // import('node:tls') and the like become require(): the launcher compiles the app with vm.Script, which has
+    // no loader for a real dynamic import.
+    supported: { 'dynamic-import': false },
     define: { PORTHOLE_VERSION: JSON.stringify(pkg.version) },
-    logLevel: 'warning',
   });
-  chmodSync(`${staging}/main.js`, 0o755);
-  const files = readdirSync(staging).sort((a, b) => (a === 'main.js') - (b === 'main.js'));
+  // The map was written from the staging folder, one level deeper than where it will live.
+  const mapFile = `${staging}/porthole-app.cjs.map`;
+  const map = JSON.parse(readFileSync(mapFile, 'utf8'));
+  map.sources = map.sources.map((s) => s.replace(/^\.\.\//, ''));
+  writeFileSync(mapFile, JSON.stringify(map));
+  // The code cache is keyed by the app's content: V8 itself only checks a cache against the source's length.
+  const buildId = createHash('sha256').update(readFileSync(`${staging}/porthole-app.cjs`)).digest('hex').slice(0, 16);
+  await build({
+    ...common,
+    entryPoints: ['src/launch.ts'],
+    outfile: `${staging}/porthole.cjs`,
+    // sh runs the first two lines; to Node the second is a string and a comment (src/launch.ts says why).
+    banner: {
+      js: [
+        '#!/bin/sh',
+        '":" //; if [ -n "$NODE_EXTRA_CA_CERTS" ]; then export PORTHOLE_NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; fi; exec node "$0" "$@"',
+      ].join('\n'),
+    },
+    define: { PORTHOLE_BUILD_ID: JSON.stringify(buildId) },
+  });
+  chmodSync(`${staging}/porthole.cjs`, 0o755);
+  const files = readdirSync(staging).sort((a, b) => (a === 'porthole.cjs') - (b === 'porthole.cjs'));
   for (const file of files) renameSync(`${staging}/${file}`, `dist/${file}`);
   // Chunks of earlier builds: removed once they are a minute old, so a CLI started just before stays whole.
   const fresh = new Set(files);

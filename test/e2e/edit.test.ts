@@ -160,7 +160,7 @@ test('a real editor in a real terminal: busybox vi, keys typed once the file is 
   const name = await stoppedWithConfig();
   // script(1) gives porthole and the editor a pseudo-terminal; keys are typed only after vi drew the file,
   // because vi flushes typeahead when it switches the terminal to raw mode.
-  const child = spawn('script', ['-qec', `exec ${process.execPath} ${BIN} edit ${name} /etc/app.conf`, '/dev/null'], {
+  const child = spawn('script', ['-qec', `exec ${BIN} edit ${name} /etc/app.conf`, '/dev/null'], {
     // exec: porthole is script's child, with no shell waiting in the same process group to die of the Ctrl-C
     env: { ...process.env, EDITOR: 'busybox vi', VISUAL: '', TERM: 'xterm', SHELL: '/bin/bash' },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -61,7 +61,7 @@ test('permission denied on the socket is named as such', async (t) => {
   assert.equal(r.code, 0);
   // Run as nobody: the socket is root:docker 0660, so connect() fails with EACCES.
   const { runProcess, BIN } = await import('../support/cli.js');
-  const denied = await runProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'engine']);
+  const denied = await runProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', BIN, 'engine']);
   assert.equal(denied.code, 5, denied.stderr);
   assert.match(denied.stderr, /Permission denied on the engine socket \/var\/run\/docker\.sock/);
 });

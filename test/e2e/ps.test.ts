@@ -138,7 +138,7 @@ test('ps C human output: one row per process, tree drawn like ps faux, control c
 });
 
 test('on a terminal, long command lines are cut at its width like ps; piped, they stay whole', async () => {
-  const tty = await runProcess('script', ['-qec', `stty cols 70; exec ${process.execPath} ${BIN} ps ${target}`, '/dev/null']);
+  const tty = await runProcess('script', ['-qec', `stty cols 70; exec ${BIN} ps ${target}`, '/dev/null']);
   assert.equal(tty.code, 0, tty.stdout);
   const lines = tty.stdout.replace(/\r/g, '').trimEnd().split('\n');
   assert.equal(lines.length, 2 + 2 + dockerTopPids(target).length);
@@ -216,7 +216,7 @@ test('a stopped container named explicitly: a sentence, exit 6, no crash; with a
 test('without a view of the engine\'s processes (another PID namespace), the engine\'s top stands in and says so', async (t) => {
   if (process.getuid?.() !== 0 || !hasCommand('unshare')) return t.skip('needs root and unshare to make a PID namespace');
   // A fresh PID namespace with its own /proc: the container's host PIDs are not visible from there.
-  const r = await runProcess('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, BIN, 'ps', target, '--json']);
+  const r = await runProcess('unshare', ['--pid', '--fork', '--mount-proc', BIN, 'ps', target, '--json']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /cannot see the engine's processes .* engine's top: host PIDs are the engine host's/);
   const rows = rowsOf(r.stdout, target);
@@ -231,7 +231,7 @@ test('without a view of the engine\'s processes (another PID namespace), the eng
   assert.equal(init.depth, 0);
   assert.equal(rows.find((x) => x.command === 'sleep 1001')?.depth, 1);
   assert.equal(rows.find((x) => x.state === 'zombie'), undefined, 'the engine\'s top leaves zombies out (a limit of that view)');
-  const human = await runProcess('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, BIN, 'ps', target]);
+  const human = await runProcess('unshare', ['--pid', '--fork', '--mount-proc', BIN, 'ps', target]);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /\[engine view: PIDs of the engine host\]/);
   assert.doesNotMatch(human.stdout, /[\x00-\x08\x0b-\x1f\x7f]/);

@@ -113,7 +113,7 @@ test('figures come from the cgroup files: the usual path, and a custom --cgroup-
   startIdle(name, ['--cgroup-parent', parent, '--memory', '40m']);
   const trace = join(mkdtempSync(join(tmpdir(), 'porthole-strace-')), 'trace');
   try {
-    const r = await runProcess('strace', ['-f', '-qq', '-e', 'trace=openat', '-o', trace, process.execPath, BIN, 'stats', '--json', name, limited]);
+    const r = await runProcess('strace', ['-f', '-qq', '-e', 'trace=openat', '-o', trace, BIN, 'stats', '--json', name, limited]);
     assert.equal(r.code, 0, r.stderr);
     const row = byName(JSON.parse(r.stdout), name);
     assert.equal(row.memoryLimitBytes, 40 * MIB);

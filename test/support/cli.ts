@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../dist/porthole.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -20,7 +20,7 @@ export interface CliOptions {
 }
 
 export function porthole(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  return runProcess(process.execPath, [BIN, ...args], opts);
+  return runProcess(BIN, args, opts);
 }
 
 export function runProcess(cmd: string, args: string[], opts: CliOptions = {}): Promise<CliResult> {
@@ -52,7 +52,7 @@ export function runProcess(cmd: string, args: string[], opts: CliOptions = {}): 
 
 /** Spawns a child without waiting, for tests that signal it or talk to it. */
 export function spawnPorthole(args: string[], env?: Record<string, string>) {
-  return spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 function shellQuote(word: string): string {
@@ -67,7 +67,7 @@ export function portholeInTty(args: string[], input: string, opts: { timeoutMs?:
   // `exec`: porthole is script's child itself. Otherwise the shell script(1) starts ($SHELL, or dash where SHELL is
   // unset, as in CI) waits in the same process group, and dash killed itself with a typed Ctrl-C after porthole
   // had ended normally, turning porthole's exit code into 130.
-  const command = `exec ${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}`;
+  const command = `exec ${[BIN, ...args].map(shellQuote).join(' ')}`;
   return runProcess('script', ['-qec', command, '/dev/null'], { input, timeoutMs: opts.timeoutMs, env: { SHELL: '/bin/bash', ...opts.env } });
 }
 

@@ -77,7 +77,7 @@ export class TmuxSession {
     // A shell runs porthole, then records its exit code and stays, so the screen after the exit can be checked.
     // It traps Ctrl-C (a trap, unlike an ignored signal, is not inherited): the terminal sends SIGINT to the whole
     // foreground group, and a user's interactive shell would not be in it.
-    const command = `trap : INT; ${shellQuote(process.execPath)} ${shellQuote(BIN)} ${args.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 600`;
+    const command = `trap : INT; ${shellQuote(BIN)} ${args.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 600`;
     this.tmux(['new-session', '-d', '-s', name, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 40), ...env, 'sh', '-c', command]);
   }
 
@@ -134,7 +134,7 @@ export class TmuxSession {
     throw new Error(`screen never matched ${pattern}:\n${screen}`);
   }
 
-  /** The porthole process in the pane: the pane shell's child running dist/main.js. */
+  /** The porthole process in the pane: the pane shell's child running dist/porthole.cjs. */
   portholePid(): number {
     const panePid = this.panePid();
     for (const entry of readdirSync('/proc')) {
@@ -142,7 +142,7 @@ export class TmuxSession {
       try {
         const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid === panePid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('main.js')) return Number(entry);
+        if (ppid === panePid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('porthole.cjs')) return Number(entry);
       } catch {
         // gone meanwhile
       }

@@ -46,7 +46,7 @@ function shellQuote(word: string): string {
 }
 
 export function portholeCommand(args: string[]): string {
-  return [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+  return [BIN, ...args].map(shellQuote).join(' ');
 }
 
 /**
@@ -117,7 +117,7 @@ export function terminalCooked(sttyOutput: string): boolean {
 /** Runs the CLI with byte-exact stdout and stderr (cli.ts decodes stderr as text). */
 export function portholeBytes(args: string[], input?: Buffer | string, env?: Record<string, string>): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d) => out.push(d));

@@ -99,7 +99,7 @@ export function runCrashLooping(name: string): string {
 
 /** The default toolbox, built with the CLI under test when it is not there yet (it is a kept tool, not debris). */
 export function ensureToolbox(): string {
-  if (!imageExists(DEFAULT_TOOLBOX)) execFileSync(process.execPath, [BIN, 'toolbox', 'build'], { stdio: 'ignore' });
+  if (!imageExists(DEFAULT_TOOLBOX)) execFileSync(BIN, ['toolbox', 'build'], { stdio: 'ignore' });
   return DEFAULT_TOOLBOX;
 }
 

@@ -1,0 +1,97 @@
+// The `porthole` executable: loads the bundled CLI (dist/porthole-app.cjs) through V8's code cache.
+//
+// Node 20 has no compile cache of its own (module.enableCompileCache came in Node 22), and compiling the bundle
+// is most of porthole's own start-up: with the cache, `porthole ps C` starts about 30 ms sooner here. The cache is
+// written once per build, Node version and command, after the command ran, so it holds the functions that command
+// really used. It lives in $XDG_CACHE_HOME/porthole (default ~/.cache/porthole) in a folder only this user can write,
+// because a code cache is code. PORTHOLE_CODE_CACHE=0 turns it off. Anything wrong with the cache (unreadable,
+// stale, from another V8) only means compiling from source, as without it.
+//
+// Kept to node: builtins and plain statements: everything here runs before the cache can help.
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { Module } from 'node:module';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+
+declare const PORTHOLE_BUILD_ID: string;
+
+// The first line under the shebang (scripts/build.mjs) is shell to sh and a comment to Node: when NODE_EXTRA_CA_CERTS
+// is set, it moves it to PORTHOLE_NODE_EXTRA_CA_CERTS before starting Node, because Node reads and parses that
+// file at start-up, before any code runs (80 ms per command on this project's machine). Put back here for the
+// programs porthole starts (editors, ssh); the engine connection adds the certificates itself where it needs
+// them (src/engine/docker/discovery.ts).
+const extraCa = process.env.PORTHOLE_NODE_EXTRA_CA_CERTS;
+if (extraCa !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = extraCa;
+  delete process.env.PORTHOLE_NODE_EXTRA_CA_CERTS;
+}
+
+const app = join(__dirname, 'porthole-app.cjs');
+if (process.argv.includes('--debug') || process.argv.includes('-D')) {
+  // --debug prints stack traces: load the app the plain way, with its source map, so they name src/ lines.
+  process.setSourceMapsEnabled(true);
+  require(app);
+} else {
+  runCached();
+}
+
+function runCached(): void {
+  const source = readFileSync(app, 'utf8');
+  const cacheDir = cacheFolder();
+  // One cache per command: the first word that looks like one (global flags come first and are skipped).
+  const word = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  const key = word && /^[a-z]{2,12}$/.test(word) ? word : 'other';
+  const cacheFile = cacheDir && join(cacheDir, `${PORTHOLE_BUILD_ID}-${process.version}-${process.arch}-${key}.v8`);
+  let cached: Buffer | undefined;
+  if (cacheFile) {
+    try {
+      cached = readFileSync(cacheFile);
+    } catch {
+      // no cache yet
+    }
+  }
+  const script = new Script(Module.wrap(source), { filename: app, cachedData: cached });
+  // Written at exit, so it holds what this command compiled on the way, not only the top level.
+  if (cacheDir && cacheFile && (!cached || script.cachedDataRejected)) process.once('exit', () => saveCache(script, cacheDir, cacheFile));
+  const wrapper = script.runInThisContext() as (e: unknown, r: NodeRequire, m: NodeModule, f: string, d: string) => void;
+  wrapper(module.exports, require, module, app, __dirname);
+}
+
+/** The cache folder, made if missing, or undefined when it is off or not safely ours. */
+function cacheFolder(): string | undefined {
+  const env = process.env;
+  if (env.PORTHOLE_CODE_CACHE === '0') return undefined;
+  const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : undefined);
+  if (!base) return undefined;
+  const dir = join(base, 'porthole');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    const uid = process.getuid?.();
+    // Code from this folder runs as us: it must be a real folder of ours that nobody else can write.
+    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the cache with what the command compiled, atomically; drops caches of other builds. Never fails the run. */
+function saveCache(script: Script, dir: string, file: string): void {
+  try {
+    const data = script.createCachedData();
+    const temp = `${file}.${process.pid}.tmp`;
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+    for (const name of readdirSync(dir)) {
+      if (name.endsWith('.v8') && !name.startsWith(`${PORTHOLE_BUILD_ID}-`)) rmSync(join(dir, name), { force: true });
+    }
+  } catch {
+    // a cache we cannot write is only a slower next start
+  }
+}
