@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { porthole } from '../support/cli.js';
+import { BIN, porthole, runProcess } from '../support/cli.js';
 import { docker } from '../support/docker.js';
 
 const SOCKET = '/var/run/docker.sock';
@@ -54,33 +54,57 @@ test('tcp:// reaches the engine through -H', async () => {
   assert.equal(report.engineVersion, docker(['version', '--format', '{{.Server.Version}}']));
 });
 
+let tlsEngine: Promise<{ port: number; read: (f: string) => Buffer; clientCertSeen: () => boolean }> | undefined;
+/** A TLS server with its own CA that asks for a client certificate and forwards to the engine (made once). */
+function tlsProxy() {
+  tlsEngine ??= (async () => {
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-ca', '-keyout', 'ca-key.pem', '-out', 'ca.pem']);
+    const issue = (name: string, ext: string) => {
+      openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`]);
+      writeFileSync(join(work, `${name}.ext`), ext);
+      openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`]);
+    };
+    issue('server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+    issue('client', 'extendedKeyUsage=clientAuth\n');
+    const read = (f: string) => readFileSync(join(work, f));
+    let seen = false;
+    const server = tls.createServer({ key: read('server-key.pem'), cert: read('server.pem'), ca: read('ca.pem'), requestCert: true, rejectUnauthorized: true }, (socket) => {
+      seen = socket.authorized;
+      forwardToEngine(socket);
+    });
+    return { port: await listen(server), read, clientCertSeen: () => seen };
+  })();
+  return tlsEngine;
+}
+
 test('tcp:// with TLS uses DOCKER_TLS_VERIFY and the certificates in DOCKER_CERT_PATH', async () => {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-ca', '-keyout', 'ca-key.pem', '-out', 'ca.pem']);
-  const issue = (name: string, ext: string) => {
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`]);
-    writeFileSync(join(work, `${name}.ext`), ext);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`]);
-  };
-  issue('server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  issue('client', 'extendedKeyUsage=clientAuth\n');
-  const read = (f: string) => readFileSync(join(work, f));
-  let clientCertSeen = false;
-  const server = tls.createServer({ key: read('server-key.pem'), cert: read('server.pem'), ca: read('ca.pem'), requestCert: true, rejectUnauthorized: true }, (socket) => {
-    clientCertSeen = socket.authorized;
-    forwardToEngine(socket);
-  });
-  const port = await listen(server);
+  const { port, read, clientCertSeen } = await tlsProxy();
   const certDir = mkdtempSync(join(work, 'certs-'));
   for (const [from, to] of [['ca.pem', 'ca.pem'], ['client.pem', 'cert.pem'], ['client-key.pem', 'key.pem']]) writeFileSync(join(certDir, to), read(from));
   const env = { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certDir };
   const r = await porthole(['engine', '--json'], { env });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).tls, true);
-  assert.ok(clientCertSeen, 'the server saw a verified client certificate');
+  assert.ok(clientCertSeen(), 'the server saw a verified client certificate');
   // Without the client certificate the TLS server refuses: a sentence, exit 5.
   const noCerts = await porthole(['engine'], { env: { ...env, DOCKER_CERT_PATH: mkdtempSync(join(work, 'empty-')) } });
   assert.equal(noCerts.code, 5, noCerts.stderr);
   assert.match(noCerts.stderr, /^porthole: /);
+});
+
+test('TLS without a ca.pem trusts what NODE_EXTRA_CA_CERTS adds, though the executable keeps it from Node start-up', async () => {
+  const { port, read } = await tlsProxy();
+  const certDir = mkdtempSync(join(work, 'certs-'));
+  for (const [from, to] of [['client.pem', 'cert.pem'], ['client-key.pem', 'key.pem']]) writeFileSync(join(certDir, to), read(from));
+  const env = { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certDir, NODE_EXTRA_CA_CERTS: join(work, 'ca.pem') };
+  // the executable as a user runs it (its first line moves the variable out of Node's way)
+  const r = await runProcess(BIN, ['engine', '--json'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).tls, true);
+  // without it, the test CA is unknown and verification fails: a sentence, exit 5
+  const unknown = await runProcess(BIN, ['engine'], { env: { ...env, NODE_EXTRA_CA_CERTS: undefined } });
+  assert.equal(unknown.code, 5, unknown.stderr);
+  assert.match(unknown.stderr, /^porthole: .*certificate/i);
 });
 
 test('ssh:// runs `ssh HOST docker system dial-stdio` with the user and port from the URL', async () => {

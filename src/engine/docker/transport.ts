@@ -79,7 +79,7 @@ export class Transport {
           return tls.connect({
             host,
             port,
-            ca: tlsFiles.ca,
+            ca: tlsFiles.ca ?? (tlsFiles.extraCa ? [...tls.rootCertificates, tlsFiles.extraCa] : undefined),
             cert: tlsFiles.cert,
             key: tlsFiles.key,
             rejectUnauthorized: tlsFiles.verify,
