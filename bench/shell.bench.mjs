@@ -57,13 +57,15 @@ try {
   const rounds = { docker: [], porthole: [], node: [] };
   const cmds = {
     docker: ['docker', ['exec', running, 'true']],
-    porthole: [process.execPath, [PORTHOLE.split(' ')[1], 'shell', running, '--', 'true']],
+    porthole: [PORTHOLE, ['shell', running, '--', 'true']],
     node: [process.execPath, ['-e', '0']],
   };
   for (let i = 0; i < 30; i++) {
     for (const key of Object.keys(cmds)) {
       const started = process.hrtime.bigint();
-      spawnSync(cmds[key][0], cmds[key][1], { stdio: 'ignore' });
+      const r = spawnSync(cmds[key][0], cmds[key][1], { stdio: 'ignore' });
+      // a command that failed fast would time as a win
+      if (r.status !== 0) throw new Error(`${key} failed (status ${r.status}): ${cmds[key].flat().join(' ')}`);
       rounds[key].push(Number(process.hrtime.bigint() - started) / 1e6);
     }
   }

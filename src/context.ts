@@ -19,6 +19,8 @@ export interface Context {
   stdout: OutputStream;
   stderr: OutputStream;
   stdin: InputStream;
+  /** Whether stdin is a terminal, known without making the stdin stream (which costs about 5 ms). */
+  stdinIsTTY: boolean;
   env: NodeJS.ProcessEnv;
   /** Connects on first use, so commands that need no engine pay nothing for it. */
   engine(): Promise<EngineClient>;

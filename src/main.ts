@@ -1,5 +1,6 @@
 // Entry point: parse the global flags, build the context, dispatch to one command, and map errors to exit codes
 // (the only place that does).
+import { isatty } from 'node:tty';
 import { Cleanup } from './cleanup.js';
 import { formatHelp, parseCommand } from './cli/args.js';
 import { parseGlobal } from './cli/global.js';
@@ -112,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
       get stdin() {
         return process.stdin;
       },
+      stdinIsTTY: isatty(0),
       env: process.env,
       cleanup,
       signal: abort.signal,

@@ -71,7 +71,7 @@ export function buildRequest(parsed: Options, ctx: Context): EnterRequest {
     user: o.user,
     workdir: o.workdir,
     env: parseEnvFlags(o.env, ctx.env),
-    tty: !!(ctx.stdin.isTTY && ctx.stdout.isTTY),
+    tty: !!(ctx.stdinIsTTY && ctx.stdout.isTTY),
     toolboxImage: o.toolbox,
     capAdd: o['cap-add'],
     network: o.network,
@@ -95,6 +95,11 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
   const chooser = import('../enter/choose-shell.js');
   const execWay = import('../enter/exec.js');
   execWay.catch(() => undefined);
+  // With a command, whether the container has a shell picks the way (exec, or the toolbox's). Ask at once, by the
+  // name as given, while the engine resolves it (the engine reads names and id prefixes as we do); a "no" is
+  // asked again by id below, in case the name was what failed.
+  const shellByRef = request.cmd && !request.toolboxImage ? chooser.then(({ hasShell }) => hasShell(engine, ref)) : undefined;
+  shellByRef?.catch(() => undefined);
   const target = await resolveContainer(engine, ref);
   const name = escapeName(target.name);
   const state = target.state.status;
@@ -114,7 +119,7 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
     const choice = await chooseShell(engine, target.id, request.user ?? target.config.user);
     if (!choice.shell) return { exitCode: await viaToolbox(ctx, target, request) };
     cmd = [choice.shell];
-  } else if (!(await hasShell(engine, target.id))) {
+  } else if (!((await shellByRef) || (await hasShell(engine, target.id)))) {
     return { exitCode: await viaToolbox(ctx, target, request) };
   }
 

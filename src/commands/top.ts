@@ -68,7 +68,7 @@ const HAND_OVER: Record<string, { command: string; args: (id: string) => string[
 
 export async function run(ctx: Context, parsed: Options): Promise<{ streamed: true }> {
   const settings = topSettings(parsed.options);
-  if (!ctx.stdout.isTTY || !ctx.stdin.isTTY) {
+  if (!ctx.stdout.isTTY || !ctx.stdinIsTTY) {
     throw new Unsupported('porthole top needs a terminal on stdin and stdout.', 'For a table that a script can read, use `porthole stats` (or `porthole stats --watch`).');
   }
   const engine = await ctx.engine();

@@ -84,6 +84,7 @@ function fakeContext(term: ReturnType<typeof fakeTerminal>, engine: unknown): Co
     stdout: term.stdout,
     stderr: new PassThrough(),
     stdin: term.stdin,
+    stdinIsTTY: true,
     env: { PORTHOLE_STATS_SOURCE: 'engine' },
     engine: async () => engine as any,
     cleanup: new Cleanup(),

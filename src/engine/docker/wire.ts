@@ -247,7 +247,9 @@ export class Wire {
   /** PORTHOLE_TRACE=1: one line on stderr per request, with the time to the answer's head (for profiling). */
   private async traced(req: WireRequest): Promise<WireResponse | Upgraded> {
     const started = performance.now();
-    const line = (what: string) => process.stderr.write(`porthole-trace: ${(performance.now() - started).toFixed(1).padStart(7)} ms ${req.method} ${req.path} ${what}\n`);
+    // at: when it was sent, in ms since the process started (Node's own start-up included)
+    const line = (what: string) =>
+      process.stderr.write(`porthole-trace: at ${started.toFixed(1).padStart(6)} ms ${(performance.now() - started).toFixed(1).padStart(7)} ms ${req.method} ${req.path} ${what}\n`);
     try {
       const answer = await this.send(req);
       line(String(answer.statusCode));
