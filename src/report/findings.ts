@@ -132,7 +132,8 @@ export function directoriesIn(paths: string[]): Set<string> {
 export function orderChanges<T extends { path: string; kind: 'A' | 'C' | 'D' }>(changes: T[]): T[] {
   const dirs = directoriesIn(changes.map((c) => c.path));
   const rank = (c: T) => (dirs.has(c.path) ? 10 : (isLogLike(c.path) ? 0 : 3) + { A: 0, C: 1, D: 2 }[c.kind]);
-  return [...changes].sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path));
+  // Plain code-unit order: localeCompare would load ICU's collator first, 10 ms of a 100 ms report.
+  return [...changes].sort((a, b) => rank(a) - rank(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 export interface Reference {
