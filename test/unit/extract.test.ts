@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { encodeHeader, endOfArchive } from '../../src/fs/pack.js';
-import { Extraction } from '../../src/fs/extract.js';
+import { BlockAligner, Extraction } from '../../src/fs/extract.js';
 import { craftTar, extractBuffer, sha256, snapshotTree } from '../support/cp.js';
 
 const roots: string[] = [];
@@ -396,4 +396,51 @@ test('-a without root: one warning, the copy goes on, files belong to the user',
   const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', script], { encoding: 'utf8', cwd: new URL('../..', import.meta.url).pathname });
   assert.deepEqual(JSON.parse(out), { files: 1, warnings: ["cannot keep the container's owners without root; the files belong to you."] });
   assert.equal(lstatSync(join(box.dest, 'top/f')).uid, 65534);
+});
+
+test('BlockAligner hands on whole 512-byte blocks, every byte once and in order, and passes back-pressure on', () => {
+  const input = Buffer.from(Array.from({ length: 512 * 37 + 300 }, (_, i) => (i * 7 + (i >> 9)) & 0xff));
+  for (const sizes of [[1], [511], [512], [513], [1000, 24, 7], [34_000], [300, 212, 1024, 5]]) {
+    const aligner = new BlockAligner();
+    const out: Buffer[] = [];
+    let pos = 0;
+    for (let i = 0; pos < input.length; i++) {
+      const size = sizes[i % sizes.length]!;
+      aligner.write(input.subarray(pos, pos + size), (b) => {
+        assert.equal(b.length % 512, 0, `a piece of ${b.length} bytes with sizes ${sizes}`);
+        out.push(Buffer.from(b));
+        return true;
+      });
+      pos += size;
+    }
+    const rest = aligner.rest();
+    assert.equal(rest?.length, 300);
+    assert.deepEqual(Buffer.concat([...out, rest!]), input, `sizes ${sizes}`);
+    assert.equal(aligner.rest(), undefined);
+  }
+  // the sink's "wait" comes back, even when a carried block went first
+  const a = new BlockAligner();
+  a.write(Buffer.alloc(100), () => true);
+  // the carried block says wait, the rest does not; then the other way round
+  assert.equal(a.write(Buffer.alloc(2000), (b) => b.length !== 512), false);
+  assert.equal(a.write(Buffer.alloc(2000), (b) => b.length === 512), false);
+  assert.equal(a.write(Buffer.alloc(2000), () => true), true);
+});
+
+test('extraction gives the same tree whatever sizes the stream arrives in', async () => {
+  const tar = Buffer.concat([
+    encodeHeader({ name: 'top/', type: 'dir', mode: 0o755 }),
+    encodeHeader({ name: 'top/a', type: 'file', size: 1300, mode: 0o644 }),
+    Buffer.alloc(1300, 0x61), Buffer.alloc(236),
+    encodeHeader({ name: 'top/b', type: 'file', size: 5, mode: 0o600 }),
+    Buffer.from('hello'), Buffer.alloc(507),
+    endOfArchive(),
+  ]);
+  for (const chunk of [1, 300, 511, 512, 513, 4096]) {
+    const box = sandbox();
+    const r = await extractBuffer(tar, box.dest, { chunk });
+    assert.deepEqual(r.warnings, [], `chunk ${chunk}`);
+    assert.equal(readFileSync(join(box.dest, 'top/a'), 'utf8'), 'a'.repeat(1300), `chunk ${chunk}`);
+    assert.equal(readFileSync(join(box.dest, 'top/b'), 'utf8'), 'hello', `chunk ${chunk}`);
+  }
 });
