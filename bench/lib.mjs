@@ -20,7 +20,8 @@ export function sh(command, opts = {}) {
 export function compare(title, entries, { runs = 20, warmup = 3, baseline, prepare } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'porthole-bench-'));
   const json = join(dir, 'out.json');
-  const args = ['--style', 'none', '--runs', String(runs), '--warmup', String(warmup), '--export-json', json, '-i'];
+  // No --ignore-failure: a command that fails fast must fail the bench, not time as a win.
+  const args = ['--style', 'none', '--runs', String(runs), '--warmup', String(warmup), '--export-json', json];
   if (prepare) args.push('--prepare', prepare);
   for (const e of entries) args.push('-n', e.name, e.cmd);
   const r = spawnSync('hyperfine', args, { encoding: 'utf8' });
