@@ -96,6 +96,17 @@ export interface ContainerDetails {
   raw: unknown;
 }
 
+/** A file read from the container's own writable layer on the engine's host (see docker/layer.ts). */
+export interface LayerFile {
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: Date;
+  /** Reads the file from the start, in chunks, until `onData` returns false or `maxBytes` were read. */
+  read(onData: (chunk: Buffer) => boolean, maxBytes: number): { bytesRead: number; stopped: boolean };
+}
+
 export interface PathStat {
   name: string;
   size: number;
@@ -231,6 +242,12 @@ export interface EngineClient {
 
   statPath(id: string, path: string): Promise<PathStat>;
   getArchive(id: string, path: string): Promise<{ stat: PathStat; stream: Readable }>;
+  /**
+   * The file at `path` straight from the container's own writable layer, when the engine runs on this host and
+   * that is for sure what the container sees there (a file it wrote itself); undefined otherwise, and always for
+   * a container this client has not inspected. Saves the archive endpoint's cost for logs and the like.
+   */
+  openLayerFile?(id: string, path: string): LayerFile | undefined;
   putArchive(id: string, path: string, tar: Readable, opts?: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void>;
   exportContainer(id: string): Promise<Readable>;
 

@@ -14,6 +14,7 @@ import type {
   ExecState,
   Filters,
   ImageSummary,
+  LayerFile,
   LogOptions,
   PathStat,
   TopResult,
@@ -21,6 +22,7 @@ import type {
 } from '../types.js';
 import { EngineError, EngineUnavailable, NotFound } from '../../errors.js';
 import { Transport, readBody } from './transport.js';
+import { openLayerFile } from './layer.js';
 
 /** The newest API version porthole was written against, and the oldest it accepts. */
 export const CLIENT_API_VERSION = '1.45';
@@ -248,7 +250,19 @@ export class DockerEngine implements EngineClient {
   }
 
   async inspectContainer(idOrName: string): Promise<ContainerDetails> {
-    return mapDetails(await this.get(`/containers/${encodeURIComponent(idOrName)}/json`));
+    const details = mapDetails(await this.get(`/containers/${encodeURIComponent(idOrName)}/json`));
+    this.inspected.set(details.id, details.raw);
+    return details;
+  }
+
+  /** Inspect documents by id, for openLayerFile: where the container's layer is and what covers it. */
+  private readonly inspected = new Map<string, unknown>();
+
+  openLayerFile(id: string, path: string): LayerFile | undefined {
+    // Only an engine on a local socket shares this machine's paths.
+    if (!this.endpoint.host.startsWith('unix://') || process.env.PORTHOLE_LAYER_READS === '0') return undefined;
+    const doc = this.inspected.get(id);
+    return doc ? openLayerFile(doc as Parameters<typeof openLayerFile>[0], path) : undefined;
   }
 
   async top(id: string, psArgs?: string): Promise<TopResult> {

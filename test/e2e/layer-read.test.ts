@@ -1,0 +1,64 @@
+// Files a container wrote itself are read straight from its writable layer where the engine runs here
+// (src/engine/docker/layer.ts); everything else still goes through the engine. The report must be the same
+// either way: PORTHOLE_LAYER_READS=0 turns the direct reads off for the comparison, and PORTHOLE_TRACE shows
+// which files went through the engine's archive endpoint.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { porthole } from '../support/cli.js';
+import { docker, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
+import { waitFor } from '../support/crash.js';
+
+const made: string[] = [];
+const volumes: string[] = [];
+after(() => {
+  removeContainers(...made);
+  for (const v of volumes) docker(['volume', 'rm', '-f', v]);
+});
+before(() => ensureBusyboxImage());
+
+/** The paths `porthole why` read through the engine's archive endpoint, and its report. */
+async function whyReads(name: string, env: Record<string, string> = {}): Promise<{ report: string; archived: string[] }> {
+  const r = await porthole(['why', name], { env: { PORTHOLE_TRACE: '1', ...env } });
+  assert.equal(r.code, 0, r.stderr);
+  const archived = [...r.stderr.matchAll(/GET \S+\/archive\?path=(\S+) /g)].map((m) => decodeURIComponent(m[1]!));
+  // "exited 294 ms ago" moves between two runs
+  return { report: r.stdout.replace(/exited .* ago,/, 'exited (a while) ago,'), archived };
+}
+
+async function crashed(script: string, extra: string[] = []): Promise<string> {
+  const name = uniqueName('layer');
+  made.push(name);
+  runContainer(name, extra, undefined, ['sh', '-c', script]);
+  await waitFor(name, (s) => s.Status === 'exited');
+  return name;
+}
+
+test('a log the container wrote is read from its layer: same report, no archive read for it', async () => {
+  const name = await crashed('mkdir -p /var/log/app; printf "starting\\nERROR: bad value in /etc/app.conf:2\\n" > /var/log/app/app.log; printf "a=1\\nb=oops\\n" > /etc/app.conf; exit 1');
+  const direct = await whyReads(name);
+  const viaEngine = await whyReads(name, { PORTHOLE_LAYER_READS: '0' });
+  assert.equal(direct.report, viaEngine.report);
+  assert.match(direct.report, /ERROR: bad value in \/etc\/app\.conf:2/);
+  assert.match(direct.report, /> 2 \| b=oops/);
+  assert.deepEqual(direct.archived, [], `the log and the config the container wrote came from its layer:\n${direct.report}`);
+  assert.deepEqual(viaEngine.archived.sort(), ['/etc/app.conf', '/var/log/app/app.log'], viaEngine.report);
+});
+
+test('files from the image, behind a link, or in a volume still go through the engine', async () => {
+  const volume = uniqueName('layer-vol');
+  volumes.push(volume);
+  docker(['volume', 'create', volume]);
+  // /logs is a volume; /conf is a link to a folder the container made; /etc/passwd comes from the image
+  const name = await crashed(
+    'mkdir -p /real; ln -s /real /conf; printf "x=1\\ny=2\\nz=3\\n" > /real/app.conf; echo "kept in a volume" > /logs/app.log; ' +
+      'echo "ERROR: see /conf/app.conf:3" >&2; echo "ERROR: and /logs/app.log:1" >&2; echo "root entry at /etc/passwd:1" >&2; exit 2',
+    ['-v', `${volume}:/logs`],
+  );
+  const direct = await whyReads(name);
+  const viaEngine = await whyReads(name, { PORTHOLE_LAYER_READS: '0' });
+  assert.equal(direct.report, viaEngine.report);
+  assert.match(direct.report, /> 3 \| z=3/);
+  assert.match(direct.report, /> 1 \| root:x:0:0/);
+  assert.match(direct.report, /> 1 \| kept in a volume/);
+  for (const path of ['/conf/app.conf', '/etc/passwd', '/logs/app.log']) assert.ok(direct.archived.includes(path), `${path} went through the engine: ${direct.archived}`);
+});
