@@ -243,11 +243,11 @@ export interface EngineClient {
   statPath(id: string, path: string): Promise<PathStat>;
   getArchive(id: string, path: string): Promise<{ stat: PathStat; stream: Readable }>;
   /**
-   * The file at `path` straight from the container's own writable layer, when the engine runs on this host and
-   * that is for sure what the container sees there (a file it wrote itself); undefined otherwise, and always for
-   * a container this client has not inspected. Saves the archive endpoint's cost for logs and the like.
+   * The file at `path` straight from the container's storage layers, when the engine runs on this host and that
+   * is for sure what the container sees there; undefined otherwise, and always for a container this client has
+   * not inspected. Saves the archive endpoint's cost (its tar helper) for logs, configs and the like.
    */
-  openLayerFile?(id: string, path: string): LayerFile | undefined;
+  openLayerFile?(id: string, path: string): Promise<LayerFile | undefined>;
   putArchive(id: string, path: string, tar: Readable, opts?: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void>;
   exportContainer(id: string): Promise<Readable>;
 

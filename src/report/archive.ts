@@ -36,8 +36,8 @@ export async function readEntry(
   onData: (chunk: Buffer) => boolean,
   maxBytes: number,
 ): Promise<ReadResult | null> {
-  // What the container wrote itself comes straight from its layer where the engine is local (engine/docker/layer.ts).
-  const direct = engine.openLayerFile?.(id, path);
+  // Where the engine is local, plain files come straight from the container's layers (engine/docker/layer.ts).
+  const direct = await engine.openLayerFile?.(id, path);
   if (direct) {
     const info: EntryInfo = { type: 'file', size: direct.size, mode: direct.mode, uid: direct.uid, gid: direct.gid, uname: '', gname: '', mtime: direct.mtime, linkTarget: '' };
     return { info, ...direct.read(onData, maxBytes) }; // read() closes the file, empty or not

@@ -1,5 +1,5 @@
-// Files a container wrote itself are read straight from its writable layer where the engine runs here
-// (src/engine/docker/layer.ts); everything else still goes through the engine. The report must be the same
+// Plain files are read straight from the container's storage layers where the engine runs here
+// (src/engine/docker/layer.ts); links on the way, volumes and the like still go through the engine. The report must be the same
 // either way: PORTHOLE_LAYER_READS=0 turns the direct reads off for the comparison, and PORTHOLE_TRACE shows
 // which files went through the engine's archive endpoint.
 import assert from 'node:assert/strict';
@@ -44,7 +44,7 @@ test('a log the container wrote is read from its layer: same report, no archive 
   assert.deepEqual(viaEngine.archived.sort(), ['/etc/app.conf', '/var/log/app/app.log'], viaEngine.report);
 });
 
-test('files from the image, behind a link, or in a volume still go through the engine', async () => {
+test('files behind a link or in a volume still go through the engine; the image\'s own files need not', async () => {
   const volume = uniqueName('layer-vol');
   volumes.push(volume);
   docker(['volume', 'create', volume]);
@@ -60,5 +60,19 @@ test('files from the image, behind a link, or in a volume still go through the e
   assert.match(direct.report, /> 3 \| z=3/);
   assert.match(direct.report, /> 1 \| root:x:0:0/);
   assert.match(direct.report, /> 1 \| kept in a volume/);
-  for (const path of ['/conf/app.conf', '/etc/passwd', '/logs/app.log']) assert.ok(direct.archived.includes(path), `${path} went through the engine: ${direct.archived}`);
+  for (const path of ['/conf/app.conf', '/logs/app.log']) assert.ok(direct.archived.includes(path), `${path} went through the engine: ${direct.archived}`);
+  // /etc/passwd: the image layer's file, once the engine's stat (a HEAD, no tar) said it is that file
+  assert.ok(!direct.archived.includes('/etc/passwd'), `${direct.archived}`);
+  assert.ok(viaEngine.archived.includes('/etc/passwd'));
+});
+
+test('a file the container deleted, or hid under a folder it remade, is not read from the image below', async () => {
+  for (const script of ['rm /etc/passwd', 'rm -rf /etc; mkdir /etc; echo other > /etc/other']) {
+    const name = await crashed(`${script}; echo "ERROR: see /etc/passwd:1" >&2; exit 1`);
+    const direct = await whyReads(name);
+    const viaEngine = await whyReads(name, { PORTHOLE_LAYER_READS: '0' });
+    assert.equal(direct.report, viaEngine.report, script);
+    assert.match(direct.report, /ERROR: see \/etc\/passwd:1/);
+    assert.doesNotMatch(direct.report, /root:x:0:0/, `${script}: the deleted file was shown`);
+  }
 });

@@ -22,7 +22,7 @@ import type {
 } from '../types.js';
 import { EngineError, EngineUnavailable, NotFound } from '../../errors.js';
 import { Transport, readBody } from './transport.js';
-import { openLayerFile } from './layer.js';
+import { openImageLayerFile, openOwnLayerFile } from './layer.js';
 
 /** The newest API version porthole was written against, and the oldest it accepts. */
 export const CLIENT_API_VERSION = '1.45';
@@ -258,11 +258,16 @@ export class DockerEngine implements EngineClient {
   /** Inspect documents by id, for openLayerFile: where the container's layer is and what covers it. */
   private readonly inspected = new Map<string, unknown>();
 
-  openLayerFile(id: string, path: string): LayerFile | undefined {
+  async openLayerFile(id: string, path: string): Promise<LayerFile | undefined> {
     // Only an engine on a local socket shares this machine's paths.
     if (!this.endpoint.host.startsWith('unix://') || process.env.PORTHOLE_LAYER_READS === '0') return undefined;
-    const doc = this.inspected.get(id);
-    return doc ? openLayerFile(doc as Parameters<typeof openLayerFile>[0], path) : undefined;
+    const doc = this.inspected.get(id) as Parameters<typeof openOwnLayerFile>[0] | undefined;
+    if (!doc) return undefined;
+    const own = openOwnLayerFile(doc, path);
+    if (own !== 'absent') return own;
+    // From the image: a HEAD (a few ms, no tar helper) says what the container sees there.
+    const seen = await this.statPath(id, path).catch(() => undefined);
+    return seen && openImageLayerFile(doc, path, seen);
   }
 
   async top(id: string, psArgs?: string): Promise<TopResult> {

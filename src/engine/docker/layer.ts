@@ -10,8 +10,8 @@
 //
 // Opened safely against a running container changing the path meanwhile: each folder is lstat'ed, the file is
 // opened without following a link (and without blocking on a FIFO), and must be the very inode seen before.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
-import type { LayerFile } from '../types.js';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import type { LayerFile, PathStat } from '../types.js';
 
 /** What the layer reader needs from the engine's inspect document. */
 interface InspectDoc {
@@ -38,55 +38,116 @@ function isUnder(path: string, dir: string): boolean {
   return dir === '/' || path === dir || path.startsWith(`${dir}/`);
 }
 
-/**
- * The file at `path` from the container's own writable layer, or undefined when that is not certainly what the
- * container sees there (then the engine has to be asked). `path` is absolute, as the engine's diff gives it.
- */
-export function openLayerFile(doc: InspectDoc, path: string): LayerFile | undefined {
-  if (doc.GraphDriver?.Name !== 'overlay2') return undefined;
-  const upper = doc.GraphDriver.Data?.UpperDir;
-  if (!upper || !upper.startsWith('/')) return undefined;
+type Lookup = { file: string; st: BigIntStats } | 'absent' | 'unsure';
+
+/** `path` (as parts) in one layer folder: a regular file there, not there at all, or something we do not read. */
+function lookIn(layer: string, parts: string[]): Lookup {
+  let dir = layer;
+  try {
+    for (const part of parts.slice(0, -1)) {
+      dir = `${dir}/${part}`;
+      // a link, a whiteout or a file where a folder should be: the engine knows better
+      if (!lstatSync(dir).isDirectory()) return 'unsure';
+    }
+    const file = `${dir}/${parts[parts.length - 1]}`;
+    const st = lstatSync(file, { bigint: true });
+    return st.isFile() ? { file, st } : 'unsure';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'unsure';
+  }
+}
+
+/** The path as parts, when it is one we read from layers: absolute, plain, and not covered by a mount. */
+function plainParts(doc: InspectDoc, path: string): string[] | undefined {
   const parts = path.split('/').slice(1);
   if (!path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..')) return undefined;
   if (coveredPaths(doc).some((dir) => isUnder(path, dir))) return undefined;
+  return parts;
+}
 
-  let seen: Stats;
-  try {
-    let dir = upper;
-    if (!lstatSync(dir).isDirectory()) return undefined;
-    for (const part of parts.slice(0, -1)) {
-      dir = `${dir}/${part}`;
-      if (!lstatSync(dir).isDirectory()) return undefined; // a link, a whiteout, a file: the engine knows better
-    }
-    seen = lstatSync(`${dir}/${parts[parts.length - 1]}`);
-  } catch {
-    return undefined; // not in this layer (or not ours to read): the file comes from below
+function layers(doc: InspectDoc): { upper: string; lower: string[] } | undefined {
+  if (doc.GraphDriver?.Name !== 'overlay2') return undefined;
+  const data = doc.GraphDriver.Data ?? {};
+  const upper = data.UpperDir;
+  if (!upper || !upper.startsWith('/')) return undefined;
+  const lower = (data.LowerDir ?? '').split(':').filter((d) => d.startsWith('/'));
+  return { upper, lower };
+}
+
+/**
+ * The file at `path` from the container's own writable layer; 'absent' when that layer does not have it (it
+ * comes from the image, if anywhere); undefined when the layer cannot answer for sure (then ask the engine).
+ * `path` is absolute, as the engine's diff gives it.
+ */
+export function openOwnLayerFile(doc: InspectDoc, path: string): LayerFile | 'absent' | undefined {
+  const where = layers(doc);
+  const parts = where && plainParts(doc, path);
+  if (!where || !parts) return undefined;
+  const found = lookIn(where.upper, parts);
+  return typeof found === 'string' ? (found === 'absent' ? 'absent' : undefined) : open(found);
+}
+
+/**
+ * A file of the image under the container (not in its own layer), found in the topmost image layer that has
+ * it, and used only when it is the file the engine itself reports there: the engine's stat (`seen`, from a
+ * cheap HEAD) must say a regular file of the same size, permissions and modification time. The engine saying
+ * the file exists also rules out what a folder made opaque or a whiteout in a higher layer would hide: the
+ * visible file is then the topmost one.
+ */
+export function openImageLayerFile(doc: InspectDoc, path: string, seen: PathStat): LayerFile | undefined {
+  const where = layers(doc);
+  const parts = where && plainParts(doc, path);
+  if (!where || !parts || (seen.mode & GO_TYPE_BITS) !== 0) return undefined;
+  if (lookIn(where.upper, parts) !== 'absent') return undefined;
+  for (const layer of where.lower) {
+    const found = lookIn(layer, parts);
+    if (found === 'absent') continue;
+    if (found === 'unsure') return undefined;
+    const same =
+      found.st.size === BigInt(seen.size) && Number(found.st.mode & 0o777n) === (seen.mode & 0o777) && found.st.mtimeNs === goTimeNs(seen.mtime);
+    return same ? open(found) : undefined;
   }
-  if (!seen.isFile()) return undefined;
+  return undefined;
+}
 
-  const file = `${upper}/${parts.join('/')}`;
+/** Go's os.FileMode bits for anything but a plain file (folder, link, device, pipe, socket, irregular...). */
+const GO_TYPE_BITS = (1 << 31 >>> 0) | (1 << 30) | (1 << 29) | (1 << 28) | (1 << 27) | (1 << 26) | (1 << 25) | (1 << 24) | (1 << 21) | (1 << 19);
+
+/** An RFC 3339 time with up to nanoseconds, as Go writes it, in nanoseconds since the epoch. */
+export function goTimeNs(text: string): bigint | undefined {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|([+-])(\d\d):(\d\d))$/.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, frac, , sign, oh, om] = m;
+  let seconds = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +sec!) / 1000;
+  if (sign) seconds -= (sign === '-' ? -1 : 1) * (+oh! * 3600 + +om! * 60);
+  return BigInt(seconds) * 1_000_000_000n + BigInt((frac ?? '').padEnd(9, '0'));
+}
+
+/** Opens what lookIn found, without following a link or blocking on a FIFO, and only if it is still that inode. */
+function open(found: { file: string; st: BigIntStats }): LayerFile | undefined {
   const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
   let fd: number;
   try {
     // O_NOATIME: reading leaves the layer's access times as they were (where we own the file or are root)
-    fd = openSync(file, flags | (constants.O_NOATIME ?? 0));
+    fd = openSync(found.file, flags | (constants.O_NOATIME ?? 0));
   } catch {
     try {
-      fd = openSync(file, flags);
+      fd = openSync(found.file, flags);
     } catch {
       return undefined;
     }
   }
-  const st = fstatSync(fd);
-  if (!st.isFile() || st.ino !== seen.ino || st.dev !== seen.dev) {
+  const st = fstatSync(fd, { bigint: true });
+  if (!st.isFile() || st.ino !== found.st.ino || st.dev !== found.st.dev) {
     closeSync(fd);
     return undefined;
   }
+  const size = Number(st.size);
   return {
-    size: st.size,
-    mode: st.mode & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
+    size,
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
     mtime: st.mtime,
     read(onData, maxBytes) {
       let bytesRead = 0;
@@ -106,7 +167,7 @@ export function openLayerFile(doc: InspectDoc, path: string): LayerFile | undefi
         closeSync(fd);
       }
       // as the archive way says it: stopped before the end of the file
-      return { bytesRead, stopped: (cut || bytesRead >= maxBytes) && bytesRead < st.size };
+      return { bytesRead, stopped: (cut || bytesRead >= maxBytes) && bytesRead < size };
     },
   };
 }
