@@ -24,6 +24,10 @@ try {
     supported: { 'dynamic-import': false },
     define: { PORTHOLE_VERSION: JSON.stringify(pkg.version) },
   });
+  // src/launch.ts reads the bundle as latin1, which is right only for ASCII: esbuild escapes non-ASCII in strings,
+  // not in regular expression literals, so write those as \u escapes.
+  const nonAscii = readFileSync(`${staging}/porthole-app.cjs`).findIndex((b) => b > 0x7f);
+  if (nonAscii >= 0) throw new Error(`porthole-app.cjs has a non-ASCII byte at ${nonAscii}: use a \\u escape in the source`);
   // The map was written from the staging folder, one level deeper than where it will live.
   const mapFile = `${staging}/porthole-app.cjs.map`;
   const map = JSON.parse(readFileSync(mapFile, 'utf8'));

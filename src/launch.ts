@@ -36,7 +36,8 @@ if (process.argv.includes('--debug') || process.argv.includes('-D')) {
 }
 
 function runCached(): void {
-  const source = readFileSync(app, 'utf8');
+  // The bundle is ASCII (scripts/build.mjs checks): read as latin1, it needs no UTF-8 decoding (about 1.5 ms).
+  const source = readFileSync(app, 'latin1');
   const cacheDir = cacheFolder();
   // One cache per command: the first word that looks like one (global flags come first and are skipped).
   const word = process.argv.slice(2).find((a) => !a.startsWith('-'));

@@ -1,6 +1,5 @@
 // Entry point: parse the global flags, build the context, dispatch to one command, and map errors to exit codes
 // (the only place that does).
-import { isatty } from 'node:tty';
 import { Cleanup } from './cleanup.js';
 import { formatHelp, parseCommand } from './cli/args.js';
 import { parseGlobal } from './cli/global.js';
@@ -106,6 +105,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(formatHelp(mod.spec));
       return EXIT.ok;
     }
+    // node:tty loads node:net and the streams (8 ms): only commands pay for it, which need them anyway
+    const { isatty } = await import('node:tty');
     const ctx: Context = {
       stdout: process.stdout,
       stderr: process.stderr,
