@@ -72,6 +72,14 @@ export async function executableExists(engine: EngineClient, containerId: string
 
 /** Reads one small text file from the container through the archive endpoint; undefined when absent. */
 export async function readContainerFile(engine: EngineClient, containerId: string, path: string, limit = 4 * 1024 * 1024): Promise<string | undefined> {
+  // Straight from the container's layers where the engine is local and that is certain (engine/docker/layer.ts):
+  // the archive endpoint's tar helper costs about 60 ms, before an interactive shell can start.
+  const direct = await engine.openLayerFile?.(containerId, path).catch(() => undefined);
+  if (direct) {
+    const chunks: Buffer[] = [];
+    direct.read((c) => (chunks.push(c), true), limit);
+    return Buffer.concat(chunks).toString('utf8');
+  }
   let archive;
   try {
     archive = await engine.getArchive(containerId, path);
