@@ -103,8 +103,10 @@ export interface LayerFile {
   uid: number;
   gid: number;
   mtime: Date;
-  /** Reads the file from the start, in chunks, until `onData` returns false or `maxBytes` were read. */
+  /** Reads the file from the start, in chunks, until `onData` returns false or `maxBytes` were read; closes it. */
   read(onData: (chunk: Buffer) => boolean, maxBytes: number): { bytesRead: number; stopped: boolean };
+  /** The whole file in chunks, for a consumer that waits between them; closes it at the end or on return. */
+  chunks(): AsyncGenerator<Buffer>;
 }
 
 export interface PathStat {

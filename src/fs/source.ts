@@ -67,6 +67,13 @@ export async function readFile(
 ): Promise<void> {
   let current = normalize(path);
   for (let hops = 0; hops <= MAX_LINKS; hops++) {
+    // A plain file comes straight from the container's layers where the engine is local and that is certain
+    // (engine/docker/layer.ts): no tar helper in the engine, about 60 ms less per file on a stopped container.
+    const direct = await engine.openLayerFile?.(containerId, toApi(current)).catch(() => undefined);
+    if (direct) {
+      for await (const chunk of direct.chunks()) await onData(chunk);
+      return;
+    }
     let archive;
     try {
       archive = await engine.getArchive(containerId, toApi(current));

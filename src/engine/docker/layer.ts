@@ -149,6 +149,20 @@ function open(found: { file: string; st: BigIntStats }): LayerFile | undefined {
     uid: Number(st.uid),
     gid: Number(st.gid),
     mtime: st.mtime,
+    async *chunks() {
+      try {
+        let position = 0;
+        for (;;) {
+          const buf = Buffer.allocUnsafe(64 * 1024);
+          const n = readSync(fd, buf, 0, buf.length, position);
+          if (n === 0) return;
+          position += n;
+          yield buf.subarray(0, n);
+        }
+      } finally {
+        closeSync(fd);
+      }
+    },
     read(onData, maxBytes) {
       let bytesRead = 0;
       let cut = false;
