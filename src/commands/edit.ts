@@ -56,7 +56,8 @@ async function readFileIn(engine: EngineClient, id: string, path: string): Promi
   let current = path;
   for (let hop = 0; hop < 10; hop++) {
     const chunks: Buffer[] = [];
-    const read = await readEntry(engine, id, current, (c) => (chunks.push(c), true), MAX_EDIT_BYTES + 1);
+    // through the engine: its owner and mode are written back as they are (see readEntry)
+    const read = await readEntry(engine, id, current, (c) => (chunks.push(c), true), MAX_EDIT_BYTES + 1, { fromLayers: false });
     if (!read) throw new NotFound(`No such file in the container: ${escapeName(current)}.`, 'porthole edit changes files that exist; check the path with `porthole ls`.');
     const { info } = read;
     if (info.type === 'symlink') {

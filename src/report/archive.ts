@@ -35,9 +35,12 @@ export async function readEntry(
   path: string,
   onData: (chunk: Buffer) => boolean,
   maxBytes: number,
+  opts: { fromLayers?: boolean } = {},
 ): Promise<ReadResult | null> {
   // Where the engine is local, plain files come straight from the container's layers (engine/docker/layer.ts).
-  const direct = await engine.openLayerFile?.(id, path);
+  // Their owner is then the host's view of it, which differs under user-namespace remapping: a reader that
+  // writes the owner back (edit) asks the engine instead.
+  const direct = opts.fromLayers === false ? undefined : await engine.openLayerFile?.(id, path);
   if (direct) {
     const info: EntryInfo = { type: 'file', size: direct.size, mode: direct.mode, uid: direct.uid, gid: direct.gid, uname: '', gname: '', mtime: direct.mtime, linkTarget: '' };
     return { info, ...direct.read(onData, maxBytes) }; // read() closes the file, empty or not
