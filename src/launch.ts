@@ -7,6 +7,10 @@
 // because a code cache is code. PORTHOLE_CODE_CACHE=0 turns it off. Anything wrong with the cache (unreadable,
 // stale, from another V8) only means compiling from source, as without it.
 //
+// Not v8-compile-cache: it hooks every module's compile and produces each cache right after compiling, which holds
+// only the top level (V8 compiles functions when first called), and it keeps caches under $TMP. Here there is one
+// file, and the cache made after the run is the one that skips the compiling a command really does.
+//
 // Kept to node: builtins and plain statements: everything here runs before the cache can help.
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { Module } from 'node:module';
