@@ -54,3 +54,17 @@ export function peakRssMiB(command) {
   const lines = r.stderr.trim().split('\n');
   return Number(lines[lines.length - 1]) / 1024;
 }
+
+/**
+ * Median CPU time (user+sys, GNU time) of `runs` runs of a shell command, in ms: steadier than wall time when
+ * other work shares the machine.
+ */
+export function cpuMs(command, runs = 15) {
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', 'sh', '-c', `${command} >/dev/null`], { encoding: 'utf8' });
+    const [user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+    samples.push((user + sys) * 1000);
+  }
+  return samples.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}

@@ -1,7 +1,7 @@
 // porthole ps C vs docker top C vs bare node, side by side; the target is porthole ps within 30 ms of node -e 0.
 // Also porthole ps with no argument (every running container) and porthole which on the container's init.
 import { spawnSync } from 'node:child_process';
-import { BENCH_LABEL, PORTHOLE, compare, peakRssMiB, sh } from './lib.mjs';
+import { BENCH_LABEL, PORTHOLE, compare, cpuMs, peakRssMiB, sh } from './lib.mjs';
 
 const IMAGE = 'porthole-fixture/busybox:1';
 const name = `pt-bench-ps-${process.pid}`;
@@ -59,16 +59,7 @@ try {
     console.log(`    ${label.padEnd(20)} ${median >= 0 ? '+' : ''}${median.toFixed(1)} ms`);
   }
 
-  // CPU time is steadier than wall time when other work shares the machine: median user+sys of 15 runs each.
-  const cpuMs = (cmd) => {
-    const samples = [];
-    for (let i = 0; i < 15; i++) {
-      const r = spawnSync('/usr/bin/time', ['-f', '%U %S', 'sh', '-c', `${cmd} >/dev/null`], { encoding: 'utf8' });
-      const [user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-      samples.push((user + sys) * 1000);
-    }
-    return samples.sort((a, b) => a - b)[7];
-  };
+  // CPU time is steadier than wall time when other work shares the machine (lib.mjs cpuMs)
   const nodeCpu = cpuMs(`${process.execPath} -e 0`);
   console.log(`  CPU time (user+sys, median of 15): node -e 0 ${nodeCpu.toFixed(0)} ms`);
   for (const [label, cmd] of [['porthole ps C', `${PORTHOLE} ps ${name}`], ['docker top C', `docker top ${name}`], ['porthole ps (all)', `${PORTHOLE} ps`]]) {

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_LABEL, PORTHOLE, compare, peakRssMiB, sh } from './lib.mjs';
+import { BENCH_LABEL, PORTHOLE, compare, cpuMs as medianCpuMs, peakRssMiB, sh } from './lib.mjs';
 
 const IMAGE = 'porthole-fixture/busybox:1';
 const COUNT = 32;
@@ -66,16 +66,7 @@ try {
   const nodeRun = results.find((r) => r.name === 'node -e 0');
   console.log(`  load average while measuring: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
   console.log(`  porthole stats over node -e 0: ${(named.meanMs - nodeRun.meanMs).toFixed(0)} ms (of which the sampling window is ${WINDOW_MS} ms)`);
-  // CPU time is steadier than wall time when other work shares the machine: median user+sys of 9 runs each.
-  const cpuMs = (cmd) => {
-    const samples = [];
-    for (let i = 0; i < 9; i++) {
-      const r = spawnSync('/usr/bin/time', ['-f', '%U %S', 'sh', '-c', `${cmd} >/dev/null`], { encoding: 'utf8' });
-      const [user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-      samples.push((user + sys) * 1000);
-    }
-    return samples.sort((a, b) => a - b)[4];
-  };
+  const cpuMs = (cmd) => medianCpuMs(cmd, 9);
   const nodeCpu = cpuMs(`${process.execPath} -e 0`);
   console.log(`  CPU time (user+sys, median of 9): node -e 0 ${nodeCpu.toFixed(0)} ms`);
   for (const [label, cmd] of [['porthole stats (named)', `${PORTHOLE} stats ${list}`], ['docker stats --no-stream', `docker stats --no-stream ${list}`]]) {

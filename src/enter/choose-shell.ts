@@ -2,6 +2,7 @@
 // own /etc/passwd, else bash, else sh. Everything is read through the archive endpoint, so it works on stopped
 // containers and needs no shell (or anything else) inside the container.
 import type { EngineClient, PathStat } from '../engine/types.js';
+import { readEntry } from '../report/archive.js';
 
 export interface PasswdEntry {
   name: string;
@@ -70,45 +71,14 @@ export async function executableExists(engine: EngineClient, containerId: string
   return (stat.mode & 0o111) !== 0;
 }
 
-/** Reads one small text file from the container through the archive endpoint; undefined when absent. */
+/**
+ * Reads one small text file from the container (report/archive.ts: from its layers where that is certain, else
+ * through the archive endpoint); undefined when absent or not a plain file.
+ */
 export async function readContainerFile(engine: EngineClient, containerId: string, path: string, limit = 4 * 1024 * 1024): Promise<string | undefined> {
-  // Straight from the container's layers where the engine is local and that is certain (engine/docker/layer.ts):
-  // the archive endpoint's tar helper costs about 60 ms, before an interactive shell can start.
-  const direct = await engine.openLayerFile?.(containerId, path).catch(() => undefined);
-  if (direct) {
-    const chunks: Buffer[] = [];
-    direct.read((c) => (chunks.push(c), true), limit);
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  let archive;
-  try {
-    archive = await engine.getArchive(containerId, path);
-  } catch {
-    return undefined;
-  }
-  const { Parser } = await import('tar');
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let seen = false;
-    const parser = new Parser({
-      onReadEntry: (entry) => {
-        if (seen || entry.type !== 'File') {
-          entry.resume();
-          return;
-        }
-        seen = true;
-        entry.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size <= limit) chunks.push(c);
-        });
-      },
-    });
-    parser.on('end', () => resolve(seen ? Buffer.concat(chunks).toString('utf8') : undefined));
-    parser.on('error', reject);
-    archive.stream.on('error', reject);
-    archive.stream.pipe(parser);
-  });
+  const chunks: Buffer[] = [];
+  const read = await readEntry(engine, containerId, path, (c) => (chunks.push(c), true), limit);
+  return read?.info.type === 'file' ? Buffer.concat(chunks).toString('utf8') : undefined;
 }
 
 export interface ShellChoice {

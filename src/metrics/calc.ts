@@ -122,20 +122,14 @@ export function parseMemTotal(text: string): number {
 }
 
 /** One parsed engine stats document (GET /containers/ID/stats), the fields porthole needs. */
-export interface EngineSample {
+/** One engine stats document: the raw CPU counters, and the rest already as the row shows it. */
+export interface EngineSample extends Omit<ContainerStats, 'name' | 'id' | 'cpuPercent'> {
   readAt: number; // ms since epoch, from the document's `read`
   cpuTotalNs: number;
   systemNs: number | undefined;
   onlineCpus: number;
   preCpuTotalNs: number | undefined;
   preSystemNs: number | undefined;
-  memoryBytes: number;
-  memoryLimitBytes: number;
-  netRxBytes: number;
-  netTxBytes: number;
-  blockReadBytes: number;
-  blockWriteBytes: number;
-  pids: number;
 }
 
 /** Reads the engine's stats document with docker's formulas (memory without cache, block I/O by operation). */

@@ -225,6 +225,9 @@ async function findProgram(engine: EngineClient, id: string, name: string, pathV
 /** What runc prints on the container's stderr when exec fails after the container started (e.g. a missing #! interpreter). */
 const EXEC_FAILED = /^(exec |standard_init_linux\.go:\d+: exec user process caused:? ).*(no such file or directory|permission denied|exec format error)/;
 
+/** An executable check's findings about the file's content, before (or without) reading it. */
+const NOT_LOOKED_INSIDE = { kind: null, interpreterLine: null, interpreter: null, interpreterFound: null, crlf: false, problem: null } as const;
+
 async function checkExecutable(engine: EngineClient, target: ContainerDetails, said: Promise<WhyReport['said']>): Promise<ExecutableCheck | null> {
   const name = target.path;
   if (!name) return null;
@@ -246,12 +249,7 @@ async function checkExecutable(engine: EngineClient, target: ContainerDetails, s
       isDirectory: false,
       executable: true,
       permissions: null,
-      kind: null,
-      interpreterLine: null,
-      interpreter: null,
-      interpreterFound: null,
-      crlf: false,
-      problem: null,
+      ...NOT_LOOKED_INSIDE,
       checked: 'it started',
     };
   }
@@ -266,12 +264,7 @@ async function checkExecutable(engine: EngineClient, target: ContainerDetails, s
     isDirectory: opened?.info.type === 'directory',
     executable: opened ? (opened.info.mode & 0o111) !== 0 : null,
     permissions: opened ? permissionString(opened.info.mode) : null,
-    kind: null,
-    interpreterLine: null,
-    interpreter: null,
-    interpreterFound: null,
-    crlf: false,
-    problem: null,
+    ...NOT_LOOKED_INSIDE,
     checked: 'in its filesystem',
   };
   if (!opened) {

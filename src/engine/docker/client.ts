@@ -22,7 +22,7 @@ import type {
 } from '../types.js';
 import { EngineError, EngineUnavailable, NotFound } from '../../errors.js';
 import { Transport, readBody } from './transport.js';
-import { openImageLayerFile, openOwnLayerFile } from './layer.js';
+import { openLayerFile } from './layer.js';
 
 /** The newest API version porthole was written against, and the oldest it accepts. */
 export const CLIENT_API_VERSION = '1.45';
@@ -261,13 +261,9 @@ export class DockerEngine implements EngineClient {
   async openLayerFile(id: string, path: string): Promise<LayerFile | undefined> {
     // Only an engine on a local socket shares this machine's paths.
     if (!this.endpoint.host.startsWith('unix://') || process.env.PORTHOLE_LAYER_READS === '0') return undefined;
-    const doc = this.inspected.get(id) as Parameters<typeof openOwnLayerFile>[0] | undefined;
-    if (!doc) return undefined;
-    const own = openOwnLayerFile(doc, path);
-    if (own !== 'absent') return own;
-    // From the image: a HEAD (a few ms, no tar helper) says what the container sees there.
-    const seen = await this.statPath(id, path).catch(() => undefined);
-    return seen && openImageLayerFile(doc, path, seen);
+    const doc = this.inspected.get(id) as Parameters<typeof openLayerFile>[0] | undefined;
+    // an image file needs the engine's word on it: a HEAD (a few ms, no tar helper)
+    return doc && openLayerFile(doc, path, () => this.statPath(id, path).catch(() => undefined));
   }
 
   async top(id: string, psArgs?: string): Promise<TopResult> {

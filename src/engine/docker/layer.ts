@@ -75,10 +75,23 @@ function layers(doc: InspectDoc): { upper: string; lower: string[] } | undefined
 }
 
 /**
- * The file at `path` from the container's own writable layer; 'absent' when that layer does not have it (it
- * comes from the image, if anywhere); undefined when the layer cannot answer for sure (then ask the engine).
- * `path` is absolute, as the engine's diff gives it.
+ * The file at `path` as the container sees it, straight from its layers, or undefined when the layers cannot
+ * answer for sure (then ask the engine). `path` is absolute, as the engine's diff gives it. A file in the
+ * container's own layer is certain; a file of the image needs the engine's word on it: `stat` (a cheap HEAD) is
+ * asked only then.
  */
+export async function openLayerFile(doc: InspectDoc, path: string, stat: () => Promise<PathStat | undefined>): Promise<LayerFile | undefined> {
+  const where = layers(doc);
+  const parts = where && plainParts(doc, path);
+  if (!where || !parts) return undefined;
+  const own = lookIn(where.upper, parts);
+  if (own === 'unsure') return undefined;
+  if (own !== 'absent') return open(own);
+  const seen = await stat();
+  return seen && imageFile(where.lower, parts, seen);
+}
+
+/** The container's own layer only: its file, 'absent' when that layer does not have it, undefined when unsure. */
 export function openOwnLayerFile(doc: InspectDoc, path: string): LayerFile | 'absent' | undefined {
   const where = layers(doc);
   const parts = where && plainParts(doc, path);
@@ -87,19 +100,24 @@ export function openOwnLayerFile(doc: InspectDoc, path: string): LayerFile | 'ab
   return typeof found === 'string' ? (found === 'absent' ? 'absent' : undefined) : open(found);
 }
 
-/**
- * A file of the image under the container (not in its own layer), found in the topmost image layer that has
- * it, and used only when it is the file the engine itself reports there: the engine's stat (`seen`, from a
- * cheap HEAD) must say a regular file of the same size, permissions and modification time. The engine saying
- * the file exists also rules out what a folder made opaque or a whiteout in a higher layer would hide: the
- * visible file is then the topmost one.
- */
+/** The image's file only, given the engine's stat of the path (see imageFile). */
 export function openImageLayerFile(doc: InspectDoc, path: string, seen: PathStat): LayerFile | undefined {
   const where = layers(doc);
   const parts = where && plainParts(doc, path);
-  if (!where || !parts || (seen.mode & GO_TYPE_BITS) !== 0) return undefined;
-  if (lookIn(where.upper, parts) !== 'absent') return undefined;
-  for (const layer of where.lower) {
+  if (!where || !parts || lookIn(where.upper, parts) !== 'absent') return undefined;
+  return imageFile(where.lower, parts, seen);
+}
+
+/**
+ * A file of the image under the container (not in its own layer), found in the topmost image layer that has
+ * it, and used only when it is the file the engine itself reports there: the engine's stat (`seen`) must say a
+ * regular file of the same size, permissions and modification time. The engine saying the file exists also
+ * rules out what a folder made opaque or a whiteout in a higher layer would hide: the visible file is then the
+ * topmost one.
+ */
+function imageFile(lower: string[], parts: string[], seen: PathStat): LayerFile | undefined {
+  if ((seen.mode & GO_TYPE_BITS) !== 0) return undefined;
+  for (const layer of lower) {
     const found = lookIn(layer, parts);
     if (found === 'absent') continue;
     if (found === 'unsure') return undefined;
@@ -151,14 +169,7 @@ function open(found: { file: string; st: BigIntStats }): LayerFile | undefined {
     mtime: st.mtime,
     async *chunks() {
       try {
-        let position = 0;
-        for (;;) {
-          const buf = Buffer.allocUnsafe(64 * 1024);
-          const n = readSync(fd, buf, 0, buf.length, position);
-          if (n === 0) return;
-          position += n;
-          yield buf.subarray(0, n);
-        }
+        yield* blocks(fd, Infinity);
       } finally {
         closeSync(fd);
       }
@@ -167,12 +178,9 @@ function open(found: { file: string; st: BigIntStats }): LayerFile | undefined {
       let bytesRead = 0;
       let cut = false;
       try {
-        const buf = Buffer.allocUnsafe(64 * 1024);
-        while (bytesRead < maxBytes) {
-          const n = readSync(fd, buf, 0, Math.min(buf.length, maxBytes - bytesRead), bytesRead);
-          if (n === 0) break;
-          bytesRead += n;
-          if (!onData(Buffer.from(buf.subarray(0, n)))) {
+        for (const block of blocks(fd, maxBytes)) {
+          bytesRead += block.length;
+          if (!onData(block)) {
             cut = true;
             break;
           }
@@ -184,4 +192,16 @@ function open(found: { file: string; st: BigIntStats }): LayerFile | undefined {
       return { bytesRead, stopped: (cut || bytesRead >= maxBytes) && bytesRead < size };
     },
   };
+}
+
+/** The file from its start in blocks of up to 64 KiB, at most `maxBytes` in all; each block is its own buffer. */
+function* blocks(fd: number, maxBytes: number): Generator<Buffer> {
+  let position = 0;
+  while (position < maxBytes) {
+    const buf = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes - position));
+    const n = readSync(fd, buf, 0, buf.length, position);
+    if (n === 0) return;
+    position += n;
+    yield buf.subarray(0, n);
+  }
 }
