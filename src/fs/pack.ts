@@ -3,6 +3,7 @@
 // with a warning. The walk holds one open folder per level, so memory follows depth, not size.
 import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import type { LayerFile } from '../engine/types.js';
 import { escapeName } from '../render/escape.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
@@ -107,6 +108,31 @@ export function endOfArchive(): Buffer {
 
 export function padding(size: number): Buffer {
   return Buffer.alloc(pad(size));
+}
+
+/**
+ * One file read from a container's layer as the one-entry archive the engine's archive endpoint sends for it:
+ * the entry named `name`, the file's mode and time. A file a running container is still writing is cut at the
+ * size it had when opened, as in the engine's archive; one that shrank meanwhile fails the copy.
+ */
+export async function* layerFileArchive(file: LayerFile, name: string): AsyncGenerator<Buffer> {
+  const size = file.size;
+  yield encodeHeader({ name, type: 'file', mode: file.mode, uid: file.uid, gid: file.gid, size, mtime: Math.floor(file.mtime.getTime() / 1000) });
+  let sent = 0;
+  const chunks = file.chunks();
+  try {
+    for await (const chunk of chunks) {
+      const rest = size - sent;
+      sent += Math.min(chunk.length, rest);
+      yield chunk.length > rest ? chunk.subarray(0, rest) : chunk;
+      if (sent === size) break;
+    }
+  } finally {
+    await chunks.return(undefined);
+  }
+  if (sent < size) throw new Error(`${escapeName(name)} shrank while it was copied (${sent} of ${size} bytes)`);
+  yield padding(size);
+  yield endOfArchive();
 }
 
 export interface PackOptions {

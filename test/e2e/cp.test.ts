@@ -20,6 +20,8 @@ let normal = '';
 let stopped = '';
 const bigSha: { value: string } = { value: '' };
 const DEPTH = 600;
+/** Copy out through the engine's archive stream, not from the container's layer (tests of that stream). */
+const VIA_ENGINE = { PORTHOLE_LAYER_READS: '0' };
 
 function fresh(name: string): string {
   const dir = join(work, name);
@@ -141,12 +143,16 @@ test('both ways byte-exact, on a running and on a stopped container, target unch
   // Through a recording proxy: the copy out only reads (inspect, archive), it never creates anything on the engine.
   const proxyPath = join(work, 'record.sock');
   const proxy = await engineProxy(proxyPath);
-  const r = await porthole(['cp', `${normal}:/d/big`, join(dest, 'big')], { env: { DOCKER_HOST: `unix://${proxyPath}` } });
+  // Through the engine's archive (a plain file is otherwise read from the container's layer: then only the
+  // inspect, see layer-read.test.ts).
+  const r = await porthole(['cp', `${normal}:/d/big`, join(dest, 'big')], { env: { DOCKER_HOST: `unix://${proxyPath}`, ...VIA_ENGINE } });
+  const fromLayer = await porthole(['cp', `${normal}:/d/big`, join(dest, 'big-layer')], { env: { DOCKER_HOST: `unix://${proxyPath}` } });
   await proxy.close();
-  assert.deepEqual(
-    [...new Set(proxy.requests())].sort(),
-    ['GET /_ping', `GET /containers/${normal}/json`, `GET /containers/${docker(['inspect', '-f', '{{.Id}}', normal])}/archive`].sort(),
-  );
+  const id = docker(['inspect', '-f', '{{.Id}}', normal]);
+  assert.deepEqual([...new Set(proxy.requests())].sort(), ['GET /_ping', `GET /containers/${normal}/json`, `GET /containers/${id}/archive`].sort());
+  assert.equal(proxy.requests().filter((line) => line.endsWith('/archive')).length, 1, 'the layer copy asked for no archive');
+  assert.equal(fromLayer.code, 0, fromLayer.stderr);
+  assert.equal(sha256File(join(dest, 'big-layer')), bigSha.value);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   assert.equal(r.stdout, '');
@@ -340,7 +346,7 @@ test('a container removed during a copy: the engine finishes the stream first, s
   const proxy = await engineProxy(proxyPath, { delayMs: 10 });
   try {
     const dest = fresh('doomed');
-    const copy = porthole(['cp', `${doomed}:/big`, join(dest, 'big')], { env: { DOCKER_HOST: `unix://${proxyPath}` } });
+    const copy = porthole(['cp', `${doomed}:/big`, join(dest, 'big')], { env: { DOCKER_HOST: `unix://${proxyPath}`, ...VIA_ENGINE } });
     for (let i = 0; i < 100 && proxy.bytesDown() < 200_000; i++) await new Promise((r) => setTimeout(r, 20));
     const removed = runProcess('docker', ['rm', '-f', doomed]); // asynchronous: the proxy must keep forwarding
     const r = await copy;
@@ -373,15 +379,15 @@ test('Ctrl-C during a copy stops it promptly and removes what it wrote; progress
     assert.ok(Date.now() - sentAt < 3000, 'stopped promptly');
     assert.deepEqual(readdirSync(dest), []);
 
-    const tty = await portholeInTty(['cp', `${normal}:/d/big`, join(dest, 'big')], '', { env: { DOCKER_HOST: `unix://${proxyPath}` }, timeoutMs: 60_000 });
+    const tty = await portholeInTty(['cp', `${normal}:/d/big`, join(dest, 'big')], '', { env: { DOCKER_HOST: `unix://${proxyPath}`, ...VIA_ENGINE }, timeoutMs: 60_000 });
     assert.equal(tty.code, 0, tty.stdout);
     assert.match(tty.stdout, /Copying: [\d.]+ (KiB|MiB), [\d.]+ (KiB|MiB)\/s/);
     assert.match(tty.stdout, /Copied 5\.0 MiB to .*big in [\d.]+ s/);
     assert.equal(sha256File(join(dest, 'big')), bigSha.value);
-    const quiet = await portholeInTty(['cp', '-q', `${normal}:/d/big`, join(dest, 'big2')], '', { env: { DOCKER_HOST: `unix://${proxyPath}` }, timeoutMs: 60_000 });
+    const quiet = await portholeInTty(['cp', '-q', `${normal}:/d/big`, join(dest, 'big2')], '', { env: { DOCKER_HOST: `unix://${proxyPath}`, ...VIA_ENGINE }, timeoutMs: 60_000 });
     assert.equal(quiet.code, 0);
     assert.doesNotMatch(quiet.stdout, /Copying|Copied/);
-    const piped = await porthole(['cp', `${normal}:/d/big`, join(dest, 'big3')], { env: { DOCKER_HOST: `unix://${proxyPath}` } });
+    const piped = await porthole(['cp', `${normal}:/d/big`, join(dest, 'big3')], { env: { DOCKER_HOST: `unix://${proxyPath}`, ...VIA_ENGINE } });
     assert.equal(piped.stderr, '');
   } finally {
     await proxy.close();

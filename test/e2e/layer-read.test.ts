@@ -3,6 +3,9 @@
 // either way: PORTHOLE_LAYER_READS=0 turns the direct reads off for the comparison, and PORTHOLE_TRACE shows
 // which files went through the engine's archive endpoint.
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { porthole } from '../support/cli.js';
 import { docker, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
@@ -89,4 +92,95 @@ test('cat gives the same bytes from the layers as through the engine, and skips 
     assert.deepEqual(archived, path === '/link' ? ['/link'] : [], path);
   }
   assert.equal((await porthole(['cat', name, '/var/blob'])).stdoutBytes.length, 300000);
+});
+
+/** The paths a porthole run read through the engine's archive endpoint (from PORTHOLE_TRACE). */
+function archivedPaths(stderr: string): string[] {
+  return [...stderr.matchAll(/GET \S+\/archive\?path=(\S+) /g)].map((m) => decodeURIComponent(m[1]!));
+}
+
+test('cp of a plain file comes from the layers: the same file on disk as through the engine, and no archive read', async () => {
+  const name = await crashed('head -c 300000 /dev/urandom > /var/blob; printf "x\\0y" > /etc/zero; echo s > /var/suid; chmod 4751 /var/suid; touch -d "2001-02-03 04:05:06" /var/blob; ln -s /var/blob /link; exit 0');
+  const host = mkdtempSync(join(tmpdir(), 'pt-layer-cp-'));
+  try {
+    // [path in the container, extra options, what went through the archive endpoint]
+    const cases: [string, string[], string[]][] = [
+      ['/var/blob', [], []],
+      ['/etc/zero', [], []],
+      ['/var/suid', [], []],
+      ['/etc/passwd', [], []], // the image's file, once a HEAD said it is the one the container sees
+      ['/link', [], ['/link']], // a link is copied as a link, by the engine
+      ['/link', ['-L'], []], // -L: the engine's stat names the target, whose bytes come from the layer
+    ];
+    for (const [path, extra, expected] of cases) {
+      const label = `${path} ${extra.join(' ')}`;
+      const a = join(host, 'direct');
+      const b = join(host, 'engine');
+      mkdirSync(a);
+      mkdirSync(b);
+      const direct = await porthole(['cp', '-q', ...extra, `${name}:${path}`, a], { env: { PORTHOLE_TRACE: '1' } });
+      const viaEngine = await porthole(['cp', '-q', ...extra, `${name}:${path}`, b], { env: { PORTHOLE_LAYER_READS: '0' } });
+      assert.equal(direct.code, 0, `${label}: ${direct.stderr}`);
+      assert.equal(viaEngine.code, 0, `${label}: ${viaEngine.stderr}`);
+      assert.deepEqual(archivedPaths(direct.stderr), expected, label);
+      const base = path.slice(path.lastIndexOf('/') + 1);
+      const [x, y] = [join(a, base), join(b, base)];
+      if (path === '/link' && !extra.length) {
+        assert.equal(readlinkSync(x), '/var/blob', label);
+        assert.equal(readlinkSync(y), '/var/blob', label);
+      } else {
+        const [sx, sy] = [statSync(x), statSync(y)];
+        assert.ok(readFileSync(x).equals(readFileSync(y)), `${label}: different bytes`);
+        assert.equal(sx.mode, sy.mode, `${label}: mode ${sx.mode.toString(8)} vs ${sy.mode.toString(8)}`);
+        assert.equal(sx.mtimeMs, sy.mtimeMs, `${label}: mtime`);
+      }
+      rmSync(a, { recursive: true });
+      rmSync(b, { recursive: true });
+    }
+  } finally {
+    rmSync(host, { recursive: true, force: true });
+  }
+});
+
+test('cp from the layers keeps the rules of the engine way: setuid dropped, a link standing in DEST replaced, not followed', async () => {
+  const name = await crashed('echo secret-ish > /var/suid; chmod 4755 /var/suid; echo new > /var/conf; exit 0');
+  const host = mkdtempSync(join(tmpdir(), 'pt-layer-cp-'));
+  try {
+    const dest = join(host, 'dest');
+    const outside = join(host, 'outside');
+    mkdirSync(dest);
+    writeFileSync(outside, 'untouched\n');
+    symlinkSync(outside, join(dest, 'conf'));
+    const r = await porthole(['cp', '-q', `${name}:/var/conf`, dest], { env: { PORTHOLE_TRACE: '1' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(archivedPaths(r.stderr), []);
+    assert.equal(readFileSync(outside, 'utf8'), 'untouched\n', 'the copy wrote through the link standing in DEST');
+    assert.equal(readFileSync(join(dest, 'conf'), 'utf8'), 'new\n');
+    const s = await porthole(['cp', '-q', `${name}:/var/suid`, join(dest, 'suid')], { env: { PORTHOLE_TRACE: '1' } });
+    assert.equal(s.code, 0, s.stderr);
+    assert.deepEqual(archivedPaths(s.stderr), []);
+    assert.equal(statSync(join(dest, 'suid')).mode & 0o7777, 0o755);
+  } finally {
+    rmSync(host, { recursive: true, force: true });
+  }
+});
+
+test('cp of a file a running container is still writing gives a prefix of it, cut where it stood when opened', async () => {
+  const name = uniqueName('layer-grow');
+  made.push(name);
+  runContainer(name, [], undefined, ['sh', '-c', 'i=0; while :; do echo "line $i"; i=$((i+1)); done > /var/grow']);
+  const host = mkdtempSync(join(tmpdir(), 'pt-layer-cp-'));
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await porthole(['cp', '-q', `${name}:/var/grow`, join(host, 'grow')], { env: { PORTHOLE_TRACE: '1' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(archivedPaths(r.stderr), []);
+    const copied = readFileSync(join(host, 'grow'));
+    docker(['stop', '-t', '0', name]);
+    const whole = (await porthole(['cat', name, '/var/grow'])).stdoutBytes;
+    assert.ok(copied.length > 0 && copied.length < whole.length, `${copied.length} of ${whole.length} bytes`);
+    assert.ok(whole.subarray(0, copied.length).equals(copied), 'the copy is not a prefix of the file');
+  } finally {
+    rmSync(host, { recursive: true, force: true });
+  }
 });
