@@ -21,6 +21,8 @@ export interface Context {
   stdin: InputStream;
   /** Whether stdin is a terminal, known without making the stdin stream (which costs about 5 ms). */
   stdinIsTTY: boolean;
+  /** Whether stdin is /dev/null: nothing to forward, so no stdin stream (and no thread pool) is made for it. */
+  stdinIsNull: boolean;
   env: NodeJS.ProcessEnv;
   /** Connects on first use, so commands that need no engine pay nothing for it. */
   engine(): Promise<EngineClient>;

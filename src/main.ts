@@ -1,5 +1,6 @@
 // Entry point: parse the global flags, build the context, dispatch to one command, and map errors to exit codes
 // (the only place that does).
+import { fstatSync, statSync } from 'node:fs';
 import { Cleanup } from './cleanup.js';
 import { formatHelp, parseCommand } from './cli/args.js';
 import { parseGlobal } from './cli/global.js';
@@ -115,6 +116,7 @@ export async function main(argv: string[]): Promise<number> {
         return process.stdin;
       },
       stdinIsTTY: isatty(0),
+      stdinIsNull: isDevNull(0),
       env: process.env,
       cleanup,
       signal: abort.signal,
@@ -153,6 +155,16 @@ function reportError(err: unknown, commandName: string, debug: boolean): number 
   process.stderr.write(`porthole: unexpected error: ${error?.message ?? String(err)}. Run again with --debug for details.\n`);
   if (debug && error?.stack) process.stderr.write(`${error.stack}\n`);
   return commandName === 'shell' ? EXIT.shellOwnFailure : EXIT.failure;
+}
+
+/** Whether the descriptor is /dev/null (hyperfine's and cron's stdin, `< /dev/null`): the same character device. */
+function isDevNull(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isCharacterDevice() && st.rdev === statSync('/dev/null').rdev;
+  } catch {
+    return false;
+  }
 }
 
 // stdout closed early by the reader (e.g. `| head`) is not an error worth a trace.

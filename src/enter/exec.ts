@@ -63,7 +63,8 @@ export async function enterByExec(ctx: Context, target: ContainerDetails, reques
       workingDir: request.workdir,
       env: sessionEnv(request, ctx.env),
       tty: request.tty,
-      attachStdin: true,
+      // stdin is /dev/null: the command gets none, as `docker exec` without -i; it reads end of input either way
+      attachStdin: !ctx.stdinIsNull,
       detachKeys: request.detachKeys,
     });
   } catch (err) {
@@ -73,6 +74,7 @@ export async function enterByExec(ctx: Context, target: ContainerDetails, reques
   const attached = await engine.startExec(execId, { tty: request.tty });
   const outcome = await runAttached(ctx, attached, {
     tty: request.tty,
+    stdin: !ctx.stdinIsNull,
     resize: (rows, cols) => engine.resizeExec(execId, rows, cols),
     detachKeys: request.detachKeys,
     exited: (signal) => execEnded(engine, execId, signal),

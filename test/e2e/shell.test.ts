@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { porthole, portholeInTty } from '../support/cli.js';
+import { BIN, porthole, portholeInTty } from '../support/cli.js';
 import { docker, dockerStatus, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { engineProxy, inTerminal, killInContainer, portholeBytes, portholeCommand, sleep, stableFingerprint, terminalCooked, waitFor } from '../support/shell.js';
 
@@ -112,6 +112,16 @@ test('piped stdin reaches the command and its end is delivered (echo hi | portho
   // output after end-of-input still arrives: the socket was half-closed, not torn down
   const later = await porthole(['shell', box, '--', 'sh', '-c', 'cat; sleep 0.5; echo after'], { input: 'x\n' });
   assert.equal(later.stdout, 'x\nafter\n');
+  // stdin from /dev/null: the command gets none (as docker exec without -i), which it reads as end of input
+  for (const [stdin, expected] of [['/dev/null', /^\/dev\/null\nend 0\n$/], ['pipe', /^pipe:\[\d+\]\nend 0\n$/]] as const) {
+    const r = spawnSync(BIN, ['shell', box, '--', 'sh', '-c', 'readlink /proc/self/fd/0; cat; echo end $?'], {
+      input: stdin === 'pipe' ? '' : undefined,
+      stdio: [stdin === 'pipe' ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, expected, stdin);
+  }
   unchanged(box, before_);
 });
 

@@ -85,6 +85,7 @@ function fakeContext(term: ReturnType<typeof fakeTerminal>, engine: unknown): Co
     stderr: new PassThrough(),
     stdin: term.stdin,
     stdinIsTTY: true,
+    stdinIsNull: false,
     env: { PORTHOLE_STATS_SOURCE: 'engine' },
     engine: async () => engine as any,
     cleanup: new Cleanup(),
