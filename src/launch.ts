@@ -12,10 +12,11 @@
 // file, and the cache made after the run is the one that skips the compiling a command really does.
 //
 // Kept to node: builtins and plain statements: everything here runs before the cache can help.
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { Module } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { cacheFolder } from './util/cache-folder.js';
 
 declare const PORTHOLE_BUILD_ID: string;
 
@@ -42,7 +43,7 @@ if (process.argv.includes('--debug') || process.argv.includes('-D')) {
 function runCached(): void {
   // The bundle is ASCII (scripts/build.mjs checks): read as latin1, it needs no UTF-8 decoding (about 1.5 ms).
   const source = readFileSync(app, 'latin1');
-  const cacheDir = cacheFolder();
+  const cacheDir = codeCacheFolder();
   // One cache per command: the first word that looks like one (global flags come first and are skipped).
   const word = process.argv.slice(2).find((a) => !a.startsWith('-'));
   const key = word && /^[a-z]{2,12}$/.test(word) ? word : 'other';
@@ -62,23 +63,9 @@ function runCached(): void {
   wrapper(module.exports, require, module, app, __dirname);
 }
 
-/** The cache folder, made if missing, or undefined when it is off or not safely ours. */
-function cacheFolder(): string | undefined {
-  const env = process.env;
-  if (env.PORTHOLE_CODE_CACHE === '0') return undefined;
-  const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : undefined);
-  if (!base) return undefined;
-  const dir = join(base, 'porthole');
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    const uid = process.getuid?.();
-    // Code from this folder runs as us: it must be a real folder of ours that nobody else can write.
-    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) return undefined;
-    return dir;
-  } catch {
-    return undefined;
-  }
+/** The cache folder, or undefined when the cache is off or the folder is not safely ours. */
+function codeCacheFolder(): string | undefined {
+  return process.env.PORTHOLE_CODE_CACHE === '0' ? undefined : cacheFolder(process.env);
 }
 
 /** Writes the cache with what the command compiled, atomically; drops caches of other builds. Never fails the run. */

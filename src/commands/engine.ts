@@ -29,7 +29,7 @@ export interface EngineReport {
 
 export async function run(ctx: Context): Promise<EngineReport> {
   const engine = await ctx.engine();
-  const [apiVersion, version] = await Promise.all([engine.apiVersion(), engine.version()]);
+  const [apiVersion, version] = await Promise.all([engine.apiVersion({ fresh: true }), engine.version()]);
   const ep = engine.endpoint;
   return {
     host: ep.host,

@@ -230,7 +230,7 @@ export interface EngineClient {
   /** How this engine was reached; see engine/docker/discovery.ts. */
   readonly endpoint: import('./endpoint.js').Endpoint;
   /** The API version both sides speak, after negotiation. */
-  apiVersion(): Promise<string>;
+  apiVersion(opts?: { fresh?: boolean }): Promise<string>;
   version(): Promise<EngineVersion>;
 
   listContainers(opts?: { all?: boolean; filters?: Filters }): Promise<ContainerSummary[]>;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { BIN, porthole, runProcess } from '../support/cli.js';
 import { docker } from '../support/docker.js';
+import { engineProxy } from '../support/cp.js';
 
 const SOCKET = '/var/run/docker.sock';
 let work: string;
@@ -130,4 +131,53 @@ test('an engine older than API 1.40 is refused with a sentence', async () => {
   const r = await porthole(['-H', `unix://${sock}`, 'engine']);
   assert.equal(r.code, 5);
   assert.match(r.stderr, /speaks API 1\.30, older than the 1\.40 porthole needs/);
+});
+
+test('the API version settled with a local engine is remembered: the next command skips /_ping, a refused one is asked again', async () => {
+  const cache = join(work, 'xdg-cache');
+  const sock = join(work, 'remember.sock');
+  const env = { XDG_CACHE_HOME: cache, DOCKER_HOST: `unix://${sock}` };
+  const memory = join(cache, 'porthole', 'engines.json');
+  const proxy = await engineProxy(sock);
+  try {
+    const pings = async (args: string[], extra: Record<string, string> = {}) => {
+      const before = proxy.requests().length;
+      const r = await porthole(args, { env: { ...env, ...extra } });
+      assert.equal(r.code, 0, r.stderr);
+      return proxy.requests().slice(before).filter((line) => line === 'GET /_ping').length;
+    };
+    assert.equal(await pings(['ps', '--json']), 1, 'the first command asks');
+    const api = docker(['version', '-f', '{{.Server.APIVersion}}']);
+    assert.equal(JSON.parse(readFileSync(memory, 'utf8'))[sock].api, api);
+    assert.equal(await pings(['ps', '--json']), 0, 'the next one remembers');
+    assert.equal(await pings(['ps', '--json'], { PORTHOLE_REMEMBER_API: '0' }), 1, 'PORTHOLE_REMEMBER_API=0 always asks');
+    assert.equal(await pings(['engine']), 1, '`porthole engine` reports what the engine says now');
+
+    // An engine swapped behind the same socket (systemd keeps it across restarts) refuses the remembered version:
+    // the command still works, and the version the engine takes is remembered instead.
+    for (const stale of ['1.99', '1.11']) {
+      const doc = JSON.parse(readFileSync(memory, 'utf8'));
+      doc[sock].api = stale;
+      writeFileSync(memory, JSON.stringify(doc));
+      const before = proxy.requests().length;
+      const r = await porthole(['ps', '--json'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(Array.isArray(JSON.parse(r.stdout)));
+      assert.ok(proxy.requests().slice(before).includes('GET /_ping'), stale);
+      assert.equal(JSON.parse(readFileSync(memory, 'utf8'))[sock].api, api, stale);
+    }
+
+    // A new socket at the same path (the engine restarted) is a new engine: asked again.
+    await proxy.close();
+    const again = await engineProxy(sock);
+    try {
+      const r = await porthole(['ps', '--json'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(again.requests().filter((line) => line === 'GET /_ping'), ['GET /_ping']);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await proxy.close().catch(() => undefined);
+  }
 });

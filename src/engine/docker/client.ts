@@ -23,6 +23,8 @@ import type {
 import { EngineError, EngineUnavailable, NotFound } from '../../errors.js';
 import { Transport, readBody } from './transport.js';
 import { openLayerFile } from './layer.js';
+import { RememberedVersion } from './remembered-version.js';
+import { cacheFolder } from '../../util/cache-folder.js';
 
 /** The newest API version porthole was written against, and the oldest it accepts. */
 export const CLIENT_API_VERSION = '1.45';
@@ -187,16 +189,48 @@ export class DockerEngine implements EngineClient {
   readonly endpoint: Endpoint;
   private readonly transport: Transport;
   private negotiated: Promise<string> | undefined;
+  private pinged = false;
+  /** Where the version settled with a local engine is kept between runs; undefined for remote engines. */
+  private readonly memory: RememberedVersion | undefined;
   private pingHeaders: Record<string, string | string[] | undefined> = {};
 
   constructor(endpoint: Endpoint) {
     this.endpoint = endpoint;
     this.transport = new Transport(endpoint);
+    const cacheDir = endpoint.host.startsWith('unix://') && process.env.PORTHOLE_REMEMBER_API !== '0' ? cacheFolder(process.env) : undefined;
+    if (cacheDir) this.memory = new RememberedVersion(cacheDir, decodeURIComponent(new URL(endpoint.host).pathname));
   }
 
-  /** Pings once and settles on min(engine's version, ours); refuses engines older than MIN_API_VERSION. */
-  apiVersion(): Promise<string> {
-    this.negotiated ??= (async () => {
+  /**
+   * The version remembered for this engine's socket (remembered-version.ts), else a ping. `fresh`: always ping
+   * (`porthole engine` reports what the engine says now).
+   */
+  apiVersion(opts: { fresh?: boolean } = {}): Promise<string> {
+    if (!this.negotiated && !opts.fresh) {
+      const known = this.memory?.recall();
+      if (known) {
+        this.negotiated = Promise.resolve(known);
+        // The engine refused it (upgraded or downgraded behind a socket that stayed): forget it and ask, once for
+        // all the requests that were sent with it.
+        let asked: Promise<string> | undefined;
+        this.transport.onStaleVersion = () => {
+          if (!asked) {
+            this.memory?.forget();
+            asked = this.negotiated = this.ping();
+          }
+          return asked;
+        };
+      }
+    }
+    if (opts.fresh && !this.pinged) this.negotiated = this.ping();
+    this.negotiated ??= this.ping();
+    return this.negotiated;
+  }
+
+  /** Pings and settles on min(engine's version, ours); refuses engines older than MIN_API_VERSION. */
+  private ping(): Promise<string> {
+    this.pinged = true;
+    const settled = (async () => {
       const res = await this.transport.request('GET', '/_ping', { timeoutMs: 30_000 });
       await readBody(res);
       this.pingHeaders = res.headers;
@@ -210,7 +244,8 @@ export class DockerEngine implements EngineClient {
       }
       return compareVersions(engineVersion, CLIENT_API_VERSION) < 0 ? engineVersion : CLIENT_API_VERSION;
     })();
-    return this.negotiated;
+    settled.then((v) => this.memory?.remember(v), () => undefined);
+    return settled;
   }
 
   private async path(p: string): Promise<string> {

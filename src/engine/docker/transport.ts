@@ -159,7 +159,28 @@ export class Transport {
     }
     const status = res.statusCode;
     if (status < 400 || opts.okStatus?.includes(status)) return res;
-    throw engineErrorFor(status, await readBody(res), method, path);
+    const text = await readBody(res);
+    // A body already streamed cannot be sent again; the version is forgotten all the same, for the next run.
+    const retry = await this.retryPath(method, status, text, path);
+    if (retry && !(body && !Buffer.isBuffer(body))) return this.request(method, retry, opts);
+    throw engineErrorFor(status, text, method, path);
+  }
+
+  /**
+   * Set while requests carry a version remembered from an earlier run: called when the engine refuses it, gives
+   * the version to send instead (once).
+   */
+  onStaleVersion: (() => Promise<string>) | undefined;
+
+  /**
+   * The path to send again when the engine refused the remembered version, with the one it takes. The answer to
+   * a HEAD has no text to say why: a bare 400 there is taken for the same refusal (at worst one ping too many).
+   */
+  private async retryPath(method: string, status: number, text: Buffer, path: string): Promise<string | undefined> {
+    if (status !== 400 || !this.onStaleVersion) return undefined;
+    if (!(method === 'HEAD' && !text.length) && !/client version [\d.]+ is too (new|old)/i.test(text.toString('utf8'))) return undefined;
+    const retry = path.replace(/^\/v\d+\.\d+\//, `/v${await this.onStaleVersion()}/`);
+    return retry === path ? undefined : retry;
   }
 
   async json<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -188,6 +209,8 @@ export class Transport {
     if ('socket' in answer) return { socket: answer.socket, head: answer.head };
     const res = answer as WireResponse;
     const text = await readBody(res);
+    const retry = await this.retryPath(method, res.statusCode, text, path);
+    if (retry) return this.hijack(method, retry, body, query);
     if (res.statusCode >= 400) throw engineErrorFor(res.statusCode, text, method, path);
     throw new EngineError(res.statusCode, `The engine did not hand over the connection for ${method} ${path} (answered ${res.statusCode}).`);
   }
