@@ -133,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
     if (mod.render) process.stdout.write(mod.render(result, parsed, ctx));
     return mod.exitCode ? mod.exitCode(result) : EXIT.ok;
   } catch (err) {
+    // Stopped by a signal: what failed because of it is no news; the signal's own exit code follows.
+    if (abort.signal.aborted) return 128 + SIGNALS[(abort.signal.reason as { signal: keyof typeof SIGNALS }).signal];
     return reportError(err, commandName, debug);
   } finally {
     const failures = await cleanup.runAll();

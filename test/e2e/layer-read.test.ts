@@ -3,11 +3,11 @@
 // either way: PORTHOLE_LAYER_READS=0 turns the direct reads off for the comparison, and PORTHOLE_TRACE shows
 // which files went through the engine's archive endpoint.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { porthole } from '../support/cli.js';
+import { porthole, spawnPorthole } from '../support/cli.js';
 import { docker, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { waitFor } from '../support/crash.js';
 
@@ -182,5 +182,29 @@ test('cp of a file a running container is still writing gives a prefix of it, cu
     assert.ok(whole.subarray(0, copied.length).equals(copied), 'the copy is not a prefix of the file');
   } finally {
     rmSync(host, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C during a copy from the layers stops it and leaves nothing in DEST, without an error line', async () => {
+  const name = uniqueName('layer-int');
+  made.push(name);
+  runContainer(name, [], undefined, ['sh', '-c', 'head -c 400000000 /dev/zero > /var/big && touch /ready && exec sleep 1000']);
+  for (let i = 0; i < 300 && docker(['exec', name, 'sh', '-c', 'test -e /ready && echo y || true']) !== 'y'; i++) await new Promise((r) => setTimeout(r, 100));
+  const dest = mkdtempSync(join(tmpdir(), 'pt-layer-int-'));
+  try {
+    const child = spawnPorthole(['cp', `${name}:/var/big`, join(dest, 'big')], { PORTHOLE_TRACE: '1' });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // interrupt once the copy is writing its (hidden) temporary file
+    for (let i = 0; i < 2000 && !readdirSync(dest).length; i++) await new Promise((r) => setTimeout(r, 2));
+    assert.equal(readdirSync(dest).length, 1, 'the copy had started');
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.deepEqual(archivedPaths(stderr), [], 'the file came from the layer');
+    assert.doesNotMatch(stderr, /^porthole: /m);
+    assert.deepEqual(readdirSync(dest), []);
+  } finally {
+    rmSync(dest, { recursive: true, force: true });
   }
 });
