@@ -161,8 +161,9 @@ export class Transport {
     if (status < 400 || opts.okStatus?.includes(status)) return res;
     const text = await readBody(res);
     // A body already streamed cannot be sent again; the version is forgotten all the same, for the next run.
+    const replayable = body === undefined || Buffer.isBuffer(body);
     const retry = await this.retryPath(method, status, text, path);
-    if (retry && !(body && !Buffer.isBuffer(body))) return this.request(method, retry, opts);
+    if (retry && replayable) return this.request(method, retry, opts);
     throw engineErrorFor(status, text, method, path);
   }
 
