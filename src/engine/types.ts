@@ -96,7 +96,7 @@ export interface ContainerDetails {
   raw: unknown;
 }
 
-/** A file read from the container's own writable layer on the engine's host (see docker/layer.ts). */
+/** A file read from the container's storage layers on the engine's host (see docker/layer.ts). */
 export interface LayerFile {
   size: number;
   mode: number;

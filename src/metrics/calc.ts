@@ -121,8 +121,7 @@ export function parseMemTotal(text: string): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** One parsed engine stats document (GET /containers/ID/stats), the fields porthole needs. */
-/** One engine stats document: the raw CPU counters, and the rest already as the row shows it. */
+/** One engine stats document (GET /containers/ID/stats): the raw CPU counters, and the rest as the row shows it. */
 export interface EngineSample extends Omit<ContainerStats, 'name' | 'id' | 'cpuPercent'> {
   readAt: number; // ms since epoch, from the document's `read`
   cpuTotalNs: number;

@@ -189,7 +189,8 @@ export class DockerEngine implements EngineClient {
   readonly endpoint: Endpoint;
   private readonly transport: Transport;
   private negotiated: Promise<string> | undefined;
-  private pinged = false;
+  /** The version in use came from memory, not from this engine's answer. */
+  private recalled = false;
   /** Where the version settled with a local engine is kept between runs; undefined for remote engines. */
   private readonly memory: RememberedVersion | undefined;
   private pingHeaders: Record<string, string | string[] | undefined> = {};
@@ -202,34 +203,33 @@ export class DockerEngine implements EngineClient {
   }
 
   /**
-   * The version remembered for this engine's socket (remembered-version.ts), else a ping. `fresh`: always ping
-   * (`porthole engine` reports what the engine says now).
+   * The version remembered for this engine's socket (remembered-version.ts), else a ping. `fresh`: what the engine
+   * says now (`porthole engine` reports it).
    */
   apiVersion(opts: { fresh?: boolean } = {}): Promise<string> {
-    if (!this.negotiated && !opts.fresh) {
-      const known = this.memory?.recall();
-      if (known) {
-        this.negotiated = Promise.resolve(known);
-        // The engine refused it (upgraded or downgraded behind a socket that stayed): forget it and ask, once for
-        // all the requests that were sent with it.
-        let asked: Promise<string> | undefined;
-        this.transport.onStaleVersion = () => {
-          if (!asked) {
-            this.memory?.forget();
-            asked = this.negotiated = this.ping();
-          }
-          return asked;
-        };
-      }
-    }
-    if (opts.fresh && !this.pinged) this.negotiated = this.ping();
-    this.negotiated ??= this.ping();
+    if (!this.negotiated || (opts.fresh && this.recalled)) this.negotiated = (opts.fresh ? undefined : this.recall()) ?? this.ping();
     return this.negotiated;
+  }
+
+  /** The remembered version, if any; should the engine refuse it, it is forgotten and asked for, once for all. */
+  private recall(): Promise<string> | undefined {
+    const known = this.memory?.recall();
+    if (!known) return undefined;
+    this.recalled = true;
+    let asked: Promise<string> | undefined;
+    this.transport.onStaleVersion = () => {
+      if (!asked) {
+        this.memory?.forget();
+        asked = this.negotiated = this.ping();
+      }
+      return asked;
+    };
+    return Promise.resolve(known);
   }
 
   /** Pings and settles on min(engine's version, ours); refuses engines older than MIN_API_VERSION. */
   private ping(): Promise<string> {
-    this.pinged = true;
+    this.recalled = false;
     const settled = (async () => {
       const res = await this.transport.request('GET', '/_ping', { timeoutMs: 30_000 });
       await readBody(res);

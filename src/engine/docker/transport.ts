@@ -4,7 +4,7 @@ import net from 'node:net';
 import { Duplex, type Readable } from 'node:stream';
 import type { Endpoint } from '../endpoint.js';
 import { EngineError, EngineUnavailable, NotFound, PortholeError } from '../../errors.js';
-import { Wire, type Connector, type WireResponse } from './wire.js';
+import { isReplayable, Wire, type Connector, type Upgraded, type WireRequest, type WireResponse } from './wire.js';
 
 export type { WireResponse } from './wire.js';
 
@@ -139,6 +139,17 @@ export class Transport {
     return qs ? `${path}${path.includes('?') ? '&' : '?'}${qs}` : path;
   }
 
+  /** One exchange on the wire; a connection that fails becomes a sentence about this engine. */
+  private send(req: WireRequest & { upgrade: true }): Promise<Upgraded | WireResponse>;
+  private send(req: WireRequest): Promise<WireResponse>;
+  private async send(req: WireRequest): Promise<WireResponse | Upgraded> {
+    try {
+      return await this.wire.request(req);
+    } catch (err) {
+      throw err instanceof PortholeError ? err : this.explainConnectError(err as NodeJS.ErrnoException);
+    }
+  }
+
   /** Sends a request and resolves with the response once its head arrives; error statuses become errors. */
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<WireResponse> {
     const headers: Record<string, string> = { ...opts.headers };
@@ -151,19 +162,13 @@ export class Transport {
         headers['Content-Type'] ??= 'application/json';
       }
     }
-    let res: WireResponse;
-    try {
-      res = await this.wire.request({ method, path: this.buildPath(path, opts.query), headers, body, timeoutMs: opts.timeoutMs });
-    } catch (err) {
-      throw err instanceof PortholeError ? err : this.explainConnectError(err as NodeJS.ErrnoException);
-    }
+    const res = await this.send({ method, path: this.buildPath(path, opts.query), headers, body, timeoutMs: opts.timeoutMs });
     const status = res.statusCode;
     if (status < 400 || opts.okStatus?.includes(status)) return res;
     const text = await readBody(res);
     // A body already streamed cannot be sent again; the version is forgotten all the same, for the next run.
-    const replayable = body === undefined || Buffer.isBuffer(body);
     const retry = await this.retryPath(method, status, text, path);
-    if (retry && replayable) return this.request(method, retry, opts);
+    if (retry && isReplayable(body)) return this.request(method, retry, opts);
     throw engineErrorFor(status, text, method, path);
   }
 
@@ -195,18 +200,13 @@ export class Transport {
   async hijack(method: string, path: string, body: unknown, query?: RequestOptions['query']): Promise<{ socket: Duplex; head: Buffer }> {
     // Attach takes no body: bytes sent after its head would reach the container's stdin once it is hijacked.
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    let answer;
-    try {
-      answer = await this.wire.request({
-        method,
-        path: this.buildPath(path, query),
-        headers: payload ? { 'Content-Type': 'application/json' } : {},
-        body: payload,
-        upgrade: true,
-      });
-    } catch (err) {
-      throw err instanceof PortholeError ? err : this.explainConnectError(err as NodeJS.ErrnoException);
-    }
+    const answer = await this.send({
+      method,
+      path: this.buildPath(path, query),
+      headers: payload ? { 'Content-Type': 'application/json' } : {},
+      body: payload,
+      upgrade: true,
+    });
     if ('socket' in answer) return { socket: answer.socket, head: answer.head };
     const res = answer as WireResponse;
     const text = await readBody(res);

@@ -31,6 +31,11 @@ export interface Upgraded {
 }
 
 const MAX_HEAD = 64 * 1024;
+
+/** Whether a request body can be sent again: none or a buffer, not a stream already (partly) consumed. */
+export function isReplayable(body: WireRequest['body']): boolean {
+  return body === undefined || Buffer.isBuffer(body);
+}
 const TRACE = !!process.env.PORTHOLE_TRACE;
 
 export function prematureClose(): NodeJS.ErrnoException {
@@ -267,7 +272,7 @@ export class Wire {
     } catch (err) {
       // A kept-alive connection the engine closed meanwhile: try once more on a fresh one, unless a streamed
       // body was already (partly) consumed.
-      if (reused && (err as { beforeAnswer?: boolean }).beforeAnswer && !(req.body && !Buffer.isBuffer(req.body))) {
+      if (reused && (err as { beforeAnswer?: boolean }).beforeAnswer && isReplayable(req.body)) {
         return this.exchange(new Connection(await this.connect()), req);
       }
       throw err;
