@@ -9,6 +9,7 @@ import type { EngineClient } from './engine/types.js';
 import { EXIT, ExitStatus, InvalidArgument, PortholeError } from './errors.js';
 import { commands, findCommand } from './commands/registry.js';
 import { escapeName } from './render/escape.js';
+import { exitWhenFlushed } from './util/exit.js';
 
 declare const PORTHOLE_VERSION: string;
 const VERSION = typeof PORTHOLE_VERSION === 'string' ? PORTHOLE_VERSION : '0.0.0-dev';
@@ -72,7 +73,8 @@ export async function main(argv: string[]): Promise<number> {
     void cleanup.runAll().then((failures) => {
       for (const f of failures) process.stderr.write(`porthole: ${f}\n`);
       engine?.close();
-      process.exit(128 + SIGNALS[name]);
+      // What is queued for stdout and stderr still goes out, unless a reader that no longer reads holds it back.
+      exitWhenFlushed(128 + SIGNALS[name], undefined, 1000);
     });
   };
   for (const name of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.on(name, () => onSignal(name));
@@ -175,9 +177,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (err) => {
     process.stderr.write(`porthole: ${(err as Error).message}\n`);
-    process.exit(EXIT.failure);
+    exitWhenFlushed(EXIT.failure);
   },
 );
