@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { buildTree, renderTree } from '../../src/fs/changes.js';
@@ -24,11 +28,16 @@ function header(name: Buffer, opts: { type?: string; size?: number; link?: strin
   block.write('ustar\u000000', 257, 'latin1');
   block.write('root', 265, 'latin1');
   block.write('root', 297, 'latin1');
+  fixChecksum(block);
+  return block;
+}
+
+/** Recomputes a header's checksum after a test changed a field. */
+function fixChecksum(block: Buffer): void {
   block.fill(0x20, 148, 156);
   let sum = 0;
   for (const b of block) sum += b;
   block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-  return block;
 }
 
 function pad(data: Buffer): Buffer {
@@ -90,6 +99,52 @@ test('tar reader: GNU long names, and a clean error on truncated or corrupt stre
   await assert.rejects(list(Buffer.concat([bad, Buffer.alloc(1024)])), /checksum/);
   const hugePax = header(Buffer.from('p'), { type: 'x', size: 64 * 1024 * 1024 });
   await assert.rejects(list(Buffer.concat([hugePax, Buffer.alloc(1024)])), /extended header of/);
+});
+
+test('tar reader reads every header field as GNU tar does, in the gnu, ustar, posix and v7 formats', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pt-tar-fields-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, `${'long-folder-name/'.repeat(5)}end`), { recursive: true });
+  writeFileSync(join(dir, `${'long-folder-name/'.repeat(5)}end/file-past-a-hundred-bytes`), 'twelve bytes');
+  writeFileSync(join(dir, 'setuid'), Buffer.alloc(1500, 1));
+  chmodSync(join(dir, 'setuid'), 0o4751);
+  symlinkSync('../somewhere', join(dir, 'link'));
+  utimesSync(join(dir, 'setuid'), 1234567890, 1234567890);
+  // An owner too big for the eight octal digits of a ustar field: GNU tar writes it in base-256.
+  const cases: [string, string[]][] = [
+    ['gnu', ['--owner=:3000000', '--group=:12']],
+    ['ustar', ['--owner=:1000', '--group=:1000']],
+    ['posix', ['--owner=:3000000', '--group=:4000000']],
+    ['v7', ['--owner=:7', '--group=:8']],
+  ];
+  for (const [format, owner] of cases) {
+    const members = format === 'v7' ? ['setuid', 'link'] : ['.'];
+    const tar = execFileSync('tar', ['-C', dir, `--format=${format}`, ...owner, '--sort=name', '-cf', '-', ...members]);
+    const expected = execFileSync('tar', ['--numeric-owner', '--full-time', '-tvf', '-'], { input: tar, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } })
+      .trim()
+      .split('\n');
+    const entries = await list(tar, 333);
+    const lines = entries.map((e) => {
+      // PAX times have fractions; the comparison is to the second.
+      const time = new Date(Math.floor(e.mtime) * 1000).toISOString().replace('T', ' ').replace('.000Z', '');
+      return `${modeString(e.type, e.mode)} ${e.uid}/${e.gid} ${e.size} ${time} ${e.name}${e.type === 'symlink' ? ` -> ${e.linkName}` : ''}`;
+    });
+    assert.deepEqual(lines, expected.map((l) => l.replace(/ +/g, ' ').replace(/(:\d\d)\.\d+ /, '$1 ')), format);
+  }
+});
+
+test('tar reader: number fields with leading spaces or trailing junk read like parseInt; one without digits is corrupt', async () => {
+  const spaced = header(Buffer.from('spaced'), { size: 3 });
+  spaced.write('     17\0', 100, 'latin1'); // mode, right-aligned with spaces as some old writers do
+  const junk = header(Buffer.from('junk'));
+  junk.write('0644x\0\0\0', 100, 'latin1');
+  for (const block of [spaced, junk]) fixChecksum(block);
+  const entries = await list(Buffer.concat([spaced, pad(Buffer.from('abc')), junk, Buffer.alloc(1024)]));
+  assert.deepEqual(entries.map((e) => [e.name, e.mode, e.size]), [['spaced', 0o17, 3], ['junk', 0o644, 0]]);
+  const bad = header(Buffer.from('bad'));
+  bad.write('x12\0', 108, 'latin1');
+  fixChecksum(bad);
+  await assert.rejects(list(Buffer.concat([bad, Buffer.alloc(1024)])), /a number field holds "x12"/);
 });
 
 test('container paths: normalized, .. clamped at the root, symlinks resolved inside the root', () => {
