@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { porthole, portholeInTty, runProcess, spawnPorthole } from '../support/cli.js';
 import { BUSYBOX_IMAGE, TEST_LABEL, docker, dockerStatus, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
-import { comparable, engineProxy, hostileScript, sha256, snapshotTree, stableFingerprint } from '../support/cp.js';
+import { comparable, hostileScript, sha256, snapshotTree, stableFingerprint } from '../support/cp.js';
+import { engineProxy } from '../support/engine-proxy.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pt-cp-e2e-'));
 const victim = join(work, 'victim');
@@ -142,7 +143,7 @@ test('both ways byte-exact, on a running and on a stopped container, target unch
   const fingerprint = stableFingerprint(normal);
   // Through a recording proxy: the copy out only reads (inspect, archive), it never creates anything on the engine.
   const proxyPath = join(work, 'record.sock');
-  const proxy = await engineProxy(proxyPath);
+  const proxy = await engineProxy({ socketPath: proxyPath });
   // Through the engine's archive (a plain file is otherwise read from the container's layer: then only the
   // inspect, see layer-read.test.ts).
   const r = await porthole(['cp', `${normal}:/d/big`, join(dest, 'big')], { env: { DOCKER_HOST: `unix://${proxyPath}`, ...VIA_ENGINE } });
@@ -324,7 +325,7 @@ test('- as DEST writes the engine\'s tar to stdout (never to a terminal); - as S
 
 test('the engine closing the connection mid-copy: non-zero exit, one sentence, nothing half-written left', async () => {
   const proxyPath = join(work, 'cut.sock');
-  const proxy = await engineProxy(proxyPath, { cutAfter: 1024 * 1024 });
+  const proxy = await engineProxy({ socketPath: proxyPath, cutAfter: 1024 * 1024 });
   try {
     const dest = fresh('cut');
     writeFileSync(join(dest, 'mine'), 'user file');
@@ -345,7 +346,7 @@ test('a container removed during a copy: the engine finishes the stream first, s
   for (let i = 0; i < 50 && dockerStatus(['exec', doomed, 'test', '-e', '/ready']).status !== 0; i++) execFileSync('sleep', ['0.1']);
   const expected = docker(['exec', doomed, 'sha256sum', '/big']).split(' ')[0];
   const proxyPath = join(work, 'doomed.sock');
-  const proxy = await engineProxy(proxyPath, { delayMs: 10 });
+  const proxy = await engineProxy({ socketPath: proxyPath, delayMs: 10 });
   try {
     const dest = fresh('doomed');
     const copy = porthole(['cp', `${doomed}:/big`, join(dest, 'big')], { env: { DOCKER_HOST: `unix://${proxyPath}`, ...VIA_ENGINE } });
@@ -366,7 +367,7 @@ test('a container removed during a copy: the engine finishes the stream first, s
 
 test('Ctrl-C during a copy stops it promptly and removes what it wrote; progress shows on a terminal only', async () => {
   const proxyPath = join(work, 'slow.sock');
-  const proxy = await engineProxy(proxyPath, { delayMs: 25 });
+  const proxy = await engineProxy({ socketPath: proxyPath, delayMs: 25 });
   try {
     const dest = fresh('interrupt');
     const child = spawnPorthole(['cp', `${normal}:/d`, join(dest, 'copy')], { DOCKER_HOST: `unix://${proxyPath}` });

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { porthole, portholeInTty, spawnPorthole } from '../support/cli.js';
 import { TEST_LABEL, createContainer, docker, dockerStatus, removeContainers, uniqueName } from '../support/docker.js';
-import { containerId, crashedContainer, engineProxy, inTerminal, leftoversFor, portholeCommand, portholeBytes, sleep, stableFingerprint, waitFor } from '../support/shell.js';
+import { containerId, crashedContainer, inTerminal, leftoversFor, portholeCommand, portholeBytes, sleep, stableFingerprint, waitFor } from '../support/shell.js';
+import { engineProxy } from '../support/engine-proxy.js';
 
 const made: string[] = [];
 const volumes: string[] = [];

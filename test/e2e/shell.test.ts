@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { BIN, porthole, portholeInTty } from '../support/cli.js';
 import { docker, dockerStatus, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
-import { engineProxy, inTerminal, killInContainer, portholeBytes, portholeCommand, sleep, stableFingerprint, terminalCooked, waitFor } from '../support/shell.js';
+import { inTerminal, killInContainer, portholeBytes, portholeCommand, sleep, stableFingerprint, terminalCooked, waitFor } from '../support/shell.js';
+import { engineProxy } from '../support/engine-proxy.js';
 
 const made: string[] = [];
 let box: string; // a running busybox container

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { BIN, porthole, runProcess } from '../support/cli.js';
 import { docker } from '../support/docker.js';
-import { engineProxy } from '../support/cp.js';
+import { engineProxy } from '../support/engine-proxy.js';
 
 const SOCKET = '/var/run/docker.sock';
 let work: string;
@@ -138,7 +138,7 @@ test('the API version settled with a local engine is remembered: the next comman
   const sock = join(work, 'remember.sock');
   const env = { XDG_CACHE_HOME: cache, DOCKER_HOST: `unix://${sock}` };
   const memory = join(cache, 'porthole', 'engines.json');
-  const proxy = await engineProxy(sock);
+  const proxy = await engineProxy({ socketPath: sock });
   try {
     const pings = async (args: string[], extra: Record<string, string> = {}) => {
       const before = proxy.requests().length;
@@ -169,7 +169,7 @@ test('the API version settled with a local engine is remembered: the next comman
 
     // A new socket at the same path (the engine restarted) is a new engine: asked again.
     await proxy.close();
-    const again = await engineProxy(sock);
+    const again = await engineProxy({ socketPath: sock });
     try {
       const r = await porthole(['ps', '--json'], { env });
       assert.equal(r.code, 0, r.stderr);

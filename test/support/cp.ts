@@ -1,8 +1,6 @@
-// Fixtures for `porthole cp` tests: crafted tar streams, a snapshot of a host tree, and an engine socket proxy that
-// can cut or slow the connection in the middle of a copy.
+// Fixtures for `porthole cp` tests: crafted tar streams, a snapshot of a host tree, a hostile container's script.
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { encodeHeader, endOfArchive, padding, type HeaderFields } from '../../src/fs/pack.js';
@@ -97,81 +95,6 @@ export function comparable(tree: Record<string, TreeEntry>): Record<string, Omit
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-export interface EngineProxy {
-  socketPath: string;
-  /** Bytes sent from the engine to porthole so far, over every connection. */
-  bytesDown(): number;
-  /** "METHOD /path" of every request porthole made through the proxy (version prefix and query dropped). */
-  requests(): string[];
-  close(): Promise<void>;
-}
-
-/**
- * A unix socket that forwards to the real engine. `cutAfter`: close every connection once the engine has sent that
- * many bytes on it (an engine that dies mid-stream). `delayMs`: pause this long between chunks (a slow copy).
- */
-export function engineProxy(socketPath: string, opts: { cutAfter?: number; delayMs?: number; target?: string } = {}): Promise<EngineProxy> {
-  const target = opts.target ?? '/var/run/docker.sock';
-  let down = 0;
-  const requests: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target);
-    sockets.add(client).add(upstream);
-    let sent = 0;
-    client.on('data', (chunk: Buffer) => {
-      for (const m of chunk.toString('latin1').matchAll(/^(GET|HEAD|POST|PUT|DELETE) (\S+) HTTP\/1\.1\r$/gm)) {
-        requests.push(`${m[1]} ${m[2]!.replace(/^\/v[\d.]+/, '').replace(/\?.*$/, '')}`);
-      }
-    });
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => {
-      if (opts.cutAfter !== undefined && sent + chunk.length > opts.cutAfter) {
-        const room = Math.max(0, opts.cutAfter - sent);
-        if (room) client.write(chunk.subarray(0, room));
-        sent += room;
-        down += room;
-        client.destroy();
-        upstream.destroy();
-        return;
-      }
-      sent += chunk.length;
-      down += chunk.length;
-      const ok = client.write(chunk);
-      if (opts.delayMs) {
-        upstream.pause();
-        setTimeout(() => upstream.resume(), opts.delayMs);
-      } else if (!ok) {
-        upstream.pause();
-        client.once('drain', () => upstream.resume());
-      }
-    });
-    upstream.on('end', () => client.end());
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop);
-    upstream.on('error', drop);
-    client.on('close', () => upstream.destroy());
-  });
-  return new Promise((resolve, reject) => {
-    server.on('error', reject);
-    server.listen(socketPath, () =>
-      resolve({
-        socketPath,
-        bytesDown: () => down,
-        requests: () => [...requests],
-        close: () =>
-          new Promise<void>((done) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      }),
-    );
-  });
 }
 
 /** A busybox shell script that builds a hostile tree under /h (and a deep one under /deep). */

@@ -1,10 +1,6 @@
-// Fixtures for the shell and gc tests: a crashed container like the seed's, an engine proxy that can be cut
-// mid-session, and a terminal run with script(1) that also reports the terminal's modes afterwards.
+// Fixtures for the shell and gc tests: a crashed container like the seed's and a terminal run with script(1) that
+// also reports the terminal's modes afterwards.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BIN, runProcess, type CliResult } from './cli.js';
 import { BUSYBOX_IMAGE, TEST_LABEL, docker, ensureBusyboxImage } from './docker.js';
 
@@ -61,51 +57,6 @@ export function inTerminal(snippet: string, input: string, opts: { timeoutMs?: n
     // and dash then kills itself after the command ended normally; bash lets the command decide.
     env: { SHELL: '/bin/bash', PORTHOLE: portholeCommand([]), ...opts.env },
   });
-}
-
-/**
- * A unix-socket proxy in front of the engine, whose connections can all be cut at once (the engine "going
- * away") and which can come back on the same address (the engine restarting).
- */
-export async function engineProxy(): Promise<{ host: string; cut(): void; resume(): Promise<void>; close(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'porthole-proxy-'));
-  const path = join(dir, 'engine.sock');
-  const open = new Set<net.Socket>();
-  const serve = () =>
-    net.createServer((client) => {
-      const upstream = net.connect('/var/run/docker.sock');
-      open.add(client).add(upstream);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-        open.delete(client);
-        open.delete(upstream);
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-  let server = serve();
-  await new Promise<void>((r) => server.listen(path, r));
-  return {
-    host: `unix://${path}`,
-    cut() {
-      server.close();
-      for (const s of open) s.destroy();
-      open.clear();
-    },
-    async resume() {
-      if (existsSync(path)) rmSync(path);
-      server = serve();
-      await new Promise<void>((r) => server.listen(path, r));
-    },
-    async close() {
-      server.close();
-      for (const s of open) s.destroy();
-      if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Terminal modes that raw mode changes; all present (without '-') on a restored, cooked terminal. */
