@@ -26,6 +26,7 @@ import {
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { escapeName } from '../render/escape.js';
+import { SourceChanged } from './pack.js';
 import { checkLimits, DEFAULT_PATH_LIMITS, entrySegments, safeMode, type PathLimits } from './safe-path.js';
 
 export interface ExtractLimits extends PathLimits {
@@ -688,7 +689,7 @@ function describeTarError(err: Error & { tarCode?: string }): string {
 }
 
 function streamError(err: NodeJS.ErrnoException): Error {
-  if (err instanceof ExtractError) return err;
+  if (err instanceof ExtractError || err instanceof SourceChanged) return err;
   if (err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE' || /aborted|socket hang up/i.test(err.message)) {
     return new ExtractError('The engine closed the connection in the middle of the copy.');
   }

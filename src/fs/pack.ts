@@ -110,6 +110,14 @@ export function padding(size: number): Buffer {
   return Buffer.alloc(pad(size));
 }
 
+/** The source changed under a copy so that it cannot be copied whole; the message is a sentence for the user. */
+export class SourceChanged extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceChanged';
+  }
+}
+
 /**
  * One file read from a container's layer as the one-entry archive the engine's archive endpoint sends for it:
  * the entry named `name`, the file's mode and time. A file a running container is still writing is cut at the
@@ -130,7 +138,7 @@ export async function* layerFileArchive(file: LayerFile, name: string): AsyncGen
   } finally {
     await chunks.return(undefined);
   }
-  if (sent < size) throw new Error(`${escapeName(name)} shrank while it was copied (${sent} of ${size} bytes)`);
+  if (sent < size) throw new SourceChanged(`${escapeName(name)} shrank from ${size} to ${sent} bytes while it was copied.`);
   yield padding(size);
   yield endOfArchive();
 }

@@ -2,12 +2,15 @@
 // container sees, and says "ask the engine" everywhere else.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { goTimeNs, openImageLayerFile, openOwnLayerFile } from '../../src/engine/docker/layer.js';
 import type { LayerFile } from '../../src/engine/types.js';
+import { Extraction } from '../../src/fs/extract.js';
+import { layerFileArchive } from '../../src/fs/pack.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pt-layer-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -106,4 +109,22 @@ test('Go times in nanoseconds, with offsets and short fractions', () => {
   assert.equal(goTimeNs('2023-11-14T22:13:20.5Z'), 1700000000n * 1_000_000_000n + 500_000_000n);
   assert.equal(goTimeNs('2023-11-15T00:13:20.000000001+02:00'), 1700000000n * 1_000_000_000n + 1n);
   assert.equal(goTimeNs('yesterday'), undefined);
+});
+
+test('a layer file that shrinks while it is copied fails the copy in one sentence and leaves nothing behind', async () => {
+  const path = join(upper, 'var/log/app/shrinking.log');
+  writeFileSync(path, Buffer.alloc(1 << 20, 'x'));
+  const file = openOwnLayerFile(doc, '/var/log/app/shrinking.log') as LayerFile;
+  assert.equal(file.size, 1 << 20);
+  async function* shrinking(): AsyncGenerator<Buffer> {
+    let n = 0;
+    for await (const chunk of layerFileArchive(file, 'shrinking.log')) {
+      yield chunk;
+      if (++n === 2) truncateSync(path, 100000); // the header, then the first block of content
+    }
+  }
+  const dest = mkdtempSync(join(root, 'dest-'));
+  const extraction = new Extraction({ parentDir: dest, expectTop: 'shrinking.log', renameTop: 'shrinking.log', keepOwnership: false, warn: () => undefined });
+  await assert.rejects(extraction.run(Readable.from(shrinking())), { message: 'shrinking.log shrank from 1048576 to 100000 bytes while it was copied.' });
+  assert.deepEqual(readdirSync(dest), [], 'no half-written file');
 });
