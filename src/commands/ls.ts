@@ -1,11 +1,13 @@
 // `porthole ls C [PATH...]`: list a container's files through the engine's archive endpoint, so it works on
-// stopped and shell-less containers; streamed, holding only the folders on the current path in memory.
+// stopped and shell-less containers; streamed, holding only the folders on the current path in memory. One
+// folder comes from the container's layers where they can answer for sure (EngineClient.readLayerDir).
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { entryJson, type FsEntry, type Owners } from '../fs/entry.js';
 import { BlockGrouper, byName, longLines } from '../fs/listing.js';
-import { basename, fromUser, normalize, show } from '../fs/paths.js';
+import type { EngineClient } from '../engine/types.js';
+import { basename, dirname, fromUser, join, normalize, show, toApi } from '../fs/paths.js';
 import { OutputBuffer, loadOwners, statIsDir, statIsSymlink, statOrNotFound, walk } from '../fs/source.js';
 
 export const spec = defineCommand({
@@ -13,7 +15,8 @@ export const spec = defineCommand({
   summary: 'List files in a container, running, stopped or without a shell',
   usage: 'porthole ls CONTAINER [PATH...] [-l] [-a] [-R] [--json]',
   description:
-    'Lists through the engine (no ls or shell needed in the container). With -R each folder is printed as soon as\n' +
+    'Lists through the engine (no ls or shell needed in the container); one folder, where the engine runs here on\n' +
+    'overlay2, from the container\'s layers, checked against the engine. With -R each folder is printed as soon as\n' +
     'the engine has sent all of it, deepest folders first, so memory stays flat on any filesystem size.\n' +
     'PATH defaults to /. Names are escaped for the terminal; --json carries their exact bytes.',
   options: {
@@ -58,6 +61,18 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       }
     }
     if (!statIsDir(stat)) {
+      // the stat said it exists: its name is all plain ls prints
+      if (!opts.long && !opts.json) {
+        await out.write(`${show(paths[i]!)}\n`);
+        continue;
+      }
+      const fromLayers = path === '/' ? undefined : await readLayerFolder(engine, container.id, dirname(path));
+      const own = fromLayers?.find((e) => e.path === path);
+      if (own) {
+        if (opts.json) await json(own);
+        else await out.write(`${longLines([own], owners, () => paths[i]!)[0]}\n`);
+        continue;
+      }
       for await (const entry of walk(engine, container.id, path)) {
         if (entry.path !== path) continue;
         if (opts.json) await json(entry);
@@ -75,6 +90,14 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       if (lines.length) text += `${lines.join('\n')}\n`;
       await out.write(text);
     };
+    // A folder's own names come from the container's layers where they can (no need to receive all below it).
+    const listed = opts.recursive ? undefined : await readLayerFolder(engine, container.id, path);
+    if (listed) {
+      const shown = listed.filter(keep).sort(byName);
+      if (opts.json) for (const entry of shown) await json(entry);
+      else await emitBlock({ dir: path, entries: shown });
+      continue;
+    }
     const grouper = new BlockGrouper(path, opts.json ? async () => undefined : emitBlock, keep, opts.recursive);
     for await (const entry of walk(engine, container.id, path)) {
       if (entry.path === path) continue;
@@ -89,6 +112,24 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   }
   if (opts.json) await out.write(firstJson ? '[]\n' : '\n]\n');
   await out.flush();
+}
+
+/** Folder `dir`'s entries from the container's layers (see EngineClient.readLayerDir), or undefined. */
+async function readLayerFolder(engine: EngineClient, id: string, dir: string): Promise<FsEntry[] | undefined> {
+  const entries = await engine.readLayerDir?.(id, toApi(dir)).catch(() => undefined);
+  return entries?.map((e) => ({
+    path: join(dir, e.name),
+    name: e.name,
+    linkName: e.linkTarget,
+    type: e.type,
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    size: e.size,
+    mtime: e.mtime,
+    uname: '',
+    gname: '',
+  }));
 }
 
 /** Whether a folder between `root` and `path` is hidden (ls -R does not descend into hidden folders). */

@@ -109,6 +109,23 @@ export interface LayerFile {
   chunks(): AsyncGenerator<Buffer>;
 }
 
+/** One entry of a folder read from the container's storage layers (see docker/layer.ts listLayerDir). */
+export interface LayerDirEntry {
+  /** The name's bytes as a byte string (latin1: one char per byte). */
+  name: string;
+  type: 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'other';
+  /** Permission bits, with setuid, setgid and sticky. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Bytes for a regular file, 0 for anything else (as in the engine's archive). */
+  size: number;
+  /** Seconds since the epoch, whole (the engine's archive drops the fraction). */
+  mtime: number;
+  /** A symlink's target as a byte string, '' for anything else. */
+  linkTarget: string;
+}
+
 export interface PathStat {
   name: string;
   size: number;
@@ -250,6 +267,13 @@ export interface EngineClient {
    * not inspected. Saves the archive endpoint's cost (its tar helper) for logs, configs and the like.
    */
   openLayerFile?(id: string, path: string): Promise<LayerFile | undefined>;
+  /**
+   * The entries of folder `path` as the container sees them, read from its storage layers, when the engine runs
+   * on this host and the layers can answer for sure (checked against the engine's own view); undefined otherwise.
+   * Listing a folder through the archive endpoint costs everything below it (a folder holding a 1 GiB file
+   * costs that gigabyte); this costs one HEAD request per layer that adds names to the folder.
+   */
+  readLayerDir?(id: string, path: string): Promise<LayerDirEntry[] | undefined>;
   putArchive(id: string, path: string, tar: Readable, opts?: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void>;
   exportContainer(id: string): Promise<Readable>;
 

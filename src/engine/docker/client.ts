@@ -14,6 +14,7 @@ import type {
   ExecState,
   Filters,
   ImageSummary,
+  LayerDirEntry,
   LayerFile,
   LogOptions,
   PathStat,
@@ -22,7 +23,7 @@ import type {
 } from '../types.js';
 import { EngineError, EngineUnavailable, NotFound } from '../../errors.js';
 import { Transport, readBody } from './transport.js';
-import { openLayerFile } from './layer.js';
+import { listLayerDir, openLayerFile } from './layer.js';
 import { RememberedVersion } from './remembered-version.js';
 import { cacheFolder } from '../../util/cache-folder.js';
 
@@ -299,6 +300,14 @@ export class DockerEngine implements EngineClient {
     const doc = this.inspected.get(id) as Parameters<typeof openLayerFile>[0] | undefined;
     // an image file needs the engine's word on it: a HEAD (a few ms, no tar helper)
     return doc && openLayerFile(doc, path, () => this.statPath(id, path).catch(() => undefined));
+  }
+
+  async readLayerDir(id: string, path: string): Promise<LayerDirEntry[] | undefined> {
+    if (!this.endpoint.host.startsWith('unix://') || process.env.PORTHOLE_LAYER_READS === '0') return undefined;
+    const doc = this.inspected.get(id) as Parameters<typeof listLayerDir>[0] | undefined;
+    // "not there" is an answer the listing builds on; any other failure is not
+    const stat = (p: string) => this.statPath(id, p).catch((err) => (err instanceof NotFound ? undefined : Promise.reject(err)));
+    return doc && listLayerDir(doc, path, stat);
   }
 
   async top(id: string, psArgs?: string): Promise<TopResult> {

@@ -10,8 +10,9 @@
 //
 // Opened safely against a running container changing the path meanwhile: each folder is lstat'ed, the file is
 // opened without following a link (and without blocking on a FIFO), and must be the very inode seen before.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
-import type { LayerFile, PathStat } from '../types.js';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
+import { posix } from 'node:path';
+import type { LayerDirEntry, LayerFile, PathStat } from '../types.js';
 
 /** What the layer reader needs from the engine's inspect document. */
 interface InspectDoc {
@@ -204,4 +205,225 @@ function* blocks(fd: number, maxBytes: number): Generator<Buffer> {
     position += n;
     yield buf.subarray(0, n);
   }
+}
+
+// Folders. Listing a folder through the engine's archive endpoint means receiving everything below it, file
+// contents included, so `ls C /` of a container holding a 1 GiB file costs that gigabyte. Its names are in the
+// layers: merged top layer first, a name in a higher layer hiding the same name below, a whiteout (a character
+// device 0:0) hiding it without showing anything. What the layers do not show is a folder made opaque (an
+// extended attribute, which Node cannot read): it hides every layer below it. So each layer that adds names is
+// checked against the engine with one of its names (a HEAD, a few ms): if the engine does not see that name,
+// a folder made opaque above hides this layer and all below it; if it sees something else, the answer is "not
+// for sure" and the caller goes through the engine.
+
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/** Runtime folders under / that hold the layer's folder when the engine archives (not the runtime's mounts). */
+const RUNTIME_DIRS = new Set(['/proc', '/sys', '/dev']);
+
+/**
+ * `name` (bytes as a latin1 string) inside an open folder, as a path resolved from that very folder: a folder
+ * swapped for a link by a running container meanwhile cannot send the lookup anywhere else.
+ */
+function inFolder(fd: number, name?: string): Buffer {
+  const base = `/proc/self/fd/${fd}`;
+  return name === undefined ? Buffer.from(base) : Buffer.concat([Buffer.from(`${base}/`), Buffer.from(name, 'latin1')]);
+}
+
+type DirLookup = { fd: number; st: BigIntStats } | 'absent' | 'blocked' | 'unsure';
+
+/**
+ * Folder `parts` (byte strings) in one layer, opened one folder at a time through the one before it, never
+ * following a link. 'blocked': a whiteout or a non-folder on the way, which hides the path in every layer below;
+ * 'unsure': a link on the way, or an error.
+ */
+function openFolderIn(layer: string, parts: string[]): DirLookup {
+  let fd = -1;
+  try {
+    fd = openSync(layer, DIR_FLAGS);
+    for (const part of parts) {
+      const next = inFolder(fd, part);
+      let st: BigIntStats;
+      try {
+        st = lstatSync(next, { bigint: true });
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'unsure';
+      }
+      if (st.isSymbolicLink()) return 'unsure';
+      if (!st.isDirectory()) return 'blocked';
+      const child = openSync(next, DIR_FLAGS);
+      closeSync(fd);
+      fd = child;
+    }
+    const found = { fd, st: fstatSync(fd, { bigint: true }) };
+    fd = -1;
+    return found;
+  } catch {
+    return 'unsure';
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+interface Listed {
+  entry: LayerDirEntry;
+  mtimeNs: bigint;
+}
+
+function typeOf(st: BigIntStats): LayerDirEntry['type'] {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isFIFO()) return 'fifo';
+  return 'other';
+}
+
+/** An open folder's entries, whiteouts as names alone; undefined for what this reader does not know. */
+function readFolder(fd: number): (Listed | { whiteout: string })[] | undefined {
+  const out: (Listed | { whiteout: string })[] = [];
+  for (const raw of readdirSync(inFolder(fd), { encoding: 'buffer' })) {
+    const name = raw.toString('latin1');
+    // whiteouts of the aufs format, not overlay2's: not ours to interpret
+    if (name.startsWith('.wh.')) return undefined;
+    let st: BigIntStats;
+    try {
+      st = lstatSync(inFolder(fd, name), { bigint: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed meanwhile by a running container
+      throw err;
+    }
+    if (st.isCharacterDevice() && st.rdev === 0n) {
+      out.push({ whiteout: name });
+      continue;
+    }
+    const type = typeOf(st);
+    out.push({
+      mtimeNs: st.mtimeNs,
+      entry: {
+        name,
+        type,
+        mode: Number(st.mode & 0o7777n),
+        uid: Number(st.uid),
+        gid: Number(st.gid),
+        size: type === 'file' ? Number(st.size) : 0,
+        mtime: Number(st.mtimeNs / 1_000_000_000n),
+        linkTarget: type === 'symlink' ? readlinkSync(inFolder(fd, name), { encoding: 'buffer' }).toString('latin1') : '',
+      },
+    });
+  }
+  return out;
+}
+
+/** The type Go's os.FileMode bits say, in the reader's words. */
+function goType(mode: number): LayerDirEntry['type'] {
+  const bit = (n: number) => Math.floor(mode / 2 ** n) % 2 === 1;
+  if (bit(31)) return 'dir';
+  if (bit(27)) return 'symlink';
+  if (bit(25)) return 'fifo';
+  if (bit(26)) return bit(21) ? 'char' : 'block';
+  if (bit(24) || bit(19)) return 'other';
+  return 'file';
+}
+
+/**
+ * Whether what the engine reports at `path` is the entry found in a layer: type, permissions, time to the
+ * nanosecond, size, and a link's target (the engine reports it resolved, so it is compared resolved).
+ */
+function sameAsEngine(path: string, found: { type: LayerDirEntry['type']; mode: number; size: number; linkTarget: string }, mtimeNs: bigint, seen: PathStat): boolean {
+  const target = () => posix.resolve(posix.dirname(path), Buffer.from(found.linkTarget, 'latin1').toString('utf8'));
+  return (
+    goType(seen.mode) === found.type &&
+    (seen.mode & 0o777) === (found.mode & 0o777) &&
+    goTimeNs(seen.mtime) === mtimeNs &&
+    (found.type !== 'file' || seen.size === found.size) &&
+    (found.type !== 'symlink' || target() === seen.linkTarget)
+  );
+}
+
+/** A byte string that survives the trip through the engine API's UTF-8 text. */
+function apiSafe(name: string): boolean {
+  const bytes = Buffer.from(name, 'latin1');
+  return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
+}
+
+function parentOf(path: string): string {
+  const cut = path.lastIndexOf('/');
+  return cut <= 0 ? '/' : path.slice(0, cut);
+}
+
+/**
+ * The entries of folder `path` (as the engine API names it: absolute, UTF-8) as the container sees them, from
+ * its layers, or undefined when the layers cannot answer for sure. `stat` is the engine's view of a path
+ * (undefined: it does not exist), asked for the folder and for one name of each layer that adds names.
+ */
+export async function listLayerDir(doc: InspectDoc, path: string, stat: (path: string) => Promise<PathStat | undefined>): Promise<LayerDirEntry[] | undefined> {
+  const where = layers(doc);
+  const parts = path === '/' ? [] : plainParts(doc, path);
+  if (!where || !parts) return undefined;
+  // A mount (a volume, the engine's /etc files) right inside shows as what is mounted, which no layer holds.
+  if (coveredPaths(doc).some((dir) => dir !== path && parentOf(dir) === path && !RUNTIME_DIRS.has(dir))) return undefined;
+  try {
+    // Owners as the container sees them only where the layers are not id-shifted (user namespaces, rootless).
+    if (lstatSync(where.upper).uid !== 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  const byteParts = parts.map((p) => Buffer.from(p, 'utf8').toString('latin1'));
+  const taken = new Set<string>();
+  const added: Listed[][] = [];
+  let folder: BigIntStats | undefined;
+  for (const layer of [where.upper, ...where.lower]) {
+    const found = openFolderIn(layer, byteParts);
+    if (found === 'unsure') return undefined;
+    if (found === 'absent') continue;
+    if (found === 'blocked') break;
+    let listed;
+    try {
+      listed = readFolder(found.fd);
+    } catch {
+      return undefined;
+    } finally {
+      closeSync(found.fd);
+    }
+    if (!listed) return undefined;
+    folder ??= found.st;
+    const fresh: Listed[] = [];
+    for (const item of listed) {
+      const name = 'whiteout' in item ? item.whiteout : item.entry.name;
+      if (taken.has(name)) continue;
+      taken.add(name);
+      if (!('whiteout' in item)) fresh.push(item);
+    }
+    added.push(fresh);
+  }
+  if (!folder) return undefined;
+  // One name per layer that adds any, one the API can carry, a link only when there is nothing else.
+  const samples: (Listed | undefined)[] = [];
+  for (const fresh of added) {
+    const safe = fresh.filter((f) => apiSafe(f.entry.name));
+    // only names the API cannot carry: no way to check that layer
+    if (fresh.length && !safe.length) return undefined;
+    samples.push(safe.find((f) => f.entry.type !== 'symlink') ?? safe[0]);
+  }
+  const base = path === '/' ? '' : path;
+  const pathOf = (s: Listed) => `${base}/${Buffer.from(s.entry.name, 'latin1').toString('utf8')}`;
+  const [seenFolder, ...seen] = await Promise.all([stat(path), ...samples.map((s) => (s ? stat(pathOf(s)) : undefined))]);
+  const folderFound = { type: 'dir' as const, mode: Number(folder.mode & 0o777n), size: 0, linkTarget: '' };
+  if (!seenFolder || !sameAsEngine(path, folderFound, folder.mtimeNs, seenFolder)) return undefined;
+  const out: LayerDirEntry[] = [];
+  for (let i = 0; i < added.length; i++) {
+    const sample = samples[i];
+    if (!sample) continue;
+    const answer = seen[i];
+    if (!answer) {
+      // The topmost layer that has the folder is what the container sees: a name of it missing means something else.
+      if (i === 0) return undefined;
+      break; // a folder made opaque above hides this layer and every one below
+    }
+    if (!sameAsEngine(pathOf(sample), sample.entry, sample.mtimeNs, answer)) return undefined;
+    for (const f of added[i]!) out.push(f.entry);
+  }
+  return out;
 }

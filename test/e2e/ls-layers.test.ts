@@ -1,0 +1,131 @@
+// `ls` of one folder reads the names from the container's overlay2 layers instead of receiving everything below
+// the folder from the engine. These tests build layered images for real (commits of containers that delete,
+// replace and make folders opaque), and check, on a running and on a stopped container, that the layers' answer
+// is byte for byte the engine's own (PORTHOLE_LAYER_READS=0 forces the engine's way), that the layers were really
+// used (PORTHOLE_TRACE shows no archive GET), and that what the layers cannot answer for sure goes to the engine.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { porthole, type CliResult } from '../support/cli.js';
+import { BUSYBOX_IMAGE, TEST_LABEL, docker, dockerStatus, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
+import { leftoversFor, stableFingerprint } from '../support/fs.js';
+
+const names: string[] = [];
+const images: string[] = [];
+let running: string;
+let stopped: string;
+let withVolume: string;
+
+/** Runs `script` in a container of `image` to its end and commits the result as a new image layer. */
+function commitStep(image: string, script: string): string {
+  const name = uniqueName('lsl-step');
+  names.push(name);
+  docker(['run', '--name', name, '--label', TEST_LABEL, image, 'sh', '-ec', script]);
+  const ref = `porthole-test/${name}:1`;
+  docker(['commit', '--change', `LABEL ${TEST_LABEL}`, name, ref]);
+  images.push(ref);
+  return ref;
+}
+
+// What the container itself changes on top of the image: folders replaced (opaque in its own layer), a file
+// deleted (a whiteout), new names with escapes and bytes that are not UTF-8, a folder holding only such a name
+// (its layer cannot be checked through the API), a FIFO, and a 64 MiB file the engine's archive would send.
+const CONTAINER_SCRIPT = [
+  'rm -rf /w/keep && mkdir /w/keep && echo z > /w/keep/z',
+  'rm -rf /w/emptied && mkdir /w/emptied',
+  'rm /w/b',
+  'echo d > /w/d',
+  'printf x > "/w/$(printf "esc\\033[2Jname")"',
+  'printf y > "/w/$(printf "bad\\377")"',
+  'mkdir /w/onlybad && printf z > "/w/onlybad/$(printf "\\377")"',
+  'mkfifo /w/pipe',
+  'dd if=/dev/zero of=/w/big bs=1048576 count=64 2>/dev/null',
+].join(' && ');
+
+before(() => {
+  ensureBusyboxImage();
+  const first = commitStep(
+    BUSYBOX_IMAGE,
+    'mkdir -p /w/keep /w/gone /w/sub /w/deep/in /w/emptied && echo old > /w/emptied/old && echo a > /w/a && echo x > /w/gone/x && echo k > /w/keep/k && echo b > /w/b && ln -s b /w/rel && echo 1 > /w/deep/in/one',
+  );
+  // the second layer: a folder replaced (opaque), a file deleted, a file added, and an opaque folder above another
+  const second = commitStep(first, 'rm -rf /w/gone && mkdir /w/gone && echo n > /w/gone/new && rm /w/a && echo c > /w/c && rm -rf /w/deep && mkdir -p /w/deep/in && echo 2 > /w/deep/in/two');
+  running = runContainer(uniqueName('lsl-run'), [], second, ['sh', '-c', `${CONTAINER_SCRIPT} && touch /ready && exec sleep 3600`]);
+  stopped = uniqueName('lsl-stopped');
+  docker(['run', '--name', stopped, '--label', TEST_LABEL, second, 'sh', '-ec', CONTAINER_SCRIPT]);
+  withVolume = runContainer(uniqueName('lsl-vol'), ['-v', '/w/vol'], second, ['sleep', '3600']);
+  names.push(running, stopped, withVolume);
+  for (let i = 0; i < 200 && dockerStatus(['exec', running, 'test', '-e', '/ready']).status !== 0; i++) spawnSyncSleep(50);
+});
+
+after(() => {
+  removeContainers(...names);
+  if (images.length) dockerStatus(['rmi', ...images.reverse()]);
+});
+
+function spawnSyncSleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+const archiveGets = (r: CliResult) => (r.stderr.match(/ GET \S+\/archive\?/g) ?? []).length;
+
+/** The same ls the layer way (traced) and the engine's way. */
+async function bothWays(args: string[]): Promise<{ layers: CliResult; engine: CliResult }> {
+  const [layers, engine] = await Promise.all([
+    porthole(['ls', ...args], { env: { PORTHOLE_TRACE: '1' } }),
+    porthole(['ls', ...args], { env: { PORTHOLE_LAYER_READS: '0' } }),
+  ]);
+  assert.equal(layers.code, 0, layers.stderr);
+  assert.equal(engine.code, 0, engine.stderr);
+  return { layers, engine };
+}
+
+test('one folder from the layers is exactly what the engine lists, running or stopped, whiteouts and opaque folders included', async () => {
+  for (const c of [running, stopped]) {
+    const before = stableFingerprint(c);
+    for (const dir of ['/', '/w', '/w/gone', '/w/keep', '/w/emptied', '/w/deep/in', '/w/sub', '/bin']) {
+      for (const flags of [['-la', '--json'], ['-la']]) {
+        const { layers, engine } = await bothWays([...flags, c, dir]);
+        assert.equal(layers.stdout, engine.stdout, `ls ${flags.join(' ')} ${c} ${dir}`);
+        assert.equal(archiveGets(layers), 0, `ls ${flags.join(' ')} ${dir} read the layers, not an archive:\n${layers.stderr}`);
+      }
+    }
+    // what the merge must hide: replaced folders' old names, deleted files
+    assert.equal((await porthole(['ls', c, '/w/gone'])).stdout, 'new\n');
+    assert.equal((await porthole(['ls', c, '/w/keep'])).stdout, 'z\n');
+    assert.equal((await porthole(['ls', c, '/w/deep/in'])).stdout, 'two\n');
+    assert.equal((await porthole(['ls', '-a', c, '/w/emptied'])).stdout, '');
+    const w = (await porthole(['ls', c, '/w'])).stdout;
+    assert.equal(w, 'bad\\xff\nbig\nc\nd\ndeep\nemptied\nesc\\e[2Jname\ngone\nkeep\nonlybad\npipe\nrel\nsub\n');
+    const json = JSON.parse((await porthole(['ls', '-l', '--json', c, '/w'])).stdout) as { name: string; nameBytes?: string; type: string; size: number; linkTarget: string | null }[];
+    assert.equal(json.find((e) => e.name === 'big')?.size, 64 << 20);
+    assert.equal(json.find((e) => e.name === 'pipe')?.type, 'fifo');
+    assert.equal(json.find((e) => e.name === 'rel')?.linkTarget, 'b');
+    assert.equal(json.find((e) => e.name === 'esc\x1b[2Jname')?.type, 'file');
+    assert.ok(json.some((e) => e.nameBytes !== undefined), 'the name that is not UTF-8 keeps its bytes');
+    assert.deepEqual(stableFingerprint(c), before, 'looking changed nothing');
+  }
+  assert.deepEqual(leftoversFor(running, stopped), []);
+});
+
+test('one file: plain ls needs only the stat, -l reads its folder from the layers, never the 64 MiB', async () => {
+  for (const c of [running, stopped]) {
+    const plain = await porthole(['ls', c, '/w/big'], { env: { PORTHOLE_TRACE: '1' } });
+    assert.equal(plain.stdout, '/w/big\n');
+    assert.equal(archiveGets(plain), 0);
+    const { layers, engine } = await bothWays(['-l', c, '/w/big']);
+    assert.match(layers.stdout, /^-rw-r--r-- root root 67108864 \d{4}-\d\d-\d\d \d\d:\d\d \/w\/big\n$/);
+    assert.equal(layers.stdout, engine.stdout);
+    assert.equal(archiveGets(layers), 0);
+  }
+});
+
+test('what the layers cannot answer for sure goes to the engine, with the same output', async () => {
+  // a folder whose layer adds only a name the API cannot carry, a volume right inside, the engine's /etc files
+  for (const [c, dir] of [[running, '/w/onlybad'], [withVolume, '/w'], [running, '/etc']] as const) {
+    const { layers, engine } = await bothWays(['-la', '--json', c, dir]);
+    assert.equal(layers.stdout, engine.stdout, `${c} ${dir}`);
+    assert.ok(archiveGets(layers) >= 1, `${dir} went to the engine`);
+  }
+  const vol = JSON.parse((await porthole(['ls', '-la', '--json', withVolume, '/w'])).stdout) as { name: string }[];
+  assert.ok(vol.some((e) => e.name === 'vol'));
+});
