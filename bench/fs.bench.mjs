@@ -53,6 +53,22 @@ try {
   const rssLong = peakRssMiB(`${PORTHOLE} ls -R -l ${name} /`);
   const rssFind = peakRssMiB(`${PORTHOLE} find ${name} / --name '*.txt'`);
   console.log(`  peak memory: ls -R ${rss.toFixed(1)} MiB, ls -R -l ${rssLong.toFixed(1)} MiB, find ${rssFind.toFixed(1)} MiB (target <= 150 MiB: ${rss <= 150 ? 'met' : 'MISSED'})`);
+  // What the container changed, with sizes: docker diff alone has none (by hand: export it and match the names);
+  // porthole reads the container's own layer where the engine is local, else one export pass.
+  const changes = mkdtempSync(join(tmpdir(), 'porthole-bench-changes-'));
+  try {
+    mkdirSync(join(changes, 'logs'));
+    for (let i = 0; i < 20; i++) writeFileSync(join(changes, 'logs', `app-${i}.log`), 'x'.repeat(100_000));
+    sh(`docker cp ${changes}/logs ${name}:/data/logs`);
+  } finally {
+    rmSync(changes, { recursive: true, force: true });
+  }
+  compare('what the container changed, with sizes (same container, 20 files copied in)', [
+    { name: 'docker diff C (no sizes)', cmd: `docker diff ${name} >/dev/null` },
+    { name: 'porthole diff -l C', cmd: `${PORTHOLE} diff -l ${name} >/dev/null` },
+    { name: 'porthole du C', cmd: `${PORTHOLE} du ${name} >/dev/null` },
+    { name: 'porthole diff -l C through the export', cmd: `PORTHOLE_LAYER_READS=0 ${PORTHOLE} diff -l ${name} >/dev/null` },
+  ], { runs: 5, warmup: 1 });
 } finally {
   sh(`docker rm -f ${name} >/dev/null 2>&1 || true`);
   sh(`docker rmi -f ${image} >/dev/null 2>&1 || true`);

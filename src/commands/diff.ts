@@ -1,5 +1,6 @@
 // `porthole diff C`: what the container changed compared with its image. By default docker diff's exact lines
-// and order; -l, --tree and --json add type, size and mode from ONE export pass (not a request per file).
+// and order; -l, --tree and --json add type, size and mode from the container's own layer where the engine is
+// local, else from ONE export pass (not a request per file).
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
@@ -44,7 +45,11 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const wanted = new Map<string, DetailedChange>();
   for (const change of changes) if (change.kind !== 'D') wanted.set(change.path, change);
   let found = 0;
-  if (wanted.size) {
+  // The container's own layer holds every added or changed entry: read there, the image is not read along.
+  const fromLayer = wanted.size ? await engine.statChanges?.(container.id, [...wanted.keys()]).catch(() => undefined) : undefined;
+  if (fromLayer) {
+    for (const [path, e] of fromLayer) wanted.get(path)!.info = { type: e.type, size: e.size, mode: modeString(e.type, e.mode) };
+  } else if (wanted.size) {
     for await (const entry of walk(engine, container.id, '/')) {
       const change = wanted.get(decode(entry.path).text);
       if (!change || change.info) continue;

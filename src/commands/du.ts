@@ -53,15 +53,22 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       if (d === root || d === '/') break;
     }
   };
-  if (!changed || changed.size) {
+  const count = (entry: { path: string; type: string; size: number }) => {
+    if (entry.type === 'dir') ensure(entry.path);
+    else if (entry.type === 'file') {
+      const dir = entry.path === root ? root : parentOf(entry.path);
+      ensure(dir);
+      totals.set(dir, totals.get(dir)! + entry.size);
+    }
+  };
+  // What the container changed is all in its own layer: read there, the image is not read along.
+  const fromLayer = changed?.size ? await engine.statChanges?.(container.id, [...changed]).catch(() => undefined) : undefined;
+  if (fromLayer) {
+    for (const [path, e] of fromLayer) count({ path: fromUser(path), type: e.type, size: e.size });
+  } else if (!changed || changed.size) {
     for await (const entry of walk(engine, container.id, root)) {
       if (changed && !changed.has(decode(entry.path).text)) continue;
-      if (entry.type === 'dir') ensure(entry.path);
-      else if (entry.type === 'file') {
-        const dir = entry.path === root ? root : parentOf(entry.path);
-        ensure(dir);
-        totals.set(dir, totals.get(dir)! + entry.size);
-      }
+      count(entry);
     }
   }
   const deepestFirst = [...totals.keys()].filter((d) => d !== root).sort((a, b) => b.length - a.length);

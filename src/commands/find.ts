@@ -1,12 +1,14 @@
 // `porthole find C [PATH]`: find's name, type and size tests over a container's files, streamed from the engine;
-// --newer-than-image keeps only what the container itself added or changed (from its diff).
+// --newer-than-image keeps only what the container itself added or changed (from its diff), read from its own
+// layer where the engine is local.
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { InvalidArgument } from '../errors.js';
-import { entryJson, type Owners } from '../fs/entry.js';
+import type { EngineClient } from '../engine/types.js';
+import { entryJson, layerEntry, type FsEntry, type Owners } from '../fs/entry.js';
 import { globToRegExp, parseSize, sizeMatches } from '../fs/match.js';
-import { basename, decode, fromUser, normalize, show } from '../fs/paths.js';
+import { basename, decode, fromUser, isWithin, normalize, show, walkOrder } from '../fs/paths.js';
 import { OutputBuffer, loadOwners, statOrNotFound, walk } from '../fs/source.js';
 
 export const spec = defineCommand({
@@ -47,11 +49,10 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const owners: Owners = opts.json ? await loadOwners(engine, container.id) : { users: new Map(), groups: new Map() };
   const out = new OutputBuffer(ctx.stdout);
   let count = 0;
-  for await (const entry of walk(engine, container.id, root)) {
+  for await (const entry of changed ? changedEntries(engine, container.id, root, changed) : walk(engine, container.id, root)) {
     if (type && (entry.type === 'hardlink' ? 'file' : entry.type) !== type) continue;
     if (size && !sizeMatches(size, entry.type === 'file' ? entry.size : 0)) continue;
     if (name && !name.test(decode(basename(entry.path)).text)) continue;
-    if (changed && !changed.has(decode(entry.path).text)) continue;
     if (opts.json) await out.write(`${count ? ',\n' : '[\n'}  ${JSON.stringify(entryJson(entry, owners))}`);
     else if (opts.print0) await out.write(Buffer.from(`${entry.path}\0`, 'latin1'));
     else await out.write(`${show(entry.path)}\n`);
@@ -59,4 +60,19 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   }
   if (opts.json) await out.write(count ? '\n]\n' : '[]\n');
   await out.flush();
+}
+
+/**
+ * The entries under `root` that the container changed, in the engine's walk order: from its own layer where the
+ * engine is local (the image is not read along), else filtered from the engine's walk.
+ */
+async function* changedEntries(engine: EngineClient, id: string, root: string, changed: Set<string>): AsyncGenerator<FsEntry> {
+  const rootText = decode(root).text;
+  const below = [...changed].filter((p) => isWithin(p, rootText));
+  const fromLayer = below.length ? await engine.statChanges?.(id, below).catch(() => undefined) : undefined;
+  if (fromLayer) {
+    yield* [...fromLayer].map(([path, e]) => layerEntry(fromUser(path), e)).sort((a, b) => walkOrder(a.path, b.path));
+    return;
+  }
+  for await (const entry of walk(engine, id, root)) if (changed.has(decode(entry.path).text)) yield entry;
 }

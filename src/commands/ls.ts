@@ -4,7 +4,7 @@
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
-import { entryJson, type FsEntry, type Owners } from '../fs/entry.js';
+import { entryJson, layerEntry, type FsEntry, type Owners } from '../fs/entry.js';
 import { BlockGrouper, byName, longLines } from '../fs/listing.js';
 import type { EngineClient } from '../engine/types.js';
 import { basename, dirname, fromUser, join, normalize, show, toApi } from '../fs/paths.js';
@@ -117,19 +117,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
 /** Folder `dir`'s entries from the container's layers (see EngineClient.readLayerDir), or undefined. */
 async function readLayerFolder(engine: EngineClient, id: string, dir: string): Promise<FsEntry[] | undefined> {
   const entries = await engine.readLayerDir?.(id, toApi(dir)).catch(() => undefined);
-  return entries?.map((e) => ({
-    path: join(dir, e.name),
-    name: e.name,
-    linkName: e.linkTarget,
-    type: e.type,
-    mode: e.mode,
-    uid: e.uid,
-    gid: e.gid,
-    size: e.size,
-    mtime: e.mtime,
-    uname: '',
-    gname: '',
-  }));
+  return entries?.map((e) => layerEntry(join(dir, e.name), e));
 }
 
 /** Whether a folder between `root` and `path` is hidden (ls -R does not descend into hidden folders). */

@@ -274,6 +274,12 @@ export interface EngineClient {
    * costs that gigabyte); this costs one HEAD request per layer that adds names to the folder.
    */
   readLayerDir?(id: string, path: string): Promise<LayerDirEntry[] | undefined>;
+  /**
+   * The entries at `paths`, as changes() names them (added or changed), read from the container's own layer when
+   * the engine runs on this host: each path's entry, none for a path gone since; undefined when the layer cannot
+   * answer for sure. What an export pass would say about them, without reading the image's files too.
+   */
+  statChanges?(id: string, paths: string[]): Promise<Map<string, LayerDirEntry> | undefined>;
   putArchive(id: string, path: string, tar: Readable, opts?: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void>;
   exportContainer(id: string): Promise<Readable>;
 

@@ -1,11 +1,17 @@
 // One file of a container as porthole shows it: its container path plus what the tar header said, and the
 // shapes it takes in human output (ls -l, tar tv) and in --json.
+import type { LayerDirEntry } from '../engine/types.js';
 import type { EntryType, TarEntry } from './tar-reader.js';
 import { basename, jsonBytes } from './paths.js';
 
 export interface FsEntry extends TarEntry {
   /** Absolute container path, a byte string. */
   path: string;
+}
+
+/** An entry read from the container's layers, at container path `path` (a byte string), as the rest of porthole sees entries. */
+export function layerEntry(path: string, e: LayerDirEntry): FsEntry {
+  return { path, name: e.name, linkName: e.linkTarget, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, size: e.size, mtime: e.mtime, uname: '', gname: '' };
 }
 
 const TYPE_CHAR: Record<EntryType, string> = {

@@ -72,6 +72,17 @@ export function isWithin(path: string, dir: string): boolean {
   return path === dir || (path.startsWith(dir) && path.charCodeAt(dir.length) === 0x2f);
 }
 
+/**
+ * The engine's walk order for archives and exports (Go's filepath.Walk): a folder, then everything below each of
+ * its names in byte order. Not plain string order: '/a/b' comes before '/a-c'.
+ */
+export function walkOrder(a: string, b: string): number {
+  const as = a.split('/');
+  const bs = b.split('/');
+  for (let i = 0; i < as.length && i < bs.length; i++) if (as[i] !== bs[i]) return as[i]! < bs[i]! ? -1 : 1;
+  return as.length - bs.length;
+}
+
 /** Number of segments: '/' is 0, '/a' is 1, '/a/b' is 2. */
 export function depth(path: string): number {
   if (path === '/') return 0;

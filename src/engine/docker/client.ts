@@ -23,7 +23,7 @@ import type {
 } from '../types.js';
 import { EngineError, EngineUnavailable, NotFound } from '../../errors.js';
 import { Transport, readBody } from './transport.js';
-import { listLayerDir, openLayerFile } from './layer.js';
+import { listLayerDir, openLayerFile, statOwnLayer } from './layer.js';
 import { RememberedVersion } from './remembered-version.js';
 import { cacheFolder } from '../../util/cache-folder.js';
 
@@ -300,6 +300,12 @@ export class DockerEngine implements EngineClient {
     const doc = this.inspected.get(id) as Parameters<typeof openLayerFile>[0] | undefined;
     // an image file needs the engine's word on it: a HEAD (a few ms, no tar helper)
     return doc && openLayerFile(doc, path, () => this.statPath(id, path).catch(() => undefined));
+  }
+
+  async statChanges(id: string, paths: string[]): Promise<Map<string, LayerDirEntry> | undefined> {
+    if (!this.endpoint.host.startsWith('unix://') || process.env.PORTHOLE_LAYER_READS === '0') return undefined;
+    const doc = this.inspected.get(id) as Parameters<typeof statOwnLayer>[0] | undefined;
+    return doc && statOwnLayer(doc, paths);
   }
 
   async readLayerDir(id: string, path: string): Promise<LayerDirEntry[] | undefined> {

@@ -287,33 +287,44 @@ function readFolder(fd: number): (Listed | { whiteout: string })[] | undefined {
     const name = raw.toString('latin1');
     // whiteouts of the aufs format, not overlay2's: not ours to interpret
     if (name.startsWith('.wh.')) return undefined;
-    let st: BigIntStats;
-    try {
-      st = lstatSync(inFolder(fd, name), { bigint: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed meanwhile by a running container
-      throw err;
-    }
-    if (st.isCharacterDevice() && st.rdev === 0n) {
-      out.push({ whiteout: name });
-      continue;
-    }
-    const type = typeOf(st);
-    out.push({
-      mtimeNs: st.mtimeNs,
-      entry: {
-        name,
-        type,
-        mode: Number(st.mode & 0o7777n),
-        uid: Number(st.uid),
-        gid: Number(st.gid),
-        size: type === 'file' ? Number(st.size) : 0,
-        mtime: Number(st.mtimeNs / 1_000_000_000n),
-        linkTarget: type === 'symlink' ? readlinkSync(inFolder(fd, name), { encoding: 'buffer' }).toString('latin1') : '',
-      },
-    });
+    const found = entryAt(fd, name);
+    if (found === 'unsure') throw new Error(`could not read ${name}`);
+    if (found) out.push(found); // (none: removed meanwhile by a running container)
   }
   return out;
+}
+
+/** The entry `name` in an open folder, a whiteout as its name alone; undefined when it is not there. */
+function entryAt(fd: number, name: string): Listed | { whiteout: string } | undefined | 'unsure' {
+  let st: BigIntStats;
+  try {
+    st = lstatSync(inFolder(fd, name), { bigint: true });
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unsure';
+  }
+  if (st.isCharacterDevice() && st.rdev === 0n) return { whiteout: name };
+  const type = typeOf(st);
+  let linkTarget = '';
+  if (type === 'symlink') {
+    try {
+      linkTarget = readlinkSync(inFolder(fd, name), { encoding: 'buffer' }).toString('latin1');
+    } catch {
+      return 'unsure';
+    }
+  }
+  return {
+    mtimeNs: st.mtimeNs,
+    entry: {
+      name,
+      type,
+      mode: Number(st.mode & 0o7777n),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      size: type === 'file' ? Number(st.size) : 0,
+      mtime: Number(st.mtimeNs / 1_000_000_000n),
+      linkTarget,
+    },
+  };
 }
 
 /** The type Go's os.FileMode bits say, in the reader's words. */
@@ -426,4 +437,57 @@ export async function listLayerDir(doc: InspectDoc, path: string, stat: (path: s
     for (const f of added[i]!) out.push(f.entry);
   }
   return out;
+}
+
+/**
+ * What the container's own layer holds at each of `paths` (absolute, UTF-8, as the engine's change list names
+ * them), keyed by those paths; a path the layer does not hold (gone since the list was made) has no entry.
+ * undefined when the layer cannot answer for sure. Every change docker lists for a container (added or changed) is
+ * an entry of that layer, and the layer wins over the image's: so this is what the container's filesystem shows
+ * there, what an export pass would have found, without reading the image's files along with it.
+ */
+export function statOwnLayer(doc: InspectDoc, paths: string[]): Map<string, LayerDirEntry> | undefined {
+  const where = layers(doc);
+  if (!where) return undefined;
+  const found = new Map<string, LayerDirEntry>();
+  // The folders on the current path, open, each opened through the one above it: a DFS over the sorted paths.
+  const open: { path: string; fd: number }[] = [];
+  try {
+    if (lstatSync(where.upper).uid !== 0) return undefined; // id-shifted layers: owners would be wrong
+    open.push({ path: '', fd: openSync(where.upper, DIR_FLAGS) });
+    for (const path of [...paths].sort()) {
+      // U+FFFD may stand for bytes the engine's JSON lost: such a path cannot be looked up
+      if (!path.startsWith('/') || path.includes('\uFFFD')) return undefined;
+      while (open.length > 1 && !path.startsWith(`${open[open.length - 1]!.path}/`)) closeSync(open.pop()!.fd);
+      const rest = path.slice(open[open.length - 1]!.path.length + 1).split('/');
+      if (rest.some((p) => p === '' || p === '.' || p === '..')) return undefined;
+      let missing = false;
+      for (const part of rest.slice(0, -1)) {
+        const top = open[open.length - 1]!;
+        const next = inFolder(top.fd, Buffer.from(part, 'utf8').toString('latin1'));
+        let st: BigIntStats;
+        try {
+          st = lstatSync(next, { bigint: true });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+          missing = true;
+          break;
+        }
+        // a link, a file or a whiteout above a listed change: changed meanwhile, not for sure
+        if (!st.isDirectory()) return undefined;
+        open.push({ path: `${top.path}/${part}`, fd: openSync(next, DIR_FLAGS) });
+      }
+      if (missing) continue;
+      const name = Buffer.from(rest[rest.length - 1]!, 'utf8').toString('latin1');
+      const entry = entryAt(open[open.length - 1]!.fd, name);
+      if (entry === 'unsure') return undefined;
+      // a whiteout: deleted since the list was made
+      if (entry && 'entry' in entry) found.set(path, entry.entry);
+    }
+    return found;
+  } catch {
+    return undefined;
+  } finally {
+    for (const { fd } of open) closeSync(fd);
+  }
 }

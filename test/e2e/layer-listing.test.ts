@@ -1,8 +1,10 @@
-// `ls` of one folder reads the names from the container's overlay2 layers instead of receiving everything below
-// the folder from the engine. These tests build layered images for real (commits of containers that delete,
-// replace and make folders opaque), and check, on a running and on a stopped container, that the layers' answer
-// is byte for byte the engine's own (PORTHOLE_LAYER_READS=0 forces the engine's way), that the layers were really
-// used (PORTHOLE_TRACE shows no archive GET), and that what the layers cannot answer for sure goes to the engine.
+// Listing from the container's overlay2 layers instead of receiving everything below a folder from the engine:
+// `ls` of one folder (the merged layers, checked against the engine), and `diff -l/--tree/--json`, `du` and
+// `find --newer-than-image` (the container's own layer, which holds every change). These tests build layered
+// images for real (commits of containers that delete, replace and make folders opaque), and check, on a running
+// and on a stopped container, that the layers' answer is byte for byte the engine's own (PORTHOLE_LAYER_READS=0
+// forces the engine's way), that the layers were really used (PORTHOLE_TRACE shows no archive or export GET), and
+// that what the layers cannot answer for sure goes to the engine.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { porthole, type CliResult } from '../support/cli.js';
@@ -14,6 +16,8 @@ const images: string[] = [];
 let running: string;
 let stopped: string;
 let withVolume: string;
+let cleanRunning: string;
+let cleanStopped: string;
 
 /** Runs `script` in a container of `image` to its end and commits the result as a new image layer. */
 function commitStep(image: string, script: string): string {
@@ -41,6 +45,16 @@ const CONTAINER_SCRIPT = [
   'dd if=/dev/zero of=/w/big bs=1048576 count=64 2>/dev/null',
 ].join(' && ');
 
+// Changes whose names are all UTF-8 (the engine's change list loses other bytes): nested folders, names that sort
+// differently as paths and as walk order (/w/x/y before /w/x-z), a link, an escape, a replaced folder, a deletion.
+const CLEAN_SCRIPT = [
+  'rm -rf /w/keep && mkdir /w/keep && echo z > /w/keep/z',
+  'rm /w/b',
+  'mkdir -p /w/x/y && printf 12345 > /w/x/y/f && printf 1 > /w/x-z && ln -s x/y /w/xl',
+  'printf x > "/w/$(printf "esc\\033[2Jname")"',
+  'dd if=/dev/zero of=/w/big bs=1048576 count=3 2>/dev/null',
+].join(' && ');
+
 before(() => {
   ensureBusyboxImage();
   const first = commitStep(
@@ -53,8 +67,13 @@ before(() => {
   stopped = uniqueName('lsl-stopped');
   docker(['run', '--name', stopped, '--label', TEST_LABEL, second, 'sh', '-ec', CONTAINER_SCRIPT]);
   withVolume = runContainer(uniqueName('lsl-vol'), ['-v', '/w/vol'], second, ['sleep', '3600']);
-  names.push(running, stopped, withVolume);
-  for (let i = 0; i < 200 && dockerStatus(['exec', running, 'test', '-e', '/ready']).status !== 0; i++) spawnSyncSleep(50);
+  cleanRunning = runContainer(uniqueName('lsl-clean-run'), [], second, ['sh', '-c', `${CLEAN_SCRIPT} && touch /ready && exec sleep 3600`]);
+  cleanStopped = uniqueName('lsl-clean-stopped');
+  docker(['run', '--name', cleanStopped, '--label', TEST_LABEL, second, 'sh', '-ec', CLEAN_SCRIPT]);
+  names.push(running, stopped, withVolume, cleanRunning, cleanStopped);
+  for (const c of [running, cleanRunning]) {
+    for (let i = 0; i < 200 && dockerStatus(['exec', c, 'test', '-e', '/ready']).status !== 0; i++) spawnSyncSleep(50);
+  }
 });
 
 after(() => {
@@ -67,12 +86,13 @@ function spawnSyncSleep(ms: number): void {
 }
 
 const archiveGets = (r: CliResult) => (r.stderr.match(/ GET \S+\/archive\?/g) ?? []).length;
+const exportGets = (r: CliResult) => (r.stderr.match(/ GET \S+\/export /g) ?? []).length;
 
-/** The same ls the layer way (traced) and the engine's way. */
-async function bothWays(args: string[]): Promise<{ layers: CliResult; engine: CliResult }> {
+/** The same command the layer way (traced) and the engine's way. */
+async function bothWays(args: string[], command = 'ls'): Promise<{ layers: CliResult; engine: CliResult }> {
   const [layers, engine] = await Promise.all([
-    porthole(['ls', ...args], { env: { PORTHOLE_TRACE: '1' } }),
-    porthole(['ls', ...args], { env: { PORTHOLE_LAYER_READS: '0' } }),
+    porthole([command, ...args], { env: { PORTHOLE_TRACE: '1' } }),
+    porthole([command, ...args], { env: { PORTHOLE_LAYER_READS: '0' } }),
   ]);
   assert.equal(layers.code, 0, layers.stderr);
   assert.equal(engine.code, 0, engine.stderr);
@@ -128,4 +148,48 @@ test('what the layers cannot answer for sure goes to the engine, with the same o
   }
   const vol = JSON.parse((await porthole(['ls', '-la', '--json', withVolume, '/w'])).stdout) as { name: string }[];
   assert.ok(vol.some((e) => e.name === 'vol'));
+});
+
+/** docker diff lists changes in no fixed order from one call to the next: compare lines as a sorted set. */
+const sortedLines = (text: string) => text.split('\n').sort().join('\n');
+
+test('diff -l/--tree/--json, du and find --newer-than-image read the container\'s own layer, not an export of everything', async () => {
+  for (const c of [cleanRunning, cleanStopped]) {
+    const before = stableFingerprint(c);
+    const runs: [string, string[], boolean][] = [
+      ['diff', ['-l', c], true],
+      ['diff', ['--json', c], true],
+      ['diff', ['--tree', c], false],
+      ['du', [c], false],
+      ['du', ['--json', c, '/w/x'], false],
+      ['find', [c, '/', '--newer-than-image'], false],
+      ['find', ['--json', c, '/w', '--newer-than-image'], false],
+      ['find', [c, '/', '--newer-than-image', '--type', 'f', '--size', '+1k'], false],
+    ];
+    for (const [command, args, unordered] of runs) {
+      const { layers, engine } = await bothWays(args, command);
+      const what = `${command} ${args.join(' ')}`;
+      if (unordered) assert.equal(sortedLines(layers.stdout), sortedLines(engine.stdout), what);
+      else assert.equal(layers.stdout, engine.stdout, what);
+      assert.equal(exportGets(layers) + archiveGets(layers), 0, `${what} read the layer:\n${layers.stderr}`);
+    }
+    const diff = JSON.parse((await porthole(['diff', '--json', c])).stdout) as { path: string; kind: string; type: string | null; size: number | null }[];
+    assert.deepEqual(diff.find((d) => d.path === '/w/big'), { path: '/w/big', kind: 'A', type: 'file', size: 3 << 20, mode: '-rw-r--r--' });
+    assert.equal(diff.find((d) => d.path === '/w/xl')?.type, 'symlink');
+    assert.equal(diff.find((d) => d.path === '/w/b')?.type, null, 'a deletion has no details');
+    const find = (await porthole(['find', c, '/w', '--newer-than-image'])).stdout;
+    assert.equal(find, '/w\n/w/big\n/w/esc\\e[2Jname\n/w/keep\n/w/keep/z\n/w/x\n/w/x/y\n/w/x/y/f\n/w/x-z\n/w/xl\n');
+    assert.match((await porthole(['du', c, '/w/x'])).stdout, /^\s*5B {2}\/w\/x\n\s*5B {2}\/w\/x\/y\n$/);
+    assert.deepEqual(stableFingerprint(c), before, 'looking changed nothing');
+  }
+  assert.deepEqual(leftoversFor(cleanRunning, cleanStopped), []);
+});
+
+test('a change the engine\'s list cannot name exactly (bytes that are not UTF-8) sends diff, du and find to the export', async () => {
+  for (const [command, args, unordered] of [['diff', ['-l', stopped], true], ['du', [stopped], false], ['find', [stopped, '/w', '--newer-than-image'], false]] as const) {
+    const { layers, engine } = await bothWays([...args], command);
+    if (unordered) assert.equal(sortedLines(layers.stdout), sortedLines(engine.stdout));
+    else assert.equal(layers.stdout, engine.stdout);
+    assert.ok(exportGets(layers) + archiveGets(layers) >= 1, `${command} went to the engine`);
+  }
 });
