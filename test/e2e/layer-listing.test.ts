@@ -7,7 +7,10 @@
 // that what the layers cannot answer for sure goes to the engine.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { porthole, type CliResult } from '../support/cli.js';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, porthole, runProcess, type CliResult } from '../support/cli.js';
 import { BUSYBOX_IMAGE, TEST_LABEL, docker, dockerStatus, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { leftoversFor, stableFingerprint } from '../support/fs.js';
 
@@ -150,8 +153,8 @@ test('what the layers cannot answer for sure goes to the engine, with the same o
   assert.ok(vol.some((e) => e.name === 'vol'));
 });
 
-/** docker diff lists changes in no fixed order from one call to the next: compare lines as a sorted set. */
-const sortedLines = (text: string) => text.split('\n').sort().join('\n');
+/** docker diff lists changes in no fixed order from one call to the next: compare lines (or JSON rows) as a sorted set. */
+const sortedLines = (text: string) => (text.startsWith('[') ? (JSON.parse(text) as unknown[]).map((row) => JSON.stringify(row)) : text.split('\n')).sort().join('\n');
 
 test('diff -l/--tree/--json, du and find --newer-than-image read the container\'s own layer, not an export of everything', async () => {
   for (const c of [cleanRunning, cleanStopped]) {
@@ -193,3 +196,26 @@ test('a change the engine\'s list cannot name exactly (bytes that are not UTF-8)
     assert.ok(exportGets(layers) + archiveGets(layers) >= 1, `${command} went to the engine`);
   }
 });
+
+test('a user who may use the engine but not read its storage (the docker group) gets the same answers from the engine', async (t) => {
+  // the group that owns the engine's socket (docker.io makes it), as the package's users get it
+  const group = /^docker:[^:]*:(\d+):/m.exec(readFileSync('/etc/group', 'utf8'))?.[1];
+  if (!group || process.getuid?.() !== 0) return t.skip('needs root and a docker group to switch to a member of it');
+  const home = mkdtempSync(join(tmpdir(), 'pt-nobody-'));
+  chmodSync(home, 0o777);
+  try {
+    const asNobody = (args: string[]) =>
+      runProcess('setpriv', ['--reuid', '65534', '--regid', '65534', '--groups', group, 'env', `HOME=${home}`, 'PORTHOLE_TRACE=1', BIN, ...args]);
+    for (const [command, args] of [['ls', ['-la', cleanStopped, '/w']], ['diff', ['--json', cleanStopped]], ['du', [cleanStopped]], ['cat', [cleanStopped, '/w/x/y/f']]] as const) {
+      const [nobody, root] = await Promise.all([asNobody([command, ...args]), porthole([command, ...args])]);
+      assert.equal(nobody.code, 0, nobody.stderr);
+      const what = `${command} ${args.join(' ')}`;
+      if (command === 'diff') assert.equal(sortedLines(nobody.stdout), sortedLines(root.stdout), what);
+      else assert.equal(nobody.stdout, root.stdout, what);
+      assert.ok(exportGets(nobody) + archiveGets(nobody) >= 1, `${what} went through the engine`);
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+

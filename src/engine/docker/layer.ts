@@ -10,6 +10,9 @@
 //
 // Opened safely against a running container changing the path meanwhile: each folder is lstat'ed, the file is
 // opened without following a link (and without blocking on a FIFO), and must be the very inode seen before.
+//
+// Further down, the same for folders (listLayerDir: one folder's names, for ls) and for the details of what the
+// container changed (statOwnLayer: for diff -l, du, find --newer-than-image).
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
 import { posix } from 'node:path';
 import type { LayerDirEntry, LayerFile, PathStat } from '../types.js';
@@ -218,7 +221,7 @@ function* blocks(fd: number, maxBytes: number): Generator<Buffer> {
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
-/** Runtime folders under / that hold the layer's folder when the engine archives (not the runtime's mounts). */
+/** The runtime mounts over these in a running container, but the engine's archive shows the layers' folders there. */
 const RUNTIME_DIRS = new Set(['/proc', '/sys', '/dev']);
 
 /**
