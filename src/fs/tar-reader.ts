@@ -231,7 +231,7 @@ function broken(err: Error): Failure {
 }
 
 function truncated(): Failure {
-  return new Failure('The engine\'s tar stream ended in the middle of an entry.', 'The engine may have restarted or the container been removed; run the command again.');
+  return new Failure('The engine\'s tar stream ended in the middle of an entry.', 'A running container may have changed a file while the engine archived it, or the engine restarted, or the container was removed; run the command again.');
 }
 
 function corrupt(what: string): Failure {
