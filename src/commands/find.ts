@@ -69,7 +69,8 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
 async function* changedEntries(engine: EngineClient, id: string, root: string, changed: Set<string>): AsyncGenerator<FsEntry> {
   const rootText = decode(root).text;
   const below = [...changed].filter((p) => isWithin(p, rootText));
-  const fromLayer = below.length ? await engine.statChanges?.(id, below).catch(() => undefined) : undefined;
+  if (!below.length) return; // nothing changed there: no need to read anything
+  const fromLayer = await engine.statChanges?.(id, below).catch(() => undefined);
   if (fromLayer) {
     yield* [...fromLayer].map(([path, e]) => layerEntry(fromUser(path), e)).sort((a, b) => walkOrder(a.path, b.path));
     return;
