@@ -1,13 +1,13 @@
 // `porthole diff C`: what the container changed compared with its image. By default docker diff's exact lines
 // and order; -l, --tree and --json add type, size and mode from the container's own layer where the engine is
-// local, else from ONE export pass (not a request per file).
+// local, else from ONE pass over its whole filesystem (walkNames: the layers or the export; not a request per file).
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { buildTree, changeLine, filterKinds, renderTree, type ChangeInfo, type DetailedChange } from '../fs/changes.js';
 import { modeString } from '../fs/entry.js';
 import { decode } from '../fs/paths.js';
-import { OutputBuffer, walk } from '../fs/source.js';
+import { OutputBuffer, walkNames } from '../fs/source.js';
 import { escapeName } from '../render/escape.js';
 import { formatBytes } from '../render/table.js';
 
@@ -48,9 +48,12 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   // The container's own layer holds every added or changed entry: read there, the image is not read along.
   const fromLayer = wanted.size ? await engine.statChanges?.(container.id, [...wanted.keys()]).catch(() => undefined) : undefined;
   if (fromLayer) {
-    for (const [path, e] of fromLayer) wanted.get(path)!.info = { type: e.type, size: e.size, mode: modeString(e.type, e.mode) };
+    for (const [path, e] of fromLayer) {
+      const type = e.hardlinkTo !== undefined ? 'hardlink' : e.type;
+      wanted.get(path)!.info = { type, size: type === 'file' ? e.size : 0, mode: modeString(type, e.mode) };
+    }
   } else if (wanted.size) {
-    for await (const entry of walk(engine, container.id, '/')) {
+    for await (const entry of walkNames(engine, container.id, '/')) {
       const change = wanted.get(decode(entry.path).text);
       if (!change || change.info) continue;
       change.info = { type: entry.type, size: entry.type === 'file' ? entry.size : 0, mode: modeString(entry.type, entry.mode) } satisfies ChangeInfo;

@@ -3,8 +3,9 @@
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
+import { inArchiveOf } from '../fs/entry.js';
 import { decode, fromUser, isWithin, jsonBytes, normalize, show } from '../fs/paths.js';
-import { OutputBuffer, statOrNotFound, walk } from '../fs/source.js';
+import { OutputBuffer, statOrNotFound, walkNames } from '../fs/source.js';
 import { formatBytes } from '../render/table.js';
 
 export const spec = defineCommand({
@@ -64,9 +65,12 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   // What the container changed is all in its own layer: read there, the image is not read along.
   const fromLayer = changed?.size ? await engine.statChanges?.(container.id, [...changed]).catch(() => undefined) : undefined;
   if (fromLayer) {
-    for (const [path, e] of fromLayer) count({ path: fromUser(path), type: e.type, size: e.size });
+    for (const [path, layered] of fromLayer) {
+      const e = inArchiveOf(root, layered);
+      count({ path: fromUser(path), type: e.hardlinkTo !== undefined ? 'hardlink' : e.type, size: e.size });
+    }
   } else if (!changed || changed.size) {
-    for await (const entry of walk(engine, container.id, root)) {
+    for await (const entry of walkNames(engine, container.id, root)) {
       if (changed && !changed.has(decode(entry.path).text)) continue;
       count(entry);
     }

@@ -6,10 +6,10 @@ import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { InvalidArgument } from '../errors.js';
 import type { EngineClient } from '../engine/types.js';
-import { entryJson, layerEntry, type FsEntry, type Owners } from '../fs/entry.js';
+import { entryJson, inArchiveOf, layerEntry, type FsEntry, type Owners } from '../fs/entry.js';
 import { globToRegExp, parseSize, sizeMatches } from '../fs/match.js';
 import { basename, decode, fromUser, isWithin, normalize, show, walkOrder } from '../fs/paths.js';
-import { OutputBuffer, loadOwners, statOrNotFound, walk } from '../fs/source.js';
+import { OutputBuffer, loadOwners, statOrNotFound, walkNames } from '../fs/source.js';
 
 export const spec = defineCommand({
   name: 'find',
@@ -49,7 +49,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const owners: Owners = opts.json ? await loadOwners(engine, container.id) : { users: new Map(), groups: new Map() };
   const out = new OutputBuffer(ctx.stdout);
   let count = 0;
-  for await (const entry of changed ? changedEntries(engine, container.id, root, changed) : walk(engine, container.id, root)) {
+  for await (const entry of changed ? changedEntries(engine, container.id, root, changed) : walkNames(engine, container.id, root, opts.json || size !== undefined)) {
     if (type && (entry.type === 'hardlink' ? 'file' : entry.type) !== type) continue;
     if (size && !sizeMatches(size, entry.type === 'file' ? entry.size : 0)) continue;
     if (name && !name.test(decode(basename(entry.path)).text)) continue;
@@ -72,8 +72,8 @@ async function* changedEntries(engine: EngineClient, id: string, root: string, c
   if (!below.length) return; // nothing changed there: no need to read anything
   const fromLayer = await engine.statChanges?.(id, below).catch(() => undefined);
   if (fromLayer) {
-    yield* [...fromLayer].map(([path, e]) => layerEntry(fromUser(path), e)).sort((a, b) => walkOrder(a.path, b.path));
+    yield* [...fromLayer].map(([path, e]) => layerEntry(fromUser(path), inArchiveOf(root, e))).sort((a, b) => walkOrder(a.path, b.path));
     return;
   }
-  for await (const entry of walk(engine, id, root)) if (changed.has(decode(entry.path).text)) yield entry;
+  for await (const entry of walkNames(engine, id, root)) if (changed.has(decode(entry.path).text)) yield entry;
 }

@@ -8,7 +8,7 @@ import { entryJson, layerEntry, type FsEntry, type Owners } from '../fs/entry.js
 import { BlockGrouper, byName, longLines } from '../fs/listing.js';
 import type { EngineClient } from '../engine/types.js';
 import { basename, dirname, fromUser, join, normalize, show, toApi } from '../fs/paths.js';
-import { OutputBuffer, loadOwners, statIsDir, statIsSymlink, statOrNotFound, walk } from '../fs/source.js';
+import { OutputBuffer, loadOwners, statIsDir, statIsSymlink, statOrNotFound, walk, walkNames } from '../fs/source.js';
 
 export const spec = defineCommand({
   name: 'ls',
@@ -66,7 +66,8 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
         await out.write(`${show(paths[i]!)}\n`);
         continue;
       }
-      const fromLayers = path === '/' ? undefined : await readLayerFolder(engine, container.id, dirname(path));
+      // its own archive would show it as itself, never as a link to another of its names
+      const fromLayers = path === '/' ? undefined : await readLayerFolder(engine, container.id, dirname(path), false);
       const own = fromLayers?.find((e) => e.path === path);
       if (own) {
         if (opts.json) await json(own);
@@ -99,7 +100,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       continue;
     }
     const grouper = new BlockGrouper(path, opts.json ? async () => undefined : emitBlock, keep, opts.recursive);
-    for await (const entry of walk(engine, container.id, path)) {
+    for await (const entry of walkNames(engine, container.id, path, opts.long || opts.json)) {
       if (entry.path === path) continue;
       if (!opts.recursive && entry.path.split('/').length - 1 !== rootDepth + 1) continue;
       if (opts.json) {
@@ -115,8 +116,8 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
 }
 
 /** Folder `dir`'s entries from the container's layers (see EngineClient.readLayerDir), or undefined. */
-async function readLayerFolder(engine: EngineClient, id: string, dir: string): Promise<FsEntry[] | undefined> {
-  const entries = await engine.readLayerDir?.(id, toApi(dir)).catch(() => undefined);
+async function readLayerFolder(engine: EngineClient, id: string, dir: string, hardlinks = true): Promise<FsEntry[] | undefined> {
+  const entries = await engine.readLayerDir?.(id, toApi(dir), { hardlinks }).catch(() => undefined);
   return entries?.map((e) => layerEntry(join(dir, e.name), e));
 }
 

@@ -124,6 +124,17 @@ export interface LayerDirEntry {
   mtime: number;
   /** A symlink's target as a byte string, '' for anything else. */
   linkTarget: string;
+  /**
+   * The second and later names of a file with several, as the engine's tar writes them: the first name (in the
+   * tar's order) as the tar names it; the entry then stands for a hardlink, with no size of its own.
+   */
+  hardlinkTo?: string;
+}
+
+/** One entry of a tree walked from the container's storage layers (see docker/layer-walk.ts). */
+export interface LayerWalkEntry extends LayerDirEntry {
+  /** Absolute container path, a byte string. */
+  path: string;
 }
 
 export interface PathStat {
@@ -271,15 +282,23 @@ export interface EngineClient {
    * The entries of folder `path` as the container sees them, read from its storage layers, when the engine runs
    * on this host and the layers can answer for sure (checked against the engine's own view); undefined otherwise.
    * Listing a folder through the archive endpoint costs everything below it (a folder holding a 1 GiB file
-   * costs that gigabyte); this costs one HEAD request per layer that adds names to the folder.
+   * costs that gigabyte); this costs one HEAD request per layer that adds names to the folder. Files with several
+   * names come as the folder's archive shows them (hardlinks: false: each as itself, as its own archive shows it).
    */
-  readLayerDir?(id: string, path: string): Promise<LayerDirEntry[] | undefined>;
+  readLayerDir?(id: string, path: string, opts?: { hardlinks?: boolean }): Promise<LayerDirEntry[] | undefined>;
   /**
    * The entries at `paths`, as changes() names them (added or changed), read from the container's own layer when
    * the engine runs on this host: each path's entry, none for a path gone since; undefined when the layer cannot
    * answer for sure. What an export pass would say about them, without reading the image's files too.
    */
   statChanges?(id: string, paths: string[]): Promise<Map<string, LayerDirEntry> | undefined>;
+  /**
+   * Every entry under folder `path` in the engine's walk order, read from the container's storage layers when
+   * the engine runs on this host and the layers can answer for sure; undefined otherwise (ask the engine).
+   * `exportView`: as the export endpoint shows `/` (no mounts, no entry for the root), else as the archive
+   * endpoint shows `path`. Names, types, sizes and times only: no contents; without `details`, names and types.
+   */
+  walkLayers?(id: string, path: string, opts: { exportView: boolean; details: boolean }): Promise<AsyncIterable<LayerWalkEntry> | undefined>;
   putArchive(id: string, path: string, tar: Readable, opts?: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void>;
   exportContainer(id: string): Promise<Readable>;
 

@@ -11,7 +11,33 @@ export interface FsEntry extends TarEntry {
 
 /** An entry read from the container's layers, at container path `path` (a byte string), as the rest of porthole sees entries. */
 export function layerEntry(path: string, e: LayerDirEntry): FsEntry {
-  return { path, name: e.name, linkName: e.linkTarget, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, size: e.size, mtime: e.mtime, uname: '', gname: '' };
+  const link = e.hardlinkTo !== undefined;
+  return {
+    path,
+    name: e.name,
+    linkName: link ? e.hardlinkTo! : e.linkTarget,
+    type: link ? 'hardlink' : e.type,
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    size: link ? 0 : e.size,
+    mtime: e.mtime,
+    uname: '',
+    gname: '',
+  };
+}
+
+/**
+ * An entry of the container's own layer (statChanges names a second name's first one as the export does,
+ * relative to the root) as the archive of folder `root` shows it: a link named relative to the folder's parent,
+ * or the file itself where its first name lies outside the folder (the archive meets this name first).
+ */
+export function inArchiveOf(root: string, e: LayerDirEntry): LayerDirEntry {
+  if (e.hardlinkTo === undefined || root === '/') return e;
+  const first = `/${e.hardlinkTo}`;
+  if (!(first === root || first.startsWith(`${root}/`))) return { ...e, hardlinkTo: undefined };
+  const cut = root.lastIndexOf('/');
+  return { ...e, hardlinkTo: first.slice(cut + 1) };
 }
 
 const TYPE_CHAR: Record<EntryType, string> = {

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import type { EngineClient, PathStat } from '../engine/types.js';
 import { NotFound } from '../errors.js';
 import type { FsEntry, Owners } from './entry.js';
-import { parseIdFile } from './entry.js';
+import { layerEntry, parseIdFile } from './entry.js';
 import { archiveEntryPath, dirname, exportEntryPath, normalize, resolveLink, show, toApi } from './paths.js';
 import { readSmallBody, readTar } from './tar-reader.js';
 
@@ -35,6 +35,21 @@ export function walk(engine: EngineClient, containerId: string, path: string): A
     engine.getArchive(containerId, toApi(root)).then((a) => a.stream),
     (name) => archiveEntryPath(base, name),
   );
+}
+
+/**
+ * Like walk(), for listings that need names, types, sizes and times but no contents (ls -R, find, du --all):
+ * from the container's layers where the engine can (see EngineClient.walkLayers), else walk(). Without
+ * `details` the entries may carry names and types only (mode, owner, size, time and hardlinks left out).
+ */
+export async function* walkNames(engine: EngineClient, containerId: string, path: string, details = true): AsyncGenerator<FsEntry> {
+  const root = normalize(path);
+  const layered = await engine.walkLayers?.(containerId, toApi(root), { exportView: root === '/', details }).catch(() => undefined);
+  if (!layered) {
+    yield* walk(engine, containerId, root);
+    return;
+  }
+  for await (const e of layered) yield layerEntry(e.path, e);
 }
 
 /** Fails with a sentence when `path` does not exist in the container. */

@@ -16,6 +16,7 @@ import type {
   ImageSummary,
   LayerDirEntry,
   LayerFile,
+  LayerWalkEntry,
   LogOptions,
   PathStat,
   TopResult,
@@ -24,6 +25,7 @@ import type {
 import { EngineError, EngineUnavailable, NotFound } from '../../errors.js';
 import { Transport, readBody } from './transport.js';
 import { listLayerDir, openLayerFile, statOwnLayer } from './layer.js';
+import { prepareLayerWalk } from './layer-walk.js';
 import { RememberedVersion } from './remembered-version.js';
 import { cacheFolder } from '../../util/cache-folder.js';
 
@@ -308,12 +310,22 @@ export class DockerEngine implements EngineClient {
     return doc && statOwnLayer(doc, paths);
   }
 
-  async readLayerDir(id: string, path: string): Promise<LayerDirEntry[] | undefined> {
+  async walkLayers(id: string, path: string, opts: { exportView: boolean; details: boolean }): Promise<AsyncIterable<LayerWalkEntry> | undefined> {
+    if (!this.endpoint.host.startsWith('unix://') || process.env.PORTHOLE_LAYER_READS === '0') return undefined;
+    const doc = this.inspected.get(id) as Parameters<typeof prepareLayerWalk>[0] | undefined;
+    const walk = doc && (await prepareLayerWalk(doc, path, (p) => this.statOrAbsent(id, p), opts.exportView, opts.details));
+    return walk?.();
+  }
+
+  /** The engine's stat of a path, undefined when it does not exist; any other failure is an error. */
+  private statOrAbsent(id: string, path: string): Promise<PathStat | undefined> {
+    return this.statPath(id, path).catch((err) => (err instanceof NotFound ? undefined : Promise.reject(err)));
+  }
+
+  async readLayerDir(id: string, path: string, opts: { hardlinks?: boolean } = {}): Promise<LayerDirEntry[] | undefined> {
     if (!this.endpoint.host.startsWith('unix://') || process.env.PORTHOLE_LAYER_READS === '0') return undefined;
     const doc = this.inspected.get(id) as Parameters<typeof listLayerDir>[0] | undefined;
-    // "not there" is an answer the listing builds on; any other failure is not
-    const stat = (p: string) => this.statPath(id, p).catch((err) => (err instanceof NotFound ? undefined : Promise.reject(err)));
-    return doc && listLayerDir(doc, path, stat);
+    return doc && listLayerDir(doc, path, (p) => this.statOrAbsent(id, p), opts.hardlinks ?? true);
   }
 
   async top(id: string, psArgs?: string): Promise<TopResult> {

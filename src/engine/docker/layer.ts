@@ -13,12 +13,12 @@
 //
 // Further down, the same for folders (listLayerDir: one folder's names, for ls) and for the details of what the
 // container changed (statOwnLayer: for diff -l, du, find --newer-than-image).
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import type { LayerDirEntry, LayerFile, PathStat } from '../types.js';
 
 /** What the layer reader needs from the engine's inspect document. */
-interface InspectDoc {
+export interface InspectDoc {
   GraphDriver?: { Name?: string; Data?: Record<string, string> | null };
   Mounts?: { Destination?: string }[] | null;
   HostConfig?: { Tmpfs?: Record<string, string> | null } | null;
@@ -28,7 +28,7 @@ interface InspectDoc {
 }
 
 /** Paths the engine or the runtime puts something else over, whatever the layer holds. */
-function coveredPaths(doc: InspectDoc): string[] {
+export function coveredPaths(doc: InspectDoc): string[] {
   const covered = ['/proc', '/sys', '/dev'];
   for (const m of doc.Mounts ?? []) if (m.Destination) covered.push(m.Destination);
   for (const dest of Object.keys(doc.HostConfig?.Tmpfs ?? {})) covered.push(dest);
@@ -38,7 +38,7 @@ function coveredPaths(doc: InspectDoc): string[] {
   return covered.map((p) => p.replace(/\/+$/, '') || '/');
 }
 
-function isUnder(path: string, dir: string): boolean {
+export function isUnder(path: string, dir: string): boolean {
   return dir === '/' || path === dir || path.startsWith(`${dir}/`);
 }
 
@@ -69,7 +69,7 @@ function plainParts(doc: InspectDoc, path: string): string[] | undefined {
   return parts;
 }
 
-function layers(doc: InspectDoc): { upper: string; lower: string[] } | undefined {
+export function layers(doc: InspectDoc): { upper: string; lower: string[] } | undefined {
   if (doc.GraphDriver?.Name !== 'overlay2') return undefined;
   const data = doc.GraphDriver.Data ?? {};
   const upper = data.UpperDir;
@@ -219,7 +219,7 @@ function* blocks(fd: number, maxBytes: number): Generator<Buffer> {
 // a folder made opaque above hides this layer and all below it; if it sees something else, the answer is "not
 // for sure" and the caller goes through the engine.
 
-const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+export const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
 /** The runtime mounts over these in a running container, but the engine's archive shows the layers' folders there. */
 const RUNTIME_DIRS = new Set(['/proc', '/sys', '/dev']);
@@ -228,7 +228,7 @@ const RUNTIME_DIRS = new Set(['/proc', '/sys', '/dev']);
  * `name` (bytes as a latin1 string) inside an open folder, as a path resolved from that very folder: a folder
  * swapped for a link by a running container meanwhile cannot send the lookup anywhere else.
  */
-function inFolder(fd: number, name?: string): Buffer {
+export function inFolder(fd: number, name?: string): Buffer {
   const base = `/proc/self/fd/${fd}`;
   return name === undefined ? Buffer.from(base) : Buffer.concat([Buffer.from(`${base}/`), Buffer.from(name, 'latin1')]);
 }
@@ -240,7 +240,7 @@ type DirLookup = { fd: number; st: BigIntStats } | 'absent' | 'blocked' | 'unsur
  * following a link. 'blocked': a whiteout or a non-folder on the way, which hides the path in every layer below;
  * 'unsure': a link on the way, or an error.
  */
-function openFolderIn(layer: string, parts: string[]): DirLookup {
+export function openFolderIn(layer: string, parts: string[]): DirLookup {
   let fd = -1;
   try {
     fd = openSync(layer, DIR_FLAGS);
@@ -271,9 +271,11 @@ function openFolderIn(layer: string, parts: string[]): DirLookup {
 interface Listed {
   entry: LayerDirEntry;
   mtimeNs: bigint;
+  /** For a file with several names: its identity and how many names it has. */
+  inode?: { id: string; nlink: number };
 }
 
-function typeOf(st: BigIntStats): LayerDirEntry['type'] {
+export function typeOf(st: BigIntStats | Stats): LayerDirEntry['type'] {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
@@ -306,6 +308,7 @@ function entryAt(fd: number, name: string): Listed | { whiteout: string } | unde
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unsure';
   }
   if (st.isCharacterDevice() && st.rdev === 0n) return { whiteout: name };
+  if (st.isSocket()) return undefined; // the engine's tar leaves sockets out
   const type = typeOf(st);
   let linkTarget = '';
   if (type === 'symlink') {
@@ -317,6 +320,7 @@ function entryAt(fd: number, name: string): Listed | { whiteout: string } | unde
   }
   return {
     mtimeNs: st.mtimeNs,
+    ...(type === 'file' && st.nlink > 1n ? { inode: { id: `${st.dev}:${st.ino}`, nlink: Number(st.nlink) } } : {}),
     entry: {
       name,
       type,
@@ -345,7 +349,7 @@ function goType(mode: number): LayerDirEntry['type'] {
  * Whether what the engine reports at `path` is the entry found in a layer: type, permissions, time to the
  * nanosecond, size, and a link's target (the engine reports it resolved, so it is compared resolved).
  */
-function sameAsEngine(path: string, found: { type: LayerDirEntry['type']; mode: number; size: number; linkTarget: string }, mtimeNs: bigint, seen: PathStat): boolean {
+export function sameAsEngine(path: string, found: { type: LayerDirEntry['type']; mode: number; size: number; linkTarget: string }, mtimeNs: bigint, seen: PathStat): boolean {
   const target = () => posix.resolve(posix.dirname(path), Buffer.from(found.linkTarget, 'latin1').toString('utf8'));
   return (
     goType(seen.mode) === found.type &&
@@ -357,7 +361,7 @@ function sameAsEngine(path: string, found: { type: LayerDirEntry['type']; mode: 
 }
 
 /** A byte string that survives the trip through the engine API's UTF-8 text. */
-function apiSafe(name: string): boolean {
+export function apiSafe(name: string): boolean {
   const bytes = Buffer.from(name, 'latin1');
   return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
 }
@@ -371,8 +375,15 @@ function parentOf(path: string): string {
  * The entries of folder `path` (as the engine API names it: absolute, UTF-8) as the container sees them, from
  * its layers, or undefined when the layers cannot answer for sure. `stat` is the engine's view of a path
  * (undefined: it does not exist), asked for the folder and for one name of each layer that adds names.
+ * `hardlinks`: name files with several names as the engine's archive of the folder would (see hardlinked);
+ * without it every file is itself, as the archive of that one file shows it.
  */
-export async function listLayerDir(doc: InspectDoc, path: string, stat: (path: string) => Promise<PathStat | undefined>): Promise<LayerDirEntry[] | undefined> {
+export async function listLayerDir(
+  doc: InspectDoc,
+  path: string,
+  stat: (path: string) => Promise<PathStat | undefined>,
+  hardlinks = true,
+): Promise<LayerDirEntry[] | undefined> {
   const where = layers(doc);
   const parts = path === '/' ? [] : plainParts(doc, path);
   if (!where || !parts) return undefined;
@@ -426,7 +437,7 @@ export async function listLayerDir(doc: InspectDoc, path: string, stat: (path: s
   const [seenFolder, ...seen] = await Promise.all([stat(path), ...samples.map((s) => (s ? stat(pathOf(s)) : undefined))]);
   const folderFound = { type: 'dir' as const, mode: Number(folder.mode & 0o777n), size: 0, linkTarget: '' };
   if (!seenFolder || !sameAsEngine(path, folderFound, folder.mtimeNs, seenFolder)) return undefined;
-  const out: LayerDirEntry[] = [];
+  const out: Listed[] = [];
   for (let i = 0; i < added.length; i++) {
     const sample = samples[i];
     if (!sample) continue;
@@ -437,7 +448,33 @@ export async function listLayerDir(doc: InspectDoc, path: string, stat: (path: s
       break; // a folder made opaque above hides this layer and every one below
     }
     if (!sameAsEngine(pathOf(sample), sample.entry, sample.mtimeNs, answer)) return undefined;
-    for (const f of added[i]!) out.push(f.entry);
+    for (const f of added[i]!) out.push(f);
+  }
+  return hardlinks ? hardlinked(out, path) : out.map((f) => f.entry);
+}
+
+/**
+ * The folder's entries with the engine's hardlink entries: where the engine's tar would name a file a second
+ * time, it writes a link to the first name instead. The tar walks everything below the folder, so a file whose
+ * other names are not all in the folder itself could have been named first anywhere below: then undefined (ask
+ * the engine). Otherwise the first of its names in the tar's order (byte order here) is the file.
+ */
+function hardlinked(listed: Listed[], path: string): LayerDirEntry[] | undefined {
+  const names = new Map<string, Listed[]>();
+  for (const f of listed) if (f.inode) names.set(f.inode.id, [...(names.get(f.inode.id) ?? []), f]);
+  const folderBytes = Buffer.from(path, 'utf8').toString('latin1');
+  // the tar's names: relative to the folder's parent (for '/', the export's: relative to the root)
+  const prefix = path === '/' ? '' : `${folderBytes.slice(folderBytes.lastIndexOf('/') + 1)}/`;
+  const out: LayerDirEntry[] = [];
+  for (const f of listed) {
+    const same = f.inode && names.get(f.inode.id)!;
+    if (!same || !f.inode) {
+      out.push(f.entry);
+      continue;
+    }
+    if (same.length !== f.inode.nlink) return undefined;
+    const first = same.reduce((a, b) => (b.entry.name < a.entry.name ? b : a));
+    out.push(first === f ? f.entry : { ...f.entry, hardlinkTo: `${prefix}${first.entry.name}` });
   }
   return out;
 }
@@ -453,6 +490,7 @@ export function statOwnLayer(doc: InspectDoc, paths: string[]): Map<string, Laye
   const where = layers(doc);
   if (!where) return undefined;
   const found = new Map<string, LayerDirEntry>();
+  const inodes = new Map<string, { id: string; nlink: number }>();
   // The folders on the current path, open, each opened through the one above it: a DFS over the sorted paths.
   const open: { path: string; fd: number }[] = [];
   try {
@@ -485,12 +523,40 @@ export function statOwnLayer(doc: InspectDoc, paths: string[]): Map<string, Laye
       const entry = entryAt(open[open.length - 1]!.fd, name);
       if (entry === 'unsure') return undefined;
       // a whiteout: deleted since the list was made
-      if (entry && 'entry' in entry) found.set(path, entry.entry);
+      if (entry && 'entry' in entry) {
+        found.set(path, entry.entry);
+        if (entry.inode) inodes.set(path, entry.inode);
+      }
     }
-    return found;
+    return markHardlinks(found, inodes) ? found : undefined;
   } catch {
     return undefined;
   } finally {
     for (const { fd } of open) closeSync(fd);
   }
+}
+
+/**
+ * As the engine's export names a file with several names: the first in its walk order is the file, each later
+ * one a hardlink to it (named as the export names it, without the leading slash). false when some of a file's
+ * names are not among the changes (a link to a file of the image): the export could name it first anywhere.
+ */
+function markHardlinks(found: Map<string, LayerDirEntry>, inodes: Map<string, { id: string; nlink: number }>): boolean {
+  const names = new Map<string, number>();
+  for (const { id } of inodes.values()) names.set(id, (names.get(id) ?? 0) + 1);
+  for (const { id, nlink } of inodes.values()) if (names.get(id) !== nlink) return false;
+  const first = new Map<string, string>();
+  const inWalkOrder = [...inodes.keys()].sort((a, b) => {
+    const as = a.split('/');
+    const bs = b.split('/');
+    for (let i = 0; i < as.length && i < bs.length; i++) if (as[i] !== bs[i]) return Buffer.compare(Buffer.from(as[i]!), Buffer.from(bs[i]!));
+    return as.length - bs.length;
+  });
+  for (const path of inWalkOrder) {
+    const id = inodes.get(path)!.id;
+    const earlier = first.get(id);
+    if (earlier === undefined) first.set(id, path);
+    else found.set(path, { ...found.get(path)!, hardlinkTo: Buffer.from(earlier.slice(1), 'utf8').toString('latin1') });
+  }
+  return true;
 }
