@@ -33,11 +33,12 @@ try {
     { name: 'docker export C | tar t', cmd: `docker export ${name} | tar t >/dev/null` },
     { name: 'porthole ls -R C /', cmd: `${PORTHOLE} ls -R ${name} / >/dev/null` },
     { name: 'porthole ls -R -l C /', cmd: `${PORTHOLE} ls -R -l ${name} / >/dev/null` },
+    { name: 'porthole ls -R C / through the engine', cmd: `PORTHOLE_LAYER_READS=0 ${PORTHOLE} ls -R ${name} / >/dev/null` },
     { name: 'porthole export --list C', cmd: `${PORTHOLE} export --list ${name} >/dev/null` },
     { name: 'docker export C >/dev/null (engine alone)', cmd: `docker export ${name} >/dev/null` },
   ], { runs: 8, warmup: 1 });
   const ls = results.find((r) => r.name === 'porthole ls -R C /');
-  console.log(`  target ls -R no slower than docker export | tar t: ${ls.ratio <= 1 ? 'met' : 'MISSED'} (x${ls.ratio.toFixed(2)})`);
+  console.log(`  target ls -R no slower than docker export | tar t: ${ls.ratio <= 1 ? 'met' : 'MISSED'} (x${ls.ratio.toFixed(2)}; from the layers where the engine is local)`);
   // One folder, not -R: by hand, the engine's archive of that folder (all below it) or its whole export; porthole
   // reads the folder's names from the container's layers where the engine is local.
   compare('ls of one folder (same container)', [
@@ -52,7 +53,8 @@ try {
   const rss = peakRssMiB(`${PORTHOLE} ls -R ${name} /`);
   const rssLong = peakRssMiB(`${PORTHOLE} ls -R -l ${name} /`);
   const rssFind = peakRssMiB(`${PORTHOLE} find ${name} / --name '*.txt'`);
-  console.log(`  peak memory: ls -R ${rss.toFixed(1)} MiB, ls -R -l ${rssLong.toFixed(1)} MiB, find ${rssFind.toFixed(1)} MiB (target <= 150 MiB: ${rss <= 150 ? 'met' : 'MISSED'})`);
+  const rssEngine = peakRssMiB(`PORTHOLE_LAYER_READS=0 ${PORTHOLE} ls -R ${name} /`);
+  console.log(`  peak memory: ls -R ${rss.toFixed(1)} MiB, ls -R -l ${rssLong.toFixed(1)} MiB, find ${rssFind.toFixed(1)} MiB, ls -R through the engine ${rssEngine.toFixed(1)} MiB (target <= 150 MiB: ${rss <= 150 ? 'met' : 'MISSED'})`);
   // What the container changed, with sizes: docker diff alone has none (by hand: export it and match the names);
   // porthole reads the container's own layer where the engine is local, else one export pass.
   const changes = mkdtempSync(join(tmpdir(), 'porthole-bench-changes-'));
