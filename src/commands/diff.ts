@@ -5,8 +5,8 @@ import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { buildTree, changeLine, filterKinds, renderTree, type ChangeInfo, type DetailedChange } from '../fs/changes.js';
-import { modeString } from '../fs/entry.js';
-import { decode } from '../fs/paths.js';
+import { layerEntry, modeString, type FsEntry } from '../fs/entry.js';
+import { decode, fromUser } from '../fs/paths.js';
 import { OutputBuffer, walkNames } from '../fs/source.js';
 import { escapeName } from '../render/escape.js';
 import { formatBytes } from '../render/table.js';
@@ -47,16 +47,14 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   let found = 0;
   // The container's own layer holds every added or changed entry: read there, the image is not read along.
   const fromLayer = wanted.size ? await engine.statChanges?.(container.id, [...wanted.keys()]).catch(() => undefined) : undefined;
+  const infoOf = (entry: FsEntry): ChangeInfo => ({ type: entry.type, size: entry.type === 'file' ? entry.size : 0, mode: modeString(entry.type, entry.mode) });
   if (fromLayer) {
-    for (const [path, e] of fromLayer) {
-      const type = e.hardlinkTo !== undefined ? 'hardlink' : e.type;
-      wanted.get(path)!.info = { type, size: type === 'file' ? e.size : 0, mode: modeString(type, e.mode) };
-    }
+    for (const [path, e] of fromLayer) wanted.get(path)!.info = infoOf(layerEntry(fromUser(path), e));
   } else if (wanted.size) {
     for await (const entry of walkNames(engine, container.id, '/')) {
       const change = wanted.get(decode(entry.path).text);
       if (!change || change.info) continue;
-      change.info = { type: entry.type, size: entry.type === 'file' ? entry.size : 0, mode: modeString(entry.type, entry.mode) } satisfies ChangeInfo;
+      change.info = infoOf(entry);
       if (++found === wanted.size) break; // everything asked for is known: stop the export early
     }
   }

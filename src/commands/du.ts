@@ -3,7 +3,7 @@
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
-import { inArchiveOf } from '../fs/entry.js';
+import { inArchiveOf, layerEntry } from '../fs/entry.js';
 import { decode, fromUser, isWithin, jsonBytes, normalize, show } from '../fs/paths.js';
 import { OutputBuffer, statOrNotFound, walkNames } from '../fs/source.js';
 import { formatBytes } from '../render/table.js';
@@ -65,10 +65,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   // What the container changed is all in its own layer: read there, the image is not read along.
   const fromLayer = changed?.size ? await engine.statChanges?.(container.id, [...changed]).catch(() => undefined) : undefined;
   if (fromLayer) {
-    for (const [path, layered] of fromLayer) {
-      const e = inArchiveOf(root, layered);
-      count({ path: fromUser(path), type: e.hardlinkTo !== undefined ? 'hardlink' : e.type, size: e.size });
-    }
+    for (const [path, e] of fromLayer) count(layerEntry(fromUser(path), inArchiveOf(root, e)));
   } else if (!changed || changed.size) {
     for await (const entry of walkNames(engine, container.id, root)) {
       if (changed && !changed.has(decode(entry.path).text)) continue;

@@ -109,7 +109,7 @@ export interface LayerFile {
   chunks(): AsyncGenerator<Buffer>;
 }
 
-/** One entry read from the container's storage layers (see docker/layer.ts: listLayerDir, statOwnLayer). */
+/** One entry read from the container's storage layers (see docker/layer-walk.ts and docker/layer.ts statOwnLayer). */
 export interface LayerDirEntry {
   /** The name's bytes as a byte string (latin1: one char per byte). */
   name: string;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { BIN, porthole, runProcess, type CliResult } from '../support/cli.js';
 import { BUSYBOX_IMAGE, TEST_LABEL, docker, dockerStatus, ensureBusyboxImage, ensureStaticImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { leftoversFor, stableFingerprint } from '../support/fs.js';
+import { waitFor } from '../support/shell.js';
 
 const names: string[] = [];
 const images: string[] = [];
@@ -61,7 +62,7 @@ const CLEAN_SCRIPT = [
   'dd if=/dev/zero of=/w/big bs=1048576 count=3 2>/dev/null',
 ].join(' && ');
 
-before(() => {
+before(async () => {
   ensureBusyboxImage();
   const first = commitStep(
     BUSYBOX_IMAGE,
@@ -80,19 +81,13 @@ before(() => {
   cleanStopped = uniqueName('lsl-clean-stopped');
   docker(['run', '--name', cleanStopped, '--label', TEST_LABEL, second, 'sh', '-ec', CLEAN_SCRIPT]);
   names.push(running, stopped, withVolume, cleanRunning, cleanStopped, unverifiable);
-  for (const c of [running, cleanRunning, unverifiable]) {
-    for (let i = 0; i < 200 && dockerStatus(['exec', c, 'test', '-e', '/ready']).status !== 0; i++) spawnSyncSleep(50);
-  }
+  for (const c of [running, cleanRunning, unverifiable]) await waitFor(`${c} ready`, () => dockerStatus(['exec', c, 'test', '-e', '/ready']).status === 0);
 });
 
 after(() => {
   removeContainers(...names);
   if (images.length) dockerStatus(['rmi', ...images.reverse()]);
 });
-
-function spawnSyncSleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 // archives and exports the engine sent (a 404 for an image without /etc/passwd sends nothing)
 const archiveGets = (r: CliResult) => (r.stderr.match(/ GET \S+\/archive\?\S* 200/g) ?? []).length;
@@ -285,7 +280,7 @@ test('a unix socket in the container is left out, as the engine\'s tar leaves it
   );
   const c = runContainer(uniqueName('lsl-socket'), [], image);
   names.push(c);
-  for (let i = 0; i < 200 && !/ready/.test((await porthole(['ls', c, '/s'])).stdout); i++) spawnSyncSleep(50);
+  await waitFor('the socket bound', async () => /ready/.test((await porthole(['ls', c, '/s'])).stdout));
   for (const [command, args] of [['ls', ['-la', c, '/s']], ['ls', ['-R', '-la', c, '/']], ['find', [c, '/']], ['diff', ['-l', c]]] as const) {
     const { layers, engine } = await bothWays([...args], command);
     const what = `${command} ${args.join(' ')}`;

@@ -24,8 +24,8 @@ import type {
 } from '../types.js';
 import { EngineError, EngineUnavailable, NotFound } from '../../errors.js';
 import { Transport, readBody } from './transport.js';
-import { listLayerDir, openLayerFile, statOwnLayer } from './layer.js';
-import { prepareLayerWalk } from './layer-walk.js';
+import { openLayerFile, statOwnLayer } from './layer.js';
+import { listLayerDir, prepareLayerWalk } from './layer-walk.js';
 import { RememberedVersion } from './remembered-version.js';
 import { cacheFolder } from '../../util/cache-folder.js';
 

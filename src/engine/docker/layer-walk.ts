@@ -1,23 +1,39 @@
-// Walking a whole folder tree from the container's layers (ls -R, find, du --all), instead of receiving the
-// engine's export or archive of it, which carries every file's contents along: the names, types, sizes and
-// times are all in the layers. The merge is listLayerDir's (layer.ts), folder by folder: topmost layer first, a
-// name hides the same name below, a whiteout hides it, a non-folder ends a folder's layers below it. What the
-// layers do not show is a folder made opaque (an extended attribute Node cannot read), so for each folder, each
-// layer below its topmost one that adds names is checked with one of them against the engine (a HEAD): not seen
-// means an opaque folder hides that layer and those below. The topmost layer of a folder needs no check: the
-// folder itself is seen (the root by the engine's stat, every other one by its parent's merge), and its topmost
-// layer is what shows there.
+// Listing folders from the container's layers: one folder (ls) or a whole tree (ls -R, find, du --all), instead
+// of receiving the engine's archive or export of it, which carries everything below, file contents included.
 //
-// Two passes: the first reads the tree's folders and collects the checks, which then run together (a few at a
-// time); anything the layers cannot answer for sure then sends the whole walk back to the engine before anything
-// is printed. The second pass reads the tree again and yields the entries in the engine's own walk order
-// (Go's filepath.Walk: a folder, then each name in byte order with everything below it), with the engine's
-// hardlink entries. Memory: the folders on the current path, as for the engine's stream.
-import { closeSync, lstatSync, readdirSync, readlinkSync, type BigIntStats, type Dirent } from 'node:fs';
+// One folder is merged from its layers, topmost first: a name hides the same name below, a whiteout (a character
+// device 0:0) hides it without showing anything, a non-folder ends a folder's layers below it. What the layers do
+// not show is a folder made opaque (`rm -rf dir && mkdir dir`: an extended attribute, which Node cannot read): it
+// hides every layer below it. So each layer below the folder's topmost one that adds names is checked with one of
+// them against the engine (a HEAD, a few ms): not seen means an opaque folder hides that layer and those below;
+// seen as something else means "not for sure" and the caller goes through the engine. The topmost layer needs no
+// check: the folder itself is seen (the root by the engine's stat, every other one by its parent's merge), and
+// its topmost layer is what shows there.
+//
+// A tree takes two passes: the first reads its folders and gathers the checks, which then run together (a few
+// at a time), so anything the layers cannot answer sends the whole walk to the engine before anything is
+// printed. The second reads the tree again and yields the entries in the engine's own walk order (Go's
+// filepath.Walk: a folder, then each name in byte order with everything below it), with the engine's hardlink
+// entries. Memory: the folders on the current path, as for the engine's stream.
+import { closeSync, lstatSync, readdirSync, type BigIntStats, type Dirent } from 'node:fs';
 import { Failure } from '../../errors.js';
 import type { LayerDirEntry, LayerWalkEntry, PathStat } from '../types.js';
-import { apiSafe, coveredPaths, inFolder, isUnder, layers, openFolderIn, sameAsEngine, typeOf, type InspectDoc } from './layer.js';
-
+import {
+  apiSafe,
+  coveredPaths,
+  inFolder,
+  isUnder,
+  layers,
+  openFolderIn,
+  ownersAsSeen,
+  parentOf,
+  plainParts,
+  RUNTIME_DIRS,
+  sameAsEngine,
+  statEntry,
+  type Found,
+  type InspectDoc,
+} from './layer.js';
 
 type Stat = (path: string) => Promise<PathStat | undefined>;
 
@@ -32,61 +48,118 @@ const CHECKS_AT_ONCE = 8;
  */
 const MAX_DEPTH = 128;
 
-interface Found {
-  entry: LayerDirEntry;
-  mtimeNs: bigint;
-  /** For a folder: the layers (indexes) that hold it as a folder, topmost first. */
-  below?: number[];
-  /** The file's identity (device and inode), for its several names. */
-  inode: string;
-  nlink: number;
-  socket: boolean;
-}
-
-/** A folder of the merged tree: its path (bytes) and the layers that hold it as a folder, topmost first. */
+/** A folder of the merged tree: its path (bytes) and the layers (indexes) that hold it as a folder, topmost first. */
 interface Folder {
   path: string;
   layers: number[];
 }
 
+/** An entry of a merged folder; for a folder, the layers that hold it as a folder, topmost first. */
+type Merged = Found & { below?: number[] };
+
 type Check = (folder: string, layer: number, sample: Found) => Promise<'seen' | 'hidden'>;
 
-/**
- * A walk of `root` (an absolute path as the engine API names it) from the container's layers, or undefined when
- * the layers cannot answer for sure (then the caller asks the engine). `exportView`: the view of the export
- * endpoint (root '/', mounts not included, no entry for the root itself); otherwise the archive endpoint's (the
- * root's own entry first; any mount in the tree sends it to the engine).
- */
-export async function prepareLayerWalk(doc: InspectDoc, root: string, stat: Stat, exportView: boolean, details: boolean): Promise<(() => AsyncGenerator<LayerWalkEntry>) | undefined> {
-  const where = layers(doc);
-  if (!where || !root.startsWith('/')) return undefined;
-  const rootParts = root === '/' ? [] : root.slice(1).split('/');
-  if (rootParts.some((p) => p === '' || p === '.' || p === '..')) return undefined;
-  if (!exportView && coveredPaths(doc).some((dir) => isUnder(dir, root) || isUnder(root, dir))) return undefined;
-  try {
-    if (lstatSync(where.upper).uid !== 0) return undefined; // id-shifted layers: owners would be wrong
-  } catch {
-    return undefined;
-  }
-  const paths = [where.upper, ...where.lower];
-  const rootBytes = Buffer.from(root, 'utf8').toString('latin1');
+/** The engine's answer for one name of a layer: seen as that entry, not seen, or seen as something else. */
+async function ask(stat: Stat, folder: string, sample: Found): Promise<'seen' | 'hidden' | 'different'> {
+  const path = Buffer.from(`${folder === '/' ? '' : folder}/${sample.entry.name}`, 'latin1').toString('utf8');
+  const seen = await stat(path);
+  if (!seen) return 'hidden';
+  return sameAsEngine(path, sample.entry, sample.mtimeNs, seen) ? 'seen' : 'different';
+}
 
-  // The root: the layers holding it as a folder, and the engine's word that the topmost one is what it sees.
-  const rootLayers: number[] = [];
+/** Checks asked there and then; an answer that differs makes the merge fail (not for sure). */
+function liveCheck(stat: Stat): Check {
+  return async (folder, _layer, sample) => {
+    const answer = await ask(stat, folder, sample);
+    if (answer === 'different') throw new Error('the engine sees something else');
+    return answer;
+  };
+}
+
+/**
+ * The layers that hold folder `path` (the engine API's text) as a folder, topmost first, when the engine sees
+ * the topmost one there; undefined when not for sure.
+ */
+async function openTree(doc: InspectDoc, path: string, stat: Stat): Promise<{ paths: string[]; root: Folder; top: BigIntStats } | undefined> {
+  const where = layers(doc);
+  if (!where || !path.startsWith('/') || !ownersAsSeen(where)) return undefined;
+  const parts = path === '/' ? [] : path.slice(1).split('/');
+  if (parts.some((p) => p === '' || p === '.' || p === '..')) return undefined;
+  const byteParts = parts.map((p) => Buffer.from(p, 'utf8').toString('latin1'));
+  const paths = [where.upper, ...where.lower];
+  const holding: number[] = [];
   let top: BigIntStats | undefined;
   for (let i = 0; i < paths.length; i++) {
-    const found = openFolderIn(paths[i]!, rootParts.map((p) => Buffer.from(p, 'utf8').toString('latin1')));
+    const found = openFolderIn(paths[i]!, byteParts);
     if (found === 'unsure') return undefined;
     if (found === 'absent') continue;
     if (found === 'blocked') break;
     closeSync(found.fd);
     top ??= found.st;
-    rootLayers.push(i);
+    holding.push(i);
   }
   if (!top) return undefined;
-  const seenRoot = await stat(root);
-  const rootFound = { type: 'dir' as const, mode: Number(top.mode & 0o777n), size: 0, linkTarget: '' };
-  if (!seenRoot || !sameAsEngine(root, rootFound, top.mtimeNs, seenRoot)) return undefined;
+  const seen = await stat(path);
+  const folder = { type: 'dir' as const, mode: Number(top.mode & 0o777n), size: 0, linkTarget: '' };
+  if (!seen || !sameAsEngine(path, folder, top.mtimeNs, seen)) return undefined;
+  return { paths, root: { path: Buffer.from(path, 'utf8').toString('latin1'), layers: holding }, top };
+}
+
+/**
+ * The entries of folder `path` (as the engine API names it: absolute, UTF-8) as the container sees them, from its
+ * layers, or undefined when the layers cannot answer for sure. `stat` is the engine's view of a path (undefined:
+ * it does not exist). `hardlinks`: name files with several names as the engine's archive of the folder would (see
+ * hardlinked); without it every file is itself, as the archive of that one file shows it.
+ */
+export async function listLayerDir(doc: InspectDoc, path: string, stat: Stat, hardlinks = true): Promise<LayerDirEntry[] | undefined> {
+  if (path !== '/' && !plainParts(doc, path)) return undefined;
+  // A mount (a volume, the engine's /etc files) right inside shows as what is mounted, which no layer holds.
+  if (coveredPaths(doc).some((dir) => dir !== path && parentOf(dir) === path && !RUNTIME_DIRS.has(dir))) return undefined;
+  const tree = await openTree(doc, path, stat);
+  const merged = tree && (await mergeFolder(tree.paths, tree.root, liveCheck(stat), true));
+  if (!merged) return undefined;
+  const listed = [...merged.values()];
+  return hardlinks ? hardlinked(listed, path) : listed.map((f) => f.entry);
+}
+
+/**
+ * The folder's entries with the engine's hardlink entries: where the engine's tar would name a file a second
+ * time, it writes a link to the first name instead. The tar walks everything below the folder, so a file whose
+ * other names are not all in the folder itself could have been named first anywhere below: then undefined (ask
+ * the engine). Otherwise the first of its names in the tar's order (byte order here) is the file.
+ */
+function hardlinked(listed: Found[], path: string): LayerDirEntry[] | undefined {
+  const names = new Map<string, Found[]>();
+  for (const f of listed) if (f.entry.type === 'file' && f.nlink > 1) names.set(f.inode, [...(names.get(f.inode) ?? []), f]);
+  const folderBytes = Buffer.from(path, 'utf8').toString('latin1');
+  // the tar's names: relative to the folder's parent (for '/', the export's: relative to the root)
+  const prefix = path === '/' ? '' : `${folderBytes.slice(folderBytes.lastIndexOf('/') + 1)}/`;
+  const out: LayerDirEntry[] = [];
+  for (const f of listed) {
+    const same = names.get(f.inode);
+    if (!same || f.entry.type !== 'file') {
+      out.push(f.entry);
+      continue;
+    }
+    if (same.length !== f.nlink) return undefined;
+    const first = same.reduce((a, b) => (b.entry.name < a.entry.name ? b : a));
+    out.push(first === f ? f.entry : { ...f.entry, hardlinkTo: `${prefix}${first.entry.name}` });
+  }
+  return out;
+}
+
+/**
+ * A walk of `root` (an absolute path as the engine API names it) from the container's layers, or undefined when
+ * the layers cannot answer for sure (then the caller asks the engine). `exportView`: the view of the export
+ * endpoint (root '/', mounts not included, no entry for the root itself); otherwise the archive endpoint's (the
+ * root's own entry first; any mount in the tree sends it to the engine). Without `details` the entries carry names
+ * and types only (no file is stat'ed: a third of the cost), and files with several names are not told apart.
+ */
+export async function prepareLayerWalk(doc: InspectDoc, root: string, stat: Stat, exportView: boolean, details: boolean): Promise<(() => AsyncGenerator<LayerWalkEntry>) | undefined> {
+  if (!exportView && coveredPaths(doc).some((dir) => isUnder(dir, root) || isUnder(root, dir))) return undefined;
+  const tree = await openTree(doc, root, stat);
+  if (!tree) return undefined;
+  const { paths, root: rootFolder, top } = tree;
 
   // First pass: every folder, every check it needs.
   const needed: { folder: string; layer: number; sample: Found }[] = [];
@@ -95,7 +168,7 @@ export async function prepareLayerWalk(doc: InspectDoc, root: string, stat: Stat
     return 'seen';
   };
   try {
-    for await (const item of walkTree(paths, { path: rootBytes, layers: rootLayers }, collect, false)) {
+    for await (const item of walkTree(paths, rootFolder, collect, false)) {
       if (item === 'unsure' || needed.length > MAX_CHECKS) return undefined;
     }
   } catch {
@@ -103,19 +176,12 @@ export async function prepareLayerWalk(doc: InspectDoc, root: string, stat: Stat
   }
   const answers = new Map<string, 'seen' | 'hidden'>();
   const key = (folder: string, layer: number) => `${layer}\0${folder}`;
-  const ask = async (folder: string, sample: Found): Promise<'seen' | 'hidden' | 'different'> => {
-    const path = `${folder === '/' ? '' : folder}/${sample.entry.name}`;
-    const text = Buffer.from(path, 'latin1').toString('utf8');
-    const seen = await stat(text);
-    if (!seen) return 'hidden';
-    return sameAsEngine(text, sample.entry, sample.mtimeNs, seen) ? 'seen' : 'different';
-  };
   let failed = false;
   let next = 0;
   const worker = async () => {
     while (next < needed.length && !failed) {
       const { folder, layer, sample } = needed[next++]!;
-      const answer = await ask(folder, sample).catch(() => 'different' as const);
+      const answer = await ask(stat, folder, sample).catch(() => 'different' as const);
       if (answer === 'different') failed = true;
       else answers.set(key(folder, layer), answer);
     }
@@ -124,30 +190,39 @@ export async function prepareLayerWalk(doc: InspectDoc, root: string, stat: Stat
   if (failed) return undefined;
 
   // Second pass: the checks answered (a folder changed since by a running container is checked there and then).
-  const check: Check = async (folder, layer, sample) => {
+  const live = liveCheck(stat);
+  const check: Check = (folder, layer, sample) => {
     const known = answers.get(key(folder, layer));
-    if (known) return known;
-    const answer = await ask(folder, sample);
-    if (answer === 'different') throw changedMeanwhile();
-    return answer;
+    return known ? Promise.resolve(known) : live(folder, layer, sample);
   };
-  const rootEntry = exportView ? undefined : entryOfRoot(paths[rootLayers[0]!]!, rootParts, rootBytes);
+  const rootEntry: LayerWalkEntry | undefined = exportView
+    ? undefined
+    : {
+        path: rootFolder.path,
+        name: rootFolder.path.slice(rootFolder.path.lastIndexOf('/') + 1),
+        type: 'dir',
+        mode: Number(top.mode & 0o7777n),
+        uid: Number(top.uid),
+        gid: Number(top.gid),
+        size: 0,
+        mtime: Number(top.mtimeNs / 1_000_000_000n),
+        linkTarget: '',
+      };
   return async function* () {
     if (rootEntry) yield rootEntry;
     const firstNames = new Map<string, string>();
-    const base = exportView ? '' : parentOf(rootBytes);
-    for await (const item of walkTree(paths, { path: rootBytes, layers: rootLayers }, check, details)) {
+    // the engine's tar names entries relative to the archived folder's parent (the root for an export)
+    const base = exportView ? '/' : parentOf(rootFolder.path);
+    for await (const item of walkTree(paths, rootFolder, check, details)) {
       if (item === 'unsure') throw changedMeanwhile();
-      const { entry, path } = item;
-      if (entry.type === 'file' && item.found.nlink > 1) {
-        const id = item.found.inode;
-        const first = firstNames.get(id);
+      const { entry, path, found } = item;
+      if (entry.type === 'file' && found.nlink > 1) {
+        const first = firstNames.get(found.inode);
         if (first !== undefined) {
           yield { ...entry, path, hardlinkTo: first };
           continue;
         }
-        // the engine's tar names entries relative to the archived folder's parent (the root for an export)
-        firstNames.set(id, path.slice(base === '/' ? 1 : base.length + 1));
+        firstNames.set(found.inode, path.slice(base === '/' ? 1 : base.length + 1));
       }
       yield { ...entry, path };
     }
@@ -158,36 +233,12 @@ function changedMeanwhile(): Failure {
   return new Failure('The container changed its files while porthole read them from its layers.', 'Run the command again.');
 }
 
-function parentOf(path: string): string {
-  const cut = path.lastIndexOf('/');
-  return cut <= 0 ? '/' : path.slice(0, cut);
-}
-
-/** The root folder's own entry, as the archive endpoint sends it first. */
-function entryOfRoot(layer: string, parts: string[], rootBytes: string): LayerWalkEntry | undefined {
-  const found = openFolderIn(layer, parts.map((p) => Buffer.from(p, 'utf8').toString('latin1')));
-  if (typeof found === 'string') return undefined;
-  closeSync(found.fd);
-  const st = found.st;
-  return {
-    path: rootBytes,
-    name: rootBytes.slice(rootBytes.lastIndexOf('/') + 1),
-    type: 'dir',
-    mode: Number(st.mode & 0o7777n),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    size: 0,
-    mtime: Number(st.mtimeNs / 1_000_000_000n),
-    linkTarget: '',
-  };
-}
-
 /**
  * The merged tree below `root` in walk order: each entry with its path, after its folder's entry and before the
- * next name of that folder. 'unsure' where a layer holds something this reader does not interpret.
+ * next name of that folder. 'unsure' where the layers cannot answer for sure.
  */
-async function* walkTree(paths: string[], root: Folder, check: Check, details: boolean): AsyncGenerator<{ path: string; entry: LayerDirEntry; found: Found } | 'unsure'> {
-  const stack: { folder: Folder; names: [string, Found][]; next: number }[] = [];
+async function* walkTree(paths: string[], root: Folder, check: Check, details: boolean): AsyncGenerator<{ path: string; entry: LayerDirEntry; found: Merged } | 'unsure'> {
+  const stack: { folder: Folder; names: [string, Merged][]; next: number }[] = [];
   const enter = async (folder: Folder): Promise<boolean> => {
     if (stack.length >= MAX_DEPTH) return false;
     const merged = await mergeFolder(paths, folder, check, details);
@@ -220,10 +271,10 @@ type What = LayerDirEntry['type'] | 'whiteout' | 'socket';
 
 /**
  * One folder's visible names across its layers, each with what its topmost layer holds there (and, for a folder,
- * the layers below that hold it as a folder too); layers hidden by an opaque folder are dropped. undefined when
- * the layers cannot answer for sure.
+ * the layers below that hold it as a folder too); layers hidden by an opaque folder are dropped. Without
+ * `details`, names and types only. undefined when the layers cannot answer for sure.
  */
-async function mergeFolder(paths: string[], folder: Folder, check: Check, details: boolean): Promise<Map<string, Found> | undefined> {
+async function mergeFolder(paths: string[], folder: Folder, check: Check, details: boolean): Promise<Map<string, Merged> | undefined> {
   const parts = folder.path === '/' ? [] : folder.path.slice(1).split('/');
   const perLayer: Map<string, What>[] = [];
   const fds: number[] = [];
@@ -233,10 +284,8 @@ async function mergeFolder(paths: string[], folder: Folder, check: Check, detail
   try {
     for (const layer of folder.layers) {
       const found = openFolderIn(paths[layer]!, parts);
-      if (typeof found === 'string') {
-        // this layer held the folder when its parent was read; it is gone or changed: not for sure
-        return undefined;
-      }
+      // this layer held the folder when its parent was read; it is gone or changed: not for sure
+      if (typeof found === 'string') return undefined;
       fds.push(found.fd);
       const prefix = layer === 0 ? Buffer.from(`/proc/self/fd/${found.fd}/`) : Buffer.from(`${paths[layer]}${folder.path === '/' ? '' : folder.path}/`, 'latin1');
       prefixes.push(prefix);
@@ -248,32 +297,39 @@ async function mergeFolder(paths: string[], folder: Folder, check: Check, detail
       }
       perLayer.push(kinds);
     }
-    // Which layers show: each one below the topmost that adds names is checked with one of them.
+    // The names each layer adds, and one of them to check each layer below the topmost with.
     const taken = new Set<string>();
-    const shown: [string, What][][] = [];
+    const visible: [string, What][][] = [];
+    const samples: (Found | undefined)[] = [];
     for (let pos = 0; pos < perLayer.length; pos++) {
       const fresh = [...perLayer[pos]!].filter(([name]) => !taken.has(name));
       for (const [name] of fresh) taken.add(name);
       // a socket hides the name below it, but the engine's tar leaves it out
-      const visible = fresh.filter(([, what]) => what !== 'whiteout' && what !== 'socket');
-      if (pos > 0 && visible.length) {
-        const safe = visible.filter(([name]) => apiSafe(name));
-        if (!safe.length) return undefined; // no name the API can carry to check this layer with
-        // the engine reports a link's target resolved: anything else compares more simply
-        const pick = safe.find(([, what]) => what !== 'symlink') ?? safe[0]!;
-        const sample = read(prefixes[pos]!, pick[0], true);
-        if (!sample) return undefined;
-        if ((await check(folder.path, folder.layers[pos]!, sample)) === 'hidden') break; // and every layer below
+      const shown = fresh.filter(([, what]) => what !== 'whiteout' && what !== 'socket');
+      visible.push(shown);
+      if (pos === 0 || !shown.length) {
+        samples.push(undefined);
+        continue;
       }
-      shown.push(visible);
+      const safe = shown.filter(([name]) => apiSafe(name));
+      if (!safe.length) return undefined; // no name the API can carry to check this layer with
+      // the engine reports a link's target resolved: anything else compares more simply
+      const pick = safe.find(([, what]) => what !== 'symlink') ?? safe[0]!;
+      const sample = statEntry(Buffer.concat([prefixes[pos]!, Buffer.from(pick[0], 'latin1')]), pick[0], true);
+      if (!sample || sample === 'whiteout') return undefined;
+      samples.push(sample);
     }
-    const merged = new Map<string, Found>();
-    const showing = perLayer.slice(0, shown.length);
-    for (let pos = 0; pos < shown.length; pos++) {
-      for (const [name, what] of shown[pos]!) {
-        const found = details ? read(prefixes[pos]!, name, false) : placeholder(name, what as LayerDirEntry['type']);
-        if (!found || found.socket) continue; // gone meanwhile; the engine's tar leaves sockets out
-        if (found.entry.type === 'dir') found.below = foldersBelow(showing, folder.layers, pos, name);
+    const answers = await Promise.all(samples.map((sample, pos) => sample && check(folder.path, folder.layers[pos]!, sample)));
+    // an opaque folder above hides the first layer whose name is not seen, and every layer below it
+    const hiddenFrom = answers.indexOf('hidden');
+    const showing = hiddenFrom === -1 ? perLayer.length : hiddenFrom;
+    const merged = new Map<string, Merged>();
+    for (let pos = 0; pos < showing; pos++) {
+      for (const [name, what] of visible[pos]!) {
+        const read = details ? statEntry(Buffer.concat([prefixes[pos]!, Buffer.from(name, 'latin1')]), name, false) : placeholder(name, what);
+        if (!read || read === 'whiteout' || read.socket) continue; // gone or changed meanwhile; sockets left out
+        const found: Merged = read;
+        if (found.entry.type === 'dir') found.below = foldersBelow(perLayer.slice(0, showing), folder.layers, pos, name);
         merged.set(name, found);
       }
     }
@@ -297,54 +353,9 @@ function foldersBelow(perLayer: Map<string, What>[], layerIds: number[], from: n
   return out;
 }
 
-function isWhiteout(prefix: Buffer, name: string): boolean {
-  try {
-    return lstatSync(at(prefix, name)).rdev === 0;
-  } catch {
-    return false;
-  }
-}
-
-function at(prefix: Buffer, name: string): Buffer {
-  return Buffer.concat([prefix, Buffer.from(name, 'latin1')]);
-}
-
-/**
- * A name's entry in a layer folder (`prefix`: the folder's path, ending in '/'); undefined when it is gone.
- * `precise`: the time to the nanosecond, to compare with the engine's (BigInt stats cost more, so only then).
- */
-function read(prefix: Buffer, name: string, precise: boolean): Found | undefined {
-  const path = at(prefix, name);
-  let st;
-  try {
-    st = precise ? lstatSync(path, { bigint: true }) : lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const type = typeOf(st);
-  const mtimeNs = 'mtimeNs' in st ? st.mtimeNs : 0n;
-  const seconds = 'mtimeNs' in st ? Number(st.mtimeNs / 1_000_000_000n) : Math.floor(st.mtimeMs / 1000);
-  return {
-    mtimeNs,
-    inode: `${st.dev}:${st.ino}`,
-    nlink: Number(st.nlink),
-    socket: st.isSocket(),
-    entry: {
-      name,
-      type,
-      mode: Number(st.mode) & 0o7777,
-      uid: Number(st.uid),
-      gid: Number(st.gid),
-      size: type === 'file' ? Number(st.size) : 0,
-      mtime: seconds,
-      linkTarget: type === 'symlink' ? readlinkSync(path, { encoding: 'buffer' }).toString('latin1') : '',
-    },
-  };
-}
-
 /** A name's entry from its folder listing alone, where only names and types are wanted. */
-function placeholder(name: string, type: LayerDirEntry['type']): Found {
+function placeholder(name: string, what: What): Found {
+  const type = what === 'whiteout' || what === 'socket' ? 'other' : what;
   return { mtimeNs: 0n, inode: '', nlink: 0, socket: false, entry: { name, type, mode: 0, uid: 0, gid: 0, size: 0, mtime: 0, linkTarget: '' } };
 }
 
@@ -357,4 +368,12 @@ function whatIs(d: Pick<Dirent, 'isDirectory' | 'isFile' | 'isSymbolicLink' | 'i
   if (d.isFIFO()) return 'fifo';
   if (d.isSocket()) return 'socket';
   return 'other';
+}
+
+function isWhiteout(prefix: Buffer, name: string): boolean {
+  try {
+    return lstatSync(Buffer.concat([prefix, Buffer.from(name, 'latin1')])).rdev === 0;
+  } catch {
+    return false;
+  }
 }

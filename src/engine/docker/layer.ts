@@ -11,10 +11,12 @@
 // Opened safely against a running container changing the path meanwhile: each folder is lstat'ed, the file is
 // opened without following a link (and without blocking on a FIFO), and must be the very inode seen before.
 //
-// Further down, the same for folders (listLayerDir: one folder's names, for ls) and for the details of what the
-// container changed (statOwnLayer: for diff -l, du, find --newer-than-image).
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats, type Stats } from 'node:fs';
+// Further down, what folders and entries need from the layers: opening a folder safely, reading an entry,
+// comparing it with the engine's view (used by layer-walk.ts, which lists folders and walks trees), and the
+// details of what the container changed (statOwnLayer: for diff -l, du, find --newer-than-image).
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, type BigIntStats, type Stats } from 'node:fs';
 import { posix } from 'node:path';
+import { walkOrder } from '../../fs/paths.js';
 import type { LayerDirEntry, LayerFile, PathStat } from '../types.js';
 
 /** What the layer reader needs from the engine's inspect document. */
@@ -62,7 +64,7 @@ function lookIn(layer: string, parts: string[]): Lookup {
 }
 
 /** The path as parts, when it is one we read from layers: absolute, plain, and not covered by a mount. */
-function plainParts(doc: InspectDoc, path: string): string[] | undefined {
+export function plainParts(doc: InspectDoc, path: string): string[] | undefined {
   const parts = path.split('/').slice(1);
   if (!path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..')) return undefined;
   if (coveredPaths(doc).some((dir) => isUnder(path, dir))) return undefined;
@@ -210,24 +212,16 @@ function* blocks(fd: number, maxBytes: number): Generator<Buffer> {
   }
 }
 
-// Folders. Listing a folder through the engine's archive endpoint means receiving everything below it, file
-// contents included, so `ls C /` of a container holding a 1 GiB file costs that gigabyte. Its names are in the
-// layers: merged top layer first, a name in a higher layer hiding the same name below, a whiteout (a character
-// device 0:0) hiding it without showing anything. What the layers do not show is a folder made opaque (an
-// extended attribute, which Node cannot read): it hides every layer below it. So each layer that adds names is
-// checked against the engine with one of its names (a HEAD, a few ms): if the engine does not see that name,
-// a folder made opaque above hides this layer and all below it; if it sees something else, the answer is "not
-// for sure" and the caller goes through the engine.
+// Folders and entries. A name in a layer folder is read through that folder, opened one folder at a time from
+// the layer's top without following a link, so a running container swapping a folder for a link meanwhile cannot
+// send a lookup anywhere else.
 
 export const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
 /** The runtime mounts over these in a running container, but the engine's archive shows the layers' folders there. */
-const RUNTIME_DIRS = new Set(['/proc', '/sys', '/dev']);
+export const RUNTIME_DIRS = new Set(['/proc', '/sys', '/dev']);
 
-/**
- * `name` (bytes as a latin1 string) inside an open folder, as a path resolved from that very folder: a folder
- * swapped for a link by a running container meanwhile cannot send the lookup anywhere else.
- */
+/** `name` (bytes as a latin1 string) inside an open folder, as a path resolved from that very folder. */
 export function inFolder(fd: number, name?: string): Buffer {
   const base = `/proc/self/fd/${fd}`;
   return name === undefined ? Buffer.from(base) : Buffer.concat([Buffer.from(`${base}/`), Buffer.from(name, 'latin1')]);
@@ -268,14 +262,64 @@ export function openFolderIn(layer: string, parts: string[]): DirLookup {
   }
 }
 
-interface Listed {
-  entry: LayerDirEntry;
-  mtimeNs: bigint;
-  /** For a file with several names: its identity and how many names it has. */
-  inode?: { id: string; nlink: number };
+/**
+ * Owners as the container sees them are the layers' own only where the layers are not id-shifted (user
+ * namespaces, rootless engines): there the container's layer belongs to root.
+ */
+export function ownersAsSeen(where: { upper: string }): boolean {
+  try {
+    return lstatSync(where.upper).uid === 0;
+  } catch {
+    return false;
+  }
 }
 
-export function typeOf(st: BigIntStats | Stats): LayerDirEntry['type'] {
+/** An entry read from a layer, with what the checks against the engine and the hardlink naming need beside it. */
+export interface Found {
+  entry: LayerDirEntry;
+  /** The time to the nanosecond when read `precise`ly (to compare with the engine's), else 0. */
+  mtimeNs: bigint;
+  /** The file's identity (device and inode) and how many names it has. */
+  inode: string;
+  nlink: number;
+  /** The engine's tar leaves sockets out. */
+  socket: boolean;
+}
+
+/**
+ * The entry at `path` (a name in a layer folder), `name` being its name; 'whiteout' for overlay's mark of a
+ * deletion (a character device 0:0); undefined when it is not there. `precise`: BigInt stats, for the time to the
+ * nanosecond (they cost more).
+ */
+export function statEntry(path: Buffer, name: string, precise: boolean): Found | 'whiteout' | undefined {
+  let st: BigIntStats | Stats;
+  try {
+    st = precise ? lstatSync(path, { bigint: true }) : lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (st.isCharacterDevice() && Number(st.rdev) === 0) return 'whiteout';
+  const type = typeOf(st);
+  return {
+    mtimeNs: 'mtimeNs' in st ? st.mtimeNs : 0n,
+    inode: `${st.dev}:${st.ino}`,
+    nlink: Number(st.nlink),
+    socket: st.isSocket(),
+    entry: {
+      name,
+      type,
+      mode: Number(st.mode) & 0o7777,
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      size: type === 'file' ? Number(st.size) : 0,
+      mtime: 'mtimeNs' in st ? Number(st.mtimeNs / 1_000_000_000n) : Math.floor(st.mtimeMs / 1000),
+      linkTarget: type === 'symlink' ? readlinkSync(path, { encoding: 'buffer' }).toString('latin1') : '',
+    },
+  };
+}
+
+function typeOf(st: BigIntStats | Stats): LayerDirEntry['type'] {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
@@ -283,55 +327,6 @@ export function typeOf(st: BigIntStats | Stats): LayerDirEntry['type'] {
   if (st.isBlockDevice()) return 'block';
   if (st.isFIFO()) return 'fifo';
   return 'other';
-}
-
-/** An open folder's entries, whiteouts as names alone; undefined for what this reader does not know. */
-function readFolder(fd: number): (Listed | { whiteout: string })[] | undefined {
-  const out: (Listed | { whiteout: string })[] = [];
-  for (const raw of readdirSync(inFolder(fd), { encoding: 'buffer' })) {
-    const name = raw.toString('latin1');
-    // whiteouts of the aufs format, not overlay2's: not ours to interpret
-    if (name.startsWith('.wh.')) return undefined;
-    const found = entryAt(fd, name);
-    if (found === 'unsure') throw new Error(`could not read ${name}`);
-    if (found) out.push(found); // (none: removed meanwhile by a running container)
-  }
-  return out;
-}
-
-/** The entry `name` in an open folder, a whiteout as its name alone; undefined when it is not there. */
-function entryAt(fd: number, name: string): Listed | { whiteout: string } | undefined | 'unsure' {
-  let st: BigIntStats;
-  try {
-    st = lstatSync(inFolder(fd, name), { bigint: true });
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unsure';
-  }
-  if (st.isCharacterDevice() && st.rdev === 0n) return { whiteout: name };
-  if (st.isSocket()) return undefined; // the engine's tar leaves sockets out
-  const type = typeOf(st);
-  let linkTarget = '';
-  if (type === 'symlink') {
-    try {
-      linkTarget = readlinkSync(inFolder(fd, name), { encoding: 'buffer' }).toString('latin1');
-    } catch {
-      return 'unsure';
-    }
-  }
-  return {
-    mtimeNs: st.mtimeNs,
-    ...(type === 'file' && st.nlink > 1n ? { inode: { id: `${st.dev}:${st.ino}`, nlink: Number(st.nlink) } } : {}),
-    entry: {
-      name,
-      type,
-      mode: Number(st.mode & 0o7777n),
-      uid: Number(st.uid),
-      gid: Number(st.gid),
-      size: type === 'file' ? Number(st.size) : 0,
-      mtime: Number(st.mtimeNs / 1_000_000_000n),
-      linkTarget,
-    },
-  };
 }
 
 /** The type Go's os.FileMode bits say, in the reader's words. */
@@ -366,117 +361,9 @@ export function apiSafe(name: string): boolean {
   return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
 }
 
-function parentOf(path: string): string {
+export function parentOf(path: string): string {
   const cut = path.lastIndexOf('/');
   return cut <= 0 ? '/' : path.slice(0, cut);
-}
-
-/**
- * The entries of folder `path` (as the engine API names it: absolute, UTF-8) as the container sees them, from
- * its layers, or undefined when the layers cannot answer for sure. `stat` is the engine's view of a path
- * (undefined: it does not exist), asked for the folder and for one name of each layer that adds names.
- * `hardlinks`: name files with several names as the engine's archive of the folder would (see hardlinked);
- * without it every file is itself, as the archive of that one file shows it.
- */
-export async function listLayerDir(
-  doc: InspectDoc,
-  path: string,
-  stat: (path: string) => Promise<PathStat | undefined>,
-  hardlinks = true,
-): Promise<LayerDirEntry[] | undefined> {
-  const where = layers(doc);
-  const parts = path === '/' ? [] : plainParts(doc, path);
-  if (!where || !parts) return undefined;
-  // A mount (a volume, the engine's /etc files) right inside shows as what is mounted, which no layer holds.
-  if (coveredPaths(doc).some((dir) => dir !== path && parentOf(dir) === path && !RUNTIME_DIRS.has(dir))) return undefined;
-  try {
-    // Owners as the container sees them only where the layers are not id-shifted (user namespaces, rootless).
-    if (lstatSync(where.upper).uid !== 0) return undefined;
-  } catch {
-    return undefined;
-  }
-  const byteParts = parts.map((p) => Buffer.from(p, 'utf8').toString('latin1'));
-  const taken = new Set<string>();
-  const added: Listed[][] = [];
-  let folder: BigIntStats | undefined;
-  for (const layer of [where.upper, ...where.lower]) {
-    const found = openFolderIn(layer, byteParts);
-    if (found === 'unsure') return undefined;
-    if (found === 'absent') continue;
-    if (found === 'blocked') break;
-    let listed;
-    try {
-      listed = readFolder(found.fd);
-    } catch {
-      return undefined;
-    } finally {
-      closeSync(found.fd);
-    }
-    if (!listed) return undefined;
-    folder ??= found.st;
-    const fresh: Listed[] = [];
-    for (const item of listed) {
-      const name = 'whiteout' in item ? item.whiteout : item.entry.name;
-      if (taken.has(name)) continue;
-      taken.add(name);
-      if (!('whiteout' in item)) fresh.push(item);
-    }
-    added.push(fresh);
-  }
-  if (!folder) return undefined;
-  // One name per layer that adds any, one the API can carry, a link only when there is nothing else.
-  const samples: (Listed | undefined)[] = [];
-  for (const fresh of added) {
-    const safe = fresh.filter((f) => apiSafe(f.entry.name));
-    // only names the API cannot carry: no way to check that layer
-    if (fresh.length && !safe.length) return undefined;
-    samples.push(safe.find((f) => f.entry.type !== 'symlink') ?? safe[0]);
-  }
-  const base = path === '/' ? '' : path;
-  const pathOf = (s: Listed) => `${base}/${Buffer.from(s.entry.name, 'latin1').toString('utf8')}`;
-  const [seenFolder, ...seen] = await Promise.all([stat(path), ...samples.map((s) => (s ? stat(pathOf(s)) : undefined))]);
-  const folderFound = { type: 'dir' as const, mode: Number(folder.mode & 0o777n), size: 0, linkTarget: '' };
-  if (!seenFolder || !sameAsEngine(path, folderFound, folder.mtimeNs, seenFolder)) return undefined;
-  const out: Listed[] = [];
-  for (let i = 0; i < added.length; i++) {
-    const sample = samples[i];
-    if (!sample) continue;
-    const answer = seen[i];
-    if (!answer) {
-      // The topmost layer that has the folder is what the container sees: a name of it missing means something else.
-      if (i === 0) return undefined;
-      break; // a folder made opaque above hides this layer and every one below
-    }
-    if (!sameAsEngine(pathOf(sample), sample.entry, sample.mtimeNs, answer)) return undefined;
-    for (const f of added[i]!) out.push(f);
-  }
-  return hardlinks ? hardlinked(out, path) : out.map((f) => f.entry);
-}
-
-/**
- * The folder's entries with the engine's hardlink entries: where the engine's tar would name a file a second
- * time, it writes a link to the first name instead. The tar walks everything below the folder, so a file whose
- * other names are not all in the folder itself could have been named first anywhere below: then undefined (ask
- * the engine). Otherwise the first of its names in the tar's order (byte order here) is the file.
- */
-function hardlinked(listed: Listed[], path: string): LayerDirEntry[] | undefined {
-  const names = new Map<string, Listed[]>();
-  for (const f of listed) if (f.inode) names.set(f.inode.id, [...(names.get(f.inode.id) ?? []), f]);
-  const folderBytes = Buffer.from(path, 'utf8').toString('latin1');
-  // the tar's names: relative to the folder's parent (for '/', the export's: relative to the root)
-  const prefix = path === '/' ? '' : `${folderBytes.slice(folderBytes.lastIndexOf('/') + 1)}/`;
-  const out: LayerDirEntry[] = [];
-  for (const f of listed) {
-    const same = f.inode && names.get(f.inode.id)!;
-    if (!same || !f.inode) {
-      out.push(f.entry);
-      continue;
-    }
-    if (same.length !== f.inode.nlink) return undefined;
-    const first = same.reduce((a, b) => (b.entry.name < a.entry.name ? b : a));
-    out.push(first === f ? f.entry : { ...f.entry, hardlinkTo: `${prefix}${first.entry.name}` });
-  }
-  return out;
 }
 
 /**
@@ -488,13 +375,11 @@ function hardlinked(listed: Listed[], path: string): LayerDirEntry[] | undefined
  */
 export function statOwnLayer(doc: InspectDoc, paths: string[]): Map<string, LayerDirEntry> | undefined {
   const where = layers(doc);
-  if (!where) return undefined;
-  const found = new Map<string, LayerDirEntry>();
-  const inodes = new Map<string, { id: string; nlink: number }>();
+  if (!where || !ownersAsSeen(where)) return undefined;
+  const found = new Map<string, Found>();
   // The folders on the current path, open, each opened through the one above it: a DFS over the sorted paths.
   const open: { path: string; fd: number }[] = [];
   try {
-    if (lstatSync(where.upper).uid !== 0) return undefined; // id-shifted layers: owners would be wrong
     open.push({ path: '', fd: openSync(where.upper, DIR_FLAGS) });
     for (const path of [...paths].sort()) {
       // U+FFFD may stand for bytes the engine's JSON lost: such a path cannot be looked up
@@ -520,15 +405,11 @@ export function statOwnLayer(doc: InspectDoc, paths: string[]): Map<string, Laye
       }
       if (missing) continue;
       const name = Buffer.from(rest[rest.length - 1]!, 'utf8').toString('latin1');
-      const entry = entryAt(open[open.length - 1]!.fd, name);
-      if (entry === 'unsure') return undefined;
-      // a whiteout: deleted since the list was made
-      if (entry && 'entry' in entry) {
-        found.set(path, entry.entry);
-        if (entry.inode) inodes.set(path, entry.inode);
-      }
+      const entry = statEntry(inFolder(open[open.length - 1]!.fd, name), name, false);
+      // none: deleted since the list was made (a whiteout, or gone); a socket: left out of the engine's tar
+      if (entry && entry !== 'whiteout' && !entry.socket) found.set(path, entry);
     }
-    return markHardlinks(found, inodes) ? found : undefined;
+    return markHardlinks(found);
   } catch {
     return undefined;
   } finally {
@@ -538,25 +419,26 @@ export function statOwnLayer(doc: InspectDoc, paths: string[]): Map<string, Laye
 
 /**
  * As the engine's export names a file with several names: the first in its walk order is the file, each later
- * one a hardlink to it (named as the export names it, without the leading slash). false when some of a file's
- * names are not among the changes (a link to a file of the image): the export could name it first anywhere.
+ * one a hardlink to it (named as the export names it, without the leading slash). undefined when some of a
+ * file's names are not among the changes (a link to a file of the image): the export could name it first
+ * anywhere.
  */
-function markHardlinks(found: Map<string, LayerDirEntry>, inodes: Map<string, { id: string; nlink: number }>): boolean {
+function markHardlinks(found: Map<string, Found>): Map<string, LayerDirEntry> | undefined {
+  const out = new Map<string, LayerDirEntry>();
   const names = new Map<string, number>();
-  for (const { id } of inodes.values()) names.set(id, (names.get(id) ?? 0) + 1);
-  for (const { id, nlink } of inodes.values()) if (names.get(id) !== nlink) return false;
-  const first = new Map<string, string>();
-  const inWalkOrder = [...inodes.keys()].sort((a, b) => {
-    const as = a.split('/');
-    const bs = b.split('/');
-    for (let i = 0; i < as.length && i < bs.length; i++) if (as[i] !== bs[i]) return Buffer.compare(Buffer.from(as[i]!), Buffer.from(bs[i]!));
-    return as.length - bs.length;
-  });
-  for (const path of inWalkOrder) {
-    const id = inodes.get(path)!.id;
-    const earlier = first.get(id);
-    if (earlier === undefined) first.set(id, path);
-    else found.set(path, { ...found.get(path)!, hardlinkTo: Buffer.from(earlier.slice(1), 'utf8').toString('latin1') });
+  for (const [path, f] of found) {
+    out.set(path, f.entry);
+    if (f.entry.type === 'file' && f.nlink > 1) names.set(f.inode, (names.get(f.inode) ?? 0) + 1);
   }
-  return true;
+  const several = [...found].filter(([, f]) => names.has(f.inode));
+  if (several.some(([, f]) => names.get(f.inode) !== f.nlink)) return undefined;
+  const bytes = (path: string) => Buffer.from(path, 'utf8').toString('latin1');
+  several.sort(([a], [b]) => walkOrder(bytes(a), bytes(b)));
+  const first = new Map<string, string>();
+  for (const [path, f] of several) {
+    const earlier = first.get(f.inode);
+    if (earlier === undefined) first.set(f.inode, bytes(path).slice(1));
+    else out.set(path, { ...f.entry, hardlinkTo: earlier });
+  }
+  return out;
 }
