@@ -93,12 +93,14 @@ after(() => {
 const archiveGets = (r: CliResult) => (r.stderr.match(/ GET \S+\/archive\?\S* 200/g) ?? []).length;
 const exportGets = (r: CliResult) => (r.stderr.match(/ GET \S+\/export 200/g) ?? []).length;
 
-/** The same command the layer way (traced) and the engine's way. */
+/**
+ * The same command the layer way (traced) and the engine's way, one after the other: while the engine serves an
+ * archive request it mounts the container's /etc files into its root, and an export running at that moment shows
+ * them instead of the layer's (seen: /etc/hosts 174 bytes in one export, 0 in the other).
+ */
 async function bothWays(args: string[], command = 'ls'): Promise<{ layers: CliResult; engine: CliResult }> {
-  const [layers, engine] = await Promise.all([
-    porthole([command, ...args], { env: { PORTHOLE_TRACE: '1' } }),
-    porthole([command, ...args], { env: { PORTHOLE_LAYER_READS: '0' } }),
-  ]);
+  const layers = await porthole([command, ...args], { env: { PORTHOLE_TRACE: '1' } });
+  const engine = await porthole([command, ...args], { env: { PORTHOLE_LAYER_READS: '0' } });
   assert.equal(layers.code, 0, layers.stderr);
   assert.equal(engine.code, 0, engine.stderr);
   return { layers, engine };
@@ -218,7 +220,8 @@ test('a user who may use the engine but not read its storage (the docker group) 
     const asNobody = (args: string[]) =>
       runProcess('setpriv', ['--reuid', '65534', '--regid', '65534', '--groups', group, 'env', `HOME=${home}`, 'PORTHOLE_TRACE=1', BIN, ...args]);
     for (const [command, args] of [['ls', ['-la', cleanStopped, '/w']], ['diff', ['--json', cleanStopped]], ['du', [cleanStopped]], ['cat', [cleanStopped, '/w/x/y/f']]] as const) {
-      const [nobody, root] = await Promise.all([asNobody([command, ...args]), porthole([command, ...args])]);
+      const nobody = await asNobody([command, ...args]);
+      const root = await porthole([command, ...args]);
       assert.equal(nobody.code, 0, nobody.stderr);
       const what = `${command} ${args.join(' ')}`;
       if (command === 'diff') assert.equal(sortedLines(nobody.stdout), sortedLines(root.stdout), what);
