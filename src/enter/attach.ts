@@ -52,7 +52,13 @@ export function runAttached(ctx: Context, attached: AttachedStream, opts: Attach
   const dropClose = ctx.cleanup.add('close the session stream', () => {
     socket.destroy();
   });
-  const stopResize = tty && opts.resize ? watchResize(ctx.stdout, opts.resize) : () => undefined;
+  // What the user types before the session has its window size waits for it, so a command typed ahead (or a
+  // full-screen program started at once) does not see a 0x0 terminal: the engine starts a TTY at that size.
+  let sized = !(tty && opts.resize);
+  let onSized = () => {
+    sized = true;
+  };
+  const stopResize = tty && opts.resize ? watchResize(ctx.stdout, opts.resize, () => onSized()) : () => undefined;
 
   return new Promise<AttachOutcome>((resolve) => {
     let finished = false;
@@ -142,13 +148,18 @@ export function runAttached(ctx: Context, attached: AttachedStream, opts: Attach
     function onStdinEnd() {
       if (!finished && socket.writable) socket.end();
     }
-    if (forwardStdin) {
+    const startInput = () => {
+      if (finished) return;
       stdin.on('data', onData);
       stdin.on('end', onStdinEnd);
       stdin.on('error', onStdinEnd);
       if (stdin.readableEnded) onStdinEnd();
       else stdin.resume();
-    } else if (socket.writable) socket.end();
+    };
+    if (!forwardStdin) {
+      if (socket.writable) socket.end();
+    } else if (sized) startInput();
+    else onSized = startInput;
 
     // --- the process is gone but the stream stays open: stop waiting after a moment
     opts.exited?.(watchExit.signal).then(

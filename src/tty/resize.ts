@@ -21,14 +21,21 @@ export async function initialResize(rows: number, cols: number, resize: ResizeFn
 
 /**
  * Forwards the terminal's size now and whenever it changes; returns a function that stops watching. Changes
- * that arrive while one is in flight collapse into the newest.
+ * that arrive while one is in flight collapse into the newest. `onSized` runs once, when the first size has
+ * been sent (or could not be: no size known, all retries failed, or stopped).
  */
-export function watchResize(stdout: OutputStream, resize: ResizeFn): () => void {
+export function watchResize(stdout: OutputStream, resize: ResizeFn, onSized: () => void = () => undefined): () => void {
   const size = () => ({ rows: stdout.rows ?? 0, cols: stdout.columns ?? 0 });
   let stopped = false;
   let busy = false;
   let again = false;
   let first = true;
+  let told = false;
+  const sized = () => {
+    if (told) return;
+    told = true;
+    onSized();
+  };
   const send = async () => {
     if (busy) {
       again = true;
@@ -47,6 +54,7 @@ export function watchResize(stdout: OutputStream, resize: ResizeFn): () => void 
       } while (again && !stopped);
     } finally {
       busy = false;
+      sized();
     }
   };
   const onResize = () => void send();
@@ -54,6 +62,7 @@ export function watchResize(stdout: OutputStream, resize: ResizeFn): () => void 
   void send();
   return () => {
     stopped = true;
+    sized();
     stdout.off('resize', onResize);
   };
 }

@@ -109,6 +109,30 @@ test('with a TTY: raw mode on and back off, the size sent, bytes both ways raw',
   assert.equal(cleanup.size, 0, 'cleanup entries dropped after a normal end');
 });
 
+test('with a TTY, what is typed before the window size is set waits for it (the engine starts the TTY at 0x0)', async () => {
+  const { ctx, stdin } = fakeContext(true);
+  const socket = new FakeSocket();
+  let release!: () => void;
+  const resized = new Promise<void>((r) => (release = r));
+  const order: string[] = [];
+  const resize = async () => {
+    await resized;
+    order.push('size');
+  };
+  const session = runAttached(ctx, { socket, head: Buffer.alloc(0) }, { tty: true, resize });
+  stdin.write('stty size\r');
+  await tick();
+  await tick();
+  assert.equal(socket.sent, '', 'nothing reaches the session before its size');
+  release();
+  await tick();
+  await tick();
+  order.push(`sent ${socket.sent}`);
+  assert.deepEqual(order, ['size', 'sent stty size\r']);
+  socket.push(null);
+  await session;
+});
+
 test('detach keys end the session without sending them; what came before them is sent', async () => {
   const { ctx, stdin, rawModes } = fakeContext(true);
   const socket = new FakeSocket();
