@@ -63,6 +63,9 @@ export class Failure extends PortholeError {
   }
 }
 
+/** A running container changed what porthole was reading (swapped a folder for a link, removed it): not retried silently. */
+export class ChangedWhileRead extends Failure {}
+
 /** The command porthole ran finished with this status; porthole exits with it, silently. */
 export class ExitStatus extends Error {
   readonly code: number;
