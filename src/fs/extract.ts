@@ -237,15 +237,25 @@ export class Extraction {
 
       let parserEnded = false;
       const backlog: TarEntry[] = [];
+      // Resuming an entry can make the parser emit the next one at once, inside the handler of this one: `draining`
+      // keeps that next entry in the backlog until this one is wholly made (a hardlink after a symlink of the same
+      // name must see the link, not the file it replaced).
+      let draining = false;
       const drain = () => {
-        while (!done && !this.busy && backlog.length) {
-          const entry = backlog.shift()!;
-          try {
-            this.handle(entry, finish);
-          } catch (err) {
-            entry.resume();
-            finish(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
+        if (draining) return;
+        draining = true;
+        try {
+          while (!done && !this.busy && backlog.length) {
+            const entry = backlog.shift()!;
+            try {
+              this.handle(entry, finish);
+            } catch (err) {
+              entry.resume();
+              finish(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
+            }
           }
+        } finally {
+          draining = false;
         }
         if (done || this.busy) return;
         if (parserEnded) {
@@ -297,50 +307,57 @@ export class Extraction {
     });
   }
 
+  /** Makes one entry; its body is drained only afterwards (a file's body is its content, read in file()). */
   private handle(entry: TarEntry, finish: (err?: Error) => void): void {
+    let reading = false;
+    try {
+      reading = this.place(entry, finish);
+    } finally {
+      if (!reading) entry.resume();
+    }
+  }
+
+  /** Returns true when the entry is a file whose body is being written (it resumes itself). */
+  private place(entry: TarEntry, finish: (err?: Error) => void): boolean {
     this.result.entries++;
     if (this.result.entries > this.limits.maxEntries) {
-      entry.resume();
       throw new ExtractError(`The archive holds more than ${this.limits.maxEntries} entries; porthole stops there to keep memory bounded. Copy a smaller folder.`);
     }
     const mapped = entrySegments(entry.path, this.opts.expectTop, this.opts.renameTop);
     if (!mapped.ok) {
-      entry.resume();
-      return this.refuse(entry.path, mapped.reason);
+      this.refuse(entry.path, mapped.reason);
+      return false;
     }
     const segments = mapped.segments;
     const tooFar = checkLimits(this.opts.parentDir, segments, this.limits);
-    if (tooFar) {
-      entry.resume();
-      throw new ExtractError(`Entry ${escapeName(entry.path)} cannot be copied: ${tooFar}.`);
-    }
+    if (tooFar) throw new ExtractError(`Entry ${escapeName(entry.path)} cannot be copied: ${tooFar}.`);
     const rel = segments.join('/');
     this.closeDirsNotAbove(rel);
     switch (entry.type) {
       case 'Directory':
       case 'GNUDumpDir':
-        entry.resume();
-        return this.directory(entry, segments);
+        this.directory(entry, segments);
+        return false;
       case 'File':
       case 'OldFile':
       case 'ContiguousFile':
         return this.file(entry, segments, finish);
       case 'SymbolicLink':
-        entry.resume();
-        return this.symlink(entry, segments);
+        this.symlink(entry, segments);
+        return false;
       case 'Link':
-        entry.resume();
-        return this.hardlink(entry, segments);
+        this.hardlink(entry, segments);
+        return false;
       case 'CharacterDevice':
       case 'BlockDevice':
-        entry.resume();
-        return this.skip(entry.path, 'it is a device file');
+        this.skip(entry.path, 'it is a device file');
+        return false;
       case 'FIFO':
-        entry.resume();
-        return this.skip(entry.path, 'it is a FIFO');
+        this.skip(entry.path, 'it is a FIFO');
+        return false;
       default:
-        entry.resume();
-        return this.skip(entry.path, `its type (${entry.type}) is not one porthole creates`);
+        this.skip(entry.path, `its type (${entry.type}) is not one porthole creates`);
+        return false;
     }
   }
 
@@ -397,27 +414,26 @@ export class Extraction {
     this.pendingDirs.push({ rel, abs, mode: safeMode(entry.mode, 0o755), mtime: entry.mtime, uid: entry.uid, gid: entry.gid });
   }
 
-  private file(entry: TarEntry, segments: string[], finish: (err?: Error) => void): void {
+  private file(entry: TarEntry, segments: string[], finish: (err?: Error) => void): boolean {
     if (!segments.length) {
-      entry.resume();
-      return this.refuse(entry.path, 'a file cannot replace the destination folder');
+      this.refuse(entry.path, 'a file cannot replace the destination folder');
+      return false;
     }
     const size = entry.size;
     if (!Number.isSafeInteger(size) || size < 0) {
-      entry.resume();
       throw new ExtractError(`Entry ${escapeName(entry.path)} claims an impossible size; the archive is damaged.`);
     }
     const blocked = this.parents(segments, true);
     if (blocked) {
-      entry.resume();
-      return this.refuse(entry.path, blocked);
+      this.refuse(entry.path, blocked);
+      return false;
     }
     const rel = segments.join('/');
     const abs = this.abs(segments);
     const before = lstatOrNull(abs);
     if (before?.isDirectory()) {
-      entry.resume();
-      return this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a file`);
+      this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a file`);
+      return false;
     }
     const temp = this.tempName(abs);
     this.checkStopped();
@@ -520,6 +536,7 @@ export class Extraction {
         fail(err);
       }
     });
+    return true;
   }
 
   private symlink(entry: TarEntry, segments: string[]): void {
