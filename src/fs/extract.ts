@@ -73,6 +73,13 @@ export interface ExtractResult {
   skipped: number;
 }
 
+export interface AbortOutcome {
+  /** Paths this copy created that could not be removed. */
+  leftovers: string[];
+  /** Files or links that stood in DEST before and were replaced by complete new ones before the stop. */
+  replaced: number;
+}
+
 /** A fatal problem with the stream or the destination: the copy stops and what it created is removed. */
 export class ExtractError extends Error {
   constructor(message: string) {
@@ -193,12 +200,13 @@ export class Extraction {
     return work;
   }
 
-  /** Stops a running copy (Ctrl-C) and removes what it created. */
-  async abort(): Promise<void> {
+  /** Stops a running copy (Ctrl-C) and removes what it created; says what could not be removed or was replaced. */
+  async abort(): Promise<AbortOutcome> {
     this.stopped = true;
     this.stop?.(new ExtractError('The copy was stopped.'));
     await this.settled;
     await this.rollback();
+    return { leftovers: this.leftovers, replaced: this.replaced };
   }
 
   /**
@@ -477,6 +485,7 @@ export class Extraction {
       renameSync(temp, abs);
       this.currentTemp = undefined;
       if (!before) this.created(rel, false);
+      else this.replaced++;
       this.result.files++;
       this.busy = false;
     };
@@ -566,6 +575,7 @@ export class Extraction {
     renameSync(temp, abs);
     this.currentTemp = undefined;
     if (!before) this.created(rel, false);
+    else this.replaced++;
     this.result.links++;
   }
 
@@ -653,12 +663,25 @@ export class Extraction {
   }
 
   private rolledBack = false;
+  private readonly leftovers: string[] = [];
+  /** Files and links that stood in DEST before and were replaced by this copy: a rollback cannot bring them back. */
+  private replaced = 0;
   private async rollback(): Promise<void> {
     if (this.rolledBack) return;
     this.rolledBack = true;
-    if (this.currentTemp) await fsp.rm(this.currentTemp, { force: true }).catch(() => undefined);
+    const remove = async (path: string, recursive: boolean) => {
+      await fsp.rm(path, { recursive, force: true }).catch(() => undefined);
+      let gone: boolean;
+      try {
+        gone = !lstatOrNull(path);
+      } catch {
+        gone = false;
+      }
+      if (!gone) this.leftovers.push(path);
+    };
+    if (this.currentTemp) await remove(this.currentTemp, false);
     // Newest first; fs.rm never follows symbolic links, so a link this copy made cannot lead it outside.
-    for (const path of this.undo.reverse()) await fsp.rm(path, { recursive: true, force: true }).catch(() => undefined);
+    for (const path of this.undo.reverse()) await remove(path, true);
   }
 }
 
