@@ -7,9 +7,11 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { porthole, spawnPorthole } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, porthole, spawnPorthole } from '../support/cli.js';
 import { BUSYBOX_IMAGE, TEST_LABEL, docker, dockerStatus, ensureBusyboxImage, leftoversFor, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { stableFingerprint } from '../support/cp.js';
+import { engineProxy } from '../support/engine-proxy.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pt-cp-safety-'));
 const made: string[] = [];
@@ -215,4 +217,32 @@ test('a stopped copy that had already replaced files says so; one to stdout says
   assert.equal(await exited, 130, stderr);
   assert.match(stderr, /^porthole: The copy was stopped after [\d.]+ (KiB|MiB); what reached stdout is an incomplete tar\.\n$/);
   assert.ok(bytes < BIG, 'stopped before the end');
+});
+
+test('Ctrl-C typed on a terminal mid-copy (script -qec): exit 130, the progress line cleared, DEST as it was', async () => {
+  // The real engine behind a slow socket, so the copy lasts long enough to draw its progress line first.
+  const proxyPath = join(work, 'slow.sock');
+  const proxy = await engineProxy({ socketPath: proxyPath, delayMs: 25 });
+  try {
+    const dest = fresh('stop-tty');
+    const target = join(dest, 'copy');
+    const command = `exec ${BIN} cp ${bigRunning}:/d ${target}`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, SHELL: '/bin/bash', DOCKER_HOST: `unix://${proxyPath}` }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (d) => (screen += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const until = Date.now() + 60_000;
+    while (!(copyUnderWay(dest) && /Copying: /.test(screen))) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`the copy never got under way: ${screen}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.stdin.write('\x03');
+    assert.equal(await exited, 130, screen);
+    // The progress line is cleared (\r ESC[K) and the sentence stands alone on its line.
+    assert.match(screen, /Copying: [^\r\n]*\r\x1b\[Kporthole: The copy was stopped; what it had created in \S+ was removed\.\r?\n/);
+    assert.ok(screen.includes(target), screen);
+    assert.deepEqual(readdirSync(dest), []);
+  } finally {
+    await proxy.close();
+  }
 });
