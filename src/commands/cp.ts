@@ -389,14 +389,23 @@ async function copyIn(ctx: Context, engine: EngineClient, id: string, name: stri
       { objectMode: false, highWaterMark: 8 * 1024 * 1024 }, // reads ahead while the socket drains
     );
   }
+  // Only a signal runs this: the engine extracts as the tar arrives, and porthole cannot take back what it wrote.
+  const drop = ctx.cleanup.add('stop the copy into the container', () => {
+    body.destroy();
+    progress.stop(false);
+    ctx.stderr.write(`porthole: The copy into ${shown} was stopped after ${formatBytes(bytes)}; the part the engine had already written there stays, possibly ending in a cut-off file.\n`);
+  });
   try {
     // copyUIDGID stays off: with it the engine gives everything to the container's configured user instead.
     await engine.putArchive(id, extractDir, body, { noOverwriteDirNonDir: true });
   } catch (err) {
+    drop();
+    if (ctx.signal.aborted) throw err;
     progress.stop(false);
     if (packError) throw new Failure(`Reading ${escapeName(srcPath)} failed: ${packError.message}`, 'Part of the copy may have reached the container.');
     throw explainPutError(err, name, dstPath, extractDir);
   }
+  drop();
   progress.stop(true, shown);
   return { direction: 'in', bytes, entries: 0, refused: 0, skipped };
 }

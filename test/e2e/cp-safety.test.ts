@@ -246,3 +246,49 @@ test('Ctrl-C typed on a terminal mid-copy (script -qec): exit 130, the progress 
     await proxy.close();
   }
 });
+
+/** How far porthole (pid) has read the host file `path`, from its open file descriptions; -1 when not open. */
+function readPosition(pid: number, path: string): number {
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      let target = '';
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (target !== path) continue;
+      const pos = /^pos:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (pos) return Number(pos[1]);
+    }
+  } catch {
+    // the process is gone
+  }
+  return -1;
+}
+
+test('SIGINT or SIGTERM during a copy into a container: exit 130/143, a sentence saying what may already be there, nothing left on the engine', async () => {
+  const source = join(work, 'big-in');
+  writeFileSync(source, Buffer.alloc(BIG));
+  const inbox = runContainer(uniqueName('cp-safety-inbox'), [], BUSYBOX_IMAGE, ['sh', '-c', 'mkdir -p /in && exec sleep 100000']);
+  made.push(inbox);
+  const id = docker(['inspect', '-f', '{{.Id}}', inbox]);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    const child = spawnPorthole(['cp', source, `${inbox}:/in/${signal}`]);
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const until = Date.now() + 60_000;
+    while (readPosition(child.pid!, source) < 16 * 1024 * 1024) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`the copy never got under way: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill(signal);
+    assert.equal(await exited, code, stderr);
+    assert.match(stderr, new RegExp(`^porthole: The copy into ${inbox}:/in/${signal} was stopped after [\\d.]+ MiB; the part the engine had already written there stays, possibly ending in a cut-off file\\.\\n$`));
+    // What the sentence says: the engine extracts as the tar arrives and keeps the cut-off file.
+    const size = Number(docker(['exec', inbox, 'stat', '-c', '%s', `/in/${signal}`]));
+    assert.ok(size > 0 && size < BIG, `a cut-off file of ${size} bytes`);
+    assert.deepEqual(leftoversFor(id), []);
+  }
+});
