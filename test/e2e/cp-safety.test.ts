@@ -7,7 +7,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { BIN, porthole, spawnPorthole } from '../support/cli.js';
 import { BUSYBOX_IMAGE, TEST_LABEL, docker, dockerStatus, ensureBusyboxImage, leftoversFor, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { stableFingerprint } from '../support/cp.js';
@@ -88,6 +88,34 @@ test('names that are not valid UTF-8 are copied byte for byte: name\\xff, name a
     assert.deepEqual(readlinkSync(at('lnk'), { encoding: 'buffer' }), raw('/t', [0xff]));
     assert.equal(lstatSync(at('hard', [0xc3])).ino, lstatSync(at('na', [0xff], 'me')).ino);
   }
+});
+
+test('copying in sends names that are not valid UTF-8 byte for byte too (they were dropped without a word)', async () => {
+  const src = Buffer.from(fresh('names-in'));
+  const at = (...parts: (string | number[])[]) => Buffer.concat([src, Buffer.from('/'), raw(...parts)]);
+  writeFileSync(at('name', [0xff]), 'one');
+  writeFileSync(at('name'), 'two');
+  writeFileSync(at('na', [0xff], 'me'), 'three');
+  mkdirSync(at('d', [0xfe]));
+  writeFileSync(at('d', [0xfe], '/in'), 'inside');
+  symlinkSync(raw('/t', [0xff]), at('lnk'));
+  const inbox = runContainer(uniqueName('cp-safety-names-in'), [], BUSYBOX_IMAGE, ['sleep', '100000']);
+  made.push(inbox);
+  const r = await porthole(['cp', src.toString(), `${inbox}:/tmp/`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  // find prints each path with its bytes; one line a path, the contents and link target after a tab
+  const listing = execFileSync('docker', ['exec', inbox, 'sh', '-c', 'cd /tmp/names-in && for f in * */*; do if [ -L "$f" ]; then printf "%s\\t-> %s\\n" "$f" "$(readlink "$f")"; elif [ -f "$f" ]; then printf "%s\\t%s\\n" "$f" "$(cat "$f")"; else printf "%s\\t/\\n" "$f"; fi; done']);
+  const lines = listing.toString('latin1').trim().split('\n').sort();
+  const latin = (...parts: (string | number[])[]) => raw(...parts).toString('latin1');
+  assert.deepEqual(lines, [
+    `${latin('d', [0xfe])}\t/`,
+    `${latin('d', [0xfe], '/in')}\tinside`,
+    'lnk\t-> ' + latin('/t', [0xff]),
+    `${latin('na', [0xff], 'me')}\tthree`,
+    'name\ttwo',
+    `${latin('name', [0xff])}\tone`,
+  ].sort());
 });
 
 test('a DEST that is a link an earlier copy left there is refused; --follow-dest-link follows it and says so', async () => {
