@@ -8,7 +8,7 @@ import { EngineError, EngineUnavailable, Failure, NotFound } from '../errors.js'
 import { escapeName } from '../render/escape.js';
 import { runAttached } from './attach.js';
 import { sessionEnv } from './exec.js';
-import { HOST_LABEL, OWNED_LABEL, PID_LABEL, PID_START_LABEL, SESSION_LABEL, TARGET_LABEL, sessionId, sessionLabels } from './session.js';
+import { ALL_OWNER_KEYS, IMAGE_SESSION_LABEL, IMAGE_TARGET_LABEL, SNAPSHOT_LABEL, containerName, sessionId, sessionImageLabels, sessionLabels } from './session.js';
 import type { EnterRequest } from './types.js';
 
 /** Label key prefixes of orchestrators that find "their" containers by label; a debug copy must not look like one. */
@@ -22,8 +22,8 @@ export const ORCHESTRATOR_LABEL_PREFIXES = [
   'com.docker.desktop.',
 ];
 
-/** porthole's own ownership labels on the original (when it is itself a porthole copy) must not carry over. */
-const OWN_KEYS = [OWNED_LABEL, SESSION_LABEL, PID_LABEL, PID_START_LABEL, HOST_LABEL, TARGET_LABEL];
+/** porthole's own ownership labels on the original (when it is itself a porthole copy, or runs a snapshot) must not carry over. */
+const OWN_KEYS = ALL_OWNER_KEYS;
 
 /**
  * Labels for a thing porthole makes from `target`: the session's own, and every orchestrator label the target
@@ -37,6 +37,9 @@ export function neutralLabels(targetLabels: Record<string, string>, own: Record<
   }
   return { ...labels, ...own };
 }
+
+/** The commit message of every snapshot: gc takes an image for a snapshot only with it. */
+export const SNAPSHOT_COMMENT = 'porthole snapshot of ';
 
 /** A repository name docker accepts, from a container name (lower case, [a-z0-9._-]). */
 export function snapshotRepo(containerName: string): string {
@@ -75,7 +78,8 @@ async function removeWithRetry(remove: () => Promise<void>): Promise<void> {
  */
 export async function takeSnapshot(ctx: Context, engine: EngineClient, target: ContainerDetails, opts: { keep: boolean }): Promise<Snapshot> {
   const started = Date.now();
-  const own = opts.keep ? { [SESSION_LABEL]: sessionId(), [TARGET_LABEL]: target.id, 'io.porthole.snapshot': 'kept' } : sessionLabels(target.id);
+  // Image-namespace labels: the debug container made from this image must not inherit porthole's container labels.
+  const own = opts.keep ? { [IMAGE_SESSION_LABEL]: sessionId(), [IMAGE_TARGET_LABEL]: target.id, [SNAPSHOT_LABEL]: 'kept' } : sessionImageLabels(target.id);
   const repo = opts.keep ? snapshotRepo(target.name) : undefined;
   const tag = opts.keep ? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${sessionId()}` : undefined;
   const commit = engine.commitContainer(target.id, {
@@ -83,7 +87,7 @@ export async function takeSnapshot(ctx: Context, engine: EngineClient, target: C
     tag,
     labels: neutralLabels(target.config.labels, own),
     pause: false,
-    comment: `porthole snapshot of ${target.name}`,
+    comment: `${SNAPSHOT_COMMENT}${target.name}`,
   });
   let drop = () => undefined as void;
   if (!opts.keep) {
@@ -124,7 +128,7 @@ export function debugContainerSpec(
   const user = request.user ?? target.config.user;
   const workingDir = request.workdir ?? target.config.workingDir;
   return {
-    name: `${target.name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-porthole-${sessionId()}`,
+    name: containerName('debug copy', target.name),
     image: imageId,
     entrypoint: [request.cmd[0]!],
     cmd: request.cmd.slice(1),

@@ -37,7 +37,7 @@ import { escapeName } from '../render/escape.js';
 import { TOOLBOX_BIN, TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_SHELL, toolboxImage } from '../toolbox/image.js';
 import { runAttached } from './attach.js';
 import { sessionEnv } from './exec.js';
-import { sessionId, sessionLabels } from './session.js';
+import { containerName, sessionLabels } from './session.js';
 import type { EnterRequest } from './types.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -348,7 +348,7 @@ export function sidecarSpec(
   env.set('PORTHOLE_INNER', INNER_SCRIPT);
   const h = target.hostConfig;
   return {
-    name: `${target.name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-porthole-toolbox-${sessionId()}`,
+    name: containerName('toolbox sidecar', target.name),
     image: toolbox.image,
     entrypoint: [TOOLBOX_SHELL, '-c', SETUP_SCRIPT, 'porthole-toolbox'],
     cmd: request.cmd ?? [],
