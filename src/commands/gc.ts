@@ -112,8 +112,6 @@ function byOwner(owner: Owner, alive: Alive): Verdict {
   return { remove: true };
 }
 
-const RUNNING: ContainerState[] = ['running', 'paused', 'restarting'];
-
 /** Whether a container is one porthole made for a session now gone (pure; `image` is its image, if it still exists). */
 export function judgeContainer(container: ContainerFacts, image: ImageFacts | undefined, alive: Alive = ownerProcessAlive): Verdict {
   if (!image) return { remove: false, reason: 'its image is gone, so porthole cannot tell the labels it wrote from inherited ones' };
@@ -132,11 +130,8 @@ export function judgeContainer(container: ContainerFacts, image: ImageFacts | un
       return { remove: false, reason: "not porthole's: it does not run porthole's toolbox command" };
     }
   } else {
-    if (container.path !== 'true' || container.args.length) return { remove: false, reason: `not porthole's: a ${kind} runs \`true\`, this one does not` };
     if (container.state !== 'created') return { remove: false, reason: `not porthole's: porthole never starts a ${kind}, and this one was started` };
-  }
-  if (RUNNING.includes(container.state) && kind !== 'debug copy' && kind !== 'toolbox sidecar') {
-    return { remove: false, reason: `it is ${container.state}, and porthole runs no ${kind}` };
+    if (container.path !== 'true' || container.args.length) return { remove: false, reason: `not porthole's: a ${kind} runs \`true\`, this one does not` };
   }
   return byOwner(owner, alive);
 }
