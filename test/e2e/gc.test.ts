@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { porthole, spawnPorthole } from '../support/cli.js';
 import { BUSYBOX_IMAGE, TEST_LABEL, docker, dockerStatus, ensureBusyboxImage, importRootfs, removeContainers, uniqueName } from '../support/docker.js';
 import { processStartTicks } from '../../src/enter/session.js';
+import { ensureToolbox, runShellLess, toolboxLeftovers } from '../support/toolbox.js';
 import { containerId, crashedContainer, leftoversFor, portholeCommand, stableFingerprint, waitFor } from '../support/shell.js';
 
 const made: string[] = [];
@@ -197,6 +198,22 @@ test('labels porthole wrote, a name porthole gives, the kind porthole makes, a d
   assert.equal(dockerStatus(['volume', 'inspect', volume]).status, 0);
   const again = await porthole(['gc']);
   assert.match(again.stdout, new RegExp(`kept container .*${live}.*still running`));
+});
+
+test('after kill -9 of a toolbox session, gc removes its running sidecar (the toolbox command proves it)', async () => {
+  ensureToolbox();
+  const target = runShellLess(uniqueName('gc-shell-less'));
+  made.push(target);
+  const targetId = containerId(target);
+  const session = spawnPorthole(['shell', target, '--', 'sleep', '600']);
+  const sidecar = await waitFor('the sidecar', () => docker(['ps', '-q', '--no-trunc', '--filter', `label=io.porthole.target=${targetId}`]), 30_000);
+  session.kill('SIGKILL');
+  await new Promise((r) => session.on('close', r));
+  assert.equal(docker(['inspect', '--format', '{{.State.Running}}', sidecar]), 'true', 'the sidecar stopped by itself');
+  const result = await gc();
+  assert.deepEqual(result.removed.filter((x) => x.pid === session.pid).map((x) => [x.kind, x.id]), [['container', sidecar]]);
+  assert.deepEqual(toolboxLeftovers(targetId), []);
+  assert.equal(docker(['inspect', '--format', '{{.State.Running}}', target]), 'true');
 });
 
 test('a session killed with -9 whose parent has not reaped it yet (a zombie) counts as dead', async () => {
