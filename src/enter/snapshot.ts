@@ -57,15 +57,21 @@ export interface Snapshot {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs a removal, retrying briefly while the engine is unreachable (a restarting engine comes back). */
-async function removeWithRetry(remove: () => Promise<void>): Promise<void> {
+/**
+ * Runs a removal, retrying briefly while the engine is unreachable (a restarting engine comes back). When it
+ * stays away, the failure names what is left and how it goes: `porthole gc` proves it is this session's.
+ */
+async function removeWithRetry(id: string, remove: () => Promise<void>): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await remove();
       return;
     } catch (err) {
       if (err instanceof NotFound) return;
-      if (!(err instanceof EngineUnavailable) || attempt >= 6) throw err;
+      if (err instanceof EngineUnavailable && attempt >= 6) {
+        throw new Error(`${id.replace(/^sha256:/, '').slice(0, 12)} is left on the engine, which went away; \`porthole gc\` removes it once the engine is back.`);
+      }
+      if (!(err instanceof EngineUnavailable)) throw err;
       await sleep(250 * (attempt + 1));
     }
   }
@@ -93,7 +99,7 @@ export async function takeSnapshot(ctx: Context, engine: EngineClient, target: C
   if (!opts.keep) {
     drop = ctx.cleanup.add('remove the snapshot image', async () => {
       const id = await commit.catch(() => undefined);
-      if (id) await removeWithRetry(() => engine.removeImage(id, { force: true }));
+      if (id) await removeWithRetry(id, () => engine.removeImage(id, { force: true }));
     });
   }
   try {
@@ -167,7 +173,7 @@ export async function runDebugContainer(ctx: Context, engine: EngineClient, spec
   const create = engine.createContainer(spec);
   ctx.cleanup.add('remove the debug container', async () => {
     const id = await create.catch(() => undefined);
-    if (id) await removeWithRetry(() => engine.removeContainer(id, { force: true }));
+    if (id) await removeWithRetry(id, () => engine.removeContainer(id, { force: true }));
   });
   const id = await create;
   // Attach before start, so nothing the process prints first is lost (as docker run does).
