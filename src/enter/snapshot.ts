@@ -4,9 +4,10 @@
 // removed on every exit path through ctx.cleanup.
 import type { Context } from '../context.js';
 import type { ContainerCreateSpec, ContainerDetails, EngineClient } from '../engine/types.js';
-import { EngineError, EngineUnavailable, Failure, NotFound } from '../errors.js';
+import { EngineError, Failure, NotFound } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { runAttached } from './attach.js';
+import { removeLeftover } from './remove.js';
 import { sessionEnv } from './exec.js';
 import { ALL_OWNER_KEYS, IMAGE_SESSION_LABEL, IMAGE_TARGET_LABEL, SNAPSHOT_LABEL, containerName, sessionId, sessionImageLabels, sessionLabels } from './session.js';
 import type { EnterRequest } from './types.js';
@@ -55,28 +56,6 @@ export interface Snapshot {
   elapsedMs: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Runs a removal, retrying briefly while the engine is unreachable (a restarting engine comes back). When it
- * stays away, the failure names what is left and how it goes: `porthole gc` proves it is this session's.
- */
-async function removeWithRetry(id: string, remove: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await remove();
-      return;
-    } catch (err) {
-      if (err instanceof NotFound) return;
-      if (err instanceof EngineUnavailable && attempt >= 6) {
-        throw new Error(`${id.replace(/^sha256:/, '').slice(0, 12)} is left on the engine, which went away; \`porthole gc\` removes it once the engine is back.`);
-      }
-      if (!(err instanceof EngineUnavailable)) throw err;
-      await sleep(250 * (attempt + 1));
-    }
-  }
-}
-
 /**
  * Commits the stopped container to an image labelled for this session (or, with keep, a tagged image without
  * the owned label, so gc leaves it). Registers the image's removal before the request goes out, so a signal
@@ -99,7 +78,7 @@ export async function takeSnapshot(ctx: Context, engine: EngineClient, target: C
   if (!opts.keep) {
     drop = ctx.cleanup.add('remove the snapshot image', async () => {
       const id = await commit.catch(() => undefined);
-      if (id) await removeWithRetry(id, () => engine.removeImage(id, { force: true }));
+      if (id) await removeLeftover(id, () => engine.removeImage(id, { force: true }));
     });
   }
   try {
@@ -173,7 +152,7 @@ export async function runDebugContainer(ctx: Context, engine: EngineClient, spec
   const create = engine.createContainer(spec);
   ctx.cleanup.add('remove the debug container', async () => {
     const id = await create.catch(() => undefined);
-    if (id) await removeWithRetry(id, () => engine.removeContainer(id, { force: true }));
+    if (id) await removeLeftover(id, () => engine.removeContainer(id, { force: true }));
   });
   const id = await create;
   // Attach before start, so nothing the process prints first is lost (as docker run does).

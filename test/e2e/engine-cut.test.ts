@@ -13,6 +13,7 @@ import { porthole, spawnPorthole } from '../support/cli.js';
 import { BUSYBOX_IMAGE, containerFingerprint, docker, dockerStatus, ensureBusyboxImage, leftoversFor, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { engineProxy } from '../support/engine-proxy.js';
 import { containerId, crashedContainer, sleep, waitFor } from '../support/shell.js';
+import { ensureToolbox, runShellLess, toolboxLeftovers } from '../support/toolbox.js';
 
 const made: string[] = [];
 let work: string;
@@ -189,6 +190,37 @@ test('shell into a stopped container, the engine gone for good: porthole says wh
     const removed = (JSON.parse(gc.stdout) as { removed: { kind: string; pid: number }[] }).removed.filter((x) => x.pid === child.pid);
     assert.deepEqual(removed.map((x) => x.kind).sort(), ['container', 'image']);
     assert.deepEqual(leftoversFor(crashedId), []);
+  } finally {
+    child.kill('SIGKILL');
+    await proxy.close();
+  }
+});
+
+test('shell through the toolbox, the engine gone for good: the sidecar left is named, and gc removes it later', async () => {
+  ensureToolbox();
+  const target = runShellLess(uniqueName('cut-shell-less'));
+  made.push(target);
+  const targetId = containerId(target);
+  const proxy = await engineProxy();
+  const child = spawnPorthole(['shell', target, '--', 'sleep', '600'], { DOCKER_HOST: proxy.host });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  try {
+    const sidecar = await waitFor('the sidecar', () => docker(['ps', '-q', '--filter', `label=io.porthole.target=${targetId}`]), 30_000);
+    await sleep(500);
+    proxy.cut();
+    assert.equal(await exited, 125, stderr);
+    const lines = stderr.split('\n').filter(Boolean);
+    assert.equal(lines[0], 'porthole: The engine closed the connection in the middle of shell: it stopped, restarted, or the connection was cut.');
+    assert.deepEqual(lines.slice(1), [`porthole: could not remove the toolbox sidecar: ${sidecar.slice(0, 12)} is left on the engine, which went away; \`porthole gc\` removes it once the engine is back.`]);
+    assert.deepEqual(toolboxLeftovers(targetId), [sidecar.slice(0, 12)]);
+    const gc = await porthole(['gc', '--json']);
+    assert.equal(gc.code, 0, gc.stderr);
+    const removed = (JSON.parse(gc.stdout) as { removed: { id: string; pid: number }[] }).removed.filter((x) => x.pid === child.pid);
+    assert.deepEqual(removed.map((x) => x.id.slice(0, 12)), [sidecar.slice(0, 12)]);
+    assert.deepEqual(toolboxLeftovers(targetId), []);
+    assert.equal(docker(['inspect', '--format', '{{.State.Running}}', target]), 'true');
   } finally {
     child.kill('SIGKILL');
     await proxy.close();
