@@ -505,6 +505,9 @@ export class DockerEngine implements EngineClient {
     return {
       id: raw.Id as string,
       config: { env: c.Env ?? [], cmd: c.Cmd ?? null, entrypoint: c.Entrypoint ?? null, user: c.User ?? '', workingDir: c.WorkingDir ?? '', labels: c.Labels ?? {} },
+      repoTags: ((raw.RepoTags ?? []) as string[]).filter((t) => t !== '<none>:<none>'),
+      repoDigests: ((raw.RepoDigests ?? []) as string[]).filter((d) => !d.startsWith('<none>@')),
+      comment: (raw.Comment ?? '') as string,
       raw,
     };
   }
