@@ -1,6 +1,6 @@
 // Typed errors. Each carries a sentence a person can act on; main.ts alone turns them into exit codes.
 
-/** Documented exit codes (README "Exit codes"). `shell -- CMD` exits with CMD's own code instead. */
+/** Documented exit codes (docs/exit-codes.md). `shell -- CMD` exits with CMD's own code instead. */
 export const EXIT = {
   ok: 0,
   failure: 1, // a negative answer (e.g. `which` on a PID outside every container) or a failed operation
