@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Stops the test cluster scripts/k8s-up.sh started, by the PIDs it recorded: the pods' containers (through the
+# cluster's own containerd), kubelet, scheduler, controller-manager, API server, containerd, etcd. Then removes its
+# network namespace and veth, its mounts, cgroups and state, and puts back the host sysctls the kubelet changed.
+# Safe to run when nothing is up.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/k8s/common.sh"
+[ "$(id -u)" = 0 ] || k8s_die "the test cluster is root's; run k8s-down as root."
+if [ -z "${K8S_DOWN_LOCKED:-}" ]; then
+  mkdir -p "$(dirname "$K8S_RUN")"
+  exec 9>"$K8S_RUN.lock"
+  flock 9
+fi
+
+stop() { # NAME [SECONDS]: TERM, then KILL after SECONDS
+  k8s_pid_alive "$1" || { rm -f "$K8S_RUN/$1.pid"; return 0; }
+  local pid; pid="$(cat "$K8S_RUN/$1.pid")"
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 1 $(( ${2:-10} * 10 ))); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  [ -d "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null
+  for _ in $(seq 1 30); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  rm -f "$K8S_RUN/$1.pid"
+}
+
+# kubelet first: it would restart what is stopped under it
+stop kubelet
+stop kube-scheduler
+stop kube-controller-manager
+# the pods' containers, through the cluster's own containerd (never the Docker engine's)
+if k8s_pid_alive containerd && [ -S "$K8S_CONTAINERD_SOCK" ]; then
+  c=(ctr -a "$K8S_CONTAINERD_SOCK" -n k8s.io)
+  tasks="$(timeout 10 "${c[@]}" tasks ls -q 2>/dev/null)"
+  for t in $tasks; do timeout 10 "${c[@]}" tasks kill -s KILL "$t" >/dev/null 2>&1; done
+  for t in $tasks; do
+    for _ in $(seq 1 20); do timeout 10 "${c[@]}" tasks delete "$t" >/dev/null 2>&1 && break; sleep 0.2; done
+  done
+fi
+stop kube-apiserver
+stop containerd
+stop etcd
+# the runc shims of this containerd: found by the socket address on their command line, ours alone
+for d in /proc/[0-9]*; do
+  cmd="$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null)" || continue
+  case "$cmd" in *containerd-shim*"-address $K8S_CONTAINERD_SOCK "*) kill -KILL "${d#/proc/}" 2>/dev/null ;; esac
+done
+# containers a killed shim left behind are in our runc root
+if [ -d "$K8S_RUN/runc" ]; then
+  for ns in "$K8S_RUN"/runc/*/; do
+    [ -d "$ns" ] || continue
+    for id in $(runc --root "$ns" list -q 2>/dev/null); do runc --root "$ns" delete --force "$id" >/dev/null 2>&1; done
+  done
+fi
+
+# mounts under our folders (pod volumes, pod netns, snapshots), deepest first
+for dir in "$K8S_STATE" "$K8S_RUN"; do
+  awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+  done
+done
+
+# network
+[ -e "$K8S_NETNS_PATH" ] && ip netns del "$K8S_NETNS" 2>/dev/null
+ip link show "$K8S_VETH_HOST" >/dev/null 2>&1 && ip link del "$K8S_VETH_HOST" 2>/dev/null
+
+# host sysctls the kubelet changed
+if [ -f "$K8S_RUN/sysctl.saved" ]; then
+  while IFS= read -r kv; do [ -n "$kv" ] && sysctl -q -w "$kv" >/dev/null 2>&1; done < "$K8S_RUN/sysctl.saved"
+fi
+
+# the kubelet's cgroups (kubepods), emptied now; deepest first
+for sub in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
+  [ -d "$sub" ] || continue
+  find "$sub" -depth -type d -exec rmdir {} \; 2>/dev/null
+done
+
+# state: only our own folders, never across a mount
+[ -d "$K8S_STATE" ] && rm -rf --one-file-system "$K8S_STATE"
+if [ -d "$K8S_RUN" ]; then
+  find "$K8S_RUN" -mindepth 1 -maxdepth 1 ! -name '*.lock' -exec rm -rf --one-file-system {} +
+  rmdir "$K8S_RUN" 2>/dev/null
+fi
+k8s_log "test cluster stopped"
+exit 0
