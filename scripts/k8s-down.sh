@@ -10,7 +10,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 if [ -z "${K8S_DOWN_LOCKED:-}" ]; then
   mkdir -p "$(dirname "$K8S_RUN")"
   exec 9>"$K8S_RUN.lock"
-  flock 9
+  # a cluster started by an older k8s-up may hold the lock through its daemons: do not wait for ever
+  flock -w 60 9 || k8s_log "the lock $K8S_RUN.lock is held; going on without it"
 fi
 
 stop() { # NAME [SECONDS]: TERM, then KILL after SECONDS
@@ -41,7 +42,7 @@ stop containerd
 stop etcd
 # the runc shims of this containerd: found by the socket address on their command line, ours alone
 for d in /proc/[0-9]*; do
-  cmd="$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null)" || continue
+  cmd="$( { tr '\0' ' ' < "$d/cmdline"; } 2>/dev/null)" || continue
   case "$cmd" in *containerd-shim*"-address $K8S_CONTAINERD_SOCK "*) kill -KILL "${d#/proc/}" 2>/dev/null ;; esac
 done
 # containers a killed shim left behind are in our runc root
@@ -72,6 +73,12 @@ fi
 for sub in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
   [ -d "$sub" ] || continue
   find "$sub" -depth -type d -exec rmdir {} \; 2>/dev/null
+done
+
+# the kubelet links each container's log into /var/log/containers (a fixed place); remove the links to ours
+for l in /var/log/containers/*.log; do
+  [ -L "$l" ] || continue
+  case "$(readlink "$l")" in "$K8S_STATE"/*) rm -f "$l" ;; esac
 done
 
 # state: only our own folders, never across a mount

@@ -37,22 +37,43 @@ pod_logs() {
 }
 pod_exec() { [ "$(kc exec "$id" -- sh -c 'echo $((6*7)) $(id -u)')" = "42 0" ]; }
 deploy_runs() {
-  kc create deployment "$id" --image=localhost/busybox:local -- sleep 3600 >/dev/null &&
-    kc patch deployment "$id" -p '{"spec":{"template":{"spec":{"containers":[{"name":"busybox","imagePullPolicy":"Never"}]}}}}' >/dev/null &&
+  kc apply -f - >/dev/null <<YAML &&
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: $id
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: $id}
+  template:
+    metadata:
+      labels: {app: $id}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: localhost/busybox:local
+        imagePullPolicy: Never
+        command: ["sleep", "3600"]
+YAML
     kc rollout status "deployment/$id" --timeout=90s >/dev/null
 }
 viewer_allowed() { as porthole-viewer get pods -n default >/dev/null && as porthole-viewer logs "$id" | grep -q hello; }
-viewer_forbidden() { as porthole-viewer get pods -n kube-system 2>&1 | grep -q Forbidden; }
-nobody_forbidden() { as porthole-nobody get pods -n default 2>&1 | grep -q Forbidden; }
+# kubectl fails there, as it should: look at what it said
+viewer_forbidden() { local out; out="$(as porthole-viewer get pods -n kube-system 2>&1)"; grep -q Forbidden <<< "$out"; }
+nobody_forbidden() { local out; out="$(as porthole-nobody get pods -n default 2>&1)"; grep -q Forbidden <<< "$out"; }
 bad_token_unauthorized() {
-  "$K8S_BIN/kubectl" --server "$K8S_API" --certificate-authority "$K8S_PKI/ca.crt" --token not-a-token \
-    --kubeconfig /dev/null get pods 2>&1 | grep -q Unauthorized
+  local out
+  out="$("$K8S_BIN/kubectl" --server "$K8S_API" --certificate-authority "$K8S_PKI/ca.crt" --token not-a-token \
+    --kubeconfig /dev/null get pods 2>&1)"
+  grep -q Unauthorized <<< "$out"
 }
 
 check "node $K8S_NODE_NAME Ready" node_ready
 check "default ServiceAccount in default" kc get serviceaccount default -n default
 check "pod from localhost/busybox:local runs" kc run "$id" --image=localhost/busybox:local --image-pull-policy=Never \
-  --restart=Never --command -- sh -c "echo hello from $id; exec sleep 3600"
+  --restart=Never --overrides='{"spec":{"terminationGracePeriodSeconds":1}}' --command -- sh -c "echo hello from $id; exec sleep 3600"
 check "pod Ready and its logs read" pod_logs
 check "exec in the pod" pod_exec
 check "Deployment rolls out (controller-manager, scheduler)" deploy_runs

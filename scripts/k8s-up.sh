@@ -144,7 +144,7 @@ chmod 600 "$K8S_RUN/tokens.csv" "$K8S_RUN/users.tokens" "$K8S_RUN/admin.token"
 # itself (setsid does not fork here, nsenter --net execs)
 start() { # NAME CMD...
   local name="$1"; shift
-  setsid nsenter --net="$K8S_NETNS_PATH" "$@" > "$K8S_LOGS/$name.log" 2>&1 < /dev/null &
+  setsid nsenter --net="$K8S_NETNS_PATH" "$@" > "$K8S_LOGS/$name.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$K8S_RUN/$name.pid"
 }
 wait_for() { # WHAT SECONDS CMD...
@@ -238,8 +238,8 @@ start kube-apiserver "$K8S_BIN/kube-apiserver" \
   --allow-privileged=true --profiling=false --v=1
 
 # ---- images for the cluster's containerd, built offline while the API server starts: pause (a static C
-# program) and busybox, each a docker-save archive made here (no Docker engine needed)
-img="$K8S_RUN/images"; mkdir -p "$img"
+# program) and busybox, each a docker-save archive made here (no Docker engine needed), kept in the cache
+img="$K8S_CACHE/images"; mkdir -p "$img"
 image_tar() { # REF ROOTFS OUT CONFIG_JSON
   local work; work="$(mktemp -d)"
   tar -C "$2" --numeric-owner --owner=0 --group=0 --sort=name --mtime=@0 -cf "$work/layer.tar" .
@@ -249,25 +249,31 @@ image_tar() { # REF ROOTFS OUT CONFIG_JSON
   local cfg; cfg="$(sha256sum "$work/config.json" | cut -d' ' -f1)"
   mv "$work/config.json" "$work/$cfg.json"
   printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["layer.tar"]}]' "$cfg" "$1" > "$work/manifest.json"
-  tar -C "$work" -cf "$3" manifest.json "$cfg.json" layer.tar
+  tar -C "$work" -cf "$3.tmp" manifest.json "$cfg.json" layer.tar
+  mv "$3.tmp" "$3"
   rm -rf "$work"
 }
-rootfs="$(mktemp -d)"
-mkdir -p "$rootfs/pause/dev" "$rootfs/pause/proc" "$rootfs/pause/sys" "$rootfs/pause/etc"
-gcc -static -O2 -s -o "$rootfs/pause/pause" "$here/k8s/pause.c"
-image_tar localhost/pause:local "$rootfs/pause" "$img/pause.tar" '{"Entrypoint":["/pause"]}'
-bb="$rootfs/busybox"
-mkdir -p "$bb/bin" "$bb/etc" "$bb/tmp" "$bb/root" "$bb/home/user" "$bb/dev" "$bb/proc" "$bb/sys"
-chmod 1777 "$bb/tmp"
-cp /bin/busybox "$bb/bin/busybox"
-for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$bb/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$bb/etc/passwd"
-printf 'root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n' > "$bb/etc/group"
-chown 1000:1000 "$bb/home/user"
-image_tar localhost/busybox:local "$bb" "$img/busybox.tar" '{"Env":["PATH=/bin"],"Cmd":["sh"]}'
-rm -rf "$rootfs"
+if [ ! -f "$img/pause.tar" ] || [ "$here/k8s/pause.c" -nt "$img/pause.tar" ]; then
+  rootfs="$(mktemp -d)"
+  mkdir -p "$rootfs/dev" "$rootfs/proc" "$rootfs/sys" "$rootfs/etc"
+  gcc -static -O2 -s -o "$rootfs/pause" "$here/k8s/pause.c"
+  image_tar localhost/pause:local "$rootfs" "$img/pause.tar" '{"Entrypoint":["/pause"]}'
+  rm -rf "$rootfs"
+fi
+if [ ! -f "$img/busybox.tar" ] || [ /bin/busybox -nt "$img/busybox.tar" ]; then
+  bb="$(mktemp -d)"
+  mkdir -p "$bb/bin" "$bb/etc" "$bb/tmp" "$bb/root" "$bb/home/user" "$bb/dev" "$bb/proc" "$bb/sys"
+  chmod 755 "$bb"; chmod 1777 "$bb/tmp"
+  cp /bin/busybox "$bb/bin/busybox"
+  for a in $(/bin/busybox --list); do [ -e "$bb/bin/$a" ] || ln -s busybox "$bb/bin/$a"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$bb/etc/passwd"
+  printf 'root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n' > "$bb/etc/group"
+  chown 1000:1000 "$bb/home/user"
+  image_tar localhost/busybox:local "$bb" "$img/busybox.tar" '{"Env":["PATH=/bin"],"Cmd":["sh"]}'
+  rm -rf "$bb"
+fi
 
-containerd_ready() { check_alive containerd; ctr -a "$K8S_CONTAINERD_SOCK" version 2>/dev/null; }
+containerd_ready() { check_alive containerd; ctr -a "$K8S_CONTAINERD_SOCK" -n k8s.io version 2>/dev/null; }
 wait_for "containerd" 30 containerd_ready
 for t in pause busybox; do
   ctr -a "$K8S_CONTAINERD_SOCK" -n k8s.io images import "$img/$t.tar" >/dev/null ||
