@@ -69,11 +69,24 @@ if [ -f "$K8S_RUN/sysctl.saved" ]; then
   while IFS= read -r kv; do [ -n "$kv" ] && sysctl -q -w "$kv" >/dev/null 2>&1; done < "$K8S_RUN/sysctl.saved"
 fi
 
-# the kubelet's cgroups (kubepods), emptied now; deepest first
-for sub in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
-  [ -d "$sub" ] || continue
-  find "$sub" -depth -type d -exec rmdir {} \; 2>/dev/null
+# the kubelet's cgroups, emptied now; deepest first (/kubepods: clusters started before the cgroup root of their own)
+roots=("$K8S_CGROUP_ROOT")
+[ "$K8S_INSTANCE" = 0 ] && roots+=(/kubepods)
+for r in "${roots[@]}"; do
+  for sub in /sys/fs/cgroup/*"$r"; do
+    [ -d "$sub" ] || continue
+    find "$sub" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
 done
+# what the kubelet made outside its folders, when nothing was there before
+for other in /run/porthole-k8s*/kubelet.pid; do
+  [ "$other" = "$K8S_RUN/kubelet.pid" ] && continue
+  [ -f "$other" ] && keep_shared=1
+done
+if [ -z "${keep_shared:-}" ]; then
+  [ -f "$K8S_RUN/made-var-lib-kubelet" ] && rm -rf --one-file-system /var/lib/kubelet
+  [ -f "$K8S_RUN/made-var-log-containers" ] && rmdir /var/log/containers 2>/dev/null
+fi
 
 # the kubelet links each container's log into /var/log/containers (a fixed place); remove the links to ours
 for l in /var/log/containers/*.log; do

@@ -317,6 +317,7 @@ apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 failCgroupV1: false
 cgroupDriver: cgroupfs
+cgroupRoot: $K8S_CGROUP_ROOT
 failSwapOn: false
 containerRuntimeEndpoint: unix://$K8S_CONTAINERD_SOCK
 resolvConf: $K8S_RUN/resolv.conf
@@ -348,6 +349,18 @@ protectKernelDefaults: false
 serializeImagePulls: false
 maxPods: 110
 YAML
+# a cgroup root of its own in every hierarchy (the kubelet wants it to exist); cpuset needs cpus and mems set
+for h in /sys/fs/cgroup/*/; do
+  [ -f "$h/cgroup.procs" ] || [ -f "$h/tasks" ] || continue
+  mkdir -p "$h${K8S_CGROUP_ROOT#/}"
+  if [ -f "$h/cpuset.cpus" ]; then
+    cat "$h/cpuset.cpus" > "$h${K8S_CGROUP_ROOT#/}/cpuset.cpus"
+    cat "$h/cpuset.mems" > "$h${K8S_CGROUP_ROOT#/}/cpuset.mems"
+  fi
+done
+# the kubelet makes /var/lib/kubelet/device-plugins whatever its --root-dir: k8s-down removes it if it made it
+[ -e /var/lib/kubelet ] || touch "$K8S_RUN/made-var-lib-kubelet"
+[ -e /var/log/containers ] || touch "$K8S_RUN/made-var-log-containers"
 start kubelet "$K8S_BIN/kubelet" \
   --config="$K8S_RUN/kubelet.yaml" --kubeconfig="$K8S_RUN/kubelet.kubeconfig" \
   --root-dir="$K8S_STATE/kubelet" --hostname-override="$K8S_NODE_NAME" --node-ip="$K8S_NODE_IP" --v=1

@@ -5,17 +5,28 @@ K8S_STAGING_VERSION="v0.${K8S_VERSION#v1.}"
 K8S_CACHE="${PORTHOLE_K8S_CACHE:-/var/cache/porthole/k8s}"
 K8S_BIN="$K8S_CACHE/$K8S_VERSION/bin"
 K8S_GO_CACHE="${PORTHOLE_GO_CACHE:-/var/cache/porthole/go}"
-K8S_RUN="${PORTHOLE_K8S_RUN:-/run/porthole-k8s}"
-K8S_NETNS="porthole-k8s"
+# PORTHOLE_K8S_INSTANCE=N (default 0) runs another cluster beside the first: its own namespace, addresses,
+# folders and cgroup root (used to time a start without stopping the cluster others are testing against)
+K8S_INSTANCE="${PORTHOLE_K8S_INSTANCE:-0}"
+case "$K8S_INSTANCE" in [0-9]|[1-5][0-9]|6[0-3]) ;; *) echo "k8s: PORTHOLE_K8S_INSTANCE must be 0-63" >&2; exit 1 ;; esac
+if [ "$K8S_INSTANCE" = 0 ]; then k8s_suffix=""; else k8s_suffix="-$K8S_INSTANCE"; fi
+K8S_RUN="${PORTHOLE_K8S_RUN:-/run/porthole-k8s$k8s_suffix}"
+K8S_NETNS="porthole-k8s$k8s_suffix"
 K8S_NETNS_PATH="/var/run/netns/$K8S_NETNS"
-K8S_VETH_HOST="phk8s0"      # host end of the veth pair
-K8S_VETH_NODE="phk8s1"      # node end, moved into the namespace
-K8S_HOST_IP="10.213.0.1"
-K8S_NODE_IP="10.213.0.2"
-K8S_POD_CIDR="10.214.0.0/16"
+if [ "$K8S_INSTANCE" = 0 ]; then
+  K8S_VETH_HOST="phk8s0"    # host end of the veth pair
+  K8S_VETH_NODE="phk8s1"    # node end, moved into the namespace
+else
+  K8S_VETH_HOST="phk8s${K8S_INSTANCE}h"
+  K8S_VETH_NODE="phk8s${K8S_INSTANCE}n"
+fi
+K8S_HOST_IP="10.213.0.$(( K8S_INSTANCE * 4 + 1 ))"
+K8S_NODE_IP="10.213.0.$(( K8S_INSTANCE * 4 + 2 ))"
+K8S_POD_CIDR="10.214.0.0/16"       # inside the namespace only
 K8S_SERVICE_CIDR="10.215.0.0/16"
 K8S_API_PORT=6443
 K8S_API="https://$K8S_NODE_IP:$K8S_API_PORT"
+K8S_CGROUP_ROOT="/porthole-k8s$k8s_suffix"   # the kubelet's pods go under /sys/fs/cgroup/*/porthole-k8s/kubepods
 K8S_NODE_NAME="porthole-node"
 K8S_CONTAINERD_SOCK="$K8S_RUN/containerd.sock"
 K8S_KUBECONFIG="$K8S_RUN/admin.kubeconfig"
@@ -24,7 +35,7 @@ K8S_BINARIES=(kube-apiserver kubelet kube-controller-manager kube-scheduler kube
 k8s_log() { echo "k8s: $*" >&2; }
 k8s_die() { echo "k8s: $*" >&2; exit 1; }
 k8s_kubectl() { "$K8S_BIN/kubectl" --kubeconfig "$K8S_KUBECONFIG" "$@"; }
-K8S_STATE="${PORTHOLE_K8S_STATE:-/var/lib/porthole-k8s}"
+K8S_STATE="${PORTHOLE_K8S_STATE:-/var/lib/porthole-k8s$k8s_suffix}"
 K8S_PKI="$K8S_RUN/pki"
 K8S_LOGS="$K8S_RUN/logs"
 # started in this order, stopped in the reverse one
