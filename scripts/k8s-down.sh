@@ -14,31 +14,32 @@ if [ -z "${K8S_DOWN_LOCKED:-}" ]; then
   flock -w 60 9 || k8s_log "the lock $K8S_RUN.lock is held; going on without it"
 fi
 
-stop() { # NAME [SECONDS]: TERM, then KILL after SECONDS
-  k8s_pid_alive "$1" || { rm -f "$K8S_RUN/$1.pid"; return 0; }
-  local pid; pid="$(cat "$K8S_RUN/$1.pid")"
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 1 $(( ${2:-10} * 10 ))); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-  [ -d "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null
-  for _ in $(seq 1 30); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-  rm -f "$K8S_RUN/$1.pid"
+stop() { # NAME...: TERM to each, KILL to what is left after 10 s
+  local pids=() name pid
+  for name in "$@"; do
+    if k8s_pid_alive "$name"; then pids+=("$(cat "$K8S_RUN/$name.pid")"); fi
+  done
+  [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+    [ -d "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null
+    for _ in $(seq 1 30); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  done
+  for name in "$@"; do rm -f "$K8S_RUN/$name.pid"; done
 }
 
-# kubelet first: it would restart what is stopped under it
-stop kubelet
-stop kube-scheduler
-stop kube-controller-manager
+# the kubelet with the others: stopped, it cannot restart what is stopped under it
+stop kubelet kube-scheduler kube-controller-manager
 # the pods' containers, through the cluster's own containerd (never the Docker engine's)
 if k8s_pid_alive containerd && [ -S "$K8S_CONTAINERD_SOCK" ]; then
   c=(ctr -a "$K8S_CONTAINERD_SOCK" -n k8s.io)
   tasks="$(timeout 10 "${c[@]}" tasks ls -q 2>/dev/null)"
   for t in $tasks; do timeout 10 "${c[@]}" tasks kill -s KILL "$t" >/dev/null 2>&1; done
-  for t in $tasks; do
-    for _ in $(seq 1 20); do timeout 10 "${c[@]}" tasks delete "$t" >/dev/null 2>&1 && break; sleep 0.2; done
-  done
+  # the CRI plugin deletes each task once it has exited; what is still listed after 5 s is deleted here
+  for _ in $(seq 1 25); do [ -z "$(timeout 10 "${c[@]}" tasks ls -q 2>/dev/null)" ] && break; sleep 0.2; done
+  for t in $(timeout 10 "${c[@]}" tasks ls -q 2>/dev/null); do timeout 10 "${c[@]}" tasks delete -f "$t" >/dev/null 2>&1; done
 fi
-stop kube-apiserver
-stop containerd
+stop kube-apiserver containerd
 stop etcd
 # the runc shims of this containerd: found by the socket address on their command line, ours alone
 for d in /proc/[0-9]*; do
