@@ -1,5 +1,5 @@
 // `npm test`: bring up an engine when none answers (installing it on Debian as root), and the test Kubernetes
-// cluster (scripts/k8s-up.sh) when a Kubernetes test file is selected and KUBECONFIG is not set; then run every
+// cluster (scripts/k8s-up.sh) when a Kubernetes e2e test file is selected and KUBECONFIG is not set; then run every
 // test file under test/ with node's own runner, and fail if porthole left anything labelled as its own on the engine.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -24,8 +24,11 @@ function findTests(dir) {
 const only = process.argv.slice(2);
 const files = only.length ? only : findTests('test');
 
-// Kubernetes test files say so in their path (test/k8s*.test.ts, test/k8s/...).
-const isK8sTest = (file) => /(^|[/_.-])(k8s|kube)/i.test(file.replace(/\\/g, '/'));
+// Kubernetes e2e test files say so in their name (test/e2e/k8s-*.test.ts); unit tests need no cluster.
+const isK8sTest = (file) => {
+  const path = file.replace(/\\/g, '/');
+  return /(^|[/_.-])(k8s|kube)/i.test(path) && !/(^|\/)unit\//.test(path);
+};
 if (files.some(isK8sTest) && !process.env.KUBECONFIG) {
   const k8s = spawnSync('bash', ['scripts/k8s-up.sh'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   if (k8s.status !== 0) {
