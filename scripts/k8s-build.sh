@@ -7,9 +7,11 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/k8s/common.sh"
 
 stamp="$K8S_CACHE/$K8S_VERSION/.built"
-if [ -f "$stamp" ] && for b in "${K8S_BINARIES[@]}"; do [ -x "$K8S_BIN/$b" ] || exit 1; done; then
-  exit 0
-fi
+all_built() {
+  [ -f "$stamp" ] || return 1
+  for b in "${K8S_BINARIES[@]}"; do [ -x "$K8S_BIN/$b" ] || return 1; done
+}
+if all_built; then exit 0; fi
 command -v go >/dev/null 2>&1 || k8s_die "no Go toolchain; install Go 1.26 or newer (the build needs the Go module proxy)."
 
 export GOMODCACHE="$K8S_GO_CACHE/mod" GOCACHE="$K8S_GO_CACHE/build" GOPATH="$K8S_GO_CACHE/path"
