@@ -33,6 +33,8 @@ stop kubelet kube-scheduler kube-controller-manager
 # the pods' containers, through the cluster's own containerd (never the Docker engine's)
 if k8s_pid_alive containerd && [ -S "$K8S_CONTAINERD_SOCK" ]; then
   c=(ctr -a "$K8S_CONTAINERD_SOCK" -n k8s.io)
+  # the ids of our sandboxes and containers: their CNI results are removed below
+  our_ids="$(timeout 10 "${c[@]}" containers ls -q 2>/dev/null)"
   tasks="$(timeout 10 "${c[@]}" tasks ls -q 2>/dev/null)"
   for t in $tasks; do timeout 10 "${c[@]}" tasks kill -s KILL "$t" >/dev/null 2>&1; done
   # the CRI plugin deletes each task once it has exited; what is still listed after 5 s is deleted here
@@ -94,6 +96,12 @@ for l in /var/log/containers/*.log; do
   [ -L "$l" ] || continue
   case "$(readlink "$l")" in "$K8S_STATE"/*) rm -f "$l" ;; esac
 done
+
+# containerd's CNI result cache is a fixed place (/var/lib/cni/results, NETWORK-CONTAINERID-IFNAME): our network's
+find /var/lib/cni/results -maxdepth 1 -type f -regextype posix-extended \
+  -regex ".*/$K8S_NETNS-[0-9a-f]{64}-[a-z0-9]+" -delete 2>/dev/null
+for id in ${our_ids:-}; do rm -f /var/lib/cni/results/*-"$id"-*; done
+rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
 
 # state: only our own folders, never across a mount
 [ -d "$K8S_STATE" ] && rm -rf --one-file-system "$K8S_STATE"

@@ -167,7 +167,7 @@ start etcd etcd --name porthole-k8s --data-dir "$K8S_STATE/etcd" \
 cat > "$K8S_RUN/cni/10-porthole.conflist" <<JSON
 {
   "cniVersion": "1.0.0",
-  "name": "porthole-k8s",
+  "name": "$K8S_NETNS",
   "plugins": [
     {
       "type": "bridge",
