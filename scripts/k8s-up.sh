@@ -145,7 +145,14 @@ chmod 600 "$K8S_RUN/tokens.csv" "$K8S_RUN/users.tokens" "$K8S_RUN/admin.token"
 start() { # NAME CMD...
   local name="$1"; shift
   setsid nsenter --net="$K8S_NETNS_PATH" "$@" > "$K8S_LOGS/$name.log" 2>&1 < /dev/null 9>&- &
-  echo $! > "$K8S_RUN/$name.pid"
+  local pid=$! comm=""
+  echo "$pid" > "$K8S_RUN/$name.pid"
+  # until the forked shell has become setsid, nsenter, then the program itself
+  for _ in $(seq 1 100); do
+    { read -r comm < "/proc/$pid/comm"; } 2>/dev/null || break
+    [ "$comm" = "${name:0:15}" ] && break
+    sleep 0.05
+  done
 }
 wait_for() { # WHAT SECONDS CMD...
   local what="$1" secs="$2"; shift 2

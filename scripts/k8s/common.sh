@@ -46,8 +46,10 @@ K8S_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_o
 # default only, porthole-nobody has no RBAC at all
 K8S_USERS=(admin porthole-viewer porthole-nobody)
 
-k8s_pid_alive() { # NAME: its pidfile names a live process started as NAME
-  local pid
-  pid="$(cat "$K8S_RUN/$1.pid" 2>/dev/null)" || return 1
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$1"
+k8s_pid_alive() { # NAME: its pidfile names a live process that is NAME
+  local pid comm
+  { read -r pid < "$K8S_RUN/$1.pid"; } 2>/dev/null || return 1
+  [ -n "$pid" ] || return 1
+  { read -r comm < "/proc/$pid/comm"; } 2>/dev/null || return 1
+  [ "$comm" = "${1:0:15}" ]
 }
