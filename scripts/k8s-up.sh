@@ -54,8 +54,9 @@ fi
 # ---- binaries (built once per version into the cache)
 bash "$here/k8s-build.sh"
 
-# ---- whatever is left of an earlier cluster goes first
-if [ -f "$K8S_RUN/etcd.pid" ] || [ -e "$K8S_NETNS_PATH" ] || [ -d "$K8S_STATE" ]; then
+# ---- whatever is left of an earlier cluster goes first (a failed start leaves its logs for reading until then)
+if [ -f "$K8S_RUN/etcd.pid" ] || [ -e "$K8S_NETNS_PATH" ] || [ -d "$K8S_STATE" ] ||
+  ip link show "$K8S_VETH_HOST" >/dev/null 2>&1; then
   k8s_log "clearing what is left of an earlier cluster"
   K8S_DOWN_LOCKED=1 bash "$here/k8s-down.sh"
 fi
@@ -80,7 +81,7 @@ ossl() { openssl "$@" >/dev/null 2>&1 || { openssl "$@"; k8s_die "openssl $1 fai
 eckey() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
 eckey ca.key
 ossl req -x509 -new -key ca.key -out ca.crt -days 3650 -subj "/CN=porthole-k8s-ca"
-sign() { # NAME SUBJECT [SAN]
+sign() { # NAME SUBJECT [SAN] [EXTENDED_KEY_USAGE]
   eckey "$1.key"
   ossl req -new -key "$1.key" -out "$1.csr" -subj "$2"
   printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n' \
