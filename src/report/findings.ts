@@ -215,7 +215,7 @@ export function maskEnvironment(env: string[], show: boolean): { entries: EnvEnt
       continue;
     }
     const urlSecrets = [...value.matchAll(URL_PASSWORD)].map((m) => m[2]!);
-    secrets.push(...urlSecrets);
+    for (const s of urlSecrets) secrets.push(s);
     entries.push({ name, value: show ? value : value.replace(URL_PASSWORD, '$1******$3'), masked: !show && urlSecrets.length > 0 });
   }
   return { entries, secrets: [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length) };
