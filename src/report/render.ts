@@ -3,6 +3,7 @@
 import { escapeName } from '../render/escape.js';
 import type { WhyReport } from './collect.js';
 import { formatBytes } from '../render/table.js';
+import { redactRendered } from './findings.js';
 import { escapeText } from './text.js';
 
 export interface RenderOptions {
@@ -131,5 +132,5 @@ export function renderReport(r: WhyReport, opts: RenderOptions): string {
   if (unpublished.length) setting.push(`exposed, not published: ${unpublished.map(escapeName).join(', ')}`);
   section('Its setting', setting);
 
-  return out.join('\n') + '\n';
+  return redactRendered(r, out.join('\n') + '\n');
 }
