@@ -1,8 +1,8 @@
 // Line matching over a file's chunks as they stream in, the way grep reports: lines (optionally numbered), the
 // name only (-l), or "Binary file X matches" for files with NUL bytes near the start.
 //
-// Time is linear in the file and memory bounded whatever its shape. A line is held as the chunks it came in and
-// joined once, when its newline arrives. A line that grows past one window (16 MiB: a log written without
+// Time is linear in the file and memory bounded whatever its shape. A line that spans chunks is copied into one
+// buffer that is reused (no concatenation per chunk, no new buffer per window). A line that grows past one window (16 MiB: a log written without
 // newlines, a minified bundle, a 2 GB blob) is searched window by window instead, each window overlapping the one
 // before by 64 KiB so that a match across the cut is still found; such a line is never printed whole: each window
 // reports its first match with the match's byte offset in the file and some bytes either side of it.
@@ -35,9 +35,10 @@ const MATCH_SHOWN = 200;
 
 export class LineMatcher {
   /** The current line's bytes not searched yet (copies: the stream may reuse a chunk's memory). */
-  private pieces: Buffer[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  /** Bytes of buf in use. */
   private held = 0;
-  /** Offset in the file of pieces[0]'s first byte. */
+  /** Offset in the file of buf[0]. */
   private heldAt = 0;
   /** Offset in the file of the current line's first byte. */
   private lineAt = 0;
@@ -71,15 +72,14 @@ export class LineMatcher {
         this.hold(rest, chunkAt + start);
         await this.searchLong(true);
       } else {
-        const line = this.held ? Buffer.concat([...this.pieces, rest]) : rest;
-        await this.line(line);
+        if (this.held) this.hold(rest, chunkAt + start);
+        await this.line(this.held ? this.buf.subarray(0, this.held) : rest);
       }
-      this.pieces = [];
       this.held = 0;
       if (this.done) return;
       start = nl + 1;
     }
-    if (start < chunk.length) this.hold(Buffer.from(chunk.subarray(start)), chunkAt + start);
+    if (start < chunk.length) this.hold(chunk.subarray(start), chunkAt + start);
     if (this.held >= this.window) await this.searchLong(false);
   }
 
@@ -100,8 +100,8 @@ export class LineMatcher {
 
   async end(): Promise<void> {
     if (!this.done && this.long) await this.searchLong(true);
-    else if (!this.done && this.held) await this.line(Buffer.concat(this.pieces));
-    this.pieces = [];
+    else if (!this.done && this.held) await this.line(this.buf.subarray(0, this.held));
+    this.buf = Buffer.alloc(0);
     this.held = 0;
     this.long = false;
   }
@@ -109,8 +109,15 @@ export class LineMatcher {
   private hold(bytes: Buffer, at: number): void {
     if (!this.held) this.heldAt = at;
     if (!this.held && !this.long) this.lineAt = at;
-    if (bytes.length) this.pieces.push(bytes);
-    this.held += bytes.length;
+    const need = this.held + bytes.length;
+    if (need > this.buf.length) {
+      // grows to a window and the largest chunk past it, then stays
+      const grown = Buffer.allocUnsafe(Math.max(need, Math.min(Math.max(2 * this.buf.length, 64 * 1024), this.window + (1 << 20))));
+      this.buf.copy(grown, 0, 0, this.held);
+      this.buf = grown;
+    }
+    bytes.copy(this.buf, this.held);
+    this.held = need;
   }
 
   private async line(bytes: Buffer): Promise<void> {
@@ -125,7 +132,7 @@ export class LineMatcher {
    * matches that start before its last `overlap` bytes, which it keeps as the start of the next window.
    */
   private async searchWindow(last: boolean): Promise<void> {
-    const all = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces);
+    const all = this.buf.subarray(0, this.held);
     const size = last ? all.length : charStart(all, this.window);
     const bytes = all.subarray(0, size);
     const owned = last ? size : charStart(bytes, size - this.overlap);
@@ -142,10 +149,9 @@ export class LineMatcher {
       if (this.done) return;
     }
     if (last) return;
-    const kept = Buffer.from(all.subarray(owned));
-    this.pieces = [kept];
+    this.buf.copyWithin(0, owned, this.held);
     this.heldAt += owned;
-    this.held = kept.length;
+    this.held -= owned;
   }
 
   private async found(shown: string): Promise<void> {
