@@ -15,7 +15,7 @@
 // printed. The second reads the tree again and yields the entries in the engine's own walk order (Go's
 // filepath.Walk: a folder, then each name in byte order with everything below it), with the engine's hardlink
 // entries. Memory: the folders on the current path, as for the engine's stream.
-import { closeSync, lstatSync, readdirSync, type BigIntStats, type Dirent } from 'node:fs';
+import { closeSync, lstatSync, opendirSync, type BigIntStats, type Dirent } from 'node:fs';
 import { Failure } from '../../errors.js';
 import type { LayerDirEntry, LayerWalkEntry, PathStat } from '../types.js';
 import {
@@ -299,11 +299,17 @@ async function mergeFolder(paths: string[], folder: Folder, check: Check, detail
       const prefix = layer === 0 ? Buffer.from(`/proc/self/fd/${found.fd}/`) : Buffer.from(`${paths[layer]}${folder.path === '/' ? '' : folder.path}/`, 'latin1');
       prefixes.push(prefix);
       const kinds = new Map<string, What>();
-      // names as latin1 strings (one char per byte) straight from the listing: no Buffer per name
-      for (const d of readdirSync(inFolder(found.fd), { withFileTypes: true, encoding: 'latin1' })) {
-        const name = d.name;
-        if (name.startsWith('.wh.')) return undefined; // aufs-style whiteouts: not overlay2's
-        kinds.set(name, whatIs(d, prefix, name));
+      // names as latin1 strings (one char per byte), read a few at a time: no Buffer per name, and no array of
+      // every entry of a huge folder besides the map
+      const dir = opendirSync(inFolder(found.fd).toString('latin1'), { encoding: 'latin1' });
+      try {
+        for (let d = dir.readSync(); d; d = dir.readSync()) {
+          const name = d.name;
+          if (name.startsWith('.wh.')) return undefined; // aufs-style whiteouts: not overlay2's
+          kinds.set(name, whatIs(d, prefix, name));
+        }
+      } finally {
+        dir.closeSync();
       }
       perLayer.push(kinds);
     }
