@@ -2,7 +2,7 @@
 // Everything that came from the container is escaped for the terminal.
 import { escapeName } from '../render/escape.js';
 import type { WhyReport } from './collect.js';
-import { formatBytes } from '../render/table.js';
+import { formatBytes, largest } from '../render/table.js';
 import { redactRendered } from './findings.js';
 import { escapeText } from './text.js';
 
@@ -110,7 +110,7 @@ export function renderReport(r: WhyReport, opts: RenderOptions): string {
     for (const p of r.points) {
       if (lines.length) lines.push('');
       lines.push(`${escapeName(p.path)} line ${p.line}  ${dim(`(${t(p.reference)} in ${escapeName(p.from)})`)}`);
-      const width = String(Math.max(...p.lines.map((l) => l.number), p.line)).length;
+      const width = String(largest(p.lines.map((l) => l.number), p.line)).length;
       for (const l of p.lines) {
         const mark = l.number === p.line ? '>' : ' ';
         const row = `${mark} ${String(l.number).padStart(width)} | ${t(l.text)}`;
