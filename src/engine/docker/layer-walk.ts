@@ -301,7 +301,7 @@ async function mergeFolder(paths: string[], folder: Folder, check: Check, detail
       const kinds = new Map<string, What>();
       // names as latin1 strings (one char per byte), read a few at a time: no Buffer per name, and no array of
       // every entry of a huge folder besides the map
-      const dir = opendirSync(inFolder(found.fd).toString('latin1'), { encoding: 'latin1' });
+      const dir = opendirSync(inFolder(found.fd).toString('latin1'), { encoding: 'latin1', bufferSize: 512 });
       try {
         for (let d = dir.readSync(); d; d = dir.readSync()) {
           const name = d.name;
