@@ -93,7 +93,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       for (const e of entries) await out.write(`${line(e)}\n`);
     };
     // A folder's own names come from the container's layers where they can (no need to receive all below it).
-    const listed = opts.recursive ? undefined : await readLayerFolder(engine, container.id, path);
+    const listed = opts.recursive ? undefined : await readLayerFolder(engine, container.id, path, true, opts.long || opts.json);
     if (listed) {
       const shown = listed.filter(keep).sort(byName);
       if (opts.json) for (const entry of shown) await json(entry);
@@ -117,8 +117,8 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
 }
 
 /** Folder `dir`'s entries from the container's layers (see EngineClient.readLayerDir), or undefined. */
-async function readLayerFolder(engine: EngineClient, id: string, dir: string, hardlinks = true): Promise<FsEntry[] | undefined> {
-  const entries = await engine.readLayerDir?.(id, toApi(dir), { hardlinks }).catch(() => undefined);
+async function readLayerFolder(engine: EngineClient, id: string, dir: string, hardlinks = true, details = true): Promise<FsEntry[] | undefined> {
+  const entries = await engine.readLayerDir?.(id, toApi(dir), { hardlinks, details }).catch(() => undefined);
   return entries?.map((e) => layerEntry(join(dir, e.name), e));
 }
 

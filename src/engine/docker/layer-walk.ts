@@ -109,17 +109,18 @@ async function openTree(doc: InspectDoc, path: string, stat: Stat): Promise<{ pa
  * The entries of folder `path` (as the engine API names it: absolute, UTF-8) as the container sees them, from its
  * layers, or undefined when the layers cannot answer for sure. `stat` is the engine's view of a path (undefined:
  * it does not exist). `hardlinks`: name files with several names as the engine's archive of the folder would (see
- * hardlinked); without it every file is itself, as the archive of that one file shows it.
+ * hardlinked); without it every file is itself, as the archive of that one file shows it. Without `details`,
+ * names and types only (no entry is stat'ed, and files with several names are not told apart).
  */
-export async function listLayerDir(doc: InspectDoc, path: string, stat: Stat, hardlinks = true): Promise<LayerDirEntry[] | undefined> {
+export async function listLayerDir(doc: InspectDoc, path: string, stat: Stat, hardlinks = true, details = true): Promise<LayerDirEntry[] | undefined> {
   if (path !== '/' && !plainParts(doc, path)) return undefined;
   // A mount (a volume, the engine's /etc files) right inside shows as what is mounted, which no layer holds.
   if (coveredPaths(doc).some((dir) => dir !== path && parentOf(dir) === path && !RUNTIME_DIRS.has(dir))) return undefined;
   const tree = await openTree(doc, path, stat);
-  const merged = tree && (await mergeFolder(tree.paths, tree.root, liveCheck(stat), true));
+  const merged = tree && (await mergeFolder(tree.paths, tree.root, liveCheck(stat), details));
   if (!merged) return undefined;
   const listed = Array.from(merged, ([name, value]) => foundOf(name, value));
-  return hardlinks ? hardlinked(listed, path) : listed.map((f) => f.entry);
+  return hardlinks && details ? hardlinked(listed, path) : listed.map((f) => f.entry);
 }
 
 /**
