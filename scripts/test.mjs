@@ -25,7 +25,11 @@ const files = only.length ? only : findTests('test');
 const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter', 'spec', ...files], { stdio: 'inherit' });
 
 const leftovers = spawnSync('docker', ['ps', '-a', '-q', '--filter', 'label=io.porthole.owned=true'], { encoding: 'utf8' }).stdout.trim();
-const leftoverImages = spawnSync('docker', ['images', '-q', '--filter', 'label=io.porthole.owned=true'], { encoding: 'utf8' }).stdout.trim();
+// porthole's snapshot images carry their own label namespace (io.porthole.image.*), so their containers inherit no owned label
+const leftoverImages = ['io.porthole.owned=true', 'io.porthole.image.owned=true']
+  .map((label) => spawnSync('docker', ['images', '-q', '--filter', `label=${label}`], { encoding: 'utf8' }).stdout.trim())
+  .filter(Boolean)
+  .join('\n');
 if (!only.length) {
   // Tests remove what they make; this catches what a crashed test could not.
   spawnSync('sh', ['-c', 'ids=$(docker ps -aq --filter label=io.porthole.test=1); [ -z "$ids" ] || docker rm -f -v $ids >/dev/null'], { stdio: 'inherit' });

@@ -234,6 +234,17 @@ export interface ImageSummary {
   size: number;
 }
 
+export interface ImageDetails {
+  id: string;
+  config: { env: string[]; cmd: string[] | null; entrypoint: string[] | null; user: string; workingDir: string; labels: Record<string, string> };
+  repoTags: string[];
+  /** Empty for an image that never came from or went to a registry (an import or a commit). */
+  repoDigests: string[];
+  /** The commit or import message. */
+  comment: string;
+  raw: unknown;
+}
+
 export interface VolumeSummary {
   name: string;
   labels: Record<string, string>;
@@ -319,7 +330,7 @@ export interface EngineClient {
   commitContainer(id: string, opts: { repo?: string; tag?: string; labels?: Record<string, string>; pause?: boolean; comment?: string }): Promise<string>;
 
   listImages(opts?: { filters?: Filters }): Promise<ImageSummary[]>;
-  inspectImage(ref: string): Promise<{ id: string; config: { env: string[]; cmd: string[] | null; entrypoint: string[] | null; user: string; workingDir: string; labels: Record<string, string> }; raw: unknown }>;
+  inspectImage(ref: string): Promise<ImageDetails>;
   removeImage(ref: string, opts?: { force?: boolean; noprune?: boolean }): Promise<void>;
   /** `docker import`: a root filesystem tar becomes an image. */
   importImage(tar: Readable, opts: { repo: string; tag?: string; changes?: string[]; message?: string }): Promise<string>;

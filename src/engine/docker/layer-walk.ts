@@ -16,7 +16,7 @@
 // filepath.Walk: a folder, then each name in byte order with everything below it), with the engine's hardlink
 // entries. Memory: the folders on the current path, as for the engine's stream.
 import { closeSync, lstatSync, opendirSync, type BigIntStats, type Dirent } from 'node:fs';
-import { Failure } from '../../errors.js';
+import { ChangedWhileRead, type Failure } from '../../errors.js';
 import type { LayerDirEntry, LayerWalkEntry, PathStat } from '../types.js';
 import {
   apiSafe,
@@ -91,7 +91,11 @@ async function openTree(doc: InspectDoc, path: string, stat: Stat): Promise<{ pa
   let top: BigIntStats | undefined;
   for (let i = 0; i < paths.length; i++) {
     const found = openFolderIn(paths[i]!, byteParts);
-    if (found === 'unsure') return undefined;
+    if (found === 'unsure') {
+      // the container's own layer has a link where the engine sees a folder: a running container swapping them
+      if (i === 0 && linkIn(paths[0]!, byteParts) && isFolder(await stat(path))) throw changedMeanwhile();
+      return undefined;
+    }
     if (found === 'absent') continue;
     if (found === 'blocked') break;
     closeSync(found.fd);
@@ -100,9 +104,30 @@ async function openTree(doc: InspectDoc, path: string, stat: Stat): Promise<{ pa
   }
   if (!top) return undefined;
   const seen = await stat(path);
+  // a folder in the layers that the engine sees as a link: a running container swapping them (as above)
+  if (seen && !isFolder(seen) && (seen.mode & 0x08000000) !== 0) throw changedMeanwhile();
   const folder = { type: 'dir' as const, mode: Number(top.mode & 0o777n), size: 0, linkTarget: '' };
   if (!seen || !sameAsEngine(path, folder, top.mtimeNs, seen)) return undefined;
   return { paths, root: { path: Buffer.from(path, 'utf8').toString('latin1'), layers: holding }, top };
+}
+
+/** Whether the last of `parts` in `layer` is a link (its folders walked without following links). */
+function linkIn(layer: string, parts: string[]): boolean {
+  if (!parts.length) return false;
+  const dir = openFolderIn(layer, parts.slice(0, -1));
+  if (typeof dir === 'string') return false;
+  try {
+    return lstatSync(inFolder(dir.fd, parts[parts.length - 1]!)).isSymbolicLink();
+  } catch {
+    return false;
+  } finally {
+    closeSync(dir.fd);
+  }
+}
+
+/** The engine's stat says folder (Go's os.ModeDir, the top bit of its 32-bit mode; os.ModeSymlink is 0x08000000). */
+function isFolder(seen: PathStat | undefined): boolean {
+  return !!seen && (seen.mode & 0x80000000) !== 0;
 }
 
 /**
@@ -236,7 +261,7 @@ export async function prepareLayerWalk(doc: InspectDoc, root: string, stat: Stat
 }
 
 function changedMeanwhile(): Failure {
-  return new Failure('The container changed its files while porthole read them from its layers.', 'Run the command again.');
+  return new ChangedWhileRead('The container changed its files while porthole read them from its layers.', 'Run the command again.');
 }
 
 /**
@@ -288,8 +313,7 @@ async function mergeFolder(paths: string[], folder: Folder, check: Check, detail
   const parts = folder.path === '/' ? [] : folder.path.slice(1).split('/');
   const perLayer: Map<string, What>[] = [];
   const fds: number[] = [];
-  // Names are looked up through the open folder in the container's own layer, which a running container may
-  // change meanwhile; the image's layers do not change, and a plain path there costs a third less.
+  // Names are looked up through each layer's open folder, never by a layer path (see layer.ts: the one way in).
   const prefixes: Buffer[] = [];
   try {
     for (const layer of folder.layers) {
@@ -297,7 +321,7 @@ async function mergeFolder(paths: string[], folder: Folder, check: Check, detail
       // this layer held the folder when its parent was read; it is gone or changed: not for sure
       if (typeof found === 'string') return undefined;
       fds.push(found.fd);
-      const prefix = layer === 0 ? Buffer.from(`/proc/self/fd/${found.fd}/`) : Buffer.from(`${paths[layer]}${folder.path === '/' ? '' : folder.path}/`, 'latin1');
+      const prefix = Buffer.from(`/proc/self/fd/${found.fd}/`);
       prefixes.push(prefix);
       const kinds = new Map<string, What>();
       // names as latin1 strings (one char per byte), read a few at a time: no Buffer per name, and no array of
