@@ -9,6 +9,7 @@ import type { EngineClient } from './engine/types.js';
 import { EXIT, ExitStatus, InvalidArgument, PortholeError } from './errors.js';
 import { commands, findCommand } from './commands/registry.js';
 import { escapeName } from './render/escape.js';
+import { widest } from './render/table.js';
 import { exitWhenFlushed } from './util/exit.js';
 
 declare const PORTHOLE_VERSION: string;
@@ -17,7 +18,7 @@ const VERSION = typeof PORTHOLE_VERSION === 'string' ? PORTHOLE_VERSION : '0.0.0
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 
 function mainHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length)) + 3;
+  const width = widest(commands, (c) => c.name) + 3;
   const groups: [string, string][] = [
     ['inspect', 'Look at containers'],
     ['enter', 'Get inside'],

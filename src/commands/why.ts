@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { renderJson } from '../render/json.js';
 import type { WhyReport } from '../report/collect.js';
+import { redactRendered } from '../report/findings.js';
 import { renderReport } from '../report/render.js';
 
 export const spec = defineCommand({
@@ -47,6 +48,6 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport> {
 }
 
 export function render(r: WhyReport, parsed: Options, ctx: Context): string {
-  if (parsed.options.json) return renderJson(r);
+  if (parsed.options.json) return redactRendered(r, renderJson(r));
   return renderReport(r, { color: !!ctx.stdout.isTTY && !ctx.env.NO_COLOR });
 }
