@@ -1,0 +1,140 @@
+// `why` for a pod: reads the pod (or the workload and its pods), the pod's events and the containers' output
+// (the current instance and the one before the last restart), and builds the crash report from them. Only GETs:
+// nothing in the cluster is created or changed, and Secrets are never read.
+import { PortholeError } from '../../errors.js';
+import { durationWords, engineTime, findReferences, isErrorLine, redact } from '../../report/findings.js';
+import type { KubeContainerReport, KubeSaidLine, KubeWhyReport } from '../../report/kube-facts.js';
+import type { TargetRef } from '../target.js';
+import { containerFacts, eventLines, podProblems } from './facts.js';
+import { podPath, podRestarts, readyCount, requireContainer, resolvePods, shortKind, type KubeCluster } from './index.js';
+import type { KubeEvent, List, Pod } from './wire.js';
+
+export interface KubeReportOptions {
+  showSecrets: boolean;
+  lines: number;
+  now?: number;
+}
+
+const MAX_POINTERS = 8;
+
+async function readLog(cluster: KubeCluster, pod: Pod, container: string, previous: boolean, lines: number): Promise<KubeSaidLine[]> {
+  const query = `container=${encodeURIComponent(container)}&tailLines=${lines}${previous ? '&previous=true' : ''}`;
+  const res = await cluster.client.stream(`${podPath(cluster.namespace, pod.metadata.name)}/log?${query}`, {
+    verb: 'get',
+    resource: 'pods/log',
+    namespace: cluster.namespace,
+    name: pod.metadata.name,
+  });
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  const rows = text.split('\n');
+  if (rows[rows.length - 1] === '') rows.pop();
+  return rows.slice(-lines).map((row) => {
+    const line = row.replace(/\r$/, '');
+    const cut = line.length > 2000 ? `${line.slice(0, 2000)}...` : line;
+    return { text: cut, error: isErrorLine(cut) };
+  });
+}
+
+/** A log read that failed says why in the report instead of failing it (e.g. the container never started). */
+async function saidOrWhy(read: Promise<KubeSaidLine[]>): Promise<{ lines: KubeSaidLine[] | null; why: string | null }> {
+  try {
+    return { lines: await read, why: null };
+  } catch (err) {
+    if (!(err instanceof PortholeError)) throw err;
+    return { lines: null, why: `its output cannot be read: ${err.message}` };
+  }
+}
+
+export async function collectKubeReport(cluster: KubeCluster, ref: Extract<TargetRef, { engine: 'kubernetes' }>, opts: KubeReportOptions): Promise<KubeWhyReport> {
+  const now = opts.now ?? Date.now();
+  const resolved = await resolvePods(cluster, ref);
+  const pod = resolved.pod;
+  if (ref.container) requireContainer(pod, ref.container);
+  const ns = cluster.namespace;
+  const events = await cluster.client.get<List<KubeEvent>>(
+    `/api/v1/namespaces/${encodeURIComponent(ns)}/events?fieldSelector=${encodeURIComponent(`involvedObject.uid=${pod.metadata.uid ?? ''}`)}`,
+    { verb: 'list', resource: 'events', namespace: ns },
+  );
+  const evLines = eventLines(events.items, now);
+
+  const specs = [...(pod.spec.initContainers ?? []).map((c) => [c, true] as const), ...pod.spec.containers.map((c) => [c, false] as const)];
+  const secrets: string[] = [];
+  let containers: KubeContainerReport[] = [];
+  for (const [spec, init] of specs) {
+    if (ref.container && spec.name !== ref.container) continue;
+    const facts = containerFacts(pod, spec, init, evLines, opts.showSecrets, now);
+    secrets.push(...facts.secrets);
+    containers.push(facts.report);
+  }
+  // Init containers run first and block the rest: when one fails it is the story, so it leads.
+  containers = [...containers.filter((c) => c.init && c.failing), ...containers.filter((c) => !c.init), ...containers.filter((c) => c.init && !c.failing)];
+
+  // Output: of the failing containers (all of them when none fails), the previous instance and the current one.
+  const anyFailing = containers.some((c) => c.failing);
+  await Promise.all(
+    containers
+      .filter((c) => c.failing || (!anyFailing && !c.init))
+      .map(async (c) => {
+        const hadPrevious = c.lastState?.state === 'terminated' || c.restartCount > 0;
+        const hasCurrent = c.state?.state === 'running' || c.state?.state === 'terminated';
+        const [previous, current] = await Promise.all([
+          hadPrevious ? saidOrWhy(readLog(cluster, pod, c.name, true, opts.lines)) : null,
+          hasCurrent ? saidOrWhy(readLog(cluster, pod, c.name, false, opts.lines)) : null,
+        ]);
+        c.said = { previous: previous?.lines ?? null, current: current?.lines ?? null, previousUnavailable: previous?.why ?? null, currentUnavailable: current?.why ?? null };
+        if (!hadPrevious && !hasCurrent && c.state?.state === 'waiting') c.said.currentUnavailable = 'it never started, so it printed nothing';
+      }),
+  );
+
+  const scrub = (text: string) => (opts.showSecrets ? text : redact(text, [...new Set(secrets)].sort((a, b) => b.length - a.length)));
+  for (const c of containers) {
+    for (const lines of [c.said.previous, c.said.current]) for (const l of lines ?? []) l.text = scrub(l.text);
+    const seen = new Set<string>();
+    const sources = [
+      ...(c.said.previous ?? []).map((l) => ({ from: 'the previous output', text: l.text })),
+      ...(c.said.current ?? []).map((l) => ({ from: 'the current output', text: l.text })),
+    ].sort((a, b) => Number(isErrorLine(b.text)) - Number(isErrorLine(a.text)));
+    for (const s of sources) {
+      for (const r of findReferences(s.text)) {
+        const path = r.path.startsWith('/') || !c.ran.workingDir ? r.path : `${c.ran.workingDir.replace(/\/$/, '')}/${r.path}`;
+        const key = `${path}:${r.line}`;
+        if (seen.has(key) || c.points.length >= MAX_POINTERS) continue;
+        seen.add(key);
+        c.points.push({ reference: r.match, path, line: r.line, from: s.from });
+      }
+    }
+    for (const st of [c.state, c.lastState]) if (st?.message) st.message = scrub(st.message);
+  }
+
+  const problems = [...podProblems(pod, evLines), ...containers.flatMap((c) => c.problems)];
+  const created = engineTime(pod.metadata.creationTimestamp);
+  return {
+    engine: 'kubernetes',
+    cluster: cluster.target.clusterName,
+    context: cluster.target.contextName,
+    namespace: ns,
+    pod: {
+      name: pod.metadata.name,
+      uid: pod.metadata.uid ?? '',
+      node: pod.spec.nodeName ?? null,
+      phase: pod.status?.phase ?? 'Unknown',
+      qosClass: pod.status?.qosClass ?? null,
+      createdAgo: created === null ? null : durationWords(now - created),
+      ready: readyCount(pod),
+    },
+    workload: resolved.workload
+      ? {
+          kind: shortKind(resolved.workload.kind),
+          name: resolved.workload.name,
+          pods: resolved.pods.map((p) => ({ name: p.metadata.name, phase: p.status?.phase ?? 'Unknown', restarts: podRestarts(p), ready: readyCount(p) })),
+          chosen: resolved.chosen,
+        }
+      : null,
+    problems,
+    containers,
+    events: evLines.map((e) => ({ ...e, message: scrub(e.message) })),
+    secretsShown: opts.showSecrets,
+  };
+}
