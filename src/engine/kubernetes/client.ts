@@ -36,8 +36,8 @@ export class KubeClient {
   }
 
   /** GET a path as JSON. */
-  async get<T>(path: string, purpose: Purpose): Promise<T> {
-    const res = await this.open(path, purpose);
+  async get<T>(path: string, purpose: Purpose, timeoutMs?: number): Promise<T> {
+    const res = await this.open(path, purpose, undefined, timeoutMs);
     const body = await readAll(res);
     try {
       return JSON.parse(body.toString('utf8')) as T;
@@ -105,7 +105,7 @@ export class KubeClient {
     return headers;
   }
 
-  private async open(path: string, purpose: Purpose, signal?: AbortSignal): Promise<IncomingMessage> {
+  private async open(path: string, purpose: Purpose, signal?: AbortSignal, timeoutMs = 30_000): Promise<IncomingMessage> {
     await this.setup();
     const headers = await this.headers();
     const base = this.url.pathname.replace(/\/+$/, '');
@@ -123,7 +123,10 @@ export class KubeClient {
         },
         resolve,
       );
-      req.setTimeout(30_000, () => req.destroy(Object.assign(new Error('no answer in 30 s'), { code: 'ETIMEDOUT' })));
+      // An idle follow (-f on a quiet pod) is not a dead server: only the wait for the answer's headers times out.
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer in ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), timeoutMs);
+      req.on('response', () => clearTimeout(timer));
+      req.on('close', () => clearTimeout(timer));
       req.on('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
       req.end();
     });
