@@ -22,7 +22,7 @@ export function kubeFlags(ctx: Context, options: { kubeconfig?: string; 'kube-co
 /** Loads the Kubernetes adapter (only now: Docker commands never pay for it) and finds the cluster. */
 export async function openKube(ctx: Context, flags: KubeFlags): Promise<KubeCluster> {
   const { openCluster } = await import('../engine/kubernetes/index.js');
-  const cluster = openCluster(flags, ctx.env);
+  const cluster = await openCluster(flags, ctx.env);
   ctx.cleanup.add('close the Kubernetes connection', () => cluster.client.close());
   return cluster;
 }

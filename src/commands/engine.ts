@@ -51,7 +51,7 @@ async function kubeChoice(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   let cluster;
   try {
     const { openCluster } = await import('../engine/kubernetes/index.js');
-    cluster = openCluster(kubeFlags(ctx, parsed.options), ctx.env);
+    cluster = await openCluster(kubeFlags(ctx, parsed.options), ctx.env);
   } catch (err) {
     if (!(err instanceof PortholeError)) throw err;
     return { ...none, problem: err.message };

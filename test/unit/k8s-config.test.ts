@@ -67,8 +67,8 @@ const input = (flags: object, env: NodeJS.ProcessEnv) => ({
   },
 });
 
-test('KUBECONFIG is a list merged first-wins; the current context, its namespace, files relative to the kubeconfig', () => {
-  const t = loadKubeTarget(input({}, { KUBECONFIG: '/a/config:/missing:/b/config' }));
+test('KUBECONFIG is a list merged first-wins; the current context, its namespace, files relative to the kubeconfig', async () => {
+  const t = await loadKubeTarget(input({}, { KUBECONFIG: '/a/config:/missing:/b/config' }));
   assert.equal(t.contextName, 'alpha');
   assert.equal(t.contextVia, 'the current-context of the kubeconfig');
   assert.equal(t.server, 'https://10.0.0.1:6443');
@@ -80,14 +80,14 @@ test('KUBECONFIG is a list merged first-wins; the current context, its namespace
   assert.equal(t.auth.token, 'abc');
   assert.deepEqual(t.files, ['/a/config', '/b/config']);
   // "shared" is defined in both: the first file's wins.
-  const beta = loadKubeTarget(input({ context: 'beta' }, { KUBECONFIG: '/a/config:/b/config' }));
+  const beta = await loadKubeTarget(input({ context: 'beta' }, { KUBECONFIG: '/a/config:/b/config' }));
   assert.equal(beta.server, 'https://first.example:6443');
   assert.equal(beta.namespace, 'default');
   assert.equal(beta.insecureSkipTlsVerify, false);
 });
 
-test('--kube-context, -n and --kubeconfig win; an exec plugin is kept with its folder', () => {
-  const t = loadKubeTarget(input({ kubeconfig: '/b/config', context: 'gamma', namespace: 'ops' }, { KUBECONFIG: '/a/config' }));
+test('--kube-context, -n and --kubeconfig win; an exec plugin is kept with its folder', async () => {
+  const t = await loadKubeTarget(input({ kubeconfig: '/b/config', context: 'gamma', namespace: 'ops' }, { KUBECONFIG: '/a/config' }));
   assert.equal(t.contextName, 'gamma');
   assert.equal(t.namespace, 'ops');
   assert.equal(t.namespaceVia, '-n/--namespace');
@@ -95,31 +95,31 @@ test('--kube-context, -n and --kubeconfig win; an exec plugin is kept with its f
   assert.deepEqual(t.auth.exec && { ...t.auth.exec }, { command: './get-token', args: ['--x'], env: [{ name: 'A', value: 'b' }], apiVersion: 'client.authentication.k8s.io/v1', baseDir: '/b', installHint: null });
   // ~/.kube/config when nothing else is said.
   files['/home/u/.kube/config'] = files['/a/config']!;
-  const home = loadKubeTarget(input({}, {}));
+  const home = await loadKubeTarget(input({}, {}));
   assert.equal(home.contextName, 'alpha');
   assert.equal(home.via, '/home/u/.kube/config');
   delete files['/home/u/.kube/config'];
 });
 
-test('errors say what is missing and what to do', () => {
-  assert.throws(
+test('errors say what is missing and what to do', async () => {
+  await assert.rejects(
     () => loadKubeTarget(input({ context: 'nope' }, { KUBECONFIG: '/a/config' })),
     (e: Error) => e instanceof EngineUnavailable && /context "nope"/.test(e.message) && /alpha, beta/.test((e as EngineUnavailable).hint!),
   );
-  assert.throws(() => loadKubeTarget(input({}, { KUBECONFIG: '/none' })), /No kubeconfig found/);
-  assert.throws(() => loadKubeTarget(input({ kubeconfig: '/none' }, {})), /does not exist/);
-  assert.throws(() => loadKubeTarget(input({ namespace: 'Bad NS' }, { KUBECONFIG: '/a/config' })), InvalidArgument);
+  await assert.rejects(() => loadKubeTarget(input({}, { KUBECONFIG: '/none' })), /No kubeconfig found/);
+  await assert.rejects(() => loadKubeTarget(input({ kubeconfig: '/none' }, {})), /does not exist/);
+  await assert.rejects(() => loadKubeTarget(input({ namespace: 'Bad NS' }, { KUBECONFIG: '/a/config' })), InvalidArgument);
   bytes['/a/ca.crt'] = undefined as unknown as string;
   delete bytes['/a/ca.crt'];
-  assert.throws(() => loadKubeTarget(input({}, { KUBECONFIG: '/a/config' })), /certificate authority file \/a\/ca.crt/);
+  await assert.rejects(() => loadKubeTarget(input({}, { KUBECONFIG: '/a/config' })), /certificate authority file \/a\/ca.crt/);
   bytes['/a/ca.crt'] = 'CA';
 });
 
-test('in a pod without a kubeconfig: the service account', () => {
+test('in a pod without a kubeconfig: the service account', async () => {
   files['/sa/token'] = 'tok';
   files['/sa/ca.crt'] = 'PEM';
   files['/sa/namespace'] = 'team\n';
-  const t = loadKubeTarget(input({}, { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', PORTHOLE_SERVICE_ACCOUNT_DIR: '/sa', HOME: '/home/u' }));
+  const t = await loadKubeTarget(input({}, { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', PORTHOLE_SERVICE_ACCOUNT_DIR: '/sa', HOME: '/home/u' }));
   assert.equal(t.server, 'https://10.96.0.1:443');
   assert.equal(t.namespace, 'team');
   assert.equal(t.auth.tokenFile, '/sa/token');

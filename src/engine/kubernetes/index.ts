@@ -15,8 +15,8 @@ export interface KubeCluster {
   namespace: string;
 }
 
-export function openCluster(flags: KubeFlags, env: NodeJS.ProcessEnv): KubeCluster {
-  const target = loadKubeTarget({ flags, env });
+export async function openCluster(flags: KubeFlags, env: NodeJS.ProcessEnv): Promise<KubeCluster> {
+  const target = await loadKubeTarget({ flags, env });
   return { client: new KubeClient(target), target, namespace: target.namespace };
 }
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+import { parseKubeYaml } from './mini-yaml.js';
 import { EngineUnavailable, InvalidArgument } from '../../errors.js';
 
 export interface KubeFlags {
@@ -79,10 +79,12 @@ const readIfThere: ReadText = (path) => {
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-function merge(into: Loaded, path: string, text: string): void {
+async function merge(into: Loaded, path: string, text: string): Promise<void> {
   let raw: RawConfig;
   try {
-    raw = (parse(text) ?? {}) as RawConfig;
+    // The common kubeconfig is parsed here in well under a millisecond; anything unusual goes to the full parser.
+    const quick = parseKubeYaml(text);
+    raw = ((quick !== undefined ? quick : (await import('yaml')).parse(text)) ?? {}) as RawConfig;
   } catch (err) {
     throw new EngineUnavailable(`The kubeconfig ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}.`, 'Fix the file, or name another with --kubeconfig.');
   }
@@ -113,7 +115,7 @@ export interface LoadInput {
   home?: string;
 }
 
-export function loadKubeTarget(input: LoadInput): KubeTarget {
+export async function loadKubeTarget(input: LoadInput): Promise<KubeTarget> {
   const read = input.readText ?? readIfThere;
   const bytes = input.readBytes ?? ((p: string) => readFileSync(p));
   const { flags, env } = input;
@@ -123,7 +125,7 @@ export function loadKubeTarget(input: LoadInput): KubeTarget {
   if (flags.kubeconfig) {
     const text = read(flags.kubeconfig);
     if (text === undefined) throw new EngineUnavailable(`The kubeconfig ${flags.kubeconfig} given with --kubeconfig does not exist.`, 'Check the path.');
-    merge(loaded, flags.kubeconfig, text);
+    await merge(loaded, flags.kubeconfig, text);
     files.push(flags.kubeconfig);
     via = `--kubeconfig ${flags.kubeconfig}`;
   } else if (env.KUBECONFIG) {
@@ -131,7 +133,7 @@ export function loadKubeTarget(input: LoadInput): KubeTarget {
       const text = read(path);
       // kubectl skips listed files that do not exist.
       if (text === undefined) continue;
-      merge(loaded, path, text);
+      await merge(loaded, path, text);
       files.push(path);
     }
     via = `KUBECONFIG=${env.KUBECONFIG}`;
@@ -139,7 +141,7 @@ export function loadKubeTarget(input: LoadInput): KubeTarget {
     const path = join(input.home ?? env.HOME ?? homedir(), '.kube', 'config');
     const text = read(path);
     if (text !== undefined) {
-      merge(loaded, path, text);
+      await merge(loaded, path, text);
       files.push(path);
     }
     via = path;
