@@ -44,8 +44,8 @@ export interface KubeContainerReport {
   mounts: { name: string; path: string; readOnly: boolean }[];
   /** Output tails: the instance before the last restart, and the current one; null when there is none. */
   said: { previous: KubeSaidLine[] | null; current: KubeSaidLine[] | null; previousUnavailable: string | null; currentUnavailable: string | null };
-  /** path:line references in the output; their files live in the container. */
-  points: { reference: string; path: string; line: number; from: string }[];
+  /** path:line references in the output, with the lines around them read through exec when the container runs. */
+  points: { reference: string; path: string; line: number; from: string; lines: { number: number; text: string }[]; note: string | null }[];
 }
 
 export interface KubeEventLine {
@@ -126,10 +126,18 @@ export function renderKubeReport(r: KubeWhyReport, opts: { color: boolean }): st
     said(`What ${n(c.name)} said before its last restart`, c.said.previous, c.said.previousUnavailable);
     said(`What ${n(c.name)} says now`, c.said.current, c.said.currentUnavailable);
     if (c.points.length) {
-      section(
-        'Where it points',
-        c.points.map((pt) => `${n(pt.path)} line ${pt.line}  ${dim(`(${t(pt.reference)} in ${n(pt.from)}; the file is inside the container)`)}`),
-      );
+      const lines: string[] = [];
+      for (const pt of c.points) {
+        if (lines.length) lines.push('');
+        lines.push(`${n(pt.path)} line ${pt.line}  ${dim(`(${t(pt.reference)} in ${n(pt.from)})`)}`);
+        const width = String(Math.max(pt.line, ...pt.lines.map((l) => l.number))).length;
+        for (const l of pt.lines) {
+          const row = `${l.number === pt.line ? '>' : ' '} ${String(l.number).padStart(width)} | ${t(l.text)}`;
+          lines.push(l.number === pt.line ? red(row) : row);
+        }
+        if (pt.note) lines.push(dim(`  (${t(pt.note)})`));
+      }
+      section('Where it points', lines);
     }
     const setting: string[] = [];
     for (const e of c.env) {

@@ -151,7 +151,17 @@ before(() => {
     command: [sleep, '3600']`,
     ),
   );
-  apply(ns.auth!, pod('plain', `  containers:\n  - name: app\n    image: ${BUSYBOX}\n    imagePullPolicy: Never\n    command: [sleep, '3600']`));
+  apply(
+    ns.auth!,
+    pod(
+      'plain',
+      `  containers:
+  - name: app
+    image: ${BUSYBOX}
+    imagePullPolicy: Never
+    command: [sh, -c, 'printf "name = shop\\nport = eighty\\nworkers = 4\\n" > /tmp/app.conf; echo "/tmp/app.conf:2: port must be a number" >&2; exec sleep 3600']`,
+    ),
+  );
 });
 
 after(() => {
@@ -247,6 +257,8 @@ test('namespaces: -n before the command, the context namespace, and a pod that i
   assert.equal(global.code, 0, global.stderr);
   assert.match(global.stdout, new RegExp(`namespace ${ns.auth}`));
   assert.match(global.stdout, /now: running for/);
+  // a running container: the line its output points at is read through exec
+  assert.match(global.stdout, /Where it points\n  \/tmp\/app.conf line 2  \(\/tmp\/app.conf:2 in the current output\)\n    1 \| name = shop\n  > 2 \| port = eighty\n    3 \| workers = 4\n/);
   const missing = await why(['pod/plain']);
   assert.equal(missing.code, 3);
   assert.match(missing.stderr, /^porthole: No pods "plain" in namespace "default" \(context "[^"]+"\)\. List them with `kubectl get pods -n default`, or give another namespace with -n\.\n$/);

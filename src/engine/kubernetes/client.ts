@@ -10,14 +10,15 @@ import type { KubeAuth, KubeTarget } from './kubeconfig.js';
 
 /** What a request is for, in words for errors: "get pods", "list events". */
 export interface Purpose {
-  verb: 'get' | 'list' | 'watch';
+  verb: 'get' | 'list' | 'watch' | 'create';
   resource: string;
   namespace?: string;
   name?: string;
 }
 
-interface Status {
+export interface Status {
   kind?: string;
+  status?: string;
   message?: string;
   reason?: string;
   code?: number;
@@ -55,6 +56,107 @@ export class KubeClient {
     this.agent?.destroy();
   }
 
+  /**
+   * Runs a command in a container over the exec WebSocket (v5.channel.k8s.io, no stdin) and collects its output,
+   * at most `maxBytes` of it. Used only to show the lines a log points at.
+   */
+  async exec(namespace: string, pod: string, container: string, command: string[], maxBytes = 256 * 1024, timeoutMs = 10_000): Promise<{ stdout: Buffer; stderr: Buffer; status: Status | null }> {
+    await this.setup();
+    const headers = await this.headers();
+    const q = new URLSearchParams({ container, stdout: 'true', stderr: 'true' });
+    for (const word of command) q.append('command', word);
+    const path = `${this.url.pathname.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/exec?${q}`;
+    const { randomBytes } = await import('node:crypto');
+    return new Promise((resolve, reject) => {
+      const req = this.request!({
+        protocol: this.url.protocol,
+        hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+        port: this.url.port || (this.url.protocol === 'http:' ? 80 : 443),
+        path,
+        method: 'GET',
+        // An upgraded socket leaves the pool: a fresh one, so the keep-alive agent's sockets stay untouched.
+        agent: false as unknown as undefined,
+        ca: this.target.ca,
+        cert: this.target.auth.clientCert,
+        key: this.target.auth.clientKey,
+        rejectUnauthorized: !this.target.insecureSkipTlsVerify,
+        servername: this.target.tlsServerName,
+        headers: {
+          ...headers,
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': randomBytes(16).toString('base64'),
+          'sec-websocket-protocol': 'v5.channel.k8s.io, v4.channel.k8s.io',
+        },
+      });
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer in ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), timeoutMs);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(this.unreachable(err));
+      });
+      req.on('response', (res) => {
+        clearTimeout(timer);
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let status: Status = {};
+          try {
+            status = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Status;
+          } catch {
+            // not a Status
+          }
+          reject(this.failure(res.statusCode ?? 0, status, { verb: 'create', resource: 'pods/exec', namespace, name: pod }));
+        });
+      });
+      req.on('upgrade', (_res, socket, head) => {
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        let size = 0;
+        let status: Status | null = null;
+        let pending: Buffer = head;
+        const finish = () => {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), status });
+        };
+        const onData = (chunk: Buffer) => {
+          pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+          for (;;) {
+            const frame = readFrame(pending);
+            if (!frame) break;
+            pending = pending.subarray(frame.used);
+            if (frame.opcode === 8) return finish();
+            if ((frame.opcode === 2 || frame.opcode === 0 || frame.opcode === 1) && frame.payload.length) {
+              const channel = frame.payload[0];
+              const data = frame.payload.subarray(1);
+              if (channel === 1 && size < maxBytes) out.push(data);
+              else if (channel === 2 && size < maxBytes) err.push(data);
+              else if (channel === 3) {
+                try {
+                  status = JSON.parse(data.toString('utf8')) as Status;
+                } catch {
+                  // ignore
+                }
+              }
+              size += data.length;
+              if (size >= maxBytes) return finish();
+            }
+          }
+        };
+        socket.on('data', onData);
+        socket.on('end', finish);
+        socket.on('close', finish);
+        socket.on('error', finish);
+        if (head.length) {
+          pending = Buffer.alloc(0);
+          onData(head);
+        }
+      });
+      req.end();
+    });
+  }
+
   private async setup(): Promise<void> {
     if (this.request) return;
     if (this.url.protocol === 'http:') {
@@ -68,7 +170,7 @@ export class KubeClient {
     let cert = t.auth.clientCert;
     let key = t.auth.clientKey;
     if (t.auth.exec) {
-      const got = await this.exec();
+      const got = await this.credential();
       cert = got.cert ?? cert;
       key = got.key ?? key;
     }
@@ -83,7 +185,7 @@ export class KubeClient {
     this.request = https.request;
   }
 
-  private exec() {
+  private credential() {
     this.execAuth ??= runExecPlugin(this.target.auth);
     return this.execAuth;
   }
@@ -99,7 +201,7 @@ export class KubeClient {
         throw new EngineUnavailable(`Cannot read the token file ${a.tokenFile}: ${(err as NodeJS.ErrnoException).code}.`, 'Fix the kubeconfig, or use another --kube-context.');
       }
     }
-    if (a.exec) token = (await this.exec()).token ?? token;
+    if (a.exec) token = (await this.credential()).token ?? token;
     if (token) headers.authorization = `Bearer ${token}`;
     else if (a.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${a.username}:${a.password ?? ''}`).toString('base64')}`;
     return headers;
@@ -180,6 +282,26 @@ export class KubeClient {
     }
     return new EngineError(code, `Kubernetes refused to ${p.verb} ${what}${where}: ${status.message ?? `status ${code}`}.`, status.reason === 'BadRequest' ? undefined : 'Run again with --debug for details.');
   }
+}
+
+/** One WebSocket frame from the server (never masked), or null when more bytes are needed. */
+function readFrame(buf: Buffer): { opcode: number; payload: Buffer; used: number } | null {
+  if (buf.length < 2) return null;
+  const opcode = buf[0]! & 0x0f;
+  let length = buf[1]! & 0x7f;
+  let offset = 2;
+  if (length === 126) {
+    if (buf.length < 4) return null;
+    length = buf.readUInt16BE(2);
+    offset = 4;
+  } else if (length === 127) {
+    if (buf.length < 10) return null;
+    length = Number(buf.readBigUInt64BE(2));
+    offset = 10;
+  }
+  if (buf[1]! & 0x80) offset += 4;
+  if (buf.length < offset + length) return null;
+  return { opcode, payload: buf.subarray(offset, offset + length), used: offset + length };
 }
 
 function readAll(res: IncomingMessage): Promise<Buffer> {

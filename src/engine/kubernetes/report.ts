@@ -47,6 +47,38 @@ async function saidOrWhy(read: Promise<KubeSaidLine[]>): Promise<{ lines: KubeSa
   }
 }
 
+/**
+ * The lines around each path:line the output names, read from the running container through exec (`sed`, which
+ * most images have); otherwise the path is named with the reason it could not be shown.
+ */
+async function showPointedLines(cluster: KubeCluster, pod: Pod, c: KubeContainerReport): Promise<void> {
+  if (!c.points.length) return;
+  if (c.state?.state !== 'running') {
+    for (const pt of c.points) pt.note = 'the file is inside the container, which is not running now: porthole cannot read it';
+    return;
+  }
+  await Promise.all(
+    c.points.slice(0, 4).map(async (pt) => {
+      const from = Math.max(1, pt.line - 2);
+      try {
+        const r = await cluster.client.exec(cluster.namespace, pod.metadata.name, c.name, ['sed', '-n', `${from},${pt.line + 2}p`, pt.path], 64 * 1024);
+        const failed = r.status && r.status.status !== 'Success';
+        if (failed) {
+          pt.note = `could not read it in the container: ${r.stderr.toString('utf8').trim().split('\n').pop() || r.status?.message || 'sed failed'}`;
+          return;
+        }
+        const rows = r.stdout.toString('utf8').split('\n');
+        if (rows[rows.length - 1] === '') rows.pop();
+        pt.lines = rows.map((text, i) => ({ number: from + i, text: text.length > 500 ? `${text.slice(0, 500)}...` : text }));
+        if (!pt.lines.some((l) => l.number === pt.line)) pt.note = `the file has fewer than ${pt.line} lines now`;
+      } catch (err) {
+        if (!(err instanceof PortholeError)) throw err;
+        pt.note = `could not read it in the container: ${err.message}`;
+      }
+    }),
+  );
+}
+
 export async function collectKubeReport(cluster: KubeCluster, ref: Extract<TargetRef, { engine: 'kubernetes' }>, opts: KubeReportOptions): Promise<KubeWhyReport> {
   const now = opts.now ?? Date.now();
   const resolved = await resolvePods(cluster, ref);
@@ -102,9 +134,11 @@ export async function collectKubeReport(cluster: KubeCluster, ref: Extract<Targe
         const key = `${path}:${r.line}`;
         if (seen.has(key) || c.points.length >= MAX_POINTERS) continue;
         seen.add(key);
-        c.points.push({ reference: r.match, path, line: r.line, from: s.from });
+        c.points.push({ reference: r.match, path, line: r.line, from: s.from, lines: [], note: null });
       }
     }
+    await showPointedLines(cluster, pod, c);
+    for (const pt of c.points) for (const l of pt.lines) l.text = scrub(l.text);
     for (const st of [c.state, c.lastState]) if (st?.message) st.message = scrub(st.message);
   }
 
