@@ -79,3 +79,14 @@ test('an exec credential plugin is run once, with KUBERNETES_EXEC_INFO, and its 
   const missing = new KubeClient(target(s.url, { exec: { command: 'no-such-plugin-xyz', args: [], env: [], apiVersion: 'v1', baseDir: dir, installHint: 'Install it with foo.' } }));
   await assert.rejects(missing.get('/a', p), (e: Error) => e instanceof EngineUnavailable && /not installed/.test(e.message) && (e as EngineUnavailable).hint === 'Install it with foo.');
 });
+
+test('exec WebSocket frames: short, 16-bit and split lengths', async () => {
+  const { readFrame } = await import('../../src/engine/kubernetes/client.js');
+  const small = Buffer.from([0x82, 3, 1, 0x68, 0x69]);
+  assert.deepEqual(readFrame(small) && { ...readFrame(small)!, payload: [...readFrame(small)!.payload] }, { opcode: 2, payload: [1, 0x68, 0x69], used: 5 });
+  const body = Buffer.alloc(300, 0x61);
+  const big = Buffer.concat([Buffer.from([0x82, 126, 1, 44]), body]);
+  assert.equal(readFrame(big)!.payload.length, 300);
+  assert.equal(readFrame(big.subarray(0, 100)), null);
+  assert.equal(readFrame(Buffer.from([0x88])), null);
+});

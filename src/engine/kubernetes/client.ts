@@ -285,7 +285,7 @@ export class KubeClient {
 }
 
 /** One WebSocket frame from the server (never masked), or null when more bytes are needed. */
-function readFrame(buf: Buffer): { opcode: number; payload: Buffer; used: number } | null {
+export function readFrame(buf: Buffer): { opcode: number; payload: Buffer; used: number } | null {
   if (buf.length < 2) return null;
   const opcode = buf[0]! & 0x0f;
   let length = buf[1]! & 0x7f;
