@@ -206,6 +206,10 @@ export function containerFacts(pod: Pod, spec: ContainerSpec, init: boolean, eve
     else if (last && last.exitCode !== 0 && !(init && status.state?.terminated?.exitCode === 0)) {
       problems.push(`${label} ${last.reason === 'StartError' || last.reason === 'ContainerCannotRun' ? `could not be started: ${last.message?.trim() ?? last.reason}` : `exited with code ${last.exitCode}${last.reason && last.reason !== 'Error' ? ` (${last.reason})` : ''}`}`);
     }
+    // The runtime learns of an OOM kill from an event that can come too late (cgroup v1): a limit makes it likely.
+    if (last && last.exitCode === 137 && last.reason !== 'OOMKilled' && limit) {
+      problems.push(`${label} was killed with SIGKILL and has a memory limit of ${limit}: likely the out-of-memory killer (check the node's kernel log)`);
+    }
   }
   const probes = probeFailures(events, spec.name);
   for (const p of probes.slice(0, 2)) problems.push(`${label}: its ${p.probe} probe failed${p.count > 1 ? ` ${p.count} times` : ''}: ${p.got}`);
