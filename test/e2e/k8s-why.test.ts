@@ -169,13 +169,18 @@ after(() => {
 });
 
 test('why deploy/X on a crash-looping Deployment whose config file is wrong', { skip }, async () => {
-  const p = await waitForPod(ns.crash!, 'a crash loop', (x) => x.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff', { selector: 'app=crashy' });
+  // The kubelet shows CrashLoopBackOff during the back-off after a crash; on a loaded machine the ended instance
+  // may still be what it reports, so wait for the back-off after a second crash, and accept either state.
+  const p = await waitForPod(ns.crash!, 'a crash loop', (x) => {
+    const c = x.status?.containerStatuses?.[0];
+    return (c?.restartCount ?? 0) >= 1 && (c?.state?.waiting?.reason === 'CrashLoopBackOff' || c?.state?.terminated?.exitCode === 3);
+  }, { selector: 'app=crashy' });
   const r = await why(['deploy/crashy', '-n', ns.crash!]);
   assert.equal(r.code, 0, r.stderr);
   console.log(r.stdout);
   assert.match(r.stdout, new RegExp(`^pod/${p.metadata.name}  namespace ${ns.crash}`));
   assert.match(r.stdout, /deploy\/crashy: 1 pod; showing .*, the one in most trouble/);
-  assert.match(r.stdout, /container app is in CrashLoopBackOff: it crashed and was restarted \d+ times?; Kubernetes waits \S+ before the next try/);
+  assert.match(r.stdout, /container app is in CrashLoopBackOff: it crashed and was restarted \d+ times?; Kubernetes waits \S+ before the next try|container app keeps crashing: restarted \d+ times?/);
   assert.match(r.stdout, /container app exited with code 3/);
   assert.match(r.stdout, /exited with code 3: the program reported a failure/);
   assert.match(r.stdout, /What app said before its last restart \(last 2 lines\)\n  shop starting, reading \/etc\/app\/app.conf\n  ! \/etc\/app\/app.conf:2: port must be a number, got "eighty"/);
@@ -211,7 +216,7 @@ test('why on an OOMKilled pod names the limit', { skip }, async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /container hog was killed by the out-of-memory killer: it used more than its memory limit of 24Mi/);
   assert.match(r.stdout, /now: terminated \(OOMKilled\)/);
-  assert.match(r.stdout, /What hog says now \(last 1 line\)\n  allocating/);
+  assert.match(r.stdout, /What hog says now \(last 2 lines\)\n    allocating\n  ! Killed\n/);
 });
 
 test('why on an image that cannot be pulled says which image and the pull error', { skip }, async () => {

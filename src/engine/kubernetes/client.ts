@@ -83,6 +83,8 @@ export class KubeClient {
         servername: this.target.tlsServerName,
         headers: {
           ...headers,
+          // The exec endpoint answers `accept: application/json` with 406: it serves only the stream.
+          accept: '*/*',
           connection: 'Upgrade',
           upgrade: 'websocket',
           'sec-websocket-version': '13',

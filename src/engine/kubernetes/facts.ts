@@ -201,6 +201,11 @@ export function containerFacts(pod: Pod, spec: ContainerSpec, init: boolean, eve
   if (status) {
     const waiting = waitingProblem(label, status, spec);
     if (waiting) problems.push(waiting);
+    // Between a crash and its back-off the kubelet may still show the ended instance: the restarts tell the story.
+    const restarts = status.restartCount ?? 0;
+    if (!waiting && restarts > 0 && status.state?.terminated && status.state.terminated.exitCode !== 0) {
+      problems.push(`${label} keeps crashing: restarted ${restarts} time${restarts === 1 ? '' : 's'}, and it has just ended again`);
+    }
     const last = status.lastState?.terminated ?? status.state?.terminated;
     if (last?.reason === 'OOMKilled') problems.push(`${label} was killed by the out-of-memory killer${limit ? `: it used more than its memory limit of ${limit}` : ' (no memory limit of its own: the node ran out)'}`);
     else if (last && last.exitCode !== 0 && !(init && status.state?.terminated?.exitCode === 0)) {
