@@ -11,7 +11,7 @@ export const spec = defineCommand({
   summary: 'Show which engine porthole reached, how, and why earlier ways were skipped',
   usage: 'porthole engine [--json] [--kubeconfig FILE] [--kube-context NAME] [--namespace NS]',
   description: 'Also says which Kubernetes cluster, context, user and namespace porthole would use for pod/NAME, and why.',
-  options: { json: { type: 'boolean', description: 'Print the result as JSON' }, ...kubeOptions },
+  options: { json: { type: 'boolean', description: 'Print the result as JSON' }, ...kubeOptions, namespace: { ...kubeOptions.namespace, short: 'n' } },
   args: { min: 0, max: 0 },
   examples: ['porthole engine', 'porthole -H ssh://me@build-box engine --json'],
 });

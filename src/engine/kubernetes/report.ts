@@ -28,6 +28,9 @@ async function readLog(cluster: KubeCluster, pod: Pod, container: string, previo
   const chunks: Buffer[] = [];
   for await (const chunk of res) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
+  // The kubelet answers 200 with this one line when the instance's log file is gone (it keeps one ended instance).
+  const gone = /^unable to retrieve container logs for (\S+)\s*$/.exec(text);
+  if (gone) throw new LogGone(`the kubelet no longer keeps the log of that instance (${gone[1]})`);
   const rows = text.split('\n');
   if (rows[rows.length - 1] === '') rows.pop();
   return rows.slice(-lines).map((row) => {
@@ -37,13 +40,19 @@ async function readLog(cluster: KubeCluster, pod: Pod, container: string, previo
   });
 }
 
+class LogGone extends PortholeError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}
+
 /** A log read that failed says why in the report instead of failing it (e.g. the container never started). */
 async function saidOrWhy(read: Promise<KubeSaidLine[]>): Promise<{ lines: KubeSaidLine[] | null; why: string | null }> {
   try {
     return { lines: await read, why: null };
   } catch (err) {
     if (!(err instanceof PortholeError)) throw err;
-    return { lines: null, why: `its output cannot be read: ${err.message}` };
+    return { lines: null, why: err instanceof LogGone ? err.message : `its output cannot be read: ${err.message}` };
   }
 }
 
