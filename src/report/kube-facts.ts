@@ -41,7 +41,8 @@ export interface KubeContainerReport {
   probeFailures: { probe: string; got: string; count: number; ago: string | null }[];
   env: (EnvEntry & { from: string | null })[];
   resources: { requests: Record<string, string>; limits: Record<string, string> };
-  mounts: { name: string; path: string; readOnly: boolean }[];
+  /** `source`: what the volume is, in words ("ConfigMap app-config", "Secret db", "emptyDir"). */
+  mounts: { name: string; path: string; readOnly: boolean; source: string | null }[];
   /** Output tails: the instance before the last restart, and the current one; null when there is none. */
   said: { previous: KubeSaidLine[] | null; current: KubeSaidLine[] | null; previousUnavailable: string | null; currentUnavailable: string | null };
   /** path:line references in the output, with the lines around them read through exec when the container runs. */
@@ -146,7 +147,7 @@ export function renderKubeReport(r: KubeWhyReport, opts: { color: boolean }): st
     }
     const hidden = c.env.filter((e) => e.masked && !e.from).length;
     if (hidden && !r.secretsShown) setting.push(dim(`${hidden} secret-looking value${hidden === 1 ? '' : 's'} hidden; --show-secrets shows them (Secrets themselves are never read)`));
-    for (const m of c.mounts) setting.push(`mount ${n(m.name)} -> ${n(m.path)}${m.readOnly ? ' (read-only)' : ''}`);
+    for (const m of c.mounts) setting.push(`mount ${n(m.name)}${m.source ? ` (${n(m.source)})` : ''} -> ${n(m.path)}${m.readOnly ? ' (read-only)' : ''}`);
     section(`Setting of ${n(c.name)}`, setting);
   }
 

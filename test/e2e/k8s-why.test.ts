@@ -185,13 +185,14 @@ test('why deploy/X on a crash-looping Deployment whose config file is wrong', { 
   assert.match(r.stdout, /exited with code 3: the program reported a failure/);
   // Kubernetes keeps stdout and stderr as one stream: the error line is there, unmarked.
   assert.match(r.stdout, /What app (said before its last restart|says now) \(last 2 lines\)\n    shop starting, reading \/etc\/app\/app.conf\n    \/etc\/app\/app.conf:2: port must be a number, got "eighty"\n/);
-  assert.match(r.stdout, /\/etc\/app\/app.conf line 2 /);
+  // the file it names comes from a ConfigMap: its lines are shown from there, even with the container down
+  assert.match(r.stdout, /\/etc\/app\/app.conf line 2  \(\/etc\/app\/app.conf:2 in the (previous|current) output\)\n    1 \| name = shop\n  > 2 \| port = eighty\n    \(from ConfigMap "app-config" key "app.conf"\)\n/);
   assert.match(r.stdout, /env MODE=production/);
   assert.match(r.stdout, /env API_TOKEN=\*{6} \(hidden\)/);
   assert.doesNotMatch(r.stdout, /s3cr3t-t0ken/);
   assert.match(r.stdout, /env DB_PASSWORD from Secret "db" key "password" \(not read\)/);
   assert.match(r.stdout, /limits cpu=200m memory=64Mi/);
-  assert.match(r.stdout, /mount config -> \/etc\/app/);
+  assert.match(r.stdout, /mount config \(ConfigMap app-config\) -> \/etc\/app/);
   assert.match(r.stdout, /Events \(newest first\)[\s\S]*BackOff/);
   // --json: the same facts for scripts; --show-secrets shows literal values (never Secrets).
   const j = await why(['deploy/crashy', '--namespace', ns.crash!, '--json', '--show-secrets']);

@@ -179,15 +179,22 @@ function valueSource(e: EnvVar): string {
   return 'elsewhere';
 }
 
+/** Whether the instance before this one failed within the last hour. */
+function recentCrash(status: ContainerStatus, now: number): boolean {
+  const last = status.lastState?.terminated;
+  const ended = engineTime(last?.finishedAt);
+  return !!last && last.exitCode !== 0 && ended !== null && now - ended < 3_600_000;
+}
+
 /** Whether a container is the one in trouble: waiting on an error, crashed, or restarting. */
-export function isFailing(status: ContainerStatus | undefined, init: boolean): boolean {
+export function isFailing(status: ContainerStatus | undefined, init: boolean, now = Date.now()): boolean {
   if (!status) return false;
   const w = status.state?.waiting?.reason;
   if (w && w !== 'ContainerCreating' && w !== 'PodInitializing') return true;
   const t = status.state?.terminated;
   if (t && t.exitCode !== 0) return true;
   if (t && t.exitCode === 0 && init) return false;
-  return (status.restartCount ?? 0) > 0 && !status.ready;
+  return (status.restartCount ?? 0) > 0 && (!status.ready || recentCrash(status, now));
 }
 
 /** One container's facts, logs not included (they come over the network). */
@@ -205,6 +212,8 @@ export function containerFacts(pod: Pod, spec: ContainerSpec, init: boolean, eve
     const restarts = status.restartCount ?? 0;
     if (!waiting && restarts > 0 && status.state?.terminated && status.state.terminated.exitCode !== 0) {
       problems.push(`${label} keeps crashing: restarted ${restarts} time${restarts === 1 ? '' : 's'}, and it has just ended again`);
+    } else if (!waiting && restarts > 0 && status.state?.running && recentCrash(status, now)) {
+      problems.push(`${label} keeps crashing: restarted ${restarts} time${restarts === 1 ? '' : 's'}; this instance started ${durationWords(now - (engineTime(status.state.running.startedAt) ?? now))} ago`);
     }
     const last = status.lastState?.terminated ?? status.state?.terminated;
     if (last?.reason === 'OOMKilled') problems.push(`${label} was killed by the out-of-memory killer${limit ? `: it used more than its memory limit of ${limit}` : ' (no memory limit of its own: the node ran out)'}`);
@@ -228,7 +237,7 @@ export function containerFacts(pod: Pod, spec: ContainerSpec, init: boolean, eve
       imageID: status?.imageID || null,
       ready: status?.ready ?? false,
       restartCount: status?.restartCount ?? 0,
-      failing: isFailing(status, init) || probes.length > 0,
+      failing: isFailing(status, init, now) || probes.length > 0,
       problems,
       state: stateFacts(status?.state, limit, now),
       lastState: stateFacts(status?.lastState, limit, now),
@@ -246,7 +255,7 @@ export function containerFacts(pod: Pod, spec: ContainerSpec, init: boolean, eve
       probeFailures: probes,
       env: entries,
       resources: { requests: spec.resources?.requests ?? {}, limits: spec.resources?.limits ?? {} },
-      mounts: (spec.volumeMounts ?? []).map((m) => ({ name: m.name, path: m.mountPath, readOnly: !!m.readOnly })),
+      mounts: (spec.volumeMounts ?? []).map((m) => ({ name: m.name, path: m.mountPath, readOnly: !!m.readOnly, source: volumeSource(pod, m.name) })),
       said: { previous: null, current: null, previousUnavailable: null, currentUnavailable: null },
       points: [],
     },
@@ -267,4 +276,37 @@ export function podProblems(pod: Pod, events: KubeEventLine[]): string[] {
   }
   if (pod.metadata.deletionTimestamp) out.push(`the pod is being deleted (since ${pod.metadata.deletionTimestamp})`);
   return out;
+}
+
+function volumeSource(pod: Pod, name: string): string | null {
+  const v = pod.spec.volumes?.find((x) => x.name === name);
+  if (!v) return null;
+  if (v.configMap) return `ConfigMap ${v.configMap.name}`;
+  if (v.secret) return `Secret ${v.secret.secretName}`;
+  if (v.persistentVolumeClaim) return `PersistentVolumeClaim ${v.persistentVolumeClaim.claimName}`;
+  if (v.emptyDir) return 'emptyDir';
+  if (v.hostPath) return `hostPath ${v.hostPath.path}`;
+  return null;
+}
+
+/** The ConfigMap key a path in the container comes from, when a ConfigMap volume is mounted there. */
+export function configMapKeyFor(pod: Pod, spec: ContainerSpec, path: string): { configMap: string; key: string } | null {
+  for (const m of spec.volumeMounts ?? []) {
+    const v = pod.spec.volumes?.find((x) => x.name === m.name);
+    if (!v?.configMap) continue;
+    if (m.subPath) {
+      if (path === m.mountPath) return { configMap: v.configMap.name, key: v.configMap.items?.find((i) => i.path === m.subPath)?.key ?? m.subPath };
+      continue;
+    }
+    const base = m.mountPath.replace(/\/+$/, '');
+    if (!path.startsWith(`${base}/`)) continue;
+    const rest = path.slice(base.length + 1);
+    if (v.configMap.items) {
+      const item = v.configMap.items.find((i) => i.path === rest);
+      if (item) return { configMap: v.configMap.name, key: item.key };
+      continue;
+    }
+    if (!rest.includes('/')) return { configMap: v.configMap.name, key: rest };
+  }
+  return null;
 }

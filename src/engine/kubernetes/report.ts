@@ -5,9 +5,9 @@ import { PortholeError } from '../../errors.js';
 import { durationWords, engineTime, findReferences, isErrorLine, redact } from '../../report/findings.js';
 import type { KubeContainerReport, KubeSaidLine, KubeWhyReport } from '../../report/kube-facts.js';
 import type { TargetRef } from '../target.js';
-import { containerFacts, eventLines, podProblems } from './facts.js';
+import { configMapKeyFor, containerFacts, eventLines, podProblems } from './facts.js';
 import { podPath, podRestarts, readyCount, requireContainer, resolvePods, shortKind, type KubeCluster } from './index.js';
-import type { KubeEvent, List, Pod } from './wire.js';
+import type { ContainerSpec, KubeEvent, List, Pod } from './wire.js';
 
 export interface KubeReportOptions {
   showSecrets: boolean;
@@ -62,12 +62,18 @@ async function saidOrWhy(read: Promise<KubeSaidLine[]>): Promise<{ lines: KubeSa
  */
 async function showPointedLines(cluster: KubeCluster, pod: Pod, c: KubeContainerReport): Promise<void> {
   if (!c.points.length) return;
+  // A file from a ConfigMap volume is read from the ConfigMap itself (Secrets never are): works when the container is down.
+  const spec = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((x) => x.name === c.name)!;
+  const fromConfigMap = await Promise.all(c.points.slice(0, 4).map((pt) => readFromConfigMap(cluster, pod, spec, pt)));
   if (c.state?.state !== 'running') {
-    for (const pt of c.points) pt.note = 'the file is inside the container, which is not running now: porthole cannot read it';
+    c.points.forEach((pt, i) => {
+      if (!fromConfigMap[i]) pt.note ??= 'the file is inside the container, which is not running now: porthole cannot read it';
+    });
     return;
   }
   await Promise.all(
-    c.points.slice(0, 4).map(async (pt) => {
+    c.points.slice(0, 4).map(async (pt, i) => {
+      if (fromConfigMap[i]) return;
       const from = Math.max(1, pt.line - 2);
       try {
         const r = await cluster.client.exec(cluster.namespace, pod.metadata.name, c.name, ['sed', '-n', `${from},${pt.line + 2}p`, pt.path], 64 * 1024);
@@ -82,10 +88,40 @@ async function showPointedLines(cluster: KubeCluster, pod: Pod, c: KubeContainer
         if (!pt.lines.some((l) => l.number === pt.line)) pt.note = `the file has fewer than ${pt.line} lines now`;
       } catch (err) {
         if (!(err instanceof PortholeError)) throw err;
-        pt.note = `could not read it in the container: ${err.message}`;
+        // A crash-looping container may end between the status read and the exec.
+        pt.note = `could not read it in the container${c.restartCount ? ' (it may have just ended again)' : ''}: ${err.message}`;
       }
     }),
   );
+}
+
+async function readFromConfigMap(cluster: KubeCluster, pod: Pod, spec: ContainerSpec, pt: KubeContainerReport['points'][number]): Promise<boolean> {
+  const source = configMapKeyFor(pod, spec, pt.path);
+  if (!source) return false;
+  const ns = cluster.namespace;
+  try {
+    const cm = await cluster.client.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps/${encodeURIComponent(source.configMap)}`, {
+      verb: 'get',
+      resource: 'configmaps',
+      namespace: ns,
+      name: source.configMap,
+    });
+    const text = cm.data?.[source.key];
+    if (text === undefined) {
+      pt.note = `it comes from ConfigMap "${source.configMap}", which has no key "${source.key}"`;
+      return true;
+    }
+    const rows = text.split('\n');
+    if (rows[rows.length - 1] === '') rows.pop();
+    const from = Math.max(1, pt.line - 2);
+    pt.lines = rows.slice(from - 1, pt.line + 2).map((t, i) => ({ number: from + i, text: t.length > 500 ? `${t.slice(0, 500)}...` : t }));
+    pt.note = `from ConfigMap "${source.configMap}" key "${source.key}"${pt.line > rows.length ? `, which has only ${rows.length} lines` : ''}`;
+    return true;
+  } catch (err) {
+    if (!(err instanceof PortholeError)) throw err;
+    pt.note = `it comes from ConfigMap "${source.configMap}" key "${source.key}", which porthole could not read: ${err.message}`;
+    return true;
+  }
 }
 
 export async function collectKubeReport(cluster: KubeCluster, ref: Extract<TargetRef, { engine: 'kubernetes' }>, opts: KubeReportOptions): Promise<KubeWhyReport> {

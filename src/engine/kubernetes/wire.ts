@@ -79,7 +79,7 @@ export interface Pod {
     restartPolicy?: string;
     serviceAccountName?: string;
     securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean };
-    volumes?: { name: string; configMap?: { name: string }; secret?: { secretName: string }; persistentVolumeClaim?: { claimName: string }; emptyDir?: object; hostPath?: { path: string } }[];
+    volumes?: { name: string; configMap?: { name: string; items?: { key: string; path: string }[] }; secret?: { secretName: string }; persistentVolumeClaim?: { claimName: string }; emptyDir?: object; hostPath?: { path: string } }[];
   };
   status?: {
     phase?: string;
