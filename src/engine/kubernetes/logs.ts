@@ -149,12 +149,35 @@ function pump(res: IncomingMessage, sink: LineSink, out: OutputStream): Promise<
   });
 }
 
+/** The log stream when the API can choose the container itself; undefined when the pod must be read first. */
+async function openDirect(cluster: KubeCluster, pod: string, container: string | null, opts: KubeLogOptions): Promise<IncomingMessage | undefined> {
+  const q = new URLSearchParams(logQuery(container ?? '', opts, { follow: opts.follow, tail: opts.tail, stamps: opts.until !== undefined }));
+  if (!container) q.delete('container');
+  try {
+    return await cluster.client.stream(`${podPath(cluster.namespace, pod)}/log?${q}`, { verb: 'get', resource: 'pods/log', namespace: cluster.namespace, name: pod }, opts.signal);
+  } catch (err) {
+    // "a container name must be specified" and "container X is not valid": the pod is read for a good answer.
+    if (err instanceof EngineError && err.statusCode === 400 && /container name must be specified|is not valid for pod/.test(err.message)) return undefined;
+    throw err;
+  }
+}
+
 export async function streamKubeLogs(cluster: KubeCluster, ref: Extract<TargetRef, { engine: 'kubernetes' }>, opts: KubeLogOptions): Promise<{ lines: number }> {
   const ns = cluster.namespace;
   const explicit = ref.container ?? opts.container ?? null;
   const open = (pod: Pod, container: string, extra: StreamChoice) =>
     cluster.client.stream(`${podPath(ns, pod.metadata.name)}/log?${logQuery(container, opts, extra)}`, { verb: 'get', resource: 'pods/log', namespace: ns, name: pod.metadata.name }, opts.signal);
 
+  if (ref.kind === 'pod' && !opts.allContainers) {
+    // One container asked for, or the pod's only one: the API picks it, so the log is asked for at once (one round
+    // trip less). A pod of several containers answers 400, and then the default container is chosen as kubectl does.
+    const direct = await openDirect(cluster, ref.name, explicit, opts);
+    if (direct) {
+      const sink = new LineSink(opts, '', opts.until !== undefined);
+      await pump(direct, sink, opts.out);
+      return { lines: sink.lines };
+    }
+  }
   if (ref.kind === 'pod') {
     const pod = await cluster.client.get<Pod>(podPath(ns, ref.name), { verb: 'get', resource: 'pods', namespace: ns, name: ref.name });
     const containers = defaultContainers(pod, opts, explicit);

@@ -126,15 +126,22 @@ async function readFromConfigMap(cluster: KubeCluster, pod: Pod, spec: Container
 
 export async function collectKubeReport(cluster: KubeCluster, ref: Extract<TargetRef, { engine: 'kubernetes' }>, opts: KubeReportOptions): Promise<KubeWhyReport> {
   const now = opts.now ?? Date.now();
+  const ns = cluster.namespace;
+  const listEvents = (selector: string) =>
+    cluster.client.get<List<KubeEvent>>(`/api/v1/namespaces/${encodeURIComponent(ns)}/events?fieldSelector=${encodeURIComponent(selector)}`, {
+      verb: 'list',
+      resource: 'events',
+      namespace: ns,
+    });
+  // A pod named by the user: its events are asked for by name at the same time as the pod (one round trip less),
+  // then kept to this pod's uid (an earlier pod of the same name may have left events).
+  const early = ref.kind === 'pod' ? listEvents(`involvedObject.kind=Pod,involvedObject.name=${ref.name}`) : undefined;
+  early?.catch(() => undefined);
   const resolved = await resolvePods(cluster, ref);
   const pod = resolved.pod;
   if (ref.container) requireContainer(pod, ref.container);
-  const ns = cluster.namespace;
-  const events = await cluster.client.get<List<KubeEvent>>(
-    `/api/v1/namespaces/${encodeURIComponent(ns)}/events?fieldSelector=${encodeURIComponent(`involvedObject.uid=${pod.metadata.uid ?? ''}`)}`,
-    { verb: 'list', resource: 'events', namespace: ns },
-  );
-  const evLines = eventLines(events.items, now);
+  const events = early ? (await early).items.filter((e) => !e.involvedObject.uid || e.involvedObject.uid === pod.metadata.uid) : (await listEvents(`involvedObject.uid=${pod.metadata.uid ?? ''}`)).items;
+  const evLines = eventLines(events, now);
 
   const specs = [...(pod.spec.initContainers ?? []).map((c) => [c, true] as const), ...pod.spec.containers.map((c) => [c, false] as const)];
   const secrets: string[] = [];
