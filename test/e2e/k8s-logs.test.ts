@@ -91,6 +91,12 @@ test('logs on a pod of two containers: the default one with a notice, -c, pod/X/
   assert.equal(slash.stdout, 'side warning: disk\n');
   const all = await logs(['pod/duo', '--all-containers', '--tail', '1']);
   assert.equal(all.stdout, '[web] web line 5\n[side] side warning: disk\n');
+  // -n is --tail for logs (docker's meaning): a namespace there is explained, not taken for a bad number
+  const kubectlHabit = await porthole(['logs', 'pod/duo', '-n', ns], { env: env() });
+  assert.equal(kubectlHabit.code, 2);
+  assert.match(kubectlHabit.stderr, /for logs, -n is --tail, as in docker logs\. Give the namespace with --namespace /);
+  const before = await porthole(['-n', ns, 'logs', 'pod/duo', '-c', 'web', '--tail', '1'], { env: env() });
+  assert.equal(before.stdout, 'web line 5\n');
   const wrong = await logs(['pod/duo', '-c', 'nope']);
   assert.equal(wrong.code, 3);
   assert.equal(wrong.stderr, 'porthole: Pod duo has no container "nope". Its containers: web, side.\n');
