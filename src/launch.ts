@@ -44,9 +44,21 @@ function runCached(): void {
   // The bundle is ASCII (scripts/build.mjs checks): read as latin1, it needs no UTF-8 decoding (about 1.5 ms).
   const source = readFileSync(app, 'latin1');
   const cacheDir = codeCacheFolder();
-  // One cache per command: the first word that looks like one (global flags come first and are skipped).
-  const word = process.argv.slice(2).find((a) => !a.startsWith('-'));
-  const key = word && /^[a-z]{2,12}$/.test(word) ? word : 'other';
+  // One cache per command: the first word that looks like one (global flags and their values come first and are
+  // skipped: `-n shop why` is `why`, not a cache per namespace). Kubernetes names run other code than container
+  // names, so they get their own cache (`why-k8s`).
+  const argv = process.argv.slice(2);
+  let word: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (/^(-H|--host|-c|--context|--kubeconfig|--kube-context|-n|--namespace)$/.test(arg)) i++;
+    else if (!arg.startsWith('-')) {
+      word = arg;
+      break;
+    }
+  }
+  const kube = argv.some((a) => /^(pods?|po|deploy(ments?)?|sts|statefulsets?|ds|daemonsets?|jobs?|rs|replicasets?)\//i.test(a));
+  const key = word && /^[a-z]{2,12}$/.test(word) ? `${word}${kube ? '-k8s' : ''}` : 'other';
   const cacheFile = cacheDir && join(cacheDir, `${PORTHOLE_BUILD_ID}-${process.version}-${process.arch}-${key}.v8`);
   let cached: Buffer | undefined;
   if (cacheFile) {

@@ -3,33 +3,47 @@
 // archive): no exec, no snapshot, nothing created or changed.
 import { defineCommand, parseCount, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
+import { kubeFlags, kubeOptions, openKube } from '../cli/kube-flags.js';
 import { resolveContainer } from '../engine/resolve.js';
+import { parseTarget } from '../engine/target.js';
 import { renderJson } from '../render/json.js';
 import type { WhyReport } from '../report/collect.js';
 import { redactRendered } from '../report/findings.js';
+import type { KubeWhyReport } from '../report/kube-facts.js';
+import { renderKubeReport } from '../report/kube-facts.js';
 import { renderReport } from '../report/render.js';
 
 export const spec = defineCommand({
   name: 'why',
   summary: 'Explain why a container stopped or misbehaves: exit, command, output, changed files, config lines',
-  usage: 'porthole why CONTAINER [--json] [--show-secrets] [--lines N]',
+  usage: 'porthole why CONTAINER|pod/NAME[/CONTAINER]|deploy/NAME|sts/NAME|ds/NAME|job/NAME [--json] [--show-secrets] [--lines N]',
   description:
     'Reads only what the engine already has (inspect, docker diff, logs, files through the archive endpoint):\n' +
-    'nothing is started, executed or created. Works on running containers too.',
+    'nothing is started, executed or created. Works on running containers too.\n' +
+    'For a pod: its containers\' states and last states, events, the output before the last restart and now, what\n' +
+    'it ran, env (Secrets never read) and limits. A workload shows its pod in most trouble, else its newest.',
   options: {
     json: { type: 'boolean', description: 'Print the findings as JSON' },
     'show-secrets': { type: 'boolean', description: 'Show environment values whose names look secret (hidden by default)' },
     lines: { type: 'string', valueName: 'N', description: 'How many lines of stdout/stderr to show (default 20)' },
+    ...kubeOptions,
+    namespace: { ...kubeOptions.namespace, short: 'n' },
   },
   args: { min: 1, max: 1 },
-  examples: ['porthole why porthole-demo-crash', 'porthole why web --json | jq .happened'],
+  examples: ['porthole why porthole-demo-crash', 'porthole why web --json | jq .happened', 'porthole why deploy/api -n shop'],
 });
 
 type Options = Parsed<typeof spec.options>;
 
-export async function run(ctx: Context, parsed: Options): Promise<WhyReport> {
+export async function run(ctx: Context, parsed: Options): Promise<WhyReport | KubeWhyReport> {
   const lines = parseCount('--lines', parsed.options.lines) ?? 20;
   const ref = parsed.args[0]!;
+  const target = parseTarget(ref);
+  if (target.engine === 'kubernetes') {
+    const cluster = await openKube(ctx, kubeFlags(ctx, parsed.options));
+    const { collectKubeReport } = await import('../engine/kubernetes/report.js');
+    return collectKubeReport(cluster, target, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) });
+  }
   const engine = await ctx.engine();
   const collecting = import('../report/collect.js');
   const resolving = resolveContainer(engine, ref);
@@ -37,17 +51,19 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport> {
   const { collectReport, startEarlyReads, dropEarlyReads } = await collecting;
   // changes and logs need only the name: they run while the container is inspected.
   const early = startEarlyReads(engine, ref, Math.max(1, lines));
-  let target;
+  let container;
   try {
-    target = await resolving;
+    container = await resolving;
   } catch (err) {
     dropEarlyReads(early);
     throw err;
   }
-  return collectReport(engine, target, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) }, early);
+  return collectReport(engine, container, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) }, early);
 }
 
-export function render(r: WhyReport, parsed: Options, ctx: Context): string {
+export function render(r: WhyReport | KubeWhyReport, parsed: Options, ctx: Context): string {
+  // a report's masked values are masked in its JSON too (redactRendered knows them per report)
   if (parsed.options.json) return redactRendered(r, renderJson(r));
-  return renderReport(r, { color: !!ctx.stdout.isTTY && !ctx.env.NO_COLOR });
+  const color = !!ctx.stdout.isTTY && !ctx.env.NO_COLOR;
+  return 'engine' in r ? renderKubeReport(r, { color }) : renderReport(r, { color });
 }
