@@ -20,15 +20,13 @@ import { cacheFolder } from './util/cache-folder.js';
 
 declare const PORTHOLE_BUILD_ID: string;
 
-// The first line under the shebang (scripts/build.mjs) is shell to sh and a comment to Node: when NODE_EXTRA_CA_CERTS
-// is set, it moves it to PORTHOLE_NODE_EXTRA_CA_CERTS before starting Node, because Node reads and parses that
-// file at start-up, before any code runs (80 ms per command on this project's machine). Put back here for the
-// programs porthole starts (editors, ssh); the engine connection adds the certificates itself where it needs
-// them (src/engine/docker/discovery.ts).
-const extraCa = process.env.PORTHOLE_NODE_EXTRA_CA_CERTS;
-if (extraCa !== undefined) {
-  process.env.NODE_EXTRA_CA_CERTS = extraCa;
-  delete process.env.PORTHOLE_NODE_EXTRA_CA_CERTS;
+// The first line under the shebang (scripts/build.mjs) chose the Node: $PORTHOLE_NODE, the project's own in a clone,
+// else the one on PATH. porthole is built for and tested on Node 22 and 24 (package.json engines): an older one
+// (a machine's system Node 20, say) gets one sentence here, before anything that might not run on it.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 8)) {
+  process.stderr.write(`porthole: Node ${process.versions.node} is too old for porthole, which needs Node 22.8 or later (24 LTS or 22 LTS): install one, or set PORTHOLE_NODE to its node binary.\n`);
+  process.exit(1);
 }
 
 const app = join(__dirname, 'porthole-app.cjs');
