@@ -1,11 +1,16 @@
 // The `porthole` executable: loads the bundled CLI (dist/porthole-app.cjs) through V8's code cache.
 //
-// Node 20 has no compile cache of its own (module.enableCompileCache came in Node 22), and compiling the bundle
-// is most of porthole's own start-up: with the cache, `porthole ps C` starts about 30 ms sooner here. The cache is
-// written once per build, Node version and command, after the command ran, so it holds the functions that command
-// really used. It lives in $XDG_CACHE_HOME/porthole (default ~/.cache/porthole) in a folder only this user can write,
-// because a code cache is code. PORTHOLE_CODE_CACHE=0 turns it off. Anything wrong with the cache (unreadable,
-// stale, from another V8) only means compiling from source, as without it.
+// Compiling the bundle is most of porthole's own start-up: with the cache, `porthole ps C` starts 30-60 ms sooner
+// here. The cache is written once per build, Node version and command, after the command ran, so it holds the
+// functions that command really used. It lives in $XDG_CACHE_HOME/porthole (default ~/.cache/porthole) in a folder
+// only this user can write, because a code cache is code. PORTHOLE_CODE_CACHE=0 turns it off. Anything wrong with
+// the cache (unreadable, stale, from another V8) only means compiling from source, as without it.
+//
+// Kept by hand although Node 22+ has module.enableCompileCache(), because it still wins (bench/launch.bench.mjs,
+// 40 interleaved runs each, medians, 2026-12-05, machine under load): `porthole ps C` on Node 24 took 154.7 ms with
+// this cache, 173.3 (+18.5; CPU +5.0 ms) with Node's, 214.2 with none; `porthole --version` 134.4 / 142.8 (+8.4) /
+// 185.0. NODE22_FIGURES Node's cache is made right after each module compiles, so it holds little more than the top
+// level (V8 compiles a function when first called); this one is made after the command ran.
 //
 // Not v8-compile-cache: it hooks every module's compile and produces each cache right after compiling, which holds
 // only the top level (V8 compiles functions when first called), and it keeps caches under $TMP. Here there is one
