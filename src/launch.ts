@@ -6,11 +6,13 @@
 // only this user can write, because a code cache is code. PORTHOLE_CODE_CACHE=0 turns it off. Anything wrong with
 // the cache (unreadable, stale, from another V8) only means compiling from source, as without it.
 //
-// Kept by hand although Node 22+ has module.enableCompileCache(), because it still wins (bench/launch.bench.mjs,
-// 40 interleaved runs each, medians, 2026-12-05, machine under load): `porthole ps C` on Node 24 took 154.7 ms with
-// this cache, 173.3 (+18.5; CPU +5.0 ms) with Node's, 214.2 with none; `porthole --version` 134.4 / 142.8 (+8.4) /
-// 185.0. NODE22_FIGURES Node's cache is made right after each module compiles, so it holds little more than the top
-// level (V8 compiles a function when first called); this one is made after the command ran.
+// Kept by hand although Node 22+ has module.enableCompileCache(), because it still wins (bench/launch.bench.mjs:
+// 40 interleaved runs of each way, medians, 2026-12-05, on a machine under heavy load, so CPU is the steadier
+// figure). `porthole ps C`: Node 24 wall 154.7 ms with this cache, 173.3 with Node's (+18.5; CPU 56.2 vs 61.2 ms),
+// 214.2 with none; Node 22 wall 214.3 / 260.0 (+45.7; CPU 51.7 vs 58.7) / 320.9. `porthole --version` (little to
+// compile): the same CPU both ways (39.5 vs 39.9 on 24, 38.9 vs 39.2 on 22). Node's cache is made when each
+// module compiles, so it holds little more than the top level (V8 compiles a function when first called); this
+// one is made after the command ran, with what it really compiled.
 //
 // Not v8-compile-cache: it hooks every module's compile and produces each cache right after compiling, which holds
 // only the top level (V8 compiles functions when first called), and it keeps caches under $TMP. Here there is one
