@@ -1,17 +1,18 @@
 // The `porthole` executable: loads the bundled CLI (dist/porthole-app.cjs) through V8's code cache.
 //
-// Compiling the bundle is most of porthole's own start-up: with the cache, `porthole ps C` starts 30-60 ms sooner
-// here. The cache is written once per build, Node version and command, after the command ran, so it holds the
-// functions that command really used. It lives in $XDG_CACHE_HOME/porthole (default ~/.cache/porthole) in a folder
-// only this user can write, because a code cache is code. PORTHOLE_CODE_CACHE=0 turns it off. Anything wrong with
-// the cache (unreadable, stale, from another V8) only means compiling from source, as without it.
+// Compiling the bundle is most of porthole's own start-up: with the cache, `porthole ps C` starts about 20 ms
+// sooner here (30-60 under load). The cache is written once per build, Node version and command, after the command
+// ran, so it holds the functions that command really used. It lives in $XDG_CACHE_HOME/porthole (default
+// ~/.cache/porthole) in a folder only this user can write, because a code cache is code. PORTHOLE_CODE_CACHE=0
+// turns it off. Anything wrong with the cache (unreadable, stale, from another V8) only means compiling from
+// source, as without it.
 //
 // Kept by hand although Node 22+ has module.enableCompileCache(), because it still wins (bench/launch.bench.mjs:
-// 40 interleaved runs of each way, medians, 2026-12-05, on a machine under heavy load, so CPU is the steadier
-// figure). `porthole ps C`: Node 24 wall 154.7 ms with this cache, 173.3 with Node's (+18.5; CPU 56.2 vs 61.2 ms),
-// 214.2 with none; Node 22 wall 214.3 / 260.0 (+45.7; CPU 51.7 vs 58.7) / 320.9. `porthole --version` (little to
-// compile): the same CPU both ways (39.5 vs 39.9 on 24, 38.9 vs 39.2 on 22). Node's cache is made when each
-// module compiles, so it holds little more than the top level (V8 compiles a function when first called); this
+// 40 interleaved runs of each way, medians, 2026-12-05, load average 4). `porthole ps C` on Node 24: 68.1 ms with
+// this cache, 75.0 with Node's (+7.0; CPU 55.7 vs 62.1 ms), 88.3 with none; on Node 22: 59.5 / 67.9 (+8.5; CPU
+// 49.1 vs 54.9) / 79.2. A run at load 8-18 gave the same order (+18.5 ms on 24, +45.7 on 22). `porthole --version`
+// (little to compile) ties: 53.3 / 51.7 on 24, 45.4 / 46.8 on 22, the same CPU. Node's cache is made when each
+// module is compiled, so it holds little more than the top level (V8 compiles a function when first called); this
 // one is made after the command ran, with what it really compiled.
 //
 // Not v8-compile-cache: it hooks every module's compile and produces each cache right after compiling, which holds
