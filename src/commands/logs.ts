@@ -8,14 +8,17 @@ import { resolveContainer } from '../engine/resolve.js';
 import { demux } from '../engine/stdio.js';
 import { compilePattern, escapeLineBytes, LineSplitter, lineMessage, parseLogTime } from '../report/text.js';
 import { InvalidArgument } from '../errors.js';
+import { parseSwarmName, type SwarmName } from '../engine/swarm/names.js';
 
 export const spec = defineCommand({
   name: 'logs',
   summary: 'Show what a container printed, stdout and stderr kept apart',
-  usage: 'porthole logs CONTAINER [--tail N] [--since T] [--until T] [-f] [-t] [--grep PATTERN]',
+  usage: 'porthole logs CONTAINER|service/NAME[.SLOT] [--tail N] [--since T] [--until T] [-f] [-t] [--grep PATTERN]',
   description:
     'Works on running and stopped containers. stderr lines go to stderr. Control characters are shown escaped\n' +
-    'when writing to a terminal; through a pipe the bytes are passed on exactly.',
+    'when writing to a terminal; through a pipe the bytes are passed on exactly.\n' +
+    "service/NAME (on a swarm manager): every task's lines through the manager, in time order, each prefixed\n" +
+    'with its task and node (web.2@node-2 | ...); nodes whose logs are missing are named on stderr.',
   options: {
     tail: { type: 'string', short: 'n', valueName: 'N', description: 'Only the last N lines (stdout and stderr counted together, as docker does), or "all"' },
     since: { type: 'string', valueName: 'T', description: 'Only lines since T: a duration (10m), a time (2024-05-01T10:00:00Z) or unix seconds' },
@@ -120,6 +123,11 @@ export async function run(ctx: Context, parsed: Options): Promise<LogsResult> {
     throw new InvalidArgument('--follow with an --until in the past would stop at once.', 'Drop one of them.');
   }
   const filter = o.grep === undefined ? undefined : compilePattern(o.grep);
+  const swarmName = parseSwarmName(parsed.args[0]!);
+  if (swarmName) {
+    if (swarmName.kind !== 'service') throw new InvalidArgument(`logs takes a container or service/NAME[.SLOT]; ${swarmName.kind}/ names are not supported yet.`);
+    return serviceLogs(ctx, swarmName, { follow: o.follow, tail, since, until, timestamps: o.timestamps }, filter);
+  }
   const engine = await ctx.engine();
   const target = await resolveContainer(engine, parsed.args[0]!);
   const { stream } = await engine.logs(target.id, { follow: o.follow, tail, since, until, timestamps: o.timestamps });
@@ -144,4 +152,70 @@ export async function run(ctx: Context, parsed: Options): Promise<LogsResult> {
     if (ctx.signal.aborted) return { stdoutLines: 0, stderrLines: 0 };
     throw err;
   }
+}
+
+/** Writes and waits for 'drain' when the output asks, so a slow reader bounds memory. */
+function writeWaiting(dest: OutputStream, data: string | Buffer): Promise<void> | undefined {
+  if (dest.write(data)) return undefined;
+  return new Promise((resolve) => dest.once('drain', () => resolve()));
+}
+
+async function serviceLogs(
+  ctx: Context,
+  name: Extract<SwarmName, { kind: 'service' }>,
+  opts: { follow?: boolean; tail?: number | 'all'; since?: string; until?: string; timestamps?: boolean },
+  filter: RegExp | undefined,
+): Promise<LogsResult> {
+  const { swarmApi, findService, selectTasks } = await import('../report/swarm.js');
+  const { serviceLogs: read } = await import('../engine/swarm/logs.js');
+  const api = swarmApi(await ctx.engine());
+  const service = await findService(api, name.service);
+  const [tasks, nodes] = await Promise.all([api.listTasks({ service: [service.id] }), api.listNodes()]);
+  const wanted = name.slot !== undefined || name.node !== undefined
+    ? new Set(selectTasks(tasks, name, new Map(nodes.map((n) => [n.id, n]))).map((t) => t.id))
+    : undefined;
+  // the service endpoint takes no --until (API 1.41): lines after it are dropped here
+  const untilMs = opts.until === undefined ? undefined : Number(opts.until) * 1000;
+  const result: LogsResult = { stdoutLines: 0, stderrLines: 0 };
+  const gaps: string[] = [];
+  const events = read(api, service, tasks, nodes, { follow: opts.follow, tail: opts.tail, since: opts.since });
+  const emit = (line: import('../engine/swarm/logs.js').ServiceLogLine): Promise<void> | undefined => {
+    const dest = line.stream === 'stderr' ? ctx.stderr : ctx.stdout;
+    const text = line.message.toString('utf8').replace(/\r?\n$/, '');
+    if (filter) {
+      filter.lastIndex = 0;
+      if (!filter.test(text)) return undefined;
+    }
+    if (line.stream === 'stderr') result.stderrLines++;
+    else result.stdoutLines++;
+    const body = dest.isTTY ? escapeLineBytes(line.message) : line.message;
+    const prefix = `${opts.timestamps ? `${line.time} ` : ''}${line.taskName}@${line.node} | `;
+    const newline = line.message.length && line.message[line.message.length - 1] === 10 ? '' : '\n';
+    return writeWaiting(dest, typeof body === 'string' ? prefix + body + newline : Buffer.concat([Buffer.from(prefix), body, Buffer.from(newline)]));
+  };
+  const stop = () => void events.return(undefined);
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  const buffered: import('../engine/swarm/logs.js').ServiceLogLine[] = [];
+  try {
+    for await (const event of events) {
+      if ('gap' in event) {
+        gaps.push(event.gap);
+        continue;
+      }
+      const line = event.line;
+      if (wanted && !wanted.has(line.taskId)) continue;
+      if (untilMs !== undefined && Date.parse(line.time) > untilMs) continue;
+      // following: as they come; otherwise merged in time order across nodes (the manager interleaves by arrival)
+      if (opts.follow) await emit(line);
+      else buffered.push(line);
+    }
+  } catch (err) {
+    if (!ctx.signal.aborted) throw err;
+  }
+  buffered.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  for (const line of buffered) await emit(line);
+  const down = nodes.filter((n) => n.state !== 'ready' && tasks.some((t) => t.nodeId === n.id));
+  for (const n of down) ctx.notice(`node ${n.hostname} is ${n.state}: the logs of its tasks are missing`);
+  if (gaps.length) ctx.notice(`some logs are missing: ${[...new Set(gaps)].join('; ')}`);
+  return result;
 }
