@@ -1,0 +1,126 @@
+// why and logs on services of the real three-node test swarm (scripts/swarm-up.sh): porthole asks the manager,
+// then reads the failed task's container from its own node's engine, reached through PORTHOLE_SWARM_NODES.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { porthole } from '../support/cli.js';
+import { createService, dockerAt, MANAGER, NODES, removeService, serviceTasks, skipSwarm, uniqueService, waitFor } from '../support/swarm.js';
+
+const created: string[] = [];
+const tagged: [string, string][] = [];
+after(() => {
+  if (created.length) removeService(...created);
+  for (const [host, ref] of tagged) dockerAt(host, ['rmi', ref]);
+});
+const ph = (args: string[], env: Record<string, string> = {}) => porthole(['-H', MANAGER!, ...args], { env, timeoutMs: 60_000 });
+
+test('why service/NAME: a replica on a worker exits 3: the failures by node, the history, and its container report from that node', { skip: skipSwarm }, async () => {
+  const name = uniqueService('swarm-crash');
+  created.push(name);
+  createService(name, ['--replicas', '1', '--constraint', 'node.hostname==porthole-swarm-2', '--restart-max-attempts', '1',
+    '--restart-delay', '1s', 'porthole-fixture/busybox:1', 'sh', '-c', 'echo starting up; echo "boom: /etc/app.conf missing" >&2; exit 3']);
+  await waitFor('two failed tasks', () => serviceTasks(name).filter((t) => t.current.startsWith('Failed')).length >= 2);
+  const r = await ph(['why', `service/${name}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^service/${name} `));
+  assert.match(r.stdout, /Failed tasks\n {2}2 failed: 2 on porthole-swarm-2\n/);
+  assert.match(r.stdout, /exited with code 3: the program reported a failure/);
+  assert.match(r.stdout, /engine: task: non-zero exit \(3\)/);
+  assert.match(r.stdout, new RegExp(`Task history\\n  ${name}\\.1\\n`));
+  assert.match(r.stdout, /Latest failed task \w{12}, from node porthole-swarm-2/);
+  // the single-container report, read from the worker's engine: its output and command
+  assert.match(r.stdout, /! boom: \/etc\/app\.conf missing/);
+  assert.match(r.stdout, /starting up/);
+  assert.match(r.stdout, /sh -c 'echo starting up;/);
+
+  const j = await ph(['why', `service/${name}`, '--json']);
+  assert.equal(j.code, 0, j.stderr);
+  const report = JSON.parse(j.stdout);
+  assert.equal(report.kind, 'swarm-service');
+  assert.equal(report.service.name, name);
+  assert.equal(report.failures.length, 2);
+  assert.ok(report.failures.every((f: any) => f.node === 'porthole-swarm-2' && f.exitCode === 3 && f.state === 'failed'));
+  // newest first, and the latest one's container is the one on the node
+  assert.ok(report.failures[0].when >= report.failures[1].when);
+  assert.equal(report.latest.task, report.failures[0].task);
+  assert.equal(report.latest.node, 'porthole-swarm-2');
+  assert.equal(report.latest.report.happened.exitCode, 3);
+  assert.equal(report.latest.report.container.id, report.failures[0].containerId);
+  const onNode = dockerAt(NODES['porthole-swarm-2']!, ['inspect', '--format', '{{.State.ExitCode}}', report.failures[0].containerId]);
+  assert.equal(onNode.stdout.trim(), '3');
+});
+
+test('why service/NAME with the node unreachable: the manager\'s facts, and the node named with how to reach it', { skip: skipSwarm }, async () => {
+  const name = uniqueService('swarm-crash-far');
+  created.push(name);
+  createService(name, ['--replicas', '1', '--constraint', 'node.hostname==porthole-swarm-3', '--restart-max-attempts', '0',
+    '--restart-condition', 'none', 'porthole-fixture/busybox:1', 'sh', '-c', 'exit 3']);
+  await waitFor('a failed task', () => serviceTasks(name).some((t) => t.current.startsWith('Failed')));
+  // no mapping, no context: ssh and tcp to 10.216.0.13, which the host has no route to
+  const t0 = Date.now();
+  const r = await ph(['why', `service/${name}`], { PORTHOLE_SWARM_NODES: '{}', DOCKER_CONFIG: '/nonexistent-porthole-swarm-test' });
+  assert.ok(Date.now() - t0 < 20_000, 'it does not hang');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /1 failed: 1 on porthole-swarm-3/);
+  assert.match(r.stdout, /exited with code 3/);
+  assert.match(r.stdout, /its container could not be read: Node porthole-swarm-3's engine cannot be reached \(PORTHOLE_SWARM_NODES: no entry for "porthole-swarm-3"; docker context "porthole-swarm-3": .*; ssh:\/\/10\.216\.0\.13: did not answer.*; tcp:\/\/10\.216\.0\.13:2376: did not answer/);
+});
+
+test('why service/NAME: the image is missing on one node: "No such image" rejections there, the others run', { skip: skipSwarm }, async () => {
+  const name = uniqueService('swarm-noimg');
+  const ref = `${name}:1`;
+  for (const node of ['porthole-swarm-1', 'porthole-swarm-2']) {
+    assert.equal(dockerAt(NODES[node]!, ['tag', 'porthole-fixture/busybox:1', ref]).code, 0);
+    tagged.push([NODES[node]!, ref]);
+  }
+  created.push(name);
+  createService(name, ['--mode', 'global', '--restart-max-attempts', '1', '--restart-delay', '1s', ref, 'sleep', '3600']);
+  await waitFor('a rejection on porthole-swarm-3 and two running', () => {
+    const tasks = serviceTasks(name);
+    return tasks.some((t) => t.node === 'porthole-swarm-3' && t.current.startsWith('Rejected')) &&
+      tasks.filter((t) => t.current.startsWith('Running')).length === 2;
+  });
+  const r = await ph(['why', `service/${name}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`image ${name}:1  2 running, global`));
+  assert.match(r.stdout, /\d+ failed: \d+ on porthole-swarm-3\n/);
+  assert.match(r.stdout, new RegExp(`${name}@porthole-swarm-3  task \\w{12}  on porthole-swarm-3  rejected `));
+  assert.match(r.stdout, new RegExp(`rejected: the image is not on this node and could not be pulled \\(No such image: ${name}:1\\)`));
+  assert.doesNotMatch(r.stdout, /on porthole-swarm-[12] {2}rejected/);
+  // the per-node name selects that node's task alone
+  const one = await ph(['why', `service/${name}@porthole-swarm-1`, '--json']);
+  assert.equal(one.code, 0, one.stderr);
+  const j = JSON.parse(one.stdout);
+  assert.equal(j.failures.length, 0);
+  assert.equal(j.running, 1);
+});
+
+test('logs service/NAME: every replica\'s lines through the manager, prefixed by task and node, stdout and stderr apart', { skip: skipSwarm }, async () => {
+  const name = uniqueService('swarm-logs');
+  created.push(name);
+  createService(name, ['--replicas', '3', '--env', 'SLOT={{.Task.Slot}}', 'porthole-fixture/busybox:1', 'sh', '-c',
+    'echo "hello from slot $SLOT"; echo "warning from slot $SLOT" >&2; sleep 3600']);
+  const tasks = await waitFor('3 running replicas', () => {
+    const running = serviceTasks(name).filter((t) => t.current.startsWith('Running'));
+    return running.length === 3 && running;
+  });
+  const nodeOf = new Map(tasks.map((t) => [t.name, t.node]));
+  let out = await ph(['logs', `service/${name}`]);
+  for (let i = 0; i < 30 && out.stdout.trim().split('\n').length < 3; i++) {
+    await new Promise((res) => setTimeout(res, 300));
+    out = await ph(['logs', `service/${name}`]);
+  }
+  assert.equal(out.code, 0, out.stderr);
+  const lines = out.stdout.trim().split('\n').sort();
+  assert.deepEqual(lines, [1, 2, 3].map((s) => `${name}.${s}@${nodeOf.get(`${name}.${s}`)} | hello from slot ${s}`));
+  assert.deepEqual(out.stderr.trim().split('\n').sort(), [1, 2, 3].map((s) => `${name}.${s}@${nodeOf.get(`${name}.${s}`)} | warning from slot ${s}`));
+  assert.equal(new Set(tasks.map((t) => t.node)).size, 3);
+
+  const slot = await ph(['logs', `service/${name}.2`, '--timestamps', '--grep', 'hello']);
+  assert.equal(slot.code, 0, slot.stderr);
+  assert.match(slot.stdout, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+Z ${name}\\.2@${nodeOf.get(`${name}.2`)} \\| hello from slot 2\\n$`));
+  assert.equal(slot.stderr, '');
+
+  const missing = await ph(['logs', `service/${name}-nope`]);
+  assert.equal(missing.code, 3);
+  assert.equal(missing.stderr, `porthole: No such service: ${name}-nope. List services with \`docker service ls\`.\n`);
+});
