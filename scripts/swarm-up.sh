@@ -71,29 +71,6 @@ for n in $(seq 1 "$SWARM_NODES"); do
   # that cannot leave fails at once instead of a 20 s DNS timeout per task (swarm gets its addresses as flags)
 done
 
-# ---- engines. setsid: a test run's Ctrl-C does not reach them; nsenter --net (not ip netns exec, which remounts
-# /sys and hides the cgroup mounts); unshare --uts so that each engine has its own hostname. All of it execs, so
-# the recorded PID is dockerd's own.
-start_node() { # N
-  local n="$1" ns; ns="$(swarm_name "$n")"
-  echo '{}' > "$SWARM_RUN/node$n.json"   # not /etc/docker/daemon.json: nothing of the main engine's settings
-  mkdir -p "$SWARM_STATE/node$n" "$SWARM_RUN/node$n"
-  setsid nsenter --net="/var/run/netns/$ns" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$ns" \
-    dockerd --config-file "$SWARM_RUN/node$n.json" \
-      --data-root "$SWARM_STATE/node$n" --exec-root "$SWARM_RUN/node$n" \
-      --pidfile "$SWARM_RUN/node$n/dockerd.pid" -H "$(swarm_host "$n")" \
-      --bip "172.30.$n.1/24" --default-address-pool "base=172.31.0.0/16,size=24" \
-      --cgroup-parent "/$SWARM_CGROUP_PARENT_PREFIX-$n" --storage-driver overlay2 \
-      --userland-proxy=false --log-level warn \
-    > "$SWARM_LOGS/node$n.log" 2>&1 < /dev/null 9>&- &
-  local pid=$! comm=""
-  echo "$pid" > "$SWARM_RUN/node$n.pid"
-  for _ in $(seq 1 100); do
-    { read -r comm < "/proc/$pid/comm"; } 2>/dev/null || break
-    [ "$comm" = dockerd ] && break
-    sleep 0.05
-  done
-}
 check_alive() { swarm_pid_alive "$1" || { tail -20 "$SWARM_LOGS/node$1.log" >&2; swarm_die "node $1's dockerd exited; log: $SWARM_LOGS/node$1.log"; }; }
 wait_for() { # WHAT SECONDS CMD...
   local what="$1" secs="$2"; shift 2
@@ -103,7 +80,7 @@ wait_for() { # WHAT SECONDS CMD...
     sleep 0.2
   done
 }
-for n in $(seq 1 "$SWARM_NODES"); do start_node "$n"; done
+for n in $(seq 1 "$SWARM_NODES"); do swarm_start_node "$n"; done
 
 # ---- test images: docker save from the main engine while the engines start (an offline build when it lacks one)
 img_dir="$SWARM_CACHE/images"; mkdir -p "$img_dir"

@@ -31,3 +31,27 @@ swarm_pid_alive() { # N: node N's pidfile names a live dockerd
   { read -r comm < "/proc/$pid/comm"; } 2>/dev/null || return 1
   [ "$comm" = dockerd ]
 }
+
+# Starts node N's engine. setsid: a test run's Ctrl-C does not reach them; nsenter --net (not ip netns exec, which remounts
+# /sys and hides the cgroup mounts); unshare --uts so that each engine has its own hostname. All of it execs, so
+# the recorded PID is dockerd's own.
+swarm_start_node() { # N
+  local n="$1" ns; ns="$(swarm_name "$n")"
+  echo '{}' > "$SWARM_RUN/node$n.json"   # not /etc/docker/daemon.json: nothing of the main engine's settings
+  mkdir -p "$SWARM_STATE/node$n" "$SWARM_RUN/node$n"
+  setsid nsenter --net="/var/run/netns/$ns" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$ns" \
+    dockerd --config-file "$SWARM_RUN/node$n.json" \
+      --data-root "$SWARM_STATE/node$n" --exec-root "$SWARM_RUN/node$n" \
+      --pidfile "$SWARM_RUN/node$n/dockerd.pid" -H "$(swarm_host "$n")" \
+      --bip "172.30.$n.1/24" --default-address-pool "base=172.31.0.0/16,size=24" \
+      --cgroup-parent "/$SWARM_CGROUP_PARENT_PREFIX-$n" --storage-driver overlay2 \
+      --userland-proxy=false --log-level warn \
+    >> "$SWARM_LOGS/node$n.log" 2>&1 < /dev/null 9>&- &
+  local pid=$! comm=""
+  echo "$pid" > "$SWARM_RUN/node$n.pid"
+  for _ in $(seq 1 100); do
+    { read -r comm < "/proc/$pid/comm"; } 2>/dev/null || break
+    [ "$comm" = dockerd ] && break
+    sleep 0.05
+  done
+}

@@ -15,6 +15,9 @@ export function renderSwarmReport(r: SwarmWhyReport, opts: RenderOptions): strin
   out.push(`${bold(`service/${escapeName(s.name)}`)}  ${s.id.slice(0, 12)}  image ${escapeName(s.image)}  ${r.running} running, ${wanted}`);
   const line = (f: SwarmTaskFact) =>
     `${escapeName(f.name)}  task ${f.task.slice(0, 12)}  on ${escapeName(f.node)}${f.nodeState !== 'ready' ? ` (node ${f.nodeState})` : ''}  ${f.state} ${f.when}`;
+  for (const d of r.nodesDown) {
+    out.push('', red(`Node ${escapeName(d.node)} is ${d.state}: ${d.tasks.length} task(s) last reported running there (${d.tasks.map((id) => id.slice(0, 12)).join(', ')}); the manager cannot tell what became of them`));
+  }
   if (r.failures.length) {
     const byNode = new Map<string, number>();
     for (const f of r.failures) byNode.set(f.node, (byNode.get(f.node) ?? 0) + 1);
@@ -31,7 +34,7 @@ export function renderSwarmReport(r: SwarmWhyReport, opts: RenderOptions): strin
   out.push('', bold('Task history'));
   for (const h of r.history) {
     out.push(`  ${escapeName(h.slot)}`);
-    for (const f of h.tasks) out.push(`    ${f.task.slice(0, 12)}  ${escapeName(f.node)}  ${f.state} (desired ${f.desiredState})  ${f.when}${f.err ? `  ${t(f.err)}` : ''}`);
+    for (const f of h.tasks) out.push(`    ${f.task.slice(0, 12)}  ${escapeName(f.node)}${f.nodeState !== 'ready' ? ` (node ${f.nodeState})` : ''}  ${f.state} (desired ${f.desiredState})  ${f.when}${f.err ? `  ${t(f.err)}` : ''}`);
   }
   if (r.latest) {
     out.push('', bold(`Latest failed task ${r.latest.task.slice(0, 12)}, from node ${escapeName(r.latest.node)}`));

@@ -33,6 +33,8 @@ export interface SwarmWhyReport {
   failures: SwarmTaskFact[];
   /** Every task the manager keeps, by slot (or node), newest first in each. */
   history: { slot: string; tasks: SwarmTaskFact[] }[];
+  /** Nodes holding tasks of the service that the manager does not see Ready, with those tasks. */
+  nodesDown: { node: string; state: string; tasks: string[] }[];
   /** The newest failed task that ran a container, seen from its node. */
   latest: { task: string; node: string; report: WhyReport | null; unavailable: string | null } | null;
 }
@@ -139,7 +141,10 @@ export async function collectSwarmReport(
   return {
     kind: 'swarm-service',
     service: { id: service.id, name: service.name, image: service.image, mode: service.mode, replicas: service.replicas ?? null },
-    running: tasks.filter((t) => t.state === 'running').length,
+    running: tasks.filter((t) => t.state === 'running' && t.desiredState === 'running').length,
+    nodesDown: nodeList
+      .filter((n) => n.state !== 'ready' && tasks.some((t) => t.nodeId === n.id && t.state === 'running'))
+      .map((n) => ({ node: n.hostname, state: n.state, tasks: tasks.filter((t) => t.nodeId === n.id && t.state === 'running').map((t) => t.id) })),
     failures,
     history: [...bySlot.entries()].sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })).map(([slot, list]) => ({ slot, tasks: list })),
     latest,

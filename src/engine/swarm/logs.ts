@@ -64,7 +64,10 @@ export async function* serviceLogs(
   try {
     for await (const { kind, payload } of frames(stream)) {
       if (kind === 3) {
-        yield { gap: payload.toString('utf8').trim() };
+        // the engine names nodes by id: say their hostnames
+        let gap = payload.toString('utf8').trim();
+        for (const [id, n] of nodeById) if (n.hostname) gap = gap.split(id).join(n.hostname);
+        yield { gap };
         continue;
       }
       const { time, details, message } = parseDetailedLine(payload);
