@@ -1,9 +1,10 @@
 // why and logs on services of the real three-node test swarm (scripts/swarm-up.sh): porthole asks the manager,
 // then reads the failed task's container from its own node's engine, reached through PORTHOLE_SWARM_NODES.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { porthole } from '../support/cli.js';
-import { createService, dockerAt, MANAGER, NODES, removeService, serviceTasks, skipSwarm, uniqueService, waitFor } from '../support/swarm.js';
+import { createService, dockerAt, MANAGER, NODES, onManager, removeService, serviceTasks, skipSwarm, uniqueService, waitFor } from '../support/swarm.js';
 
 const created: string[] = [];
 const tagged: [string, string][] = [];
@@ -123,4 +124,41 @@ test('logs service/NAME: every replica\'s lines through the manager, prefixed by
   const missing = await ph(['logs', `service/${name}-nope`]);
   assert.equal(missing.code, 3);
   assert.equal(missing.stderr, `porthole: No such service: ${name}-nope. List services with \`docker service ls\`.\n`);
+});
+
+// Last in this file: it stops a node's engine (and starts it again), which the tests above must not see.
+test('a node whose engine is stopped: logs still come from the others and name the node, why names it down; nothing hangs', { skip: skipSwarm }, async () => {
+  const name = uniqueService('swarm-nodeloss');
+  created.push(name);
+  createService(name, ['--replicas', '3', '--stop-grace-period', '1s', '--env', 'SLOT={{.Task.Slot}}', 'porthole-fixture/busybox:1', 'sh', '-c',
+    'echo "hello from slot $SLOT"; sleep 3600']);
+  const tasks = await waitFor('3 running replicas on 3 nodes', () => {
+    const running = serviceTasks(name).filter((t) => t.current.startsWith('Running'));
+    return running.length === 3 && new Set(running.map((t) => t.node)).size === 3 && running;
+  });
+  const lost = tasks.find((t) => t.node === 'porthole-swarm-3')!;
+  const kept = tasks.filter((t) => t.node !== 'porthole-swarm-3').map((t) => `${t.name}@${t.node} | hello from slot ${t.name.split('.').pop()}`).sort();
+  await waitFor('every replica has logged', () => onManager(['service', 'logs', '--raw', name]).stdout.trim().split('\n').length === 3);
+  const nodeIds = onManager(['node', 'ls', '-q']).stdout.trim().split('\n');
+  const stop = spawnSync('bash', ['scripts/swarm-node.sh', 'stop', '3'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(stop.status, 0, stop.stderr);
+  try {
+    await waitFor('the manager to see porthole-swarm-3 down', () => onManager(['node', 'inspect', '--format', '{{.Status.State}}', 'porthole-swarm-3']).stdout.trim() === 'down', 60_000);
+    const t0 = Date.now();
+    const logs = await ph(['logs', `service/${name}`]);
+    assert.ok(Date.now() - t0 < 20_000, 'logs returned');
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.deepEqual(logs.stdout.trim().split('\n').sort(), kept);
+    assert.ok(!logs.stdout.includes(`${lost.name}@porthole-swarm-3`), logs.stdout);
+    assert.match(logs.stderr, /node porthole-swarm-3 is down: the logs of its tasks are missing/);
+    assert.match(logs.stderr, /some logs are missing: .*porthole-swarm-3 is not available/);
+    for (const id of nodeIds) assert.ok(!logs.stderr.includes(id), `node id ${id} instead of its name`);
+
+    const why = await ph(['why', `service/${name}`]);
+    assert.equal(why.code, 0, why.stderr);
+    assert.match(why.stdout, new RegExp(`Node porthole-swarm-3 is down: 1 task\\(s\\) last reported running there \\(${lost.id.slice(0, 12)}\\)`));
+  } finally {
+    const start = spawnSync('bash', ['scripts/swarm-node.sh', 'start', '3'], { encoding: 'utf8', timeout: 90_000 });
+    assert.equal(start.status, 0, start.stderr);
+  }
 });
