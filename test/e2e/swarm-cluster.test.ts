@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
+import { porthole } from '../support/cli.js';
 import { createService, dockerAt, MANAGER, NODES, onManager, removeService, serviceTasks, skipSwarm, uniqueService, waitFor } from '../support/swarm.js';
 
 const created: string[] = [];
@@ -60,4 +61,20 @@ test('swarm-up again returns at once with the same endpoints', { skip: skipSwarm
   assert.equal(lines[0], `MANAGER=${MANAGER}`);
   for (const [hostname, host] of Object.entries(NODES)) assert.ok(lines.includes(`NODE_${hostname}=${host}`), r.stdout);
   assert.ok(ms < 3000, `took ${ms} ms`);
+});
+
+test('porthole engine on the manager lists each node, the way to its engine and that it answers', { skip: skipSwarm }, async () => {
+  const r = await porthole(['-H', MANAGER!, 'engine', '--json'], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const nodes = JSON.parse(r.stdout).nodes as { name: string; state: string; manager: boolean; via: string; answers: boolean }[];
+  assert.deepEqual(nodes.map((n) => [n.name, n.state, n.manager, n.via, n.answers]), Object.entries(NODES).sort().map(([name, host]) =>
+    [name, 'ready', name === 'porthole-swarm-1', host, true]));
+  // a node left out of the mapping is named, with the ways tried
+  const partial = await porthole(['-H', MANAGER!, 'engine'], {
+    timeoutMs: 60_000,
+    env: { PORTHOLE_SWARM_NODES: JSON.stringify({ 'porthole-swarm-1': NODES['porthole-swarm-1'], 'porthole-swarm-2': NODES['porthole-swarm-2'] }), DOCKER_CONFIG: '/nonexistent-porthole-swarm-test' },
+  });
+  assert.equal(partial.code, 0, partial.stderr);
+  assert.match(partial.stdout, /porthole-swarm-2 {2}ready {2}10\.216\.0\.12 {2}reached at unix:\/\/\/run\/porthole-swarm\/node2\.sock/);
+  assert.match(partial.stdout, /porthole-swarm-3 {2}ready {2}10\.216\.0\.13 {2}NOT reachable: Node porthole-swarm-3's engine cannot be reached \(PORTHOLE_SWARM_NODES: no entry for "porthole-swarm-3"; /);
 });
