@@ -106,8 +106,13 @@ export async function collectSwarmReport(
   opts: { showSecrets: boolean; lines: number; env: NodeJS.ProcessEnv },
 ): Promise<SwarmWhyReport> {
   const api = swarmApi(manager);
-  const service = await findService(api, name.service);
-  const [allTasks, nodeList] = await Promise.all([api.listTasks({ service: [service.id] }), api.listNodes()]);
+  // the three questions at once: the tasks filter takes the service's name too (kept to the service's id below)
+  const [service, namedTasks, nodeList] = await Promise.all([
+    findService(api, name.service),
+    api.listTasks({ service: [name.service] }).catch(() => undefined),
+    api.listNodes(),
+  ]);
+  const allTasks = namedTasks?.filter((t) => t.serviceId === service.id) ?? (await api.listTasks({ service: [service.id] }));
   const nodes = new Map(nodeList.map((n) => [n.id, n]));
   const tasks = selectTasks(allTasks, name, nodes)
     .sort((a, b) => (b.timestamp || b.createdAt).localeCompare(a.timestamp || a.createdAt));
@@ -126,9 +131,8 @@ export async function collectSwarmReport(
     latest = { task: latestTask.id, node: nodeName, report: null, unavailable: null };
     try {
       if (!node) throw new NotFound(`The manager no longer knows node ${latestTask.nodeId}.`);
-      const { engine } = await connectNode(node, opts.env);
+      const { engine, answer: target } = await connectNode(node, opts.env, (e) => e.inspectContainer(latestTask.containerId!));
       try {
-        const target = await engine.inspectContainer(latestTask.containerId!);
         latest.report = await collectReport(engine, target, { showSecrets: opts.showSecrets, lines: opts.lines });
       } finally {
         engine.close();

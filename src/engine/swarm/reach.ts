@@ -10,13 +10,15 @@ import type { Endpoint } from '../endpoint.js';
 import type { EngineClient, SwarmNode } from '../types.js';
 import { loadContext, normalizeHost, tlsFromEnv } from '../docker/discovery.js';
 import { engineAt } from '../index.js';
-import { EngineUnavailable, InvalidArgument } from '../../errors.js';
+import { EngineUnavailable, InvalidArgument, PortholeError } from '../../errors.js';
 
 export interface NodeWay {
   way: string;
   endpoint?: Endpoint;
   /** Why this way was not taken (no entry, no context, did not answer). */
   reason?: string;
+  /** Set up by the user (mapping, context), not guessed from the node's address. */
+  chosen?: boolean;
 }
 
 export function mappingFile(env: NodeJS.ProcessEnv): string {
@@ -55,11 +57,11 @@ export async function nodeWays(node: SwarmNode, env: NodeJS.ProcessEnv): Promise
   const { map, where } = nodeMapping(env);
   const mapped = map[node.hostname] ?? map[node.id];
   ways.push(mapped
-    ? { way: where, endpoint: { host: normalizeHost(mapped), via: `${where} entry "${node.hostname}"`, skipped: [] } }
+    ? { way: where, chosen: true, endpoint: { host: normalizeHost(mapped), via: `${where} entry "${node.hostname}"`, skipped: [] } }
     : { way: where, reason: `no entry for "${node.hostname}"` });
   try {
     const found = await loadContext(node.hostname, env);
-    ways.push({ way: `docker context "${node.hostname}"`, endpoint: { ...found, skipped: [] } });
+    ways.push({ way: `docker context "${node.hostname}"`, chosen: true, endpoint: { ...found, skipped: [] } });
   } catch (err) {
     ways.push({ way: `docker context "${node.hostname}"`, reason: (err as Error).message.replace(/\.$/, '') });
   }
@@ -74,20 +76,35 @@ export async function nodeWays(node: SwarmNode, env: NodeJS.ProcessEnv): Promise
 
 const PING_MS = 4000;
 
-/** The first way that answers; EngineUnavailable naming the node and how to configure it otherwise. */
-export async function connectNode(node: SwarmNode, env: NodeJS.ProcessEnv): Promise<{ engine: EngineClient; ways: NodeWay[] }> {
+/**
+ * The first way that answers; EngineUnavailable naming the node and how to configure it otherwise. `first` is the
+ * caller's first request, which doubles as the check that the engine answers (no extra ping on the way); without
+ * it, a ping. An answer that is an engine error (no such container, ...) is an answer: it is thrown as it is.
+ */
+export async function connectNode<T = string>(
+  node: SwarmNode,
+  env: NodeJS.ProcessEnv,
+  first?: (engine: EngineClient) => Promise<T>,
+): Promise<{ engine: EngineClient; ways: NodeWay[]; answer: T }> {
   const ways = await nodeWays(node, env);
+  const ask = first ?? ((engine: EngineClient) => engine.apiVersion({ fresh: true }) as Promise<T>);
   for (const way of ways) {
     if (!way.endpoint) continue;
     const engine = engineAt(way.endpoint);
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        engine.apiVersion({ fresh: true }),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${PING_MS / 1000} s`)), PING_MS); }),
+      const answer = await Promise.race([
+        ask(engine),
+        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new EngineUnavailable(`no answer within ${PING_MS / 1000} s`)), PING_MS); }),
       ]);
-      return { engine, ways };
+      return { engine, ways, answer };
     } catch (err) {
+      // an engine's own answer (no such container, ...) from a way the user set up is the answer; from a guessed
+      // address (ssh/tcp), anything but the engine we want (a web server answering 404) means not this way
+      if (first && way.chosen && !(err instanceof EngineUnavailable) && err instanceof PortholeError) {
+        engine.close();
+        throw err;
+      }
       way.reason = `did not answer: ${(err as Error).message.replace(/\.$/, '')}`;
       engine.close();
     } finally {
