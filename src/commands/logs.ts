@@ -178,7 +178,7 @@ async function serviceLogs(
   const untilMs = opts.until === undefined ? undefined : Number(opts.until) * 1000;
   const result: LogsResult = { stdoutLines: 0, stderrLines: 0 };
   const gaps: string[] = [];
-  const events = read(api, service, tasks, nodes, { follow: opts.follow, tail: opts.tail, since: opts.since });
+  const events = read(api, service, tasks, nodes, { follow: opts.follow, tail: opts.tail, since: opts.since }, ctx.signal);
   const emit = (line: import('../engine/swarm/logs.js').ServiceLogLine): Promise<void> | undefined => {
     const dest = line.stream === 'stderr' ? ctx.stderr : ctx.stdout;
     const text = line.message.toString('utf8').replace(/\r?\n$/, '');
@@ -193,8 +193,6 @@ async function serviceLogs(
     const newline = line.message.length && line.message[line.message.length - 1] === 10 ? '' : '\n';
     return writeWaiting(dest, typeof body === 'string' ? prefix + body + newline : Buffer.concat([Buffer.from(prefix), body, Buffer.from(newline)]));
   };
-  const stop = () => void events.return(undefined);
-  ctx.signal.addEventListener('abort', stop, { once: true });
   const buffered: import('../engine/swarm/logs.js').ServiceLogLine[] = [];
   try {
     for await (const event of events) {

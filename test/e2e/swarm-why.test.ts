@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
-import { porthole } from '../support/cli.js';
+import { porthole, spawnPorthole } from '../support/cli.js';
 import { createService, dockerAt, MANAGER, NODES, onManager, removeService, serviceTasks, skipSwarm, uniqueService, waitFor } from '../support/swarm.js';
 
 const created: string[] = [];
@@ -124,6 +124,26 @@ test('logs service/NAME: every replica\'s lines through the manager, prefixed by
   const missing = await ph(['logs', `service/${name}-nope`]);
   assert.equal(missing.code, 3);
   assert.equal(missing.stderr, `porthole: No such service: ${name}-nope. List services with \`docker service ls\`.\n`);
+});
+
+test('logs -f service/NAME: new lines from every replica as they come, Ctrl-C ends it with 130', { skip: skipSwarm }, async () => {
+  const name = uniqueService('swarm-follow');
+  created.push(name);
+  createService(name, ['--replicas', '2', '--env', 'SLOT={{.Task.Slot}}', 'porthole-fixture/busybox:1', 'sh', '-c',
+    'i=0; while true; do i=$((i+1)); echo "tick $i from $SLOT"; sleep 0.5; done']);
+  await waitFor('2 running replicas', () => serviceTasks(name).filter((t) => t.current.startsWith('Running')).length === 2);
+  const child = spawnPorthole(['-H', MANAGER!, 'logs', '-f', '--tail', '0', `service/${name}`]);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  await waitFor('lines from both replicas', () => out.includes(`${name}.1@`) && out.includes(`${name}.2@`), 30_000);
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  const t0 = Date.now();
+  child.kill('SIGINT');
+  assert.equal(await exited, 130);
+  assert.ok(Date.now() - t0 < 5000);
+  // --tail 0: only lines written after the start, none of the first ones
+  assert.doesNotMatch(out, / \| tick 1 from /);
+  for (const line of out.trim().split('\n')) assert.match(line, new RegExp(`^${name}\\.[12]@porthole-swarm-[123] \\| tick \\d+ from [12]$`));
 });
 
 // Last in this file: it stops a node's engine (and starts it again), which the tests above must not see.

@@ -57,10 +57,14 @@ export async function* serviceLogs(
   tasks: SwarmTask[],
   nodes: SwarmNode[],
   opts: LogOptions,
+  signal?: AbortSignal,
 ): AsyncGenerator<ServiceLogEvent> {
   const taskById = new Map(tasks.map((t) => [t.id, t]));
   const nodeById = new Map(nodes.map((n) => [n.id, n]));
   const stream = await api.serviceLogs(service.id, opts);
+  // a follow waits in a read: closing the stream is what ends it on Ctrl-C
+  const stop = () => stream.destroy();
+  signal?.addEventListener('abort', stop, { once: true });
   try {
     for await (const { kind, payload } of frames(stream)) {
       if (kind === 3) {
@@ -79,6 +83,7 @@ export async function* serviceLogs(
       yield { line: { time, stream: kind === 2 ? 'stderr' : 'stdout', taskId, taskName, node, message } };
     }
   } finally {
+    signal?.removeEventListener('abort', stop);
     stream.destroy();
   }
 }
