@@ -13,7 +13,7 @@ import { parseSwarmName, type SwarmName } from '../engine/swarm/names.js';
 export const spec = defineCommand({
   name: 'logs',
   summary: 'Show what a container printed, stdout and stderr kept apart',
-  usage: 'porthole logs CONTAINER|service/NAME[.SLOT] [--tail N] [--since T] [--until T] [-f] [-t] [--grep PATTERN]',
+  usage: 'porthole logs CONTAINER|service/NAME[.SLOT]|task/ID [--tail N] [--since T] [--until T] [-f] [-t] [--grep PATTERN]',
   description:
     'Works on running and stopped containers. stderr lines go to stderr. Control characters are shown escaped\n' +
     'when writing to a terminal; through a pipe the bytes are passed on exactly.\n' +
@@ -125,7 +125,7 @@ export async function run(ctx: Context, parsed: Options): Promise<LogsResult> {
   const filter = o.grep === undefined ? undefined : compilePattern(o.grep);
   const swarmName = parseSwarmName(parsed.args[0]!);
   if (swarmName) {
-    if (swarmName.kind !== 'service') throw new InvalidArgument(`logs takes a container or service/NAME[.SLOT]; ${swarmName.kind}/ names are not supported yet.`);
+    if (swarmName.kind === 'node') throw new InvalidArgument('logs takes a container, service/NAME[.SLOT] or task/ID; a node has no logs of its own.');
     return serviceLogs(ctx, swarmName, { follow: o.follow, tail, since, until, timestamps: o.timestamps }, filter);
   }
   const engine = await ctx.engine();
@@ -162,18 +162,15 @@ function writeWaiting(dest: OutputStream, data: string | Buffer): Promise<void> 
 
 async function serviceLogs(
   ctx: Context,
-  name: Extract<SwarmName, { kind: 'service' }>,
+  name: Extract<SwarmName, { kind: 'service' | 'task' }>,
   opts: { follow?: boolean; tail?: number | 'all'; since?: string; until?: string; timestamps?: boolean },
   filter: RegExp | undefined,
 ): Promise<LogsResult> {
-  const { swarmApi, findService, selectTasks } = await import('../report/swarm.js');
+  const { swarmApi, selectSwarm } = await import('../report/swarm.js');
   const { serviceLogs: read } = await import('../engine/swarm/logs.js');
   const api = swarmApi(await ctx.engine());
-  const service = await findService(api, name.service);
-  const [tasks, nodes] = await Promise.all([api.listTasks({ service: [service.id] }), api.listNodes()]);
-  const wanted = name.slot !== undefined || name.node !== undefined
-    ? new Set(selectTasks(tasks, name, new Map(nodes.map((n) => [n.id, n]))).map((t) => t.id))
-    : undefined;
+  const { service, tasks, selected, nodes, narrowed } = await selectSwarm(api, name);
+  const wanted = narrowed ? new Set(selected.map((t) => t.id)) : undefined;
   // the service endpoint takes no --until (API 1.41): lines after it are dropped here
   const untilMs = opts.until === undefined ? undefined : Number(opts.until) * 1000;
   const result: LogsResult = { stdoutLines: 0, stderrLines: 0 };
@@ -212,7 +209,7 @@ async function serviceLogs(
   }
   buffered.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   for (const line of buffered) await emit(line);
-  const down = nodes.filter((n) => n.state !== 'ready' && tasks.some((t) => t.nodeId === n.id));
+  const down = nodes.filter((n) => n.state !== 'ready' && (wanted ? selected : tasks).some((t) => t.nodeId === n.id));
   for (const n of down) ctx.notice(`node ${n.hostname} is ${n.state}: the logs of its tasks are missing`);
   if (gaps.length) ctx.notice(`some logs are missing: ${[...new Set(gaps)].join('; ')}`);
   return result;

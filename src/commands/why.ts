@@ -15,7 +15,7 @@ import { renderReport } from '../report/render.js';
 export const spec = defineCommand({
   name: 'why',
   summary: 'Explain why a container stopped or misbehaves: exit, command, output, changed files, config lines',
-  usage: 'porthole why CONTAINER|service/NAME[.SLOT] [--json] [--show-secrets] [--lines N]',
+  usage: 'porthole why CONTAINER|service/NAME[.SLOT]|task/ID [--json] [--show-secrets] [--lines N]',
   description:
     'Reads only what the engine already has (inspect, docker diff, logs, files through the archive endpoint):\n' +
     'nothing is started, executed or created. Works on running containers too.\n' +
@@ -37,7 +37,7 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport | Sw
   const ref = parsed.args[0]!;
   const swarmName = parseSwarmName(ref);
   if (swarmName) {
-    if (swarmName.kind !== 'service') throw new InvalidArgument(`why takes a container or service/NAME[.SLOT]; ${swarmName.kind}/ names are not explained yet.`);
+    if (swarmName.kind === 'node') throw new InvalidArgument('why takes a container, service/NAME[.SLOT] or task/ID; node/ names are not explained yet.');
     const { collectSwarmReport } = await import('../report/swarm.js');
     return collectSwarmReport(await ctx.engine(), swarmName, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines), env: ctx.env });
   }

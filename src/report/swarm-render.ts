@@ -12,7 +12,8 @@ export function renderSwarmReport(r: SwarmWhyReport, opts: RenderOptions): strin
   const s = r.service;
   const out: string[] = [];
   const wanted = s.replicas !== null ? `${s.replicas} wanted` : 'global';
-  out.push(`${bold(`service/${escapeName(s.name)}`)}  ${s.id.slice(0, 12)}  image ${escapeName(s.image)}  ${r.running} running, ${wanted}`);
+  const counts = r.selection ? `${escapeName(r.selection)}: ${r.running} running` : `${r.running} running, ${wanted}`;
+  out.push(`${bold(`service/${escapeName(s.name)}`)}  ${s.id.slice(0, 12)}  image ${escapeName(s.image)}  ${counts}`);
   const line = (f: SwarmTaskFact) =>
     `${escapeName(f.name)}  task ${f.task.slice(0, 12)}  on ${escapeName(f.node)}${f.nodeState !== 'ready' ? ` (node ${f.nodeState})` : ''}  ${f.state} ${f.when}`;
   for (const d of r.nodesDown) {
@@ -37,7 +38,8 @@ export function renderSwarmReport(r: SwarmWhyReport, opts: RenderOptions): strin
     for (const f of h.tasks) out.push(`    ${f.task.slice(0, 12)}  ${escapeName(f.node)}${f.nodeState !== 'ready' ? ` (node ${f.nodeState})` : ''}  ${f.state} (desired ${f.desiredState})  ${f.when}${f.err ? `  ${t(f.err)}` : ''}`);
   }
   if (r.latest) {
-    out.push('', bold(`Latest failed task ${r.latest.task.slice(0, 12)}, from node ${escapeName(r.latest.node)}`));
+    const failed = r.failures.some((f) => f.task === r.latest!.task);
+    out.push('', bold(`${failed ? 'Latest failed task' : 'Task'} ${r.latest.task.slice(0, 12)}, from node ${escapeName(r.latest.node)}`));
     if (r.latest.report) out.push(renderReport(r.latest.report, opts).replace(/^\n+/, ''));
     else out.push(`  ${red(`its container could not be read: ${t(r.latest.unavailable ?? 'unknown reason')}`)}`);
   }

@@ -4,7 +4,7 @@
 import type { EngineClient, SwarmManagerApi, SwarmNode, SwarmService, SwarmTask } from '../engine/types.js';
 import { connectNode } from '../engine/swarm/reach.js';
 import type { SwarmName } from '../engine/swarm/names.js';
-import { EngineError, NotFound, Unsupported } from '../errors.js';
+import { Ambiguous, EngineError, NotFound, Unsupported } from '../errors.js';
 import { exitMeaning } from './findings.js';
 import { collectReport, type WhyReport } from './collect.js';
 
@@ -28,6 +28,9 @@ export interface SwarmTaskFact {
 export interface SwarmWhyReport {
   kind: 'swarm-service';
   service: { id: string; name: string; image: string; mode: string; replicas: number | null };
+  /** What the name narrowed the report to ("slot 2", "node n-1", "task ID"); null for the whole service. */
+  selection: string | null;
+  /** Running tasks among those reported. */
   running: number;
   /** Failed and rejected tasks, newest first. */
   failures: SwarmTaskFact[];
@@ -78,15 +81,7 @@ export function swarmApi(engine: EngineClient): SwarmManagerApi {
 
 /** The service a name means, on the manager: by exact name, else by id prefix. */
 export async function findService(api: SwarmManagerApi, name: string): Promise<SwarmService> {
-  let services: SwarmService[];
-  try {
-    services = await api.listServices({ name: [name] });
-  } catch (err) {
-    if (err instanceof EngineError && /not a swarm manager|swarm mode/i.test(err.message)) {
-      throw new Unsupported(`The engine porthole reached is not a swarm manager (${err.message.replace(/\.$/, '')}).`, 'Point -H/--context at a manager node.');
-    }
-    throw err;
-  }
+  const services = await api.listServices({ name: [name] }).catch(notManager);
   const exact = services.find((s) => s.name === name);
   if (exact) return exact;
   throw new NotFound(`No such service: ${name}.`, 'List services with `docker service ls`.');
@@ -100,21 +95,62 @@ export function selectTasks(tasks: SwarmTask[], name: SwarmName, nodes: Map<stri
   return tasks;
 }
 
+/** What a service/ or task/ name selects, from the manager: the service, its tasks, those the name covers, the nodes. */
+export interface SwarmSelection {
+  service: SwarmService;
+  tasks: SwarmTask[];
+  selected: SwarmTask[];
+  nodes: SwarmNode[];
+  /** Only some of the service's tasks (a slot, a node, a task). */
+  narrowed: boolean;
+}
+
+export async function selectSwarm(api: SwarmManagerApi, name: Extract<SwarmName, { kind: 'service' | 'task' }>): Promise<SwarmSelection> {
+  if (name.kind === 'task') {
+    // a task id prefix, as for containers: exactly one task must match
+    const [matches, nodes] = await Promise.all([api.listTasks({ id: [name.id] }).catch(notManager), api.listNodes()]);
+    const found = matches.filter((t) => t.id.startsWith(name.id));
+    if (!found.length) throw new NotFound(`No such task: ${name.id}.`, 'List tasks with `docker service ps SERVICE --no-trunc`.');
+    if (found.length > 1) {
+      const described = found.map((t) => t.id.slice(0, 12));
+      throw new Ambiguous(`"task/${name.id}" matches ${found.length} tasks: ${described.join(', ')}.`, described, 'Give more characters of the id.');
+    }
+    const task = found[0]!;
+    const [service] = (await api.listServices({ id: [task.serviceId] })).filter((x) => x.id === task.serviceId);
+    if (!service) throw new NotFound(`Task ${task.id.slice(0, 12)}'s service is gone.`);
+    const tasks = (await api.listTasks({ service: [service.id] })).filter((t) => t.serviceId === service.id);
+    return { service, tasks, selected: [task], nodes, narrowed: true };
+  }
+  // the three questions at once: the tasks filter takes the service's name too (kept to the service's id below)
+  const [service, namedTasks, nodes] = await Promise.all([
+    findService(api, name.service),
+    api.listTasks({ service: [name.service] }).catch(() => undefined),
+    api.listNodes().catch(() => [] as SwarmNode[]),
+  ]);
+  const tasks = namedTasks?.filter((t) => t.serviceId === service.id) ?? (await api.listTasks({ service: [service.id] }));
+  const narrowed = name.slot !== undefined || name.node !== undefined;
+  return { service, tasks, selected: selectTasks(tasks, name, new Map(nodes.map((n) => [n.id, n]))), nodes, narrowed };
+}
+
+function notManager(err: unknown): never {
+  if (err instanceof EngineError && /not a swarm manager|swarm mode/i.test(err.message)) {
+    throw new Unsupported(`The engine porthole reached is not a swarm manager (${err.message.replace(/\.$/, '')}).`, 'Point -H/--context at a manager node.');
+  }
+  throw err;
+}
+
 export async function collectSwarmReport(
   manager: EngineClient,
-  name: Extract<SwarmName, { kind: 'service' }>,
+  name: Extract<SwarmName, { kind: 'service' | 'task' }>,
   opts: { showSecrets: boolean; lines: number; env: NodeJS.ProcessEnv },
 ): Promise<SwarmWhyReport> {
   const api = swarmApi(manager);
-  // the three questions at once: the tasks filter takes the service's name too (kept to the service's id below)
-  const [service, namedTasks, nodeList] = await Promise.all([
-    findService(api, name.service),
-    api.listTasks({ service: [name.service] }).catch(() => undefined),
-    api.listNodes(),
-  ]);
-  const allTasks = namedTasks?.filter((t) => t.serviceId === service.id) ?? (await api.listTasks({ service: [service.id] }));
+  const { service, selected, nodes: nodeList, narrowed } = await selectSwarm(api, name);
+  const selection = !narrowed ? null
+    : name.kind === 'task' ? `task ${selected[0]!.id.slice(0, 12)}`
+    : name.slot !== undefined ? `slot ${name.slot}` : `node ${name.node}`;
   const nodes = new Map(nodeList.map((n) => [n.id, n]));
-  const tasks = selectTasks(allTasks, name, nodes)
+  const tasks = [...selected]
     .sort((a, b) => (b.timestamp || b.createdAt).localeCompare(a.timestamp || a.createdAt));
   const facts = tasks.map((t) => fact(t, service, nodes));
   const bySlot = new Map<string, SwarmTaskFact[]>();
@@ -123,7 +159,8 @@ export async function collectSwarmReport(
     bySlot.set(key, [...(bySlot.get(key) ?? []), f]);
   }
   const failures = facts.filter((f) => FAILED.has(f.state));
-  const latestTask = tasks.find((t) => FAILED.has(t.state) && t.containerId);
+  // task/ID: that task's container, whatever its state; otherwise the newest failed one
+  const latestTask = name.kind === 'task' ? tasks.find((t) => t.containerId) : tasks.find((t) => FAILED.has(t.state) && t.containerId);
   let latest: SwarmWhyReport['latest'] = null;
   if (latestTask) {
     const node = nodes.get(latestTask.nodeId);
@@ -145,6 +182,7 @@ export async function collectSwarmReport(
   return {
     kind: 'swarm-service',
     service: { id: service.id, name: service.name, image: service.image, mode: service.mode, replicas: service.replicas ?? null },
+    selection,
     running: tasks.filter((t) => t.state === 'running' && t.desiredState === 'running').length,
     nodesDown: nodeList
       .filter((n) => n.state !== 'ready' && tasks.some((t) => t.nodeId === n.id && t.state === 'running'))

@@ -146,6 +146,37 @@ test('logs -f service/NAME: new lines from every replica as they come, Ctrl-C en
   for (const line of out.trim().split('\n')) assert.match(line, new RegExp(`^${name}\\.[12]@porthole-swarm-[123] \\| tick \\d+ from [12]$`));
 });
 
+test('task/ID (an id prefix): why reports that task and its container from its node; logs gives its lines alone', { skip: skipSwarm }, async () => {
+  const name = uniqueService('swarm-task');
+  created.push(name);
+  createService(name, ['--replicas', '2', '--env', 'SLOT={{.Task.Slot}}', 'porthole-fixture/busybox:1', 'sh', '-c', 'echo "hi from $SLOT"; sleep 3600']);
+  const tasks = await waitFor('2 running replicas', () => {
+    const running = serviceTasks(name).filter((t) => t.current.startsWith('Running'));
+    return running.length === 2 && running;
+  });
+  const task = tasks.find((t) => t.name === `${name}.2`)!;
+  await waitFor('its line', () => onManager(['service', 'logs', '--raw', name]).stdout.includes('hi from 2'));
+  const why = await ph(['why', `task/${task.id.slice(0, 8)}`, '--json']);
+  assert.equal(why.code, 0, why.stderr);
+  const j = JSON.parse(why.stdout);
+  assert.equal(j.selection, `task ${task.id.slice(0, 12)}`);
+  assert.deepEqual(j.history.map((h: any) => h.slot), [`${name}.2`]);
+  assert.equal(j.latest.task, task.id);
+  assert.equal(j.latest.node, task.node);
+  assert.equal(j.latest.report.happened.running, true);
+  assert.deepEqual(j.latest.report.said.lines.map((l: any) => l.text), ['hi from 2']);
+
+  const logs = await ph(['logs', `task/${task.id.slice(0, 8)}`]);
+  assert.equal(logs.code, 0, logs.stderr);
+  assert.equal(logs.stdout, `${name}.2@${task.node} | hi from 2\n`);
+
+  const none = await ph(['why', 'task/zzzzzzzz']);
+  assert.equal(none.code, 3);
+  assert.match(none.stderr, /^porthole: No such task: zzzzzzzz\./);
+  const node = await ph(['logs', 'node/porthole-swarm-1']);
+  assert.equal(node.code, 2);
+});
+
 // Last in this file: it stops a node's engine (and starts it again), which the tests above must not see.
 test('a node whose engine is stopped: logs still come from the others and name the node, why names it down; nothing hangs', { skip: skipSwarm }, async () => {
   const name = uniqueService('swarm-nodeloss');
