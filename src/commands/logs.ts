@@ -8,6 +8,7 @@ import { resolveContainer } from '../engine/resolve.js';
 import { demux } from '../engine/stdio.js';
 import { compilePattern, escapeLineBytes, LineSplitter, lineMessage, parseLogTime } from '../report/text.js';
 import { InvalidArgument } from '../errors.js';
+import { escapeName } from '../render/escape.js';
 import { parseSwarmName, type SwarmName } from '../engine/swarm/names.js';
 
 export const spec = defineCommand({
@@ -186,7 +187,10 @@ async function serviceLogs(
     if (line.stream === 'stderr') result.stderrLines++;
     else result.stdoutLines++;
     const body = dest.isTTY ? escapeLineBytes(line.message) : line.message;
-    const prefix = `${opts.timestamps ? `${line.time} ` : ''}${line.taskName}@${line.node} | `;
+    // names come from the engine (a node's hostname is whatever that host says): escaped for a terminal,
+    const who = `${line.taskName}@${line.node}`;
+    // and never a control character through a pipe either: a newline in a name must not forge a line
+    const prefix = `${opts.timestamps ? `${line.time} ` : ''}${dest.isTTY ? escapeName(who) : who.replace(/[\x00-\x1f\x7f]/g, '?')} | `;
     const newline = line.message.length && line.message[line.message.length - 1] === 10 ? '' : '\n';
     return writeWaiting(dest, typeof body === 'string' ? prefix + body + newline : Buffer.concat([Buffer.from(prefix), body, Buffer.from(newline)]));
   };
