@@ -6,7 +6,7 @@ import { connectNode } from '../engine/swarm/reach.js';
 import type { SwarmName } from '../engine/swarm/names.js';
 import { Ambiguous, EngineError, NotFound, Unsupported } from '../errors.js';
 import { exitMeaning } from './findings.js';
-import { collectReport, type WhyReport } from './collect.js';
+import { collectReport, dropEarlyReads, startEarlyReads, type EarlyReads, type WhyReport } from './collect.js';
 
 export interface SwarmTaskFact {
   task: string;
@@ -168,9 +168,22 @@ export async function collectSwarmReport(
     latest = { task: latestTask.id, node: nodeName, report: null, unavailable: null };
     try {
       if (!node) throw new NotFound(`The manager no longer knows node ${latestTask.nodeId}.`);
-      const { engine, answer: target } = await connectNode(node, opts.env, (e) => e.inspectContainer(latestTask.containerId!));
+      const containerId = latestTask.containerId!;
+      let early: EarlyReads | undefined;
+      // changes and logs need only the id: they run while the node's engine is asked for the container
+      const { engine, answer: target } = await connectNode(node, opts.env, async (e) => {
+        const reads = startEarlyReads(e, containerId, opts.lines);
+        try {
+          const inspected = await e.inspectContainer(containerId);
+          early = reads;
+          return inspected;
+        } catch (err) {
+          dropEarlyReads(reads);
+          throw err;
+        }
+      });
       try {
-        latest.report = await collectReport(engine, target, { showSecrets: opts.showSecrets, lines: opts.lines });
+        latest.report = await collectReport(engine, target, { showSecrets: opts.showSecrets, lines: opts.lines }, early);
       } finally {
         engine.close();
       }
