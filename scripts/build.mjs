@@ -12,7 +12,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const staging = `dist/.build-${process.pid}`;
 mkdirSync(staging, { recursive: true });
 try {
-  const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true, logLevel: 'warning' };
+  const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node22', minifySyntax: true, minifyWhitespace: true, logLevel: 'warning' };
   await build({
     ...common,
     entryPoints: ['src/main.ts'],
@@ -23,7 +23,11 @@ try {
     // no loader for a real dynamic import.
     supported: { 'dynamic-import': false },
     define: { PORTHOLE_VERSION: JSON.stringify(pkg.version) },
+    // The YAML parser (kubeconfigs only) is a file of its own: 200 KB in the app would cost every Docker command
+    // its parsing at start-up (about 10 ms here), and only Kubernetes names and flags need it.
+    plugins: [{ name: 'yaml-apart', setup: (b) => b.onResolve({ filter: /^yaml$/ }, () => ({ path: './porthole-yaml.cjs', external: true })) }],
   });
+  await build({ ...common, entryPoints: ['node_modules/yaml/dist/index.js'], outfile: `${staging}/porthole-yaml.cjs`, packages: 'bundle' });
   // src/launch.ts reads the bundle as latin1, which is right only for ASCII: esbuild escapes non-ASCII in strings,
   // not in regular expression literals, so write those as \u escapes.
   const nonAscii = readFileSync(`${staging}/porthole-app.cjs`).findIndex((b) => b > 0x7f);
@@ -39,11 +43,14 @@ try {
     ...common,
     entryPoints: ['src/launch.ts'],
     outfile: `${staging}/porthole.cjs`,
-    // sh runs the first two lines; to Node the second is a string and a comment (src/launch.ts says why).
+    // sh runs the first two lines; to Node the second is a string and a comment. It picks the Node that runs
+    // porthole: $PORTHOLE_NODE; else, in a clone (the file itself, symlinks followed, sits in dist/ beside
+    // node_modules/), the project's own Node 24 from the `node` devDependency; else `node` on PATH. src/launch.ts
+    // then refuses a Node older than 22.8 in one sentence.
     banner: {
       js: [
         '#!/bin/sh',
-        '":" //; if [ -n "$NODE_EXTRA_CA_CERTS" ]; then export PORTHOLE_NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; fi; exec node "$0" "$@"',
+        `":" //; f=$0; [ -L "$f" ] && f=$(readlink -f "$f"); n=\${f%/*}/../node_modules/node/bin/node; [ -x "$n" ] || n=node; exec "\${PORTHOLE_NODE:-$n}" "$0" "$@"`,
       ].join('\n'),
     },
     define: { PORTHOLE_BUILD_ID: JSON.stringify(buildId) },

@@ -3,6 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { EngineClient } from './engine/types.js';
 import type { Cleanup } from './cleanup.js';
+import type { KubeFlags } from './engine/kubernetes/kubeconfig.js';
 
 export interface OutputStream extends Writable {
   isTTY?: boolean;
@@ -24,6 +25,8 @@ export interface Context {
   /** Whether stdin is /dev/null: nothing to forward, so no stdin stream (and no thread pool) is made for it. */
   stdinIsNull: boolean;
   env: NodeJS.ProcessEnv;
+  /** Kubernetes flags given before the command (--kubeconfig, --kube-context, -n/--namespace). */
+  kube?: KubeFlags;
   /** Connects on first use, so commands that need no engine pay nothing for it. */
   engine(): Promise<EngineClient>;
   /** Things to undo when the command ends, however it ends. */

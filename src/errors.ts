@@ -84,3 +84,10 @@ export class EngineError extends PortholeError {
     this.statusCode = statusCode;
   }
 }
+
+/** The engine or cluster knows who we are but refuses (Kubernetes 403), or does not accept who we say we are (401). */
+export class AccessDenied extends PortholeError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.engine, hint);
+  }
+}

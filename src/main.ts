@@ -9,6 +9,7 @@ import type { EngineClient } from './engine/types.js';
 import { EXIT, ExitStatus, InvalidArgument, PortholeError } from './errors.js';
 import { commands, findCommand } from './commands/registry.js';
 import { escapeName } from './render/escape.js';
+import { widest } from './render/table.js';
 import { exitWhenFlushed } from './util/exit.js';
 
 declare const PORTHOLE_VERSION: string;
@@ -17,7 +18,7 @@ const VERSION = typeof PORTHOLE_VERSION === 'string' ? PORTHOLE_VERSION : '0.0.0
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 
 function mainHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length)) + 3;
+  const width = widest(commands, (c) => c.name) + 3;
   const groups: [string, string][] = [
     ['inspect', 'Look at containers'],
     ['enter', 'Get inside'],
@@ -25,7 +26,7 @@ function mainHelp(): string {
     ['engine', 'Engine and housekeeping'],
   ];
   const lines = [
-    'Usage: porthole [-H HOST | --context NAME] COMMAND [OPTIONS]',
+    'Usage: porthole [-H HOST | --context NAME] [--kube-context NAME] [-n NAMESPACE] COMMAND [OPTIONS]',
     '',
     'Get inside any container and see what is wrong with it: running or crashed, with a shell or without one.',
   ];
@@ -39,8 +40,14 @@ function mainHelp(): string {
     'Global flags:',
     '  -H, --host URL       Engine address (unix://, tcp://, ssh://); default: DOCKER_HOST, the docker context, the socket',
     '  -c, --context NAME   Docker context to use',
+    '  --kubeconfig FILE    Kubernetes: kubeconfig to use (default: KUBECONFIG, ~/.kube/config, in-cluster)',
+    '  --kube-context NAME  Kubernetes: context to use (default: the current-context)',
+    "  -n, --namespace NS   Kubernetes: namespace (default: the context's, else default)",
     '  -D, --debug          Show stack traces for unexpected errors',
     '  -v, --version        Print the version',
+    '',
+    'A name like pod/NAME[/CONTAINER], deploy/NAME, sts/NAME, ds/NAME or job/NAME is a Kubernetes object (why, logs);',
+    'a bare name is a Docker container.',
     '',
     'Run `porthole COMMAND --help` for a command\'s flags and examples.',
   );
@@ -85,7 +92,14 @@ export async function main(argv: string[]): Promise<number> {
     // As a docker CLI plugin we are called with docker's own arguments: `[global flags] porthole COMMAND ...`.
     if (global.rest[0] === 'porthole' && (process.env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || /docker-porthole$/.test(process.argv[1] ?? ''))) {
       const inner = parseGlobal(global.rest.slice(1));
-      global = { ...inner, host: inner.host ?? global.host, context: inner.context ?? global.context };
+      global = {
+        ...inner,
+        host: inner.host ?? global.host,
+        context: inner.context ?? global.context,
+        kubeconfig: inner.kubeconfig ?? global.kubeconfig,
+        kubeContext: inner.kubeContext ?? global.kubeContext,
+        namespace: inner.namespace ?? global.namespace,
+      };
     }
     if (global.version) {
       process.stdout.write(`porthole ${VERSION}\n`);
@@ -120,6 +134,7 @@ export async function main(argv: string[]): Promise<number> {
       stdinIsTTY: isatty(0),
       stdinIsNull: isDevNull(0),
       env: process.env,
+      kube: { kubeconfig: global.kubeconfig, context: global.kubeContext, namespace: global.namespace },
       cleanup,
       signal: abort.signal,
       notice: (message) => process.stderr.write(`${message}\n`),

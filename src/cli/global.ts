@@ -4,6 +4,9 @@ import { InvalidArgument } from '../errors.js';
 export interface GlobalFlags {
   host?: string;
   context?: string;
+  kubeconfig?: string;
+  kubeContext?: string;
+  namespace?: string;
   debug: boolean;
   help: boolean;
   version: boolean;
@@ -25,6 +28,12 @@ export function parseGlobal(argv: string[]): GlobalFlags {
     else if (word.startsWith('-H') && word.length > 2) flags.host = word.slice(2);
     else if (word === '-c' || word === '--context') flags.context = value(word);
     else if (word.startsWith('--context=')) flags.context = word.slice(10);
+    else if (word === '--kubeconfig') flags.kubeconfig = value(word);
+    else if (word.startsWith('--kubeconfig=')) flags.kubeconfig = word.slice(13);
+    else if (word === '--kube-context') flags.kubeContext = value(word);
+    else if (word.startsWith('--kube-context=')) flags.kubeContext = word.slice(15);
+    else if (word === '-n' || word === '--namespace') flags.namespace = value(word);
+    else if (word.startsWith('--namespace=')) flags.namespace = word.slice(12);
     else if (word === '-D' || word === '--debug') flags.debug = true;
     else if (word === '-h' || word === '--help') flags.help = true;
     else if (word === '-v' || word === '--version') flags.version = true;

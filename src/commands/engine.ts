@@ -3,12 +3,15 @@ import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { renderJson } from '../render/json.js';
 import { escapeName } from '../render/escape.js';
+import { kubeFlags, kubeOptions } from '../cli/kube-flags.js';
+import { PortholeError } from '../errors.js';
 
 export const spec = defineCommand({
   name: 'engine',
   summary: 'Show which engine porthole reached, how, and why earlier ways were skipped',
-  usage: 'porthole engine [--json]',
-  options: { json: { type: 'boolean', description: 'Print the result as JSON' } },
+  usage: 'porthole engine [--json] [--kubeconfig FILE] [--kube-context NAME] [--namespace NS]',
+  description: 'Also says which Kubernetes cluster, context, user and namespace porthole would use for pod/NAME, and why.',
+  options: { json: { type: 'boolean', description: 'Print the result as JSON' }, ...kubeOptions, namespace: { ...kubeOptions.namespace, short: 'n' } },
   args: { min: 0, max: 0 },
   examples: ['porthole engine', 'porthole -H ssh://me@build-box engine --json'],
 });
@@ -25,6 +28,7 @@ export interface EngineReport {
   arch: string;
   platform: string;
   skipped: { way: string; reason: string }[];
+  kubernetes: KubeChoice;
   /** On a swarm manager: each node, the way porthole reaches its engine, and whether it answers; null elsewhere. */
   nodes: { name: string; state: string; manager: boolean; addr: string; via: string | null; answers: boolean; ways: { way: string; reason: string | null }[] }[] | null;
 }
@@ -47,8 +51,57 @@ async function swarmNodes(ctx: Context, engine: Awaited<ReturnType<Context['engi
   }));
 }
 
-export async function run(ctx: Context): Promise<EngineReport> {
-  const engine = await ctx.engine();
+export interface KubeChoice {
+  /** null when no cluster is configured; `problem` then says why. */
+  cluster: string | null;
+  server: string | null;
+  context: string | null;
+  user: string | null;
+  namespace: string | null;
+  via: string | null;
+  contextVia: string | null;
+  namespaceVia: string | null;
+  version: string | null;
+  problem: string | null;
+}
+
+/** What the Kubernetes half would use, and whether the cluster answers (its /version, which anyone may read). */
+async function kubeChoice(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<KubeChoice> {
+  const none = { cluster: null, server: null, context: null, user: null, namespace: null, via: null, contextVia: null, namespaceVia: null, version: null as string | null };
+  let cluster;
+  try {
+    const { openCluster } = await import('../engine/kubernetes/index.js');
+    cluster = await openCluster(kubeFlags(ctx, parsed.options), ctx.env);
+  } catch (err) {
+    if (!(err instanceof PortholeError)) throw err;
+    return { ...none, problem: err.message };
+  }
+  const t = cluster.target;
+  const choice = { ...none, cluster: t.clusterName, server: t.server, context: t.contextName, user: t.userName, namespace: t.namespace, via: t.via, contextVia: t.contextVia, namespaceVia: t.namespaceVia, problem: null as string | null };
+  try {
+    const v = await cluster.client.get<{ gitVersion?: string }>('/version', { verb: 'get', resource: 'version' }, 5000);
+    choice.version = v.gitVersion ?? null;
+  } catch (err) {
+    if (!(err instanceof PortholeError)) throw err;
+    choice.problem = err.message;
+  } finally {
+    cluster.client.close();
+  }
+  return choice;
+}
+
+export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<EngineReport> {
+  const kubeAsked = !!(parsed.options.kubeconfig || parsed.options['kube-context'] || parsed.options.namespace || ctx.kube?.kubeconfig || ctx.kube?.context || ctx.kube?.namespace);
+  const kubernetes = kubeChoice(ctx, parsed);
+  kubernetes.catch(() => undefined);
+  let engine;
+  try {
+    engine = await ctx.engine();
+  } catch (err) {
+    // Asked about Kubernetes: a Docker engine that is not there is one more fact, not the answer.
+    if (!kubeAsked || !(err instanceof PortholeError)) throw err;
+    return { host: '', via: '', context: null, tls: false, engineVersion: '', apiVersion: '', engineApiVersion: '', os: '', arch: '', platform: '', skipped: [{ way: 'Docker engine', reason: err.message }], kubernetes: await kubernetes, nodes: null };
+  }
   const [apiVersion, version, nodes] = await Promise.all([engine.apiVersion({ fresh: true }), engine.version(), swarmNodes(ctx, engine)]);
   const ep = engine.endpoint;
   return {
@@ -63,12 +116,25 @@ export async function run(ctx: Context): Promise<EngineReport> {
     arch: version.arch,
     platform: version.platform,
     skipped: ep.skipped,
+    kubernetes: await kubernetes,
     nodes,
   };
 }
 
 export function render(r: EngineReport, parsed: Parsed<typeof spec.options>): string {
   if (parsed.options.json) return renderJson(r);
+  const k = r.kubernetes;
+  const kube = k.cluster
+    ? [
+        `Kubernetes:   cluster ${escapeName(k.cluster)} at ${escapeName(k.server ?? '')}${k.version ? ` (${escapeName(k.version)})` : ''}`,
+        `  config:     ${escapeName(k.via ?? '')}`,
+        `  context:    ${escapeName(k.context ?? '')} (from ${escapeName(k.contextVia ?? '')})`,
+        `  user:       ${escapeName(k.user ?? '')}`,
+        `  namespace:  ${escapeName(k.namespace ?? '')} (from ${escapeName(k.namespaceVia ?? '')})`,
+        ...(k.problem ? [`  unreachable: ${escapeName(k.problem)}`] : []),
+      ]
+    : [`Kubernetes:   none: ${escapeName(k.problem ?? '')}`];
+  if (!r.host) return [...r.skipped.map((s) => `Docker:       ${escapeName(s.reason)}`), ...kube].join('\n') + '\n';
   const lines = [
     `Engine:       ${escapeName(r.platform || 'Docker-compatible engine')} ${escapeName(r.engineVersion)} (${escapeName(r.os)}/${escapeName(r.arch)})`,
     `Address:      ${escapeName(r.host)}${r.tls ? ' (TLS)' : ''}`,
@@ -86,5 +152,6 @@ export function render(r: EngineReport, parsed: Parsed<typeof spec.options>): st
       lines.push(`  ${escapeName(n.name)}  ${escapeName(n.state)}${n.manager ? ' manager' : ''}  ${escapeName(n.addr)}  ${reach}`);
     }
   }
+  lines.push(...kube);
   return lines.join('\n') + '\n';
 }

@@ -4,22 +4,27 @@
 import type { Readable } from 'node:stream';
 import { defineCommand, parseCount, type Parsed } from '../cli/args.js';
 import type { Context, OutputStream } from '../context.js';
+import { kubeFlags, kubeOptions, openKube, type KubeTargetRef } from '../cli/kube-flags.js';
 import { resolveContainer } from '../engine/resolve.js';
+import { parseTarget } from '../engine/target.js';
+import type { SwarmName } from '../engine/swarm/names.js';
+import { escapeName } from '../render/escape.js';
 import { demux } from '../engine/stdio.js';
 import { compilePattern, escapeLineBytes, LineSplitter, lineMessage, parseLogTime } from '../report/text.js';
 import { InvalidArgument } from '../errors.js';
-import { escapeName } from '../render/escape.js';
-import { parseSwarmName, type SwarmName } from '../engine/swarm/names.js';
 
 export const spec = defineCommand({
   name: 'logs',
   summary: 'Show what a container printed, stdout and stderr kept apart',
-  usage: 'porthole logs CONTAINER|service/NAME[.SLOT]|task/ID [--tail N] [--since T] [--until T] [-f] [-t] [--grep PATTERN]',
+  usage: 'porthole logs CONTAINER|pod/NAME[/CONTAINER]|deploy/NAME|...|service/NAME[.SLOT]|task/ID [--tail N] [--since T] [--until T] [-f] [-t] [--grep PATTERN] [--previous] [-c NAME] [--all-containers]',
   description:
     'Works on running and stopped containers. stderr lines go to stderr. Control characters are shown escaped\n' +
     'when writing to a terminal; through a pipe the bytes are passed on exactly.\n' +
-    "service/NAME (on a swarm manager): every task's lines through the manager, in time order, each prefixed\n" +
-    'with its task and node (web.2@node-2 | ...); nodes whose logs are missing are named on stderr.',
+    'For pods (Kubernetes keeps one stream, all of it goes to stdout): --previous, -c, --all-containers (lines\n' +
+    'prefixed by container); a workload (deploy/X, sts/X, ...) shows every pod, prefixed by pod, and with -f\n' +
+    'follows the pods that appear as well.\n' +
+    "service/NAME or task/ID (on a swarm manager): every task's lines through the manager, in time order, each\n" +
+    'prefixed with its task and node (web.2@node-2 | ...); nodes whose logs are missing are named on stderr.',
   options: {
     tail: { type: 'string', short: 'n', valueName: 'N', description: 'Only the last N lines (stdout and stderr counted together, as docker does), or "all"' },
     since: { type: 'string', valueName: 'T', description: 'Only lines since T: a duration (10m), a time (2024-05-01T10:00:00Z) or unix seconds' },
@@ -27,12 +32,18 @@ export const spec = defineCommand({
     follow: { type: 'boolean', short: 'f', description: 'Keep printing new lines until the container stops or Ctrl-C' },
     timestamps: { type: 'boolean', short: 't', description: 'Put the time each line was written in front of it' },
     grep: { type: 'string', valueName: 'PATTERN', description: 'Only lines matching this regular expression (each stream stays on its own fd)' },
+    previous: { type: 'boolean', short: 'p', description: 'Kubernetes: the output of the instance before the last restart' },
+    container: { type: 'string', short: 'c', valueName: 'NAME', description: "Kubernetes: the pod's container to show (default: its default container)" },
+    'all-containers': { type: 'boolean', description: "Kubernetes: every container of the pod, lines prefixed by container" },
+    ...kubeOptions,
   },
   args: { min: 1, max: 1 },
   examples: [
     'porthole logs porthole-demo-clock --tail 5',
     'porthole logs -f -t porthole-demo-clock',
     'porthole logs web --since 10m --grep "error|warn" 2>&1',
+    'porthole logs pod/api-7d9f --previous --tail 50',
+    'porthole logs -f deploy/api --namespace shop',
   ],
 });
 
@@ -117,6 +128,10 @@ function pump(pairs: [Readable, StreamWriter][]): Promise<void> {
 
 export async function run(ctx: Context, parsed: Options): Promise<LogsResult> {
   const o = parsed.options;
+  // kubectl users write `-n NS`; here -n is --tail, as in docker logs: say so instead of "not a number".
+  if (o.tail !== undefined && !/^(\d+|all)$/.test(o.tail) && parseTarget(parsed.args[0]!).engine === 'kubernetes') {
+    throw new InvalidArgument(`-n/--tail "${o.tail}" is not a number of lines: for logs, -n is --tail, as in docker logs.`, `Give the namespace with --namespace ${o.tail}, or before the command: porthole -n ${o.tail} logs ...`);
+  }
   const tail = parseTail(o.tail);
   const since = parseLogTime('--since', o.since);
   const until = parseLogTime('--until', o.until);
@@ -124,13 +139,18 @@ export async function run(ctx: Context, parsed: Options): Promise<LogsResult> {
     throw new InvalidArgument('--follow with an --until in the past would stop at once.', 'Drop one of them.');
   }
   const filter = o.grep === undefined ? undefined : compilePattern(o.grep);
-  const swarmName = parseSwarmName(parsed.args[0]!);
-  if (swarmName) {
-    if (swarmName.kind === 'node') throw new InvalidArgument('logs takes a container, service/NAME[.SLOT] or task/ID; a node has no logs of its own.');
-    return serviceLogs(ctx, swarmName, { follow: o.follow, tail, since, until, timestamps: o.timestamps }, filter);
+  const ref = parseTarget(parsed.args[0]!);
+  if (ref.engine === 'kubernetes') return kubeLogs(ctx, parsed, ref, { tail, since, until, filter });
+  if (ref.engine === 'swarm') {
+    if (ref.name.kind === 'node') throw new InvalidArgument('logs takes a container, service/NAME[.SLOT] or task/ID; a node has no logs of its own.');
+    if (o.previous || o.container !== undefined || o['all-containers']) throw new InvalidArgument('--previous, -c and --all-containers are for pods.');
+    return serviceLogs(ctx, ref.name, { follow: o.follow, tail, since, until, timestamps: o.timestamps }, filter);
+  }
+  if (o.previous || o.container !== undefined || o['all-containers']) {
+    throw new InvalidArgument('--previous, -c and --all-containers are for pods.', 'Name a pod as pod/NAME, or leave them out for a Docker container.');
   }
   const engine = await ctx.engine();
-  const target = await resolveContainer(engine, parsed.args[0]!);
+  const target = await resolveContainer(engine, ref.name);
   const { stream } = await engine.logs(target.id, { follow: o.follow, tail, since, until, timestamps: o.timestamps });
   // Ctrl-C while following: stop reading; main.ts then ends the process with 130.
   const stop = () => {
@@ -150,6 +170,43 @@ export async function run(ctx: Context, parsed: Options): Promise<LogsResult> {
     }
     return { stdoutLines: out.lines, stderrLines: err.lines };
   } catch (err) {
+    if (ctx.signal.aborted) return { stdoutLines: 0, stderrLines: 0 };
+    throw err;
+  }
+}
+
+async function kubeLogs(
+  ctx: Context,
+  parsed: Options,
+  ref: KubeTargetRef,
+  o: { tail: number | 'all' | undefined; since: string | undefined; until: string | undefined; filter: RegExp | undefined },
+): Promise<LogsResult> {
+  if (ref.container && parsed.options.container !== undefined && ref.container !== parsed.options.container) {
+    throw new InvalidArgument(`${ref.text} names container ${ref.container}, and -c names ${parsed.options.container}.`, 'Give the container once.');
+  }
+  if (parsed.options['all-containers'] && (ref.container || parsed.options.container !== undefined)) {
+    throw new InvalidArgument('--all-containers and a container name exclude each other.', 'Drop one of them.');
+  }
+  const cluster = await openKube(ctx, kubeFlags(ctx, parsed.options));
+  const { streamKubeLogs } = await import('../engine/kubernetes/logs.js');
+  try {
+    const { lines } = await streamKubeLogs(cluster, ref, {
+      follow: parsed.options.follow,
+      tail: o.tail,
+      since: o.since,
+      until: o.until,
+      timestamps: parsed.options.timestamps,
+      filter: o.filter,
+      previous: parsed.options.previous,
+      container: parsed.options.container,
+      allContainers: parsed.options['all-containers'],
+      out: ctx.stdout,
+      signal: ctx.signal,
+      notice: ctx.notice,
+    });
+    return { stdoutLines: lines, stderrLines: 0 };
+  } catch (err) {
+    // Ctrl-C while following: main.ts ends the process with 130.
     if (ctx.signal.aborted) return { stdoutLines: 0, stderrLines: 0 };
     throw err;
   }

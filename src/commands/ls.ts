@@ -5,7 +5,7 @@ import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { entryJson, layerEntry, type FsEntry, type Owners } from '../fs/entry.js';
-import { BlockGrouper, byName, longLines } from '../fs/listing.js';
+import { BlockGrouper, byName, longLayout, longLines } from '../fs/listing.js';
 import type { EngineClient } from '../engine/types.js';
 import { basename, dirname, fromUser, join, normalize, show, toApi } from '../fs/paths.js';
 import { OutputBuffer, changedWhileRead, loadOwners, statIsDir, statIsSymlink, statOrNotFound, walk, walkNames } from '../fs/source.js';
@@ -95,12 +95,13 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       entries.sort(byName);
       let text = printedBlocks++ ? '\n' : '';
       if (headers) text += `${show(dir)}:\n`;
-      const lines = opts.long ? longLines(entries, owners) : entries.map((e) => show(basename(e.path)));
-      if (lines.length) text += `${lines.join('\n')}\n`;
       await out.write(text);
+      // line by line into the output buffer: a folder of 200,000 names is not copied into one more array and string
+      const line = opts.long ? longLayout(entries, owners) : (e: FsEntry) => show(basename(e.path));
+      for (const e of entries) await out.write(`${line(e)}\n`);
     };
     // A folder's own names come from the container's layers where they can (no need to receive all below it).
-    const listed = opts.recursive ? undefined : await readLayerFolder(engine, container.id, path);
+    const listed = opts.recursive ? undefined : await readLayerFolder(engine, container.id, path, true, opts.long || opts.json);
     if (listed) {
       const shown = listed.filter(keep).sort(byName);
       if (opts.json) for (const entry of shown) await json(entry);
@@ -129,8 +130,8 @@ function sameKind(entry: FsEntry, stat: PathStat): boolean {
 }
 
 /** Folder `dir`'s entries from the container's layers (see EngineClient.readLayerDir), or undefined. */
-async function readLayerFolder(engine: EngineClient, id: string, dir: string, hardlinks = true): Promise<FsEntry[] | undefined> {
-  const entries = await engine.readLayerDir?.(id, toApi(dir), { hardlinks }).catch((err) => {
+async function readLayerFolder(engine: EngineClient, id: string, dir: string, hardlinks = true, details = true): Promise<FsEntry[] | undefined> {
+  const entries = await engine.readLayerDir?.(id, toApi(dir), { hardlinks, details }).catch((err) => {
     if (err instanceof ChangedWhileRead) throw err;
     return undefined;
   });

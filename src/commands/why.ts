@@ -3,43 +3,56 @@
 // archive): no exec, no snapshot, nothing created or changed.
 import { defineCommand, parseCount, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
+import { kubeFlags, kubeOptions, openKube } from '../cli/kube-flags.js';
 import { resolveContainer } from '../engine/resolve.js';
+import { parseTarget } from '../engine/target.js';
 import { renderJson } from '../render/json.js';
 import type { WhyReport } from '../report/collect.js';
-import { parseSwarmName } from '../engine/swarm/names.js';
+import { redactRendered } from '../report/findings.js';
+import type { KubeWhyReport } from '../report/kube-facts.js';
+import { renderKubeReport } from '../report/kube-facts.js';
+import { renderReport } from '../report/render.js';
 import type { SwarmWhyReport } from '../report/swarm.js';
 import { renderSwarmReport } from '../report/swarm-render.js';
 import { InvalidArgument } from '../errors.js';
-import { renderReport } from '../report/render.js';
 
 export const spec = defineCommand({
   name: 'why',
   summary: 'Explain why a container stopped or misbehaves: exit, command, output, changed files, config lines',
-  usage: 'porthole why CONTAINER|service/NAME[.SLOT]|task/ID [--json] [--show-secrets] [--lines N]',
+  usage: 'porthole why CONTAINER|pod/NAME[/CONTAINER]|deploy/NAME|sts/NAME|ds/NAME|job/NAME|service/NAME[.SLOT]|task/ID [--json] [--show-secrets] [--lines N]',
   description:
     'Reads only what the engine already has (inspect, docker diff, logs, files through the archive endpoint):\n' +
     'nothing is started, executed or created. Works on running containers too.\n' +
+    'For a pod: its containers\' states and last states, events, the output before the last restart and now, what\n' +
+    'it ran, env (Secrets never read) and limits. A workload shows its pod in most trouble, else its newest.\n' +
     'service/NAME (on a swarm manager): the failed tasks by node, their errors and history, and the latest failed\n' +
     "task's report read from its node's engine (see PORTHOLE_SWARM_NODES for how nodes are reached).",
   options: {
     json: { type: 'boolean', description: 'Print the findings as JSON' },
     'show-secrets': { type: 'boolean', description: 'Show environment values whose names look secret (hidden by default)' },
     lines: { type: 'string', valueName: 'N', description: 'How many lines of stdout/stderr to show (default 20)' },
+    ...kubeOptions,
+    namespace: { ...kubeOptions.namespace, short: 'n' },
   },
   args: { min: 1, max: 1 },
-  examples: ['porthole why porthole-demo-crash', 'porthole why web --json | jq .happened', 'porthole why service/web'],
+  examples: ['porthole why porthole-demo-crash', 'porthole why web --json | jq .happened', 'porthole why deploy/api -n shop', 'porthole why service/web'],
 });
 
 type Options = Parsed<typeof spec.options>;
 
-export async function run(ctx: Context, parsed: Options): Promise<WhyReport | SwarmWhyReport> {
+export async function run(ctx: Context, parsed: Options): Promise<WhyReport | KubeWhyReport | SwarmWhyReport> {
   const lines = parseCount('--lines', parsed.options.lines) ?? 20;
   const ref = parsed.args[0]!;
-  const swarmName = parseSwarmName(ref);
-  if (swarmName) {
-    if (swarmName.kind === 'node') throw new InvalidArgument('why takes a container, service/NAME[.SLOT] or task/ID; node/ names are not explained yet.');
+  const target = parseTarget(ref);
+  if (target.engine === 'kubernetes') {
+    const cluster = await openKube(ctx, kubeFlags(ctx, parsed.options));
+    const { collectKubeReport } = await import('../engine/kubernetes/report.js');
+    return collectKubeReport(cluster, target, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) });
+  }
+  if (target.engine === 'swarm') {
+    if (target.name.kind === 'node') throw new InvalidArgument('why takes a container, service/NAME[.SLOT] or task/ID; node/ names are not explained yet.');
     const { collectSwarmReport } = await import('../report/swarm.js');
-    return collectSwarmReport(await ctx.engine(), swarmName, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines), env: ctx.env });
+    return collectSwarmReport(await ctx.engine(), target.name, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines), env: ctx.env });
   }
   const engine = await ctx.engine();
   const collecting = import('../report/collect.js');
@@ -48,19 +61,22 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport | Sw
   const { collectReport, startEarlyReads, dropEarlyReads } = await collecting;
   // changes and logs need only the name: they run while the container is inspected.
   const early = startEarlyReads(engine, ref, Math.max(1, lines));
-  let target;
+  let container;
   try {
-    target = await resolving;
+    container = await resolving;
   } catch (err) {
     dropEarlyReads(early);
     throw err;
   }
-  return collectReport(engine, target, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) }, early);
+  return collectReport(engine, container, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) }, early);
 }
 
-export function render(r: WhyReport | SwarmWhyReport, parsed: Options, ctx: Context): string {
-  if (parsed.options.json) return renderJson(r);
+export function render(r: WhyReport | KubeWhyReport | SwarmWhyReport, parsed: Options, ctx: Context): string {
+  const swarm = 'kind' in r && r.kind === 'swarm-service' ? r : undefined;
+  // a report's masked values are masked in its JSON too (redactRendered knows them per report; a swarm report's
+  // are its node container report's)
+  if (parsed.options.json) return redactRendered(swarm ? swarm.latest?.report ?? swarm : r, renderJson(r));
   const color = !!ctx.stdout.isTTY && !ctx.env.NO_COLOR;
-  if ('kind' in r && r.kind === 'swarm-service') return renderSwarmReport(r, { color });
-  return renderReport(r as WhyReport, { color });
+  if (swarm) return renderSwarmReport(swarm, { color });
+  return 'engine' in r ? renderKubeReport(r as KubeWhyReport, { color }) : renderReport(r as WhyReport, { color });
 }

@@ -1,8 +1,12 @@
 // Naming containers the way docker does: a full id, a name, or a unique id prefix.
 import type { ContainerDetails, EngineClient } from './types.js';
-import { Ambiguous, EngineError, InvalidArgument, NotFound } from '../errors.js';
+import { Ambiguous, EngineError, InvalidArgument, NotFound, Unsupported } from '../errors.js';
+import { isKubeName } from './target.js';
 
 export async function resolveContainer(engine: EngineClient, ref: string): Promise<ContainerDetails> {
+  if (isKubeName(ref)) {
+    throw new Unsupported(`"${ref.replace(/[\x00-\x1f\x7f]/g, '?')}" is a Kubernetes object, and this command works on Docker containers only for now.`, 'For pods, `porthole why` and `porthole logs` work.');
+  }
   if (!ref || /[\x00-\x1f\x7f/]/.test(ref.replace(/^\//, ''))) {
     throw new InvalidArgument(`"${ref.replace(/[\x00-\x1f\x7f]/g, '?')}" is not a container name or id.`);
   }

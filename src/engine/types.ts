@@ -295,8 +295,9 @@ export interface EngineClient {
    * Listing a folder through the archive endpoint costs everything below it (a folder holding a 1 GiB file
    * costs that gigabyte); this costs one HEAD request per layer that adds names to the folder. Files with several
    * names come as the folder's archive shows them (hardlinks: false: each as itself, as its own archive shows it).
+   * details: false: names and types only (nothing else is read; plain ls of a huge folder needs no more).
    */
-  readLayerDir?(id: string, path: string, opts?: { hardlinks?: boolean }): Promise<LayerDirEntry[] | undefined>;
+  readLayerDir?(id: string, path: string, opts?: { hardlinks?: boolean; details?: boolean }): Promise<LayerDirEntry[] | undefined>;
   /**
    * The entries at `paths`, as changes() names them (added or changed), read from the container's own layer when
    * the engine runs on this host: each path's entry, none for a path gone since; undefined when the layer cannot

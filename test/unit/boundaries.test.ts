@@ -77,3 +77,15 @@ test('no import cycles among static imports', () => {
   };
   for (const node of graph.keys()) visit(node, []);
 });
+
+test('the Kubernetes adapter is reached only lazily from commands, and the YAML parser only by the kubeconfig reader', () => {
+  for (const file of sources(SRC)) {
+    const rel = relative(SRC, file);
+    for (const spec of staticImports(file)) {
+      const target = resolveLocal(file, spec);
+      if (spec === 'yaml') assert.fail(`${rel} statically imports yaml (it is loaded only when a kubeconfig needs it)`);
+      if (!target || !relative(SRC, target).startsWith('engine/kubernetes/')) continue;
+      assert.ok(rel.startsWith('engine/'), `${rel} statically imports ${spec}: commands load the Kubernetes adapter with import()`);
+    }
+  }
+});

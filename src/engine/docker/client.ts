@@ -324,10 +324,10 @@ export class DockerEngine implements EngineClient {
     return this.statPath(id, path).catch((err) => (err instanceof NotFound ? undefined : Promise.reject(err)));
   }
 
-  async readLayerDir(id: string, path: string, opts: { hardlinks?: boolean } = {}): Promise<LayerDirEntry[] | undefined> {
+  async readLayerDir(id: string, path: string, opts: { hardlinks?: boolean; details?: boolean } = {}): Promise<LayerDirEntry[] | undefined> {
     if (!this.endpoint.host.startsWith('unix://') || process.env.PORTHOLE_LAYER_READS === '0') return undefined;
     const doc = this.inspected.get(id) as Parameters<typeof listLayerDir>[0] | undefined;
-    return doc && listLayerDir(doc, path, (p) => this.statOrAbsent(id, p), opts.hardlinks ?? true);
+    return doc && listLayerDir(doc, path, (p) => this.statOrAbsent(id, p), opts.hardlinks ?? true, opts.details ?? true);
   }
 
   async top(id: string, psArgs?: string): Promise<TopResult> {
