@@ -3,7 +3,7 @@
 // one without a shell (or with --toolbox). The command's exit code is porthole's.
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
-import type { ContainerDetails } from '../engine/types.js';
+import type { ContainerDetails, EngineClient } from '../engine/types.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { InvalidArgument, NotFound, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
@@ -100,7 +100,7 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
   // asked again by id below, in case the name was what failed.
   const shellByRef = request.cmd && !request.toolboxImage ? chooser.then(({ hasShell }) => hasShell(engine, ref)) : undefined;
   shellByRef?.catch(() => undefined);
-  const target = await resolveContainer(engine, ref);
+  const target = await settled(engine, await resolveContainer(engine, ref));
   const name = escapeName(target.name);
   const state = target.state.status;
 
@@ -139,6 +139,28 @@ export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
   }
   const { enterBySnapshot } = await import('../enter/snapshot.js');
   return { exitCode: await enterBySnapshot(ctx, target, { ...request, cmd }) };
+}
+
+/**
+ * A container the engine keeps restarting is "running" for a moment each time it comes back, and an exec that
+ * joins it then dies with it. One that restarted and came back under a second ago is looked at again once it has
+ * run for a second: if it went down or came back anew meanwhile, it is crash-looping, and is entered like a stopped
+ * one. A container that restarted once and stays up is entered as it is, a second later.
+ */
+async function settled(engine: EngineClient, target: ContainerDetails): Promise<ContainerDetails> {
+  const started = Date.parse(target.state.startedAt);
+  const upFor = Date.now() - started;
+  const up = (c: ContainerDetails) => c.state.running && !c.state.restarting && c.state.status !== 'restarting';
+  if (!up(target) || target.restartCount === 0 || !(upFor >= 0 && upFor < 1000)) return target;
+  await new Promise((r) => setTimeout(r, 1000 - upFor));
+  let now = await resolveContainer(engine, target.id);
+  if (up(now) && now.state.startedAt === target.state.startedAt) return now;
+  // down, or up again since: a restart loop; its last exit code is seen while it is down (a few looks)
+  for (let i = 0; i < 5 && up(now); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    now = await resolveContainer(engine, target.id);
+  }
+  return { ...now, state: { ...now.state, running: false, restarting: true, exitCode: up(now) ? -1 : now.state.exitCode } };
 }
 
 export function exitCode(result: ShellResult): number {

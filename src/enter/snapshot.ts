@@ -195,7 +195,7 @@ function describeState(target: ContainerDetails): string {
   const s = target.state;
   if (s.status === 'exited') return `exited with code ${s.exitCode}`;
   if (s.status === 'created') return 'created but never started';
-  if (s.status === 'restarting' || s.restarting) return `crash-looping: restarted ${target.restartCount} times, last exit code ${s.exitCode}`;
+  if (s.status === 'restarting' || s.restarting) return `crash-looping: restarted ${target.restartCount} times${s.exitCode >= 0 ? `, last exit code ${s.exitCode}` : ''}`;
   return s.status;
 }
 

@@ -81,8 +81,9 @@ test('cgroup figures agree with docker stats', async () => {
     const d = theirs.get(name)!;
     assert.ok(d, `docker stats has no ${name}`);
     assert.equal(m.pids, d.pids, `${name} pids`);
-    // docker prints memory with three significant digits, and the figures move a little between the two reads.
-    assert.ok(Math.abs(m.memoryBytes - d.memoryBytes) <= Math.max(0.05 * d.memoryBytes, 64 * 1024), `${name} memory ${m.memoryBytes} vs ${d.memoryBytes}`);
+    // docker prints memory with three significant digits, and the figures move a little between the two reads (a
+    // 1 MB container's moved by 225 KB between them once, on a loaded machine).
+    assert.ok(Math.abs(m.memoryBytes - d.memoryBytes) <= Math.max(0.05 * d.memoryBytes, 384 * 1024), `${name} memory ${m.memoryBytes} vs ${d.memoryBytes}`);
     assert.ok(Math.abs(m.memoryLimitBytes - d.memoryLimitBytes) <= 0.01 * d.memoryLimitBytes, `${name} limit ${m.memoryLimitBytes} vs ${d.memoryLimitBytes}`);
   }
   const mb = byName(mine, busy).cpuPercent;
