@@ -10,7 +10,7 @@ import { escapeName } from '../render/escape.js';
 import { runAttached } from './attach.js';
 import { sessionId, sessionLabels } from './session.js';
 import type { EnterRequest } from './types.js';
-import { exitFromStatus, openExec, type ExecStream } from '../engine/kubernetes/exec-stream.js';
+import type { ExecStream } from '../engine/kubernetes/exec-stream.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,7 +59,8 @@ export function pickWay(pod: Pod, container: string): PodWay {
 }
 
 /** The exit code to pass on, from the status the API server sent at the end of the exec. */
-function exitCode(ctx: Context, stream: ExecStream, where: string, shellChosen: boolean, brokeWith?: Error): number {
+async function exitCode(ctx: Context, stream: ExecStream, where: string, shellChosen: boolean, brokeWith?: Error): Promise<number> {
+  const { exitFromStatus } = await import('../engine/kubernetes/exec-stream.js');
   const result = exitFromStatus(stream.status);
   if ('code' in result) return result.code;
   if (!stream.status) {
@@ -85,6 +86,7 @@ function exitCode(ctx: Context, stream: ExecStream, where: string, shellChosen: 
 
 /** Runs the command in a running container over the exec WebSocket; resolves with its exit code. */
 async function execIn(ctx: Context, cluster: KubeCluster, namespace: string, pod: string, container: string, cmd: string[], request: EnterRequest): Promise<number> {
+  const { openExec } = await import('../engine/kubernetes/exec-stream.js');
   const stdin = !ctx.stdinIsNull;
   const stream = await openExec(cluster.client, { namespace, pod, container, command: cmd, stdin, tty: request.tty });
   if (stdin && !request.tty && !stream.canCloseStdin) {
