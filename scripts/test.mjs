@@ -1,5 +1,6 @@
-// `npm test`: bring up an engine when none answers (installing it on Debian as root), then run every test file
-// under test/ with node's own runner, and fail if porthole left anything labelled as its own on the engine.
+// `npm test`: bring up an engine when none answers (installing it on Debian as root), and the test Kubernetes
+// cluster (scripts/k8s-up.sh) when a Kubernetes e2e test file is selected and KUBECONFIG is not set; then run every
+// test file under test/ with node's own runner, and fail if porthole left anything labelled as its own on the engine.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,10 +23,32 @@ function findTests(dir) {
 
 const only = process.argv.slice(2);
 const files = only.length ? only : findTests('test');
+
+// Kubernetes e2e test files say so in their name (test/e2e/k8s-*.test.ts); unit tests need no cluster.
+const isK8sTest = (file) => {
+  const path = file.replace(/\\/g, '/');
+  return /(^|[/_.-])(k8s|kube)/i.test(path) && !/(^|\/)unit\//.test(path);
+};
+if (files.some(isK8sTest) && !process.env.KUBECONFIG) {
+  const k8s = spawnSync('bash', ['scripts/k8s-up.sh'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (k8s.status !== 0) {
+    console.error('npm test: the Kubernetes tests need the test cluster and scripts/k8s-up.sh could not bring it up (see above). Fix that, or set KUBECONFIG to a cluster of your own.');
+    process.exit(1);
+  }
+  // its last two lines: KUBECONFIG=PATH and CONTAINERD_ADDRESS=SOCKET
+  for (const line of k8s.stdout.trim().split('\n').slice(-2)) {
+    const eq = line.indexOf('=');
+    if (eq > 0) process.env[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+}
 const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter', 'spec', ...files], { stdio: 'inherit' });
 
 const leftovers = spawnSync('docker', ['ps', '-a', '-q', '--filter', 'label=io.porthole.owned=true'], { encoding: 'utf8' }).stdout.trim();
-const leftoverImages = spawnSync('docker', ['images', '-q', '--filter', 'label=io.porthole.owned=true'], { encoding: 'utf8' }).stdout.trim();
+// porthole's snapshot images carry their own label namespace (io.porthole.image.*), so their containers inherit no owned label
+const leftoverImages = ['io.porthole.owned=true', 'io.porthole.image.owned=true']
+  .map((label) => spawnSync('docker', ['images', '-q', '--filter', `label=${label}`], { encoding: 'utf8' }).stdout.trim())
+  .filter(Boolean)
+  .join('\n');
 if (!only.length) {
   // Tests remove what they make; this catches what a crashed test could not.
   spawnSync('sh', ['-c', 'ids=$(docker ps -aq --filter label=io.porthole.test=1); [ -z "$ids" ] || docker rm -f -v $ids >/dev/null'], { stdio: 'inherit' });

@@ -1,6 +1,6 @@
 // Typed errors. Each carries a sentence a person can act on; main.ts alone turns them into exit codes.
 
-/** Documented exit codes (README "Exit codes"). `shell -- CMD` exits with CMD's own code instead. */
+/** Documented exit codes (docs/exit-codes.md). `shell -- CMD` exits with CMD's own code instead. */
 export const EXIT = {
   ok: 0,
   failure: 1, // a negative answer (e.g. `which` on a PID outside every container) or a failed operation
@@ -62,6 +62,9 @@ export class Failure extends PortholeError {
     super(message, EXIT.failure, hint);
   }
 }
+
+/** A running container changed what porthole was reading (swapped a folder for a link, removed it): not retried silently. */
+export class ChangedWhileRead extends Failure {}
 
 /** The command porthole ran finished with this status; porthole exits with it, silently. */
 export class ExitStatus extends Error {

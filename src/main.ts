@@ -9,6 +9,7 @@ import type { EngineClient } from './engine/types.js';
 import { EXIT, ExitStatus, InvalidArgument, PortholeError } from './errors.js';
 import { commands, findCommand } from './commands/registry.js';
 import { escapeName } from './render/escape.js';
+import { widest } from './render/table.js';
 import { exitWhenFlushed } from './util/exit.js';
 
 declare const PORTHOLE_VERSION: string;
@@ -17,7 +18,7 @@ const VERSION = typeof PORTHOLE_VERSION === 'string' ? PORTHOLE_VERSION : '0.0.0
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 
 function mainHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length)) + 3;
+  const width = widest(commands, (c) => c.name) + 3;
   const groups: [string, string][] = [
     ['inspect', 'Look at containers'],
     ['enter', 'Get inside'],
@@ -159,6 +160,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The engine's connection dropped in the middle of an answer (wire.ts prematureClose, a reset, a stream cut short). */
+function connectionLost(err: NodeJS.ErrnoException | undefined): boolean {
+  return err?.code === 'ECONNRESET' || err?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
+
 function reportError(err: unknown, commandName: string, debug: boolean): number {
   if (err instanceof ExitStatus) return err.code;
   if (err instanceof PortholeError) {
@@ -170,6 +176,13 @@ function reportError(err: unknown, commandName: string, debug: boolean): number 
   }
   const error = err as NodeJS.ErrnoException;
   if (error?.code === 'EPIPE') return EXIT.ok; // the reader went away (`porthole ps | head`): not our failure
+  if (connectionLost(error)) {
+    // A stream the engine was sending (logs -f, an attach, a wait) ended with the connection: it stopped, restarted
+    // or was cut off. Each command that can say more (cp: what is left) says it itself.
+    process.stderr.write(`porthole: The engine closed the connection in the middle of ${commandName}: it stopped, restarted, or the connection was cut.\n`);
+    if (debug && error?.stack) process.stderr.write(`${error.stack}\n`);
+    return commandName === 'shell' ? EXIT.shellOwnFailure : EXIT.engine;
+  }
   process.stderr.write(`porthole: unexpected error: ${error?.message ?? String(err)}. Run again with --debug for details.\n`);
   if (debug && error?.stack) process.stderr.write(`${error.stack}\n`);
   return commandName === 'shell' ? EXIT.shellOwnFailure : EXIT.failure;

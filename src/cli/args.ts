@@ -1,6 +1,7 @@
 // Typed option definitions: each command declares its flags once; the parsed options' type is derived from them.
 import { parseArgs } from 'node:util';
 import { InvalidArgument } from '../errors.js';
+import { widest } from '../render/table.js';
 
 export interface OptionDef {
   type: 'boolean' | 'string';
@@ -173,7 +174,7 @@ export function formatHelp(spec: CommandSpec): string {
     const value = def.type === 'string' ? ` ${def.valueName ?? 'VALUE'}` : '';
     return [`  ${short}--${name}${value}`, def.description + (def.multiple ? ' (repeatable)' : '')] as const;
   });
-  const width = Math.max(...flags.map(([f]) => f.length)) + 2;
+  const width = widest(flags, ([f]) => f) + 2;
   lines.push('', 'Options:');
   for (const [f, d] of flags) lines.push(f.padEnd(width) + d);
   if (spec.examples?.length) lines.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));

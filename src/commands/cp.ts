@@ -34,19 +34,21 @@ import {
 export const spec = defineCommand({
   name: 'cp',
   summary: 'Copy files between a container and the host (docker cp rules, safe against hostile containers)',
-  usage: 'porthole cp [-a] [-L] [-q] CONTAINER:SRC_PATH DEST_PATH|-\n       porthole cp [-a] [-L] [-q] SRC_PATH|- CONTAINER:DEST_PATH',
+  usage: 'porthole cp [-a] [-L] [-q] [--follow-dest-link] CONTAINER:SRC_PATH DEST_PATH|-\n       porthole cp [-a] [-L] [-q] SRC_PATH|- CONTAINER:DEST_PATH',
   description: [
     'Copies a file or folder out of a container (running or stopped) or into it, with docker cp\'s rules: a DEST',
     'that is a folder receives the copy inside it; SRC ending in /. copies the folder\'s contents; a DEST ending',
     'in / must be a folder. `-` as DEST writes a tar to stdout; `-` as SRC reads a tar from stdin.',
     'Copying out never writes outside DEST: names with .. or absolute names, entries through links, hardlinks',
     'to files outside the copy are refused with a warning (exit 1); device files and FIFOs are skipped;',
-    'setuid/setgid bits are dropped; a failed copy removes what it wrote.',
+    'setuid/setgid bits are dropped; a failed copy removes what it wrote. A DEST that is itself a symbolic link',
+    'is refused (an earlier copy from a container may have left it there) unless --follow-dest-link.',
   ].join('\n'),
   options: {
     archive: { type: 'boolean', short: 'a', description: 'Keep the uid/gid of the files (otherwise: yours when copying out, root\'s when copying in)' },
     'follow-link': { type: 'boolean', short: 'L', description: 'Follow a symbolic link at SRC_PATH (links inside the copy stay links)' },
     quiet: { type: 'boolean', short: 'q', description: 'No progress on stderr' },
+    'follow-dest-link': { type: 'boolean', description: 'Copying out: when DEST is a symbolic link, write where it points (docker cp does; refused otherwise)' },
   },
   args: { min: 2, max: 2 },
   examples: [
@@ -85,7 +87,10 @@ export async function run(ctx: Context, parsed: Options): Promise<CopyResult> {
     if (!src.path) throw new InvalidArgument('The path inside the container is empty.', 'Write CONTAINER:/path.');
     if (dst.path === '') throw new InvalidArgument('The destination path is empty.');
     // Checked before the engine is asked, as docker does, so a typo costs nothing.
-    if (dst.path !== '-') await validateOutputPath(absoluteLocal(dst.path));
+    if (dst.path !== '-') {
+      await refuseLinkedDestination(ctx, absoluteLocal(dst.path), dst.path, parsed.options['follow-dest-link']);
+      await validateOutputPath(absoluteLocal(dst.path));
+    }
     const engine = await ctx.engine();
     const container = await resolveContainer(engine, name);
     return copyOut(ctx, engine, container.id, name, src.path, dst.path, options);
@@ -139,7 +144,12 @@ async function copyOut(ctx: Context, engine: EngineClient, id: string, name: str
     warn: (line) => ctx.stderr.write(`${progress.clearLine()}porthole: ${line}\n`),
     onBytes: (n) => progress.add(n),
   });
-  const drop = ctx.cleanup.add('remove a partly copied destination', () => extraction.abort());
+  // Only a signal runs this (the copy drops it when it ends): stop, remove what it made, say what is left.
+  const drop = ctx.cleanup.add('remove a partly copied destination', async () => {
+    const outcome = await extraction.abort();
+    progress.stop(false);
+    ctx.stderr.write(`porthole: ${stoppedCopyLine(escapeName(dstPath), outcome)}\n`);
+  });
   let result;
   try {
     result = await extraction.run(stream);
@@ -174,14 +184,22 @@ async function copyOutToStdout(ctx: Context, engine: EngineClient, id: string, n
       cb(null, chunk);
     },
   });
+  const drop = ctx.cleanup.add('stop the copy to stdout', () => {
+    stream.destroy();
+    progress.stop(false);
+    ctx.stderr.write(`porthole: The copy was stopped after ${formatBytes(bytes)}; what reached stdout is an incomplete tar.\n`);
+  });
   try {
     await pipeline(stream, counter, ctx.stdout, { end: false });
   } catch (err) {
+    drop();
+    if (ctx.signal.aborted) throw err;
     progress.stop(false);
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EPIPE') return { direction: 'out', bytes, entries: 0, refused: 0, skipped: 0 };
     throw new Failure(`Copying ${escapeName(`${name}:${srcPath}`)} failed after ${formatBytes(bytes)}: ${streamFailure(e)}`, 'What reached stdout is an incomplete tar.');
   }
+  drop();
   progress.stop(true, 'stdout');
   return { direction: 'out', bytes, entries: 0, refused: 0, skipped: 0 };
 }
@@ -234,6 +252,26 @@ export function absoluteLocal(path: string): string {
   return abs;
 }
 
+/**
+ * A DEST that is itself a symbolic link: docker cp writes where it points, so a link that an earlier copy from the
+ * same container left in DEST (`out/evil -> /etc`) turns `cp C:/x out/evil` into a write to /etc. porthole refuses
+ * it unless the user says to follow it, and then says where the copy goes. Folders above DEST are the user's own
+ * path and are followed.
+ */
+async function refuseLinkedDestination(ctx: Context, path: string, shown: string, follow: boolean): Promise<void> {
+  const link = cleanPath(path);
+  const st = await fsp.lstat(link).catch(() => null);
+  if (!st?.isSymbolicLink()) return;
+  const target = await fsp.readlink(link);
+  if (!follow) {
+    throw new InvalidArgument(
+      `The destination ${escapeName(shown)} is a symbolic link to ${escapeName(target)}; porthole does not write through links.`,
+      'Name the folder it points to, or pass --follow-dest-link to write there.',
+    );
+  }
+  ctx.stderr.write(`porthole: the destination ${escapeName(shown)} is a symbolic link; following it to ${escapeName(target)} (--follow-dest-link).\n`);
+}
+
 /** docker's ValidateOutputPath: the parent folder must exist; an existing DEST must be a folder or a file. */
 async function validateOutputPath(path: string): Promise<void> {
   const dir = posix.dirname(cleanPath(path));
@@ -270,6 +308,18 @@ async function hostDestination(path: string): Promise<DestInfo> {
     const target = await fsp.readlink(current);
     current = resolveLinkTarget(current, target);
   }
+}
+
+/** What a copy stopped by a signal left in DEST, in one sentence. */
+export function stoppedCopyLine(dest: string, outcome: { leftovers: string[]; replaced: number }): string {
+  const { leftovers, replaced } = outcome;
+  let line = `The copy was stopped; what it had created in ${dest} was removed`;
+  if (leftovers.length) {
+    const shown = leftovers.slice(0, 3).map((p) => escapeName(p)).join(', ');
+    line += `, except ${leftovers.length} ${leftovers.length === 1 ? 'path' : 'paths'} that could not be (${shown}${leftovers.length > 3 ? ', ...' : ''})`;
+  }
+  if (replaced) line += `; ${replaced} ${replaced === 1 ? 'file that was there before was' : 'files that were there before were'} already replaced by the container's`;
+  return `${line}.`;
 }
 
 function ruleError(err: unknown, src: string, dst: string): unknown {
@@ -339,14 +389,23 @@ async function copyIn(ctx: Context, engine: EngineClient, id: string, name: stri
       { objectMode: false, highWaterMark: 8 * 1024 * 1024 }, // reads ahead while the socket drains
     );
   }
+  // Only a signal runs this: the engine extracts as the tar arrives, and porthole cannot take back what it wrote.
+  const drop = ctx.cleanup.add('stop the copy into the container', () => {
+    body.destroy();
+    progress.stop(false);
+    ctx.stderr.write(`porthole: The copy into ${shown} was stopped after ${formatBytes(bytes)}; the part the engine had already written there stays, possibly ending in a cut-off file.\n`);
+  });
   try {
     // copyUIDGID stays off: with it the engine gives everything to the container's configured user instead.
     await engine.putArchive(id, extractDir, body, { noOverwriteDirNonDir: true });
   } catch (err) {
+    drop();
+    if (ctx.signal.aborted) throw err;
     progress.stop(false);
     if (packError) throw new Failure(`Reading ${escapeName(srcPath)} failed: ${packError.message}`, 'Part of the copy may have reached the container.');
     throw explainPutError(err, name, dstPath, extractDir);
   }
+  drop();
   progress.stop(true, shown);
   return { direction: 'in', bytes, entries: 0, refused: 0, skipped };
 }

@@ -9,7 +9,7 @@ import { layerEntry, modeString, type FsEntry } from '../fs/entry.js';
 import { decode, fromUser } from '../fs/paths.js';
 import { OutputBuffer, walkNames } from '../fs/source.js';
 import { escapeName } from '../render/escape.js';
-import { formatBytes } from '../render/table.js';
+import { formatBytes, widest } from '../render/table.js';
 
 export const spec = defineCommand({
   name: 'diff',
@@ -64,9 +64,9 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   } else if (opts.tree) {
     for (const line of renderTree(buildTree(changes))) await out.write(`${line}\n`);
   } else {
-    const typeWidth = Math.max(0, ...changes.map((c) => (c.info?.type ?? '-').length));
+    const typeWidth = widest(changes, (c) => c.info?.type ?? '-');
     const sizes = changes.map((c) => (c.info ? (c.info.type === 'file' ? formatBytes(c.info.size) : '-') : '-'));
-    const sizeWidth = Math.max(0, ...sizes.map((s) => s.length));
+    const sizeWidth = widest(sizes);
     for (let i = 0; i < changes.length; i++) {
       const c = changes[i]!;
       const mode = c.info?.mode ?? '-'.padEnd(10);

@@ -6,7 +6,7 @@ import { resolveContainer } from '../engine/resolve.js';
 import { inArchiveOf, layerEntry } from '../fs/entry.js';
 import { decode, fromUser, isWithin, jsonBytes, normalize, show } from '../fs/paths.js';
 import { OutputBuffer, statOrNotFound, walkNames } from '../fs/source.js';
-import { formatBytes } from '../render/table.js';
+import { formatBytes, widest } from '../render/table.js';
 
 export const spec = defineCommand({
   name: 'du',
@@ -84,7 +84,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
     await out.write(`[\n${rows.map((r) => `  ${JSON.stringify({ ...jsonBytes('path', r.path), size: r.size })}`).join(',\n')}\n]\n`);
   } else {
     const sizes = rows.map((r) => formatBytes(r.size));
-    const width = Math.max(...sizes.map((s) => s.length));
+    const width = widest(sizes);
     for (let i = 0; i < rows.length; i++) await out.write(`${sizes[i]!.padStart(width)}  ${show(rows[i]!.path)}\n`);
   }
   await out.flush();

@@ -41,7 +41,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const engine = await ctx.engine();
   const container = await resolveContainer(engine, parsed.args[0]!);
   const root = normalize(fromUser(parsed.args[1] ?? '/'));
-  await statOrNotFound(engine, container.id, root);
+  const rootStat = await statOrNotFound(engine, container.id, root);
   let changed: Set<string> | undefined;
   if (opts['newer-than-image']) {
     changed = new Set((await engine.changes(container.id)).filter((c) => c.kind !== 'D').map((c) => c.path));
@@ -49,7 +49,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const owners: Owners = opts.json ? await loadOwners(engine, container.id) : { users: new Map(), groups: new Map() };
   const out = new OutputBuffer(ctx.stdout);
   let count = 0;
-  for await (const entry of changed ? changedEntries(engine, container.id, root, changed) : walkNames(engine, container.id, root, opts.json || size !== undefined)) {
+  for await (const entry of changed ? changedEntries(engine, container.id, root, changed) : walkNames(engine, container.id, root, opts.json || size !== undefined, rootStat)) {
     if (type && (entry.type === 'hardlink' ? 'file' : entry.type) !== type) continue;
     if (size && !sizeMatches(size, entry.type === 'file' ? entry.size : 0)) continue;
     if (name && !name.test(decode(basename(entry.path)).text)) continue;

@@ -1,21 +1,47 @@
 // `porthole gc`: removes what porthole sessions that were killed outright (kill -9, a crash, a power cut) left on
-// the engine. Only things labelled io.porthole.owned=true are considered, and only those whose owning process is
-// gone (its PID missing, or reused by another process with a different start time).
+// the engine, and only what porthole can prove it made. A label proves nothing by itself: a container inherits
+// every label of its image, so an image labelled io.porthole.owned=true would make its containers look owned.
+// A container counts as porthole's only when
+//   - all the owner labels porthole writes (owned, session, pid, pid-start, host) are there, in porthole's form,
+//     and none of them equals its image's label of the same key (then porthole, not the image, wrote it);
+//   - its name is one porthole gives, ending in that session id;
+//   - it is the kind porthole makes under that name: a debug copy runs porthole's snapshot image of the same
+//     session (image labels in their own namespace, porthole's commit message), a toolbox sidecar runs porthole's
+//     toolbox command, the toolbox reader and filler were never started;
+//   - its owner is gone: no process with that PID and start time on this host (other hosts: kept).
+// An image counts as porthole's snapshot only with the image-namespace owner labels, porthole's commit message,
+// no tag and no digest. porthole makes no volumes, so gc removes none; it lists labelled ones as kept.
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
-import type { EngineClient } from '../engine/types.js';
+import type { ContainerDetails, ContainerState, EngineClient, ImageDetails } from '../engine/types.js';
 import { NotFound } from '../errors.js';
-import { HOST_LABEL, OWNED_LABEL, PID_LABEL, SESSION_LABEL, ownerAlive } from '../enter/session.js';
+import { SNAPSHOT_COMMENT } from '../enter/snapshot.js';
+import {
+  CONTAINER_KEYS,
+  IMAGE_KEYS,
+  IMAGE_OWNED_LABEL,
+  IMAGE_SESSION_LABEL,
+  OWNED_LABEL,
+  SNAPSHOT_LABEL,
+  kindOfName,
+  ownerProcessAlive,
+  readOwner,
+  type Owner,
+} from '../enter/session.js';
+import { SETUP_SCRIPT } from '../enter/toolbox.js';
 import { escapeName } from '../render/escape.js';
 import { renderJson } from '../render/json.js';
+import { TOOLBOX_SHELL } from '../toolbox/image.js';
 
 export const spec = defineCommand({
   name: 'gc',
   summary: 'Remove what killed porthole sessions left behind (only things porthole made)',
   usage: 'porthole gc [--dry-run] [--json]',
   description:
-    'Removes containers, images and volumes labelled io.porthole.owned=true whose porthole session is no longer\n' +
-    'running. Never touches anything without that label, nor what a live session is using.',
+    'Removes the containers and snapshot images a porthole session that was killed left behind, and nothing\n' +
+    'else: a thing counts as porthole\'s only when porthole\'s own labels were written on it (not inherited from\n' +
+    'its image), its name is one porthole gives, it is the kind porthole makes, and its session\'s process is gone.\n' +
+    'Everything else carrying porthole labels is listed as kept, with the reason.',
   options: {
     'dry-run': { type: 'boolean', short: 'n', description: 'List what would be removed, remove nothing' },
     json: { type: 'boolean', description: 'Print the result as JSON' },
@@ -46,41 +72,102 @@ export interface GcResult {
   failed: (GcItem & { error: string })[];
 }
 
-function item(kind: GcKind, id: string, name: string, labels: Record<string, string>): GcItem {
-  const pid = Number(labels[PID_LABEL]);
+function item(kind: GcKind, id: string, name: string, labels: Record<string, string>, keys = CONTAINER_KEYS): GcItem {
+  const pid = Number(labels[keys.pid]);
   return {
     kind,
     id,
     name,
-    session: labels[SESSION_LABEL] || null,
+    session: labels[keys.session] || null,
     pid: Number.isInteger(pid) && pid > 0 ? pid : null,
-    host: labels[HOST_LABEL] || null,
+    host: labels[keys.host] || null,
   };
 }
 
-/** Splits labelled things into the dead sessions' (to remove) and the rest (kept, with a reason). Pure. */
-export function triage(
-  things: { item: GcItem; labels: Record<string, string> }[],
-  alive: (labels: Record<string, string>) => boolean | 'unknown' = ownerAlive,
-): { remove: GcItem[]; kept: GcResult['kept'] } {
-  const remove: GcItem[] = [];
-  const kept: GcResult['kept'] = [];
-  for (const { item: thing, labels } of things) {
-    if (labels[OWNED_LABEL] !== 'true') continue; // belt and braces: the engine filtered on it already
-    const state = alive(labels);
-    if (state === true) kept.push({ ...thing, reason: `its session is still running (pid ${thing.pid ?? '?'})` });
-    else if (state === 'unknown') kept.push({ ...thing, reason: `made by a session on host ${thing.host ?? '?'}, which cannot be checked from here` });
-    else remove.push(thing);
+/** What gc looks at on a container. */
+export interface ContainerFacts {
+  name: string;
+  state: ContainerState;
+  labels: Record<string, string>;
+  path: string;
+  args: string[];
+}
+
+/** What gc looks at on an image. */
+export interface ImageFacts {
+  labels: Record<string, string>;
+  repoTags: string[];
+  repoDigests: string[];
+  comment: string;
+}
+
+export type Alive = (owner: Owner) => boolean | 'unknown';
+/** Remove it, or keep it for the reason given. */
+export type Verdict = { remove: true } | { remove: false; reason: string };
+
+function byOwner(owner: Owner, alive: Alive): Verdict {
+  const state = alive(owner);
+  if (state === true) return { remove: false, reason: `its session is still running (pid ${owner.pid})` };
+  if (state === 'unknown') return { remove: false, reason: `made by a session on host ${owner.host}, which cannot be checked from here` };
+  return { remove: true };
+}
+
+/** Whether a container is one porthole made for a session now gone (pure; `image` is its image, if it still exists). */
+export function judgeContainer(container: ContainerFacts, image: ImageFacts | undefined, alive: Alive = ownerProcessAlive): Verdict {
+  if (!image) return { remove: false, reason: 'its image is gone, so porthole cannot tell the labels it wrote from inherited ones' };
+  const owner = readOwner(container.labels, CONTAINER_KEYS, image.labels);
+  if (typeof owner === 'string') return { remove: false, reason: `not porthole's: ${owner}` };
+  const kind = kindOfName(container.name, owner.session);
+  if (!kind) return { remove: false, reason: `not porthole's: its name is not one porthole gives a container of session ${owner.session}` };
+  if (kind === 'debug copy') {
+    const snapshot = image.labels[IMAGE_OWNED_LABEL] === 'true' || image.labels[SNAPSHOT_LABEL] === 'kept';
+    if (!snapshot || image.labels[IMAGE_SESSION_LABEL] !== owner.session || !image.comment.startsWith(SNAPSHOT_COMMENT)) {
+      return { remove: false, reason: `not porthole's: it does not run porthole's snapshot of session ${owner.session}` };
+    }
+  } else if (kind === 'toolbox sidecar') {
+    const [c, script, name] = container.args;
+    if (container.path !== TOOLBOX_SHELL || c !== '-c' || script !== SETUP_SCRIPT || name !== 'porthole-toolbox') {
+      return { remove: false, reason: "not porthole's: it does not run porthole's toolbox command" };
+    }
+  } else {
+    if (container.state !== 'created') return { remove: false, reason: `not porthole's: porthole never starts a ${kind}, and this one was started` };
+    if (container.path !== 'true' || container.args.length) return { remove: false, reason: `not porthole's: a ${kind} runs \`true\`, this one does not` };
   }
-  return { remove, kept };
+  return byOwner(owner, alive);
+}
+
+/** Whether an image is a snapshot porthole made for a session now gone (pure). */
+export function judgeImage(image: ImageFacts, alive: Alive = ownerProcessAlive): Verdict {
+  const owner = readOwner(image.labels, IMAGE_KEYS);
+  if (typeof owner === 'string') return { remove: false, reason: `not porthole's: ${owner}` };
+  if (image.repoTags.length || image.repoDigests.length) return { remove: false, reason: "it has a name or a digest, which porthole's snapshots never have" };
+  if (!image.comment.startsWith(SNAPSHOT_COMMENT)) return { remove: false, reason: "not porthole's: it was not committed by porthole" };
+  return byOwner(owner, alive);
+}
+
+function containerFacts(details: ContainerDetails): ContainerFacts {
+  return { name: details.name, state: details.state.status, labels: details.config.labels, path: details.path, args: details.args };
+}
+
+function imageFacts(details: ImageDetails): ImageFacts {
+  return { labels: details.config.labels, repoTags: details.repoTags, repoDigests: details.repoDigests, comment: details.comment };
+}
+
+/** Runs an engine look-up; undefined when the thing is gone. */
+async function unlessGone<T>(look: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await look();
+  } catch (err) {
+    if (err instanceof NotFound) return undefined;
+    throw err;
+  }
 }
 
 async function removeOne(engine: EngineClient, thing: GcItem): Promise<void> {
   try {
     if (thing.kind === 'container') await engine.removeContainer(thing.id, { force: true });
     // Not forced: an image some other container still uses stays, and the failure is reported.
-    else if (thing.kind === 'image') await engine.removeImage(thing.id);
-    else await engine.removeVolume(thing.id);
+    else await engine.removeImage(thing.id);
   } catch (err) {
     if (err instanceof NotFound) return; // gone already (its session's own cleanup, or another gc)
     throw err;
@@ -89,28 +176,48 @@ async function removeOne(engine: EngineClient, thing: GcItem): Promise<void> {
 
 export async function run(ctx: Context, parsed: Options): Promise<GcResult> {
   const engine = await ctx.engine();
-  const filters = { label: [`${OWNED_LABEL}=true`] };
   const [containers, images, volumes] = await Promise.all([
-    engine.listContainers({ all: true, filters }),
-    engine.listImages({ filters }),
-    engine.listVolumes({ filters }),
+    engine.listContainers({ all: true, filters: { label: [`${OWNED_LABEL}=true`] } }),
+    engine.listImages({ filters: { label: [`${IMAGE_OWNED_LABEL}=true`] } }),
+    engine.listVolumes({ filters: { label: [`${OWNED_LABEL}=true`] } }),
   ]);
-  const things = [
-    ...containers.map((c) => ({ item: item('container', c.id, c.names[0] ?? c.id.slice(0, 12), c.labels), labels: c.labels })),
-    ...images.map((i) => {
-      const tag = i.repoTags.find((t) => t !== '<none>:<none>');
-      return { item: item('image', i.id, tag ?? i.id.replace(/^sha256:/, '').slice(0, 12), i.labels), labels: i.labels };
+  const imageCache = new Map<string, Promise<ImageDetails | undefined>>();
+  const inspectImage = (id: string) => {
+    if (!imageCache.has(id)) imageCache.set(id, unlessGone(() => engine.inspectImage(id)));
+    return imageCache.get(id)!;
+  };
+  const remove: GcItem[] = [];
+  const kept: GcResult['kept'] = [];
+  const sort = (thing: GcItem, verdict: Verdict) => (verdict.remove ? remove.push(thing) : kept.push({ ...thing, reason: verdict.reason }));
+  await Promise.all(
+    containers.map(async (summary) => {
+      const details = await unlessGone(() => engine.inspectContainer(summary.id));
+      if (!details) return; // gone since the listing
+      const image = await inspectImage(details.imageId);
+      sort(item('container', details.id, details.name, details.config.labels), judgeContainer(containerFacts(details), image && imageFacts(image)));
     }),
-    ...volumes.map((v) => ({ item: item('volume', v.name, v.name, v.labels), labels: v.labels })),
-  ];
-  const { remove, kept } = triage(things);
+  );
+  await Promise.all(
+    images.map(async (summary) => {
+      const details = await inspectImage(summary.id);
+      if (!details) return;
+      const name = details.repoTags[0] ?? details.id.replace(/^sha256:/, '').slice(0, 12);
+      sort(item('image', details.id, name, details.config.labels, IMAGE_KEYS), judgeImage(imageFacts(details)));
+    }),
+  );
+  for (const volume of volumes) {
+    kept.push({ ...item('volume', volume.name, volume.name, volume.labels), reason: 'porthole makes no volumes, so it cannot have made this one' });
+  }
+  const order = (a: GcItem, b: GcItem) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name);
+  remove.sort(order);
+  kept.sort(order);
   const result: GcResult = { dryRun: parsed.options['dry-run'], removed: [], kept, failed: [] };
   if (result.dryRun) {
     result.removed = remove;
     return result;
   }
-  // Containers first: they hold the images and volumes.
-  for (const kind of ['container', 'image', 'volume'] as const) {
+  // Containers first: they hold the images.
+  for (const kind of ['container', 'image'] as const) {
     await Promise.all(
       remove
         .filter((t) => t.kind === kind)

@@ -14,7 +14,9 @@ export const spec = defineCommand({
   usage: 'porthole grep CONTAINER PATTERN [PATH...] [-i] [-n] [-l] [-r]',
   description:
     'PATTERN is a JavaScript regular expression (close to grep -E). Binary files (a NUL byte near the start) are\n' +
-    'reported as "Binary file X matches". Exit 0 when a line matched, 1 when none did. With -r and no PATH, searches /.',
+    'reported as "Binary file X matches". Exit 0 when a line matched, 1 when none did. With -r and no PATH, searches /.\n' +
+    'A line longer than 16 MiB is searched in 16 MiB windows and shown as excerpts: the first match of each window,\n' +
+    '"[byte N]" (its offset in the file) and 80 bytes either side.',
   options: {
     'ignore-case': { type: 'boolean', short: 'i', description: 'Match upper and lower case alike' },
     'line-number': { type: 'boolean', short: 'n', description: 'Print each line\'s number' },

@@ -5,10 +5,12 @@ import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { entryJson, layerEntry, type FsEntry, type Owners } from '../fs/entry.js';
-import { BlockGrouper, byName, longLines } from '../fs/listing.js';
+import { BlockGrouper, byName, longLayout, longLines } from '../fs/listing.js';
 import type { EngineClient } from '../engine/types.js';
 import { basename, dirname, fromUser, join, normalize, show, toApi } from '../fs/paths.js';
-import { OutputBuffer, loadOwners, statIsDir, statIsSymlink, statOrNotFound, walk, walkNames } from '../fs/source.js';
+import { OutputBuffer, changedWhileRead, loadOwners, statIsDir, statIsSymlink, statOrNotFound, walk, walkNames } from '../fs/source.js';
+import type { PathStat } from '../engine/types.js';
+import { ChangedWhileRead } from '../errors.js';
 
 export const spec = defineCommand({
   name: 'ls',
@@ -70,16 +72,22 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       const fromLayers = path === '/' ? undefined : await readLayerFolder(engine, container.id, dirname(path), false);
       const own = fromLayers?.find((e) => e.path === path);
       if (own) {
+        if (!sameKind(own, stat)) throw changedWhileRead(path, stat, own.type);
         if (opts.json) await json(own);
         else await out.write(`${longLines([own], owners, () => paths[i]!)[0]}\n`);
         continue;
       }
+      let shown = false;
       for await (const entry of walk(engine, container.id, path)) {
         if (entry.path !== path) continue;
+        if (!sameKind(entry, stat)) throw changedWhileRead(path, stat, entry.type);
         if (opts.json) await json(entry);
         else await out.write(`${opts.long ? longLines([entry], owners, () => paths[i]!)[0] : show(paths[i]!)}\n`);
+        shown = true;
         break;
       }
+      // the stat saw it, the read did not: a running container swapped or removed it in between
+      if (!shown) throw changedWhileRead(path, stat, 'gone');
       continue;
     }
     const rootDepth = path === '/' ? 0 : path.split('/').length - 1;
@@ -87,12 +95,13 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       entries.sort(byName);
       let text = printedBlocks++ ? '\n' : '';
       if (headers) text += `${show(dir)}:\n`;
-      const lines = opts.long ? longLines(entries, owners) : entries.map((e) => show(basename(e.path)));
-      if (lines.length) text += `${lines.join('\n')}\n`;
       await out.write(text);
+      // line by line into the output buffer: a folder of 200,000 names is not copied into one more array and string
+      const line = opts.long ? longLayout(entries, owners) : (e: FsEntry) => show(basename(e.path));
+      for (const e of entries) await out.write(`${line(e)}\n`);
     };
     // A folder's own names come from the container's layers where they can (no need to receive all below it).
-    const listed = opts.recursive ? undefined : await readLayerFolder(engine, container.id, path);
+    const listed = opts.recursive ? undefined : await readLayerFolder(engine, container.id, path, true, opts.long || opts.json);
     if (listed) {
       const shown = listed.filter(keep).sort(byName);
       if (opts.json) for (const entry of shown) await json(entry);
@@ -100,7 +109,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       continue;
     }
     const grouper = new BlockGrouper(path, opts.json ? async () => undefined : emitBlock, keep, opts.recursive);
-    for await (const entry of walkNames(engine, container.id, path, opts.long || opts.json)) {
+    for await (const entry of walkNames(engine, container.id, path, opts.long || opts.json, stat)) {
       if (entry.path === path) continue;
       if (!opts.recursive && entry.path.split('/').length - 1 !== rootDepth + 1) continue;
       if (opts.json) {
@@ -115,9 +124,17 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   await out.flush();
 }
 
+/** The entry read is the kind of thing the stat saw (a folder, a link, else a file): a running container may swap it between. */
+function sameKind(entry: FsEntry, stat: PathStat): boolean {
+  return (entry.type === 'dir') === statIsDir(stat) && (entry.type === 'symlink') === statIsSymlink(stat);
+}
+
 /** Folder `dir`'s entries from the container's layers (see EngineClient.readLayerDir), or undefined. */
-async function readLayerFolder(engine: EngineClient, id: string, dir: string, hardlinks = true): Promise<FsEntry[] | undefined> {
-  const entries = await engine.readLayerDir?.(id, toApi(dir), { hardlinks }).catch(() => undefined);
+async function readLayerFolder(engine: EngineClient, id: string, dir: string, hardlinks = true, details = true): Promise<FsEntry[] | undefined> {
+  const entries = await engine.readLayerDir?.(id, toApi(dir), { hardlinks, details }).catch((err) => {
+    if (err instanceof ChangedWhileRead) throw err;
+    return undefined;
+  });
   return entries?.map((e) => layerEntry(join(dir, e.name), e));
 }
 

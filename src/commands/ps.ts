@@ -19,6 +19,7 @@ import {
   formatStart,
   hasHostView,
   parseEngineTop,
+  shownCommand,
   type ContainerRows,
   type ProcessRow,
 } from '../procs/index.js';
@@ -168,7 +169,7 @@ function renderBlock(block: ContainerBlock, nowMs: number, width: number): strin
     { header: 'RSS', value: ({ row }) => dash(row.rssBytes, formatBytes), align: 'right' },
     { header: 'START', value: ({ row }) => (row.startTime ? formatStart(Date.parse(row.startTime), nowMs) : '-') },
     { header: 'STAT', value: ({ row }) => row.stat ?? '-' },
-    { header: 'COMMAND', value: ({ row, prefix }) => prefix + escapeName(row.command), trusted: true },
+    { header: 'COMMAND', value: ({ row, prefix }) => prefix + shownCommand(row), trusted: true },
   ]);
   const heading = `${escapeName(block.name)} (${block.id.slice(0, 12)})${block.view === 'engine' ? ' [engine view: PIDs of the engine host]' : ''}`;
   const text = `${heading}\n${table}`;

@@ -10,6 +10,7 @@ import { renderJson } from '../render/json.js';
 import type { WhyReport } from '../report/collect.js';
 import type { KubeWhyReport } from '../report/kube-facts.js';
 import { renderKubeReport } from '../report/kube-facts.js';
+import { redactRendered } from '../report/findings.js';
 import { renderReport } from '../report/render.js';
 
 export const spec = defineCommand({
@@ -61,7 +62,8 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport | Ku
 }
 
 export function render(r: WhyReport | KubeWhyReport, parsed: Options, ctx: Context): string {
-  if (parsed.options.json) return renderJson(r);
   const color = !!ctx.stdout.isTTY && !ctx.env.NO_COLOR;
-  return 'engine' in r ? renderKubeReport(r, { color }) : renderReport(r, { color });
+  if ('engine' in r) return parsed.options.json ? renderJson(r) : renderKubeReport(r, { color });
+  if (parsed.options.json) return redactRendered(r, renderJson(r));
+  return renderReport(r, { color });
 }

@@ -234,6 +234,17 @@ export interface ImageSummary {
   size: number;
 }
 
+export interface ImageDetails {
+  id: string;
+  config: { env: string[]; cmd: string[] | null; entrypoint: string[] | null; user: string; workingDir: string; labels: Record<string, string> };
+  repoTags: string[];
+  /** Empty for an image that never came from or went to a registry (an import or a commit). */
+  repoDigests: string[];
+  /** The commit or import message. */
+  comment: string;
+  raw: unknown;
+}
+
 export interface VolumeSummary {
   name: string;
   labels: Record<string, string>;
@@ -284,8 +295,9 @@ export interface EngineClient {
    * Listing a folder through the archive endpoint costs everything below it (a folder holding a 1 GiB file
    * costs that gigabyte); this costs one HEAD request per layer that adds names to the folder. Files with several
    * names come as the folder's archive shows them (hardlinks: false: each as itself, as its own archive shows it).
+   * details: false: names and types only (nothing else is read; plain ls of a huge folder needs no more).
    */
-  readLayerDir?(id: string, path: string, opts?: { hardlinks?: boolean }): Promise<LayerDirEntry[] | undefined>;
+  readLayerDir?(id: string, path: string, opts?: { hardlinks?: boolean; details?: boolean }): Promise<LayerDirEntry[] | undefined>;
   /**
    * The entries at `paths`, as changes() names them (added or changed), read from the container's own layer when
    * the engine runs on this host: each path's entry, none for a path gone since; undefined when the layer cannot
@@ -318,7 +330,7 @@ export interface EngineClient {
   commitContainer(id: string, opts: { repo?: string; tag?: string; labels?: Record<string, string>; pause?: boolean; comment?: string }): Promise<string>;
 
   listImages(opts?: { filters?: Filters }): Promise<ImageSummary[]>;
-  inspectImage(ref: string): Promise<{ id: string; config: { env: string[]; cmd: string[] | null; entrypoint: string[] | null; user: string; workingDir: string; labels: Record<string, string> }; raw: unknown }>;
+  inspectImage(ref: string): Promise<ImageDetails>;
   removeImage(ref: string, opts?: { force?: boolean; noprune?: boolean }): Promise<void>;
   /** `docker import`: a root filesystem tar becomes an image. */
   importImage(tar: Readable, opts: { repo: string; tag?: string; changes?: string[]; message?: string }): Promise<string>;

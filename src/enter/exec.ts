@@ -2,7 +2,8 @@
 // runAttached, its exit code passed through.
 import type { Context } from '../context.js';
 import type { ContainerDetails, EngineClient } from '../engine/types.js';
-import { EngineError, Failure, NotFound } from '../errors.js';
+import { EngineError, EngineUnavailable, Failure, NotFound } from '../errors.js';
+import { escapeName } from '../render/escape.js';
 import { runAttached } from './attach.js';
 import type { EnterRequest } from './types.js';
 
@@ -38,6 +39,12 @@ export async function execExitCode(engine: EngineClient, execId: string, target:
     } catch (err) {
       if (err instanceof NotFound) {
         throw new Failure(`The container ${target.name} went away during the session, so the command's exit code is unknown.`);
+      }
+      if (err instanceof EngineUnavailable) {
+        // docker exec's way too: without the engine nothing can stop the command, so say it may live on.
+        throw new EngineUnavailable(
+          `The engine went away during the session, so the command's exit code is unknown and the command may still be running in ${escapeName(target.name)}.`,
+        );
       }
       throw err;
     }

@@ -4,11 +4,12 @@
 // removed on every exit path through ctx.cleanup.
 import type { Context } from '../context.js';
 import type { ContainerCreateSpec, ContainerDetails, EngineClient } from '../engine/types.js';
-import { EngineError, EngineUnavailable, Failure, NotFound } from '../errors.js';
+import { EngineError, Failure, NotFound } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { runAttached } from './attach.js';
+import { removeLeftover } from './remove.js';
 import { sessionEnv } from './exec.js';
-import { HOST_LABEL, OWNED_LABEL, PID_LABEL, PID_START_LABEL, SESSION_LABEL, TARGET_LABEL, sessionId, sessionLabels } from './session.js';
+import { ALL_OWNER_KEYS, IMAGE_SESSION_LABEL, IMAGE_TARGET_LABEL, SNAPSHOT_LABEL, containerName, sessionId, sessionImageLabels, sessionLabels } from './session.js';
 import type { EnterRequest } from './types.js';
 
 /** Label key prefixes of orchestrators that find "their" containers by label; a debug copy must not look like one. */
@@ -22,8 +23,8 @@ export const ORCHESTRATOR_LABEL_PREFIXES = [
   'com.docker.desktop.',
 ];
 
-/** porthole's own ownership labels on the original (when it is itself a porthole copy) must not carry over. */
-const OWN_KEYS = [OWNED_LABEL, SESSION_LABEL, PID_LABEL, PID_START_LABEL, HOST_LABEL, TARGET_LABEL];
+/** porthole's own ownership labels on the original (when it is itself a porthole copy, or runs a snapshot) must not carry over. */
+const OWN_KEYS = ALL_OWNER_KEYS;
 
 /**
  * Labels for a thing porthole makes from `target`: the session's own, and every orchestrator label the target
@@ -37,6 +38,9 @@ export function neutralLabels(targetLabels: Record<string, string>, own: Record<
   }
   return { ...labels, ...own };
 }
+
+/** The commit message of every snapshot: gc takes an image for a snapshot only with it. */
+export const SNAPSHOT_COMMENT = 'porthole snapshot of ';
 
 /** A repository name docker accepts, from a container name (lower case, [a-z0-9._-]). */
 export function snapshotRepo(containerName: string): string {
@@ -52,22 +56,6 @@ export interface Snapshot {
   elapsedMs: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs a removal, retrying briefly while the engine is unreachable (a restarting engine comes back). */
-async function removeWithRetry(remove: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await remove();
-      return;
-    } catch (err) {
-      if (err instanceof NotFound) return;
-      if (!(err instanceof EngineUnavailable) || attempt >= 6) throw err;
-      await sleep(250 * (attempt + 1));
-    }
-  }
-}
-
 /**
  * Commits the stopped container to an image labelled for this session (or, with keep, a tagged image without
  * the owned label, so gc leaves it). Registers the image's removal before the request goes out, so a signal
@@ -75,7 +63,8 @@ async function removeWithRetry(remove: () => Promise<void>): Promise<void> {
  */
 export async function takeSnapshot(ctx: Context, engine: EngineClient, target: ContainerDetails, opts: { keep: boolean }): Promise<Snapshot> {
   const started = Date.now();
-  const own = opts.keep ? { [SESSION_LABEL]: sessionId(), [TARGET_LABEL]: target.id, 'io.porthole.snapshot': 'kept' } : sessionLabels(target.id);
+  // Image-namespace labels: the debug container made from this image must not inherit porthole's container labels.
+  const own = opts.keep ? { [IMAGE_SESSION_LABEL]: sessionId(), [IMAGE_TARGET_LABEL]: target.id, [SNAPSHOT_LABEL]: 'kept' } : sessionImageLabels(target.id);
   const repo = opts.keep ? snapshotRepo(target.name) : undefined;
   const tag = opts.keep ? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${sessionId()}` : undefined;
   const commit = engine.commitContainer(target.id, {
@@ -83,13 +72,13 @@ export async function takeSnapshot(ctx: Context, engine: EngineClient, target: C
     tag,
     labels: neutralLabels(target.config.labels, own),
     pause: false,
-    comment: `porthole snapshot of ${target.name}`,
+    comment: `${SNAPSHOT_COMMENT}${target.name}`,
   });
   let drop = () => undefined as void;
   if (!opts.keep) {
     drop = ctx.cleanup.add('remove the snapshot image', async () => {
       const id = await commit.catch(() => undefined);
-      if (id) await removeWithRetry(() => engine.removeImage(id, { force: true }));
+      if (id) await removeLeftover(id, () => engine.removeImage(id, { force: true }));
     });
   }
   try {
@@ -124,7 +113,7 @@ export function debugContainerSpec(
   const user = request.user ?? target.config.user;
   const workingDir = request.workdir ?? target.config.workingDir;
   return {
-    name: `${target.name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-porthole-${sessionId()}`,
+    name: containerName('debug copy', target.name),
     image: imageId,
     entrypoint: [request.cmd[0]!],
     cmd: request.cmd.slice(1),
@@ -163,7 +152,7 @@ export async function runDebugContainer(ctx: Context, engine: EngineClient, spec
   const create = engine.createContainer(spec);
   ctx.cleanup.add('remove the debug container', async () => {
     const id = await create.catch(() => undefined);
-    if (id) await removeWithRetry(() => engine.removeContainer(id, { force: true }));
+    if (id) await removeLeftover(id, () => engine.removeContainer(id, { force: true }));
   });
   const id = await create;
   // Attach before start, so nothing the process prints first is lost (as docker run does).

@@ -36,8 +36,9 @@ import { EngineError, Failure, InvalidArgument, NotFound, Unsupported } from '..
 import { escapeName } from '../render/escape.js';
 import { TOOLBOX_BIN, TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_SHELL, toolboxImage } from '../toolbox/image.js';
 import { runAttached } from './attach.js';
+import { removeLeftover } from './remove.js';
 import { sessionEnv } from './exec.js';
-import { sessionId, sessionLabels } from './session.js';
+import { containerName, sessionLabels } from './session.js';
 import type { EnterRequest } from './types.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -305,23 +306,9 @@ export function withToolbox(spec: ContainerCreateSpec, toolbox: ToolboxMounts): 
   return { ...spec, env, hostConfig };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function removeQuietly(engine: EngineClient, id: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await engine.removeContainer(id, { force: true });
-      return;
-    } catch (err) {
-      if (err instanceof NotFound) return;
-      // "removal already in progress"
-      if (err instanceof EngineError && err.statusCode === 409 && attempt < 5) {
-        await sleep(100);
-        continue;
-      }
-      throw err;
-    }
-  }
+function removeQuietly(engine: EngineClient, id: string): Promise<void> {
+  return removeLeftover(id, () => engine.removeContainer(id, { force: true }));
 }
 
 /** The sidecar's specification for a running target (pure: everything it needs is passed in). */
@@ -348,7 +335,7 @@ export function sidecarSpec(
   env.set('PORTHOLE_INNER', INNER_SCRIPT);
   const h = target.hostConfig;
   return {
-    name: `${target.name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-porthole-toolbox-${sessionId()}`,
+    name: containerName('toolbox sidecar', target.name),
     image: toolbox.image,
     entrypoint: [TOOLBOX_SHELL, '-c', SETUP_SCRIPT, 'porthole-toolbox'],
     cmd: request.cmd ?? [],

@@ -26,6 +26,7 @@ import {
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { escapeName } from '../render/escape.js';
+import { fsPath, RawNames, showRawBytes } from './tar-names.js';
 import { SourceChanged } from './pack.js';
 import { checkLimits, DEFAULT_PATH_LIMITS, entrySegments, safeMode, type PathLimits } from './safe-path.js';
 
@@ -73,6 +74,13 @@ export interface ExtractResult {
   skipped: number;
 }
 
+export interface AbortOutcome {
+  /** Paths this copy created that could not be removed. */
+  leftovers: string[];
+  /** Files or links that stood in DEST before and were replaced by complete new ones before the stop. */
+  replaced: number;
+}
+
 /** A fatal problem with the stream or the destination: the copy stops and what it created is removed. */
 export class ExtractError extends Error {
   constructor(message: string) {
@@ -100,6 +108,7 @@ interface TarEntry {
   size: number;
   mtime?: Date;
   linkpath?: string;
+  header: { cksum?: number };
   meta: boolean;
   resume(): unknown;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
@@ -193,12 +202,13 @@ export class Extraction {
     return work;
   }
 
-  /** Stops a running copy (Ctrl-C) and removes what it created. */
-  async abort(): Promise<void> {
+  /** Stops a running copy (Ctrl-C) and removes what it created; says what could not be removed or was replaced. */
+  async abort(): Promise<AbortOutcome> {
     this.stopped = true;
     this.stop?.(new ExtractError('The copy was stopped.'));
     await this.settled;
     await this.rollback();
+    return { leftovers: this.leftovers, replaced: this.replaced };
   }
 
   /**
@@ -237,15 +247,25 @@ export class Extraction {
 
       let parserEnded = false;
       const backlog: TarEntry[] = [];
+      // Resuming an entry can make the parser emit the next one at once, inside the handler of this one: `draining`
+      // keeps that next entry in the backlog until this one is wholly made (a hardlink after a symlink of the same
+      // name must see the link, not the file it replaced).
+      let draining = false;
       const drain = () => {
-        while (!done && !this.busy && backlog.length) {
-          const entry = backlog.shift()!;
-          try {
-            this.handle(entry, finish);
-          } catch (err) {
-            entry.resume();
-            finish(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
+        if (draining) return;
+        draining = true;
+        try {
+          while (!done && !this.busy && backlog.length) {
+            const entry = backlog.shift()!;
+            try {
+              this.handle(entry, finish);
+            } catch (err) {
+              entry.resume();
+              finish(err instanceof ExtractError ? err : new ExtractError(describeFsError(err as NodeJS.ErrnoException, entry.path)));
+            }
           }
+        } finally {
+          draining = false;
         }
         if (done || this.busy) return;
         if (parserEnded) {
@@ -255,14 +275,29 @@ export class Extraction {
         source.resume(); // idle: ask for more (the parser pauses the socket again if it has no room)
       };
       this.idle = drain;
+      // The names node-tar decoded are replaced by the exact bytes (see tar-names.ts), once both readings agree
+      // that this header is the entry node-tar hands over.
+      const names = new RawNames(this.limits.maxMetaBytes);
+      const exactNames = (entry: TarEntry): boolean => {
+        const raw = names.take();
+        if (!raw || (raw.size ?? 0) !== entry.size || raw.cksum !== entry.header.cksum) {
+          finish(new ExtractError('The archive\'s headers can be read in two ways (a crafted stream); porthole does not guess which entry is which.'));
+          return false;
+        }
+        entry.path = raw.path;
+        entry.linkpath = raw.linkpath || undefined;
+        return true;
+      };
       parser.on('entry', (entry: TarEntry) => {
         if (done) return void entry.resume();
+        if (!exactNames(entry)) return void entry.resume();
         backlog.push(entry);
         drain();
       });
       parser.on('ignoredEntry', (entry: TarEntry) => {
         if (done) return;
         if (entry.meta) return finish(new ExtractError(`The archive holds an extended header larger than ${this.limits.maxMetaBytes} bytes; it is not a tar porthole will read.`));
+        if (!exactNames(entry)) return;
         this.result.entries++;
         this.skip(entry.path, `its type (${entry.type}) is not one porthole creates`);
       });
@@ -275,7 +310,7 @@ export class Extraction {
 
       const blocks = new BlockAligner();
       source.on('data', (chunk: Buffer) => {
-        if (!done && !blocks.write(chunk, (b) => parser.write(b))) source.pause();
+        if (!done && !blocks.write(chunk, (b) => (names.feed(b), parser.write(b)))) source.pause();
       });
       parser.on('drain', () => {
         if (!done) source.resume();
@@ -297,50 +332,57 @@ export class Extraction {
     });
   }
 
+  /** Makes one entry; its body is drained only afterwards (a file's body is its content, read in file()). */
   private handle(entry: TarEntry, finish: (err?: Error) => void): void {
+    let reading = false;
+    try {
+      reading = this.place(entry, finish);
+    } finally {
+      if (!reading) entry.resume();
+    }
+  }
+
+  /** Returns true when the entry is a file whose body is being written (it resumes itself). */
+  private place(entry: TarEntry, finish: (err?: Error) => void): boolean {
     this.result.entries++;
     if (this.result.entries > this.limits.maxEntries) {
-      entry.resume();
       throw new ExtractError(`The archive holds more than ${this.limits.maxEntries} entries; porthole stops there to keep memory bounded. Copy a smaller folder.`);
     }
     const mapped = entrySegments(entry.path, this.opts.expectTop, this.opts.renameTop);
     if (!mapped.ok) {
-      entry.resume();
-      return this.refuse(entry.path, mapped.reason);
+      this.refuse(entry.path, mapped.reason);
+      return false;
     }
     const segments = mapped.segments;
     const tooFar = checkLimits(this.opts.parentDir, segments, this.limits);
-    if (tooFar) {
-      entry.resume();
-      throw new ExtractError(`Entry ${escapeName(entry.path)} cannot be copied: ${tooFar}.`);
-    }
+    if (tooFar) throw new ExtractError(`Entry ${show(entry.path)} cannot be copied: ${tooFar}.`);
     const rel = segments.join('/');
     this.closeDirsNotAbove(rel);
     switch (entry.type) {
       case 'Directory':
       case 'GNUDumpDir':
-        entry.resume();
-        return this.directory(entry, segments);
+        this.directory(entry, segments);
+        return false;
       case 'File':
       case 'OldFile':
       case 'ContiguousFile':
         return this.file(entry, segments, finish);
       case 'SymbolicLink':
-        entry.resume();
-        return this.symlink(entry, segments);
+        this.symlink(entry, segments);
+        return false;
       case 'Link':
-        entry.resume();
-        return this.hardlink(entry, segments);
+        this.hardlink(entry, segments);
+        return false;
       case 'CharacterDevice':
       case 'BlockDevice':
-        entry.resume();
-        return this.skip(entry.path, 'it is a device file');
+        this.skip(entry.path, 'it is a device file');
+        return false;
       case 'FIFO':
-        entry.resume();
-        return this.skip(entry.path, 'it is a FIFO');
+        this.skip(entry.path, 'it is a FIFO');
+        return false;
       default:
-        entry.resume();
-        return this.skip(entry.path, `its type (${entry.type}) is not one porthole creates`);
+        this.skip(entry.path, `its type (${entry.type}) is not one porthole creates`);
+        return false;
     }
   }
 
@@ -359,14 +401,14 @@ export class Extraction {
       const abs = this.abs(segments.slice(0, i));
       const st = lstatOrNull(abs);
       if (!st) {
-        if (!create) return `${escapeName(rel)} does not exist`;
+        if (!create) return `${show(rel)} does not exist`;
         this.checkStopped();
-        mkdirSync(abs, 0o755);
+        mkdirSync(fsPath(abs), 0o755);
         this.created(rel, true);
       } else if (st.isSymbolicLink()) {
-        return `its folder ${escapeName(rel)} is a symbolic link, and porthole never writes through links`;
+        return `its folder ${show(rel)} is a symbolic link, and porthole never writes through links`;
       } else if (!st.isDirectory()) {
-        return `${escapeName(rel)} is not a folder`;
+        return `${show(rel)} is not a folder`;
       }
       if (this.verified.size >= VERIFIED_CACHE) this.verified = new Set();
       this.verified.add(rel);
@@ -382,12 +424,12 @@ export class Extraction {
     const abs = this.abs(segments);
     const st = lstatOrNull(abs);
     if (st && !st.isDirectory()) {
-      return this.refuse(entry.path, `a ${kindOf(st)} already stands at ${escapeName(rel)}; porthole does not replace it with a folder`);
+      return this.refuse(entry.path, `a ${kindOf(st)} already stands at ${show(rel)}; porthole does not replace it with a folder`);
     }
     this.result.dirs++;
     if (!st) {
       this.checkStopped();
-      mkdirSync(abs, 0o700); // owner-only until its own mode is set when the stream leaves it
+      mkdirSync(fsPath(abs), 0o700); // owner-only until its own mode is set when the stream leaves it
       this.created(rel, true);
     } else if (!this.createdDirs.has(rel)) {
       this.verified.add(rel);
@@ -397,31 +439,30 @@ export class Extraction {
     this.pendingDirs.push({ rel, abs, mode: safeMode(entry.mode, 0o755), mtime: entry.mtime, uid: entry.uid, gid: entry.gid });
   }
 
-  private file(entry: TarEntry, segments: string[], finish: (err?: Error) => void): void {
+  private file(entry: TarEntry, segments: string[], finish: (err?: Error) => void): boolean {
     if (!segments.length) {
-      entry.resume();
-      return this.refuse(entry.path, 'a file cannot replace the destination folder');
+      this.refuse(entry.path, 'a file cannot replace the destination folder');
+      return false;
     }
     const size = entry.size;
     if (!Number.isSafeInteger(size) || size < 0) {
-      entry.resume();
-      throw new ExtractError(`Entry ${escapeName(entry.path)} claims an impossible size; the archive is damaged.`);
+      throw new ExtractError(`Entry ${show(entry.path)} claims an impossible size; the archive is damaged.`);
     }
     const blocked = this.parents(segments, true);
     if (blocked) {
-      entry.resume();
-      return this.refuse(entry.path, blocked);
+      this.refuse(entry.path, blocked);
+      return false;
     }
     const rel = segments.join('/');
     const abs = this.abs(segments);
     const before = lstatOrNull(abs);
     if (before?.isDirectory()) {
-      entry.resume();
-      return this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a file`);
+      this.refuse(entry.path, `a folder already stands at ${show(rel)}; porthole does not replace a folder with a file`);
+      return false;
     }
     const temp = this.tempName(abs);
     this.checkStopped();
-    const fd = openSync(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+    const fd = openSync(fsPath(temp), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
     this.currentTemp = temp;
     let closed = false;
     const close = () => {
@@ -446,7 +487,7 @@ export class Extraction {
     };
     const complete = () => {
       settled = true;
-      if (written !== size) throw new ExtractError(`The archive ended inside ${escapeName(entry.path)} (${written} of ${size} bytes): the engine stopped sending mid-way.`);
+      if (written !== size) throw new ExtractError(`The archive ended inside ${show(entry.path)} (${written} of ${size} bytes): the engine stopped sending mid-way.`);
       fchmodSync(fd, safeMode(entry.mode, 0o644));
       this.own(() => fchownSync(fd, entry.uid ?? 0, entry.gid ?? 0));
       if (entry.mtime) futimesSync(fd, entry.mtime, entry.mtime);
@@ -457,10 +498,11 @@ export class Extraction {
       // file's data first (auto_da_alloc), which cost a third of a 256 MiB copy here. The name never points at a
       // half-written file either way; unlink never follows a link.
       const standing = lstatOrNull(abs);
-      if (standing && !standing.isDirectory()) unlinkSync(abs);
-      renameSync(temp, abs);
+      if (standing && !standing.isDirectory()) unlinkSync(fsPath(abs));
+      renameSync(fsPath(temp), fsPath(abs));
       this.currentTemp = undefined;
       if (!before) this.created(rel, false);
+      else this.replaced++;
       this.result.files++;
       this.busy = false;
     };
@@ -511,7 +553,7 @@ export class Extraction {
       // The last bytes may still be on their way to the disk (pump() finishes the file then); an empty file is
       // finished here; a body cut short is reported (the parser reports the damage itself too).
       try {
-        if (received !== size) throw new ExtractError(`The archive ended inside ${escapeName(entry.path)} (${received} of ${size} bytes): the engine stopped sending mid-way.`);
+        if (received !== size) throw new ExtractError(`The archive ended inside ${show(entry.path)} (${received} of ${size} bytes): the engine stopped sending mid-way.`);
         if (!writing && !waiting.length) {
           complete();
           this.idle?.();
@@ -520,6 +562,7 @@ export class Extraction {
         fail(err);
       }
     });
+    return true;
   }
 
   private symlink(entry: TarEntry, segments: string[]): void {
@@ -527,10 +570,10 @@ export class Extraction {
     if (!segments.length) return this.refuse(entry.path, 'a link cannot replace the destination folder');
     if (!target || target.includes('\0')) return this.refuse(entry.path, 'its link target is empty or holds a NUL byte');
     this.placeLink(entry, segments, (temp) => {
-      symlinkSync(target, temp);
+      symlinkSync(fsPath(target), fsPath(temp));
       this.currentTemp = temp;
-      this.own(() => lchownSync(temp, entry.uid ?? 0, entry.gid ?? 0));
-      if (entry.mtime) lutimesSync(temp, entry.mtime, entry.mtime);
+      this.own(() => lchownSync(fsPath(temp), entry.uid ?? 0, entry.gid ?? 0));
+      if (entry.mtime) lutimesSync(fsPath(temp), entry.mtime, entry.mtime);
     });
   }
 
@@ -541,14 +584,15 @@ export class Extraction {
     const rel = segments.join('/');
     const abs = this.abs(segments);
     const before = lstatOrNull(abs);
-    if (before?.isDirectory()) return this.refuse(entry.path, `a folder already stands at ${escapeName(rel)}; porthole does not replace a folder with a link`);
+    if (before?.isDirectory()) return this.refuse(entry.path, `a folder already stands at ${show(rel)}; porthole does not replace a folder with a link`);
     const temp = this.tempName(abs);
     this.checkStopped();
     make(temp);
     this.currentTemp = temp;
-    renameSync(temp, abs);
+    renameSync(fsPath(temp), fsPath(abs));
     this.currentTemp = undefined;
     if (!before) this.created(rel, false);
+    else this.replaced++;
     this.result.links++;
   }
 
@@ -556,15 +600,15 @@ export class Extraction {
     if (!segments.length) return this.refuse(entry.path, 'a link cannot replace the destination folder');
     const target = entrySegments(entry.linkpath ?? '', this.opts.expectTop, this.opts.renameTop);
     if (!target.ok || !target.segments.length) {
-      return this.refuse(entry.path, `it is a hardlink to ${escapeName(entry.linkpath ?? '')}, and ${target.ok ? 'that is the destination itself' : target.reason.replace(/^it(s)? /, 'that ')}`);
+      return this.refuse(entry.path, `it is a hardlink to ${show(entry.linkpath ?? '')}, and ${target.ok ? 'that is the destination itself' : target.reason.replace(/^it(s)? /, 'that ')}`);
     }
     const targetBlocked = this.parents(target.segments, false);
     const targetAbs = this.abs(target.segments);
     const targetStat = targetBlocked ? null : lstatOrNull(targetAbs);
     if (!targetStat || !targetStat.isFile() || !this.writtenInodes.has(targetStat.ino)) {
-      return this.refuse(entry.path, `it is a hardlink to ${escapeName(entry.linkpath ?? '')}, which is not a file this copy wrote before it`);
+      return this.refuse(entry.path, `it is a hardlink to ${show(entry.linkpath ?? '')}, which is not a file this copy wrote before it`);
     }
-    this.placeLink(entry, segments, (temp) => linkSync(targetAbs, temp));
+    this.placeLink(entry, segments, (temp) => linkSync(fsPath(targetAbs), fsPath(temp)));
   }
 
   /** Gives folders their own mode, owner and times once the stream has moved past them. */
@@ -579,7 +623,7 @@ export class Extraction {
   private finishDir(dir: PendingDir): void {
     let fd: number;
     try {
-      fd = openSync(dir.abs, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
+      fd = openSync(fsPath(dir.abs), fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
@@ -621,12 +665,12 @@ export class Extraction {
 
   private refuse(name: string, reason: string): void {
     this.result.refused++;
-    this.say(`refused ${escapeName(name)}: ${reason}.`);
+    this.say(`refused ${show(name)}: ${reason}.`);
   }
 
   private skip(name: string, reason: string): void {
     this.result.skipped++;
-    this.say(`skipped ${escapeName(name)}: ${reason}.`);
+    this.say(`skipped ${show(name)}: ${reason}.`);
   }
 
   private say(line: string): void {
@@ -636,18 +680,36 @@ export class Extraction {
   }
 
   private rolledBack = false;
+  private readonly leftovers: string[] = [];
+  /** Files and links that stood in DEST before and were replaced by this copy: a rollback cannot bring them back. */
+  private replaced = 0;
   private async rollback(): Promise<void> {
     if (this.rolledBack) return;
     this.rolledBack = true;
-    if (this.currentTemp) await fsp.rm(this.currentTemp, { force: true }).catch(() => undefined);
+    const remove = async (path: string, recursive: boolean) => {
+      await fsp.rm(fsPath(path), { recursive, force: true }).catch(() => undefined);
+      let gone: boolean;
+      try {
+        gone = !lstatOrNull(path);
+      } catch {
+        gone = false;
+      }
+      if (!gone) this.leftovers.push(path);
+    };
+    if (this.currentTemp) await remove(this.currentTemp, false);
     // Newest first; fs.rm never follows symbolic links, so a link this copy made cannot lead it outside.
-    for (const path of this.undo.reverse()) await fsp.rm(path, { recursive: true, force: true }).catch(() => undefined);
+    for (const path of this.undo.reverse()) await remove(path, true);
   }
+}
+
+/** A name from the stream (raw bytes as \\xHH), safe for the terminal. */
+function show(name: string): string {
+  return showRawBytes(escapeName(name));
 }
 
 function lstatOrNull(path: string) {
   try {
-    return lstatSync(path);
+    return lstatSync(fsPath(path));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
@@ -697,7 +759,7 @@ function streamError(err: NodeJS.ErrnoException): Error {
 }
 
 function describeFsError(err: NodeJS.ErrnoException, name: string): string {
-  const what = escapeName(name);
+  const what = show(name);
   switch (err.code) {
     case 'ENOSPC':
       return `The disk is full (while writing ${what}).`;

@@ -2,6 +2,8 @@
 // blocks, holding only the folders on the current path in memory, never the whole tree.
 import type { FsEntry, Owners } from './entry.js';
 import { formatTime, modeString } from './entry.js';
+import { escapeName } from '../render/escape.js';
+import { widest } from '../render/table.js';
 import { basename, isWithin, show } from './paths.js';
 
 export interface Block {
@@ -54,20 +56,36 @@ export class BlockGrouper {
   }
 }
 
-/** ls -l lines for one block: columns padded to the block's widest value; names and targets escaped. */
-export function longLines(entries: FsEntry[], owners: Owners, nameOf: (e: FsEntry) => string = (e) => basename(e.path)): string[] {
-  const rows = entries.map((e) => ({
-    mode: modeString(e.type, e.mode),
-    user: owners.users.get(e.uid) ?? String(e.uid),
-    group: owners.groups.get(e.gid) ?? String(e.gid),
-    size: String(e.type === 'file' ? e.size : 0),
-    time: formatTime(e.mtime),
-    name: show(nameOf(e)) + (e.type === 'symlink' ? ` -> ${show(e.linkName)}` : e.type === 'hardlink' ? ` link to ${show(e.linkName)}` : ''),
-  }));
-  const user = Math.max(0, ...rows.map((r) => r.user.length));
-  const group = Math.max(0, ...rows.map((r) => r.group.length));
-  const size = Math.max(0, ...rows.map((r) => r.size.length));
-  return rows.map((r) => `${r.mode} ${r.user.padEnd(user)} ${r.group.padEnd(group)} ${r.size.padStart(size)} ${r.time} ${r.name}`);
+/**
+ * ls -l's line maker for one block: columns padded to the block's widest value; names, targets and the owner and
+ * group names from the container's /etc/passwd and /etc/group escaped. The widths take one pass over the entries
+ * and each line is made when asked for, so a folder of 200,000 names holds no second copy of itself as rows.
+ */
+export function longLayout(entries: FsEntry[], owners: Owners, nameOf: (e: FsEntry) => string = (e) => basename(e.path)): (e: FsEntry) => string {
+  // escaped once per id, not once per entry
+  const names = (ids: Map<number, string>) => {
+    const shown = new Map<number, string>();
+    return (id: number) => {
+      let text = shown.get(id);
+      if (text === undefined) shown.set(id, (text = escapeName(ids.get(id) ?? String(id))));
+      return text;
+    };
+  };
+  const userOf = names(owners.users);
+  const groupOf = names(owners.groups);
+  const sizeOf = (e: FsEntry) => String(e.type === 'file' ? e.size : 0);
+  const user = widest(entries, (e) => userOf(e.uid));
+  const group = widest(entries, (e) => groupOf(e.gid));
+  const size = widest(entries, sizeOf);
+  return (e) => {
+    const name = show(nameOf(e)) + (e.type === 'symlink' ? ` -> ${show(e.linkName)}` : e.type === 'hardlink' ? ` link to ${show(e.linkName)}` : '');
+    return `${modeString(e.type, e.mode)} ${userOf(e.uid).padEnd(user)} ${groupOf(e.gid).padEnd(group)} ${sizeOf(e).padStart(size)} ${formatTime(e.mtime)} ${name}`;
+  };
+}
+
+/** ls -l lines for one block (see longLayout). */
+export function longLines(entries: FsEntry[], owners: Owners, nameOf?: (e: FsEntry) => string): string[] {
+  return entries.map(longLayout(entries, owners, nameOf));
 }
 
 /** Names sort by their bytes, as `LC_ALL=C ls` does (byte strings compare that way already). */

@@ -5,6 +5,7 @@ import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { LayerFile } from '../engine/types.js';
 import { escapeName } from '../render/escape.js';
+import { decodeName, fsPath, showRawBytes } from './tar-names.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
 
@@ -34,13 +35,14 @@ function writeOctal(block: Buffer, value: number, offset: number, length: number
   block.write(value.toString(8).padStart(length - 1, '0') + '\0', offset, length, 'ascii');
 }
 
-function paxRecord(key: string, value: string): string {
-  const body = ` ${key}=${value}\n`;
-  let len = Buffer.byteLength(body);
+/** One PAX record; a name read from the host's folders carries its exact bytes (see tar-names.ts). */
+function paxRecord(key: string, value: string): Buffer {
+  const exact = fsPath(value);
+  const body = Buffer.concat([Buffer.from(` ${key}=`), typeof exact === 'string' ? Buffer.from(exact) : exact, Buffer.from('\n')]);
+  const len = body.length;
   let total = len + String(len).length;
   if (String(total).length !== String(len).length) total = len + String(total).length;
-  len = total;
-  return `${len}${body}`;
+  return Buffer.concat([Buffer.from(String(total)), body]);
 }
 
 function pad(size: number): number {
@@ -55,7 +57,7 @@ export function encodeHeader(h: HeaderFields): Buffer {
   const size = h.type === 'file' ? (h.size ?? 0) : 0;
   const uid = h.uid ?? 0;
   const gid = h.gid ?? 0;
-  const pax: string[] = [];
+  const pax: Buffer[] = [];
   // Like Go's archive/tar: plain ASCII (controls included) that fits goes in the ustar fields, the rest in PAX.
   const asciiFits = (s: string, n: number) => /^[\x01-\x7f]*$/.test(s) && Buffer.byteLength(s) <= n;
   if (!asciiFits(h.name, 100)) pax.push(paxRecord('path', h.name));
@@ -83,7 +85,7 @@ export function encodeHeader(h: HeaderFields): Buffer {
   for (const byte of block) sum += byte;
   block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
   if (!pax.length) return block;
-  const body = Buffer.from(pax.join(''), 'utf8');
+  const body = Buffer.concat(pax);
   const paxHeader = Buffer.alloc(512);
   writeString(paxHeader, 'PaxHeader', 0, 100);
   writeOctal(paxHeader, 0o644, 100, 8);
@@ -166,7 +168,7 @@ export async function* packPath(hostPath: string, archiveTop: string, opts: Pack
   if (top.isDirectory()) {
     // Depth-first with one open folder handle per level.
     const stack: { dir: import('node:fs').Dir; host: string; name: string }[] = [
-      { dir: await fsp.opendir(hostPath), host: hostPath, name: archiveTop },
+      { dir: await openDir(hostPath), host: hostPath, name: archiveTop },
     ];
     try {
       while (stack.length) {
@@ -178,17 +180,19 @@ export async function* packPath(hostPath: string, archiveTop: string, opts: Pack
           stack.pop();
           continue;
         }
-        const host = join(level.host, dirent.name);
-        const name = level.name === '.' ? `./${dirent.name}` : `${level.name}/${dirent.name}`;
+        // Names are read as bytes and carried surrogate-escaped, so a name that is not valid UTF-8 is sent exactly.
+        const entryName = decodeName(dirent.name as unknown as Buffer);
+        const host = join(level.host, entryName);
+        const name = level.name === '.' ? `./${entryName}` : `${level.name}/${entryName}`;
         let st: Stats;
         try {
-          st = await fsp.lstat(host);
+          st = await fsp.lstat(fsPath(host));
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we walked
           throw err;
         }
         yield* packEntry(host, name, st, seen, opts);
-        if (st.isDirectory()) stack.push({ dir: await fsp.opendir(host), host, name });
+        if (st.isDirectory()) stack.push({ dir: await openDir(host), host, name });
       }
     } finally {
       for (const level of stack) await level.dir.close().catch(() => undefined);
@@ -197,12 +201,17 @@ export async function* packPath(hostPath: string, archiveTop: string, opts: Pack
   yield endOfArchive();
 }
 
+/** A folder whose entries are read with their names as bytes. */
+function openDir(host: string) {
+  return fsp.opendir(fsPath(host), { encoding: 'buffer' as BufferEncoding });
+}
+
 async function* packEntry(host: string, name: string, st: Stats, seen: Map<string, string>, opts: PackOptions): AsyncGenerator<Buffer> {
   const base = { mode: st.mode & 0o7777, uid: opts.owner?.uid ?? st.uid, gid: opts.owner?.gid ?? st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
   if (st.isDirectory()) {
     yield encodeHeader({ ...base, name: name.endsWith('/') ? name : `${name}/`, type: 'dir' });
   } else if (st.isSymbolicLink()) {
-    yield encodeHeader({ ...base, name, type: 'symlink', linkname: await fsp.readlink(host) });
+    yield encodeHeader({ ...base, name, type: 'symlink', linkname: decodeName(await fsp.readlink(fsPath(host), { encoding: 'buffer' })) });
   } else if (st.isFile()) {
     const key = `${st.dev}:${st.ino}`;
     const first = st.nlink > 1 ? seen.get(key) : undefined;
@@ -214,13 +223,13 @@ async function* packEntry(host: string, name: string, st: Stats, seen: Map<strin
     yield* packFile(host, name, st, base, opts);
   } else {
     const kind = st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device file';
-    opts.warn(`skipped ${escapeName(host)}: it is ${kind}.`);
+    opts.warn(`skipped ${showRawBytes(escapeName(host))}: it is ${kind}.`);
   }
 }
 
 async function* packFile(host: string, name: string, st: Stats, base: { mode: number; uid: number; gid: number; mtime: number }, opts: PackOptions): AsyncGenerator<Buffer> {
   // O_NOFOLLOW: if the file was swapped for a link since lstat, fail rather than send what the link points at.
-  const handle = await fsp.open(host, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+  const handle = await fsp.open(fsPath(host), fsc.O_RDONLY | fsc.O_NOFOLLOW);
   try {
     const size = st.size;
     yield encodeHeader({ ...base, name, type: 'file', size });
@@ -231,7 +240,7 @@ async function* packFile(host: string, name: string, st: Stats, base: { mode: nu
       const { bytesRead } = await handle.read(buffer, 0, want, null);
       if (bytesRead === 0) {
         // The file shrank while we read it: the header promised `size` bytes, so pad with zeros.
-        opts.warn(`${escapeName(host)} shrank while it was copied; the rest is filled with zeros.`);
+        opts.warn(`${showRawBytes(escapeName(host))} shrank while it was copied; the rest is filled with zeros.`);
         const rest = size - sent;
         yield Buffer.alloc(rest);
         sent = size;

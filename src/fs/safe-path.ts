@@ -2,6 +2,7 @@
 // checked segment by segment before anything is written, and containment is decided on segments, never on string
 // prefixes (`out` does not contain `out-evil`).
 import { isAbsolute, relative, sep } from 'node:path';
+import { fsPath } from './tar-names.js';
 
 export interface PathLimits {
   /** Most path segments one entry may have below the destination. */
@@ -63,10 +64,16 @@ export function isInside(root: string, child: string): boolean {
 /** Checks depth and length limits; returns a sentence when the entry exceeds them. */
 export function checkLimits(destDir: string, segments: string[], limits: PathLimits): string | undefined {
   if (segments.length > limits.maxDepth) return `it is nested ${segments.length} folders deep, more than the ${limits.maxDepth} porthole accepts`;
-  const bytes = Buffer.byteLength(destDir) + segments.reduce((n, s) => n + 1 + Buffer.byteLength(s), 0);
+  const bytes = nameBytes(destDir) + segments.reduce((n, s) => n + 1 + nameBytes(s), 0);
   if (bytes > limits.maxPathBytes) return `its path on this host would be ${bytes} bytes long, more than the ${limits.maxPathBytes} porthole accepts`;
-  if (segments.some((s) => Buffer.byteLength(s) > 255)) return 'one of its names is longer than 255 bytes';
+  if (segments.some((s) => nameBytes(s) > 255)) return 'one of its names is longer than 255 bytes';
   return undefined;
+}
+
+/** The length in bytes the file system sees (a raw byte from the stream is one byte, see tar-names.ts). */
+function nameBytes(name: string): number {
+  const path = fsPath(name);
+  return typeof path === 'string' ? Buffer.byteLength(path) : path.length;
 }
 
 /** Keeps the permission bits and drops setuid, setgid and sticky. */

@@ -2,8 +2,8 @@
 // shell-less containers alike, and needs nothing inside the container.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { EngineClient, PathStat } from '../engine/types.js';
-import { NotFound } from '../errors.js';
+import type { EngineClient, LayerWalkEntry, PathStat } from '../engine/types.js';
+import { ChangedWhileRead, NotFound } from '../errors.js';
 import type { FsEntry, Owners } from './entry.js';
 import { layerEntry, parseIdFile } from './entry.js';
 import { archiveEntryPath, dirname, exportEntryPath, normalize, resolveLink, show, toApi } from './paths.js';
@@ -42,14 +42,60 @@ export function walk(engine: EngineClient, containerId: string, path: string): A
  * from the container's layers where the engine can (see EngineClient.walkLayers), else walk(). Without
  * `details` the entries may carry names and types only (mode, owner, size, time and hardlinks left out).
  */
-export async function* walkNames(engine: EngineClient, containerId: string, path: string, details = true): AsyncGenerator<FsEntry> {
+export async function* walkNames(engine: EngineClient, containerId: string, path: string, details = true, rootStat?: PathStat): AsyncGenerator<FsEntry> {
   const root = normalize(path);
-  const layered = await engine.walkLayers?.(containerId, toApi(root), { exportView: root === '/', details }).catch(() => undefined);
-  if (!layered) {
-    yield* walk(engine, containerId, root);
-    return;
+  const fromLayers = () =>
+    engine.walkLayers?.(containerId, toApi(root), { exportView: root === '/', details }).catch((err) => {
+      // the layers' way cannot answer: the engine's walk does, unless the container is swapping what is read
+      if (err instanceof ChangedWhileRead) throw err;
+      return undefined;
+    });
+  const layered = await fromLayers();
+  const entries = layered ? mapEntries(layered, (e) => layerEntry(e.path, e)) : engineWalk(engine, containerId, root, rootStat, fromLayers);
+  let first = true;
+  for await (const entry of entries) {
+    // A running container may swap the folder for a link or a file between the stat and the walk: then the walk
+    // holds only that entry, and a listing that skips its root would print nothing and call it a success.
+    if (first && rootStat && entry.path === root && (entry.type === 'dir') !== statIsDir(rootStat)) throw changedWhileRead(root, rootStat, entry.type);
+    first = false;
+    yield entry;
   }
-  for await (const e of layered) yield layerEntry(e.path, e);
+  // nothing at all where a folder or file was: removed or renamed while read
+  if (first && rootStat) throw changedWhileRead(root, rootStat, 'gone');
+}
+
+/**
+ * The engine's walk, for walkNames. The engine reads a folder by its path: a running container that swaps it for a
+ * link as the engine reads it gets an empty folder sent, which would list as empty and succeed. So a folder that
+ * comes back empty is asked of the layers once more (walked safely, they answer, or say it changed).
+ */
+async function* engineWalk(engine: EngineClient, id: string, root: string, rootStat: PathStat | undefined, again: () => Promise<AsyncIterable<LayerWalkEntry> | undefined> | undefined): AsyncGenerator<FsEntry> {
+  const it = walk(engine, id, root)[Symbol.asyncIterator]();
+  const one = await it.next();
+  if (one.done) return;
+  const two = await it.next();
+  if (two.done && rootStat && statIsDir(rootStat) && one.value.path === root && one.value.type === 'dir') {
+    const layered = await again();
+    if (layered) {
+      for await (const e of layered) yield layerEntry(e.path, e);
+      return;
+    }
+  }
+  yield one.value;
+  if (two.done) return;
+  yield two.value;
+  for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+}
+
+async function* mapEntries<T>(source: AsyncIterable<T>, map: (e: T) => FsEntry): AsyncGenerator<FsEntry> {
+  for await (const e of source) yield map(e);
+}
+
+/** The path was one thing when porthole looked and another when it read it: a running container changing it. */
+export function changedWhileRead(path: string, before: PathStat, nowType: string): ChangedWhileRead {
+  const was = statIsDir(before) ? 'a folder' : statIsSymlink(before) ? 'a link' : 'a file';
+  const now = nowType === 'dir' ? 'a folder' : nowType === 'symlink' ? 'a link' : nowType === 'file' ? 'a file' : nowType === 'gone' ? 'gone' : `a ${nowType}`;
+  return new ChangedWhileRead(`${show(path)} changed while porthole read it: it was ${was} and ${now === 'gone' ? 'is gone' : `is now ${now}`} (the running container is changing it).`, 'Run the command again, or stop the container first.');
 }
 
 /** Fails with a sentence when `path` does not exist in the container. */

@@ -34,6 +34,7 @@ function line(row: ProcessRow, prefix: string, live: number | null): ProcessLine
     stat: row.stat,
     prefix,
     command: row.command,
+    ...(row.argvBytes ? { argvBytes: row.argvBytes } : {}),
     role: row.role,
   };
 }

@@ -1,6 +1,13 @@
 // How ps shows a process: the STAT letters, the START column, the lifetime %CPU, the forest prefix of `ps f`.
 // Pure functions, each matching procps-ng's output (output.c) so porthole's columns read like `ps faux`.
+import { escapeBytes, escapeName } from '../render/escape.js';
 import type { ProcStat } from './parse.js';
+
+/** A process's command for a terminal: escaped, and bytes that are not UTF-8 shown as \xHH from argvBytes. */
+export function shownCommand(row: { command: string; argvBytes?: string[] }): string {
+  if (!row.argvBytes) return escapeName(row.command);
+  return row.argvBytes.map((arg) => escapeBytes(Buffer.from(arg, 'base64'))).join(' ');
+}
 
 /** The kernel's one-letter states as words, for --json. */
 export const STATE_NAMES: Record<string, string> = {

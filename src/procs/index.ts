@@ -22,6 +22,6 @@ export { ProcessTable, TICKS_PER_SECOND, pidInContainer, type ProcessInfo, type 
 export { buildTree, flattenForest, type ForestRow, type ProcessNode } from './tree.js';
 export { containerTree, findContainerInits, hasHostView, inContainer, placePid, type ContainerProcessTree, type PidPlacement } from './containers.js';
 export { ENGINE_TOP_PS_ARGS, engineTopForest, parseEngineTop, type EngineTopRow } from './engine-top.js';
-export { cpuPercentBetween, formatStart, forestPrefix, lifetimeCpuPercent, stateName, statFlags, STATE_NAMES } from './format.js';
+export { cpuPercentBetween, formatStart, forestPrefix, lifetimeCpuPercent, stateName, statFlags, STATE_NAMES, shownCommand } from './format.js';
 export { containerIdsInCgroup, parseCmdline, parseStat, parseStatus, type ProcStat, type ProcStatus } from './parse.js';
 export { containerRows, engineTopRows, type ContainerRows, type ProcessRow } from './rows.js';

@@ -99,6 +99,23 @@ export function parseCmdline(bytes: Buffer): string[] {
   return args;
 }
 
+/**
+ * The exact bytes of each argument, base64, when any of them is not valid UTF-8 (parseCmdline's text then holds
+ * U+FFFD where bytes were lost); undefined when the text is exact. The `argvBytes` of `ps --json`.
+ */
+export function cmdlineBytes(bytes: Buffer): string[] | undefined {
+  if (bytes.length === 0 || Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes)) return undefined;
+  const args: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0) {
+      if (i < bytes.length || i > start) args.push(bytes.subarray(start, i).toString('base64'));
+      start = i + 1;
+    }
+  }
+  return args;
+}
+
 /** A 64-hex-digit container id as docker, containerd, CRI-O and podman put it in cgroup paths. */
 const CONTAINER_ID = /(?:^|[/\-:_.])([0-9a-f]{64})(?=$|[/.])/g;
 

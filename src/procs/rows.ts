@@ -31,8 +31,10 @@ export interface ProcessRow {
   stat: string | null;
   /** The command line joined by spaces; `[name] <defunct>` for a zombie. */
   command: string;
-  /** The exact arguments; null in the engine view, [] for zombies. */
+  /** The arguments as UTF-8 text; null in the engine view, [] for zombies. */
   argv: string[] | null;
+  /** Only when an argument is not valid UTF-8: each argument's exact bytes, base64 (argv then holds U+FFFD). */
+  argvBytes?: string[];
   /** Depth in the tree: 0 for the shim (or the topmost process when no shim is visible). */
   depth: number;
   /** `host`: read from /proc here; `engine`: from the engine's top, PIDs are the engine host's. */
@@ -77,6 +79,7 @@ export function containerRows(name: string, tree: ContainerProcessTree): Contain
       stat: p.stat,
       command: p.command,
       argv: p.argv,
+      ...(p.argvBytes ? { argvBytes: p.argvBytes } : {}),
       depth,
       view: 'host',
     });

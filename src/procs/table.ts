@@ -3,7 +3,7 @@
 // each read at most once. A process may end while it is read; it then simply drops out.
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { lifetimeCpuPercent, stateName, statFlags } from './format.js';
-import { parseBootTime, parseCmdline, parseStat, parsePasswd, parseStatus, type ProcStat, type ProcStatus } from './parse.js';
+import { parseBootTime, cmdlineBytes, parseCmdline, parseStat, parsePasswd, parseStatus, type ProcStat, type ProcStatus } from './parse.js';
 
 /** Clock ticks per second of the times in /proc (USER_HZ): 100 on every Linux architecture Node runs on. */
 export const TICKS_PER_SECOND = 100;
@@ -18,8 +18,10 @@ export interface ProcessInfo {
   nsPids: number[];
   /** The executable's short name (comm), as in /proc/PID/stat. */
   comm: string;
-  /** The arguments, exactly; empty for zombies and kernel threads. */
+  /** The arguments as UTF-8 text; empty for zombies and kernel threads. */
   argv: string[];
+  /** Each argument's exact bytes, base64, when one of them is not valid UTF-8 (argv then holds U+FFFD). */
+  argvBytes?: string[];
   /** What ps's COMMAND shows: the arguments joined by spaces, or `[comm]` when there are none (`<defunct>` for zombies). */
   command: string;
   uid: number | null;
@@ -57,7 +59,7 @@ export class ProcessTable {
   private readonly stats = new Map<number, ProcStat>();
   private readonly childrenOf = new Map<number, number[]>();
   private readonly statusCache = new Map<number, ProcStatus | null>();
-  private readonly argvCache = new Map<number, string[] | null>();
+  private readonly argvCache = new Map<number, { text: string[]; bytes: string[] | undefined } | null>();
   private readonly cgroupCache = new Map<number, string | null>();
   private readonly passwdPath: string;
   private users: Map<number, string> | undefined;
@@ -179,10 +181,15 @@ export class ProcessTable {
   }
 
   argv(pid: number): string[] | undefined {
+    return this.readArgv(pid)?.text;
+  }
+
+  private readArgv(pid: number): { text: string[]; bytes: string[] | undefined } | undefined {
     if (!this.argvCache.has(pid)) {
-      let args: string[] | null = null;
+      let args: { text: string[]; bytes: string[] | undefined } | null = null;
       try {
-        args = parseCmdline(readFileSync(`${this.procRoot}/${pid}/cmdline`));
+        const raw = readFileSync(`${this.procRoot}/${pid}/cmdline`);
+        args = { text: parseCmdline(raw), bytes: cmdlineBytes(raw) };
       } catch {
         // ended meanwhile
       }
@@ -233,7 +240,8 @@ export class ProcessTable {
     const stat = this.stats.get(pid);
     if (!stat) return undefined;
     const status = this.status(pid);
-    const argv = this.argv(pid) ?? [];
+    const read = this.readArgv(pid);
+    const argv = read?.text ?? [];
     const cpuTicks = stat.utimeTicks + stat.stimeTicks;
     const command = argv.length ? argv.join(' ') : stat.state === 'Z' ? `[${stat.comm}] <defunct>` : `[${stat.comm}]`;
     return {
@@ -243,6 +251,7 @@ export class ProcessTable {
       nsPids: status?.nsPids ?? [],
       comm: stat.comm,
       argv,
+      ...(read?.bytes ? { argvBytes: read.bytes } : {}),
       command,
       uid: status?.uid ?? null,
       user: this.userName(status?.uid ?? null),

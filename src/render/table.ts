@@ -11,7 +11,7 @@ export interface Column<Row> {
 
 export function renderTable<Row>(rows: Row[], columns: Column<Row>[]): string {
   const cells = rows.map((row) => columns.map((c) => (c.trusted ? c.value(row) : escapeName(c.value(row)))));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
+  const widths = columns.map((c, i) => widest(cells, (r) => r[i]!, c.header.length));
   const line = (values: string[]) =>
     values
       .map((v, i) => {
@@ -22,6 +22,26 @@ export function renderTable<Row>(rows: Row[], columns: Column<Row>[]): string {
       .join('   ')
       .trimEnd();
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n') + '\n';
+}
+
+/**
+ * The length of the longest of `texts` (or of what `text` makes of each item), at least `least`. A loop, not
+ * Math.max(...lengths): spreading hundreds of thousands of values into one call overflows the stack.
+ */
+export function widest<T>(items: Iterable<T>, text: (item: T) => { length: number } = String, least = 0): number {
+  let most = least;
+  for (const item of items) {
+    const length = text(item).length;
+    if (length > most) most = length;
+  }
+  return most;
+}
+
+/** The largest of `values` (`least` when there are none), without spreading them into one call. */
+export function largest(values: Iterable<number>, least = -Infinity): number {
+  let most = least;
+  for (const value of values) if (value > most) most = value;
+  return most;
 }
 
 export function formatBytes(bytes: number): string {

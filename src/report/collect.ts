@@ -16,6 +16,7 @@ import {
   isLogLike,
   maskEnvironment,
   orderChanges,
+  redactAll,
   parseShebang,
   permissionString,
   redact,
@@ -422,7 +423,7 @@ export async function collectReport(engine: EngineClient, target: ContainerDetai
   const execLine = said.lines.find((l) => l.stream === 'stderr' && EXEC_FAILED.test(l.text));
   if (meaning && execLine && s.exitCode === 1) meaning.words = `exit code 1: the runtime could not execute the program (${execLine.text})`;
 
-  return {
+  const report: WhyReport = {
     container: { id: target.id, name: target.name, image: target.image },
     happened: {
       state: s.status,
@@ -464,4 +465,6 @@ export async function collectReport(engine: EngineClient, target: ContainerDetai
       exposed: target.config.exposedPorts,
     },
   };
+  // Every string of the report, not only the log lines scrubbed above: names and link targets can carry a secret too.
+  return opts.showSecrets ? report : redactAll(report, secrets);
 }

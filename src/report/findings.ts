@@ -215,7 +215,7 @@ export function maskEnvironment(env: string[], show: boolean): { entries: EnvEnt
       continue;
     }
     const urlSecrets = [...value.matchAll(URL_PASSWORD)].map((m) => m[2]!);
-    secrets.push(...urlSecrets);
+    for (const s of urlSecrets) secrets.push(s);
     entries.push({ name, value: show ? value : value.replace(URL_PASSWORD, '$1******$3'), masked: !show && urlSecrets.length > 0 });
   }
   return { entries, secrets: [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length) };
@@ -226,6 +226,36 @@ export function redact(text: string, secrets: string[]): string {
   let out = text;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join('******');
   return out.replace(URL_PASSWORD, '$1******$3');
+}
+
+/** The secrets each finished report was masked with, for a last pass over its rendered text (see redactRendered). */
+const maskedWith = new WeakMap<object, string[]>();
+
+/**
+ * A copy of `value` (plain data: objects, arrays, strings, numbers) with every string masked by redact(): a
+ * container controls far more of a report than its logs (file names, link targets, paths in its diff, its
+ * command line), and can write a secret from its own environment into any of them. Applied to the whole finished
+ * report, so no field can be forgotten.
+ */
+export function redactAll<T>(value: T, secrets: string[]): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v, secrets);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, walk(inner)]));
+    return v;
+  };
+  const out = walk(value) as T;
+  if (out && typeof out === 'object') maskedWith.set(out, secrets);
+  return out;
+}
+
+/**
+ * The rendered text of a report made by redactAll, masked once more: escaping for the terminal can turn bytes
+ * into text (ESC shown as "\e"), which must not spell a secret either.
+ */
+export function redactRendered(report: object, text: string): string {
+  const secrets = maskedWith.get(report);
+  return secrets ? redact(text, secrets) : text;
 }
 
 /** Go's os.FileMode bits as the engine reports them in the archive stat header. */

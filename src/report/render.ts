@@ -2,7 +2,8 @@
 // Everything that came from the container is escaped for the terminal.
 import { escapeName } from '../render/escape.js';
 import type { WhyReport } from './collect.js';
-import { formatBytes } from '../render/table.js';
+import { formatBytes, largest } from '../render/table.js';
+import { redactRendered } from './findings.js';
 import { escapeText } from './text.js';
 
 export interface RenderOptions {
@@ -109,7 +110,7 @@ export function renderReport(r: WhyReport, opts: RenderOptions): string {
     for (const p of r.points) {
       if (lines.length) lines.push('');
       lines.push(`${escapeName(p.path)} line ${p.line}  ${dim(`(${t(p.reference)} in ${escapeName(p.from)})`)}`);
-      const width = String(Math.max(...p.lines.map((l) => l.number), p.line)).length;
+      const width = String(largest(p.lines.map((l) => l.number), p.line)).length;
       for (const l of p.lines) {
         const mark = l.number === p.line ? '>' : ' ';
         const row = `${mark} ${String(l.number).padStart(width)} | ${t(l.text)}`;
@@ -131,5 +132,5 @@ export function renderReport(r: WhyReport, opts: RenderOptions): string {
   if (unpublished.length) setting.push(`exposed, not published: ${unpublished.map(escapeName).join(', ')}`);
   section('Its setting', setting);
 
-  return out.join('\n') + '\n';
+  return redactRendered(r, out.join('\n') + '\n');
 }

@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import type { Context } from '../context.js';
 import type { EngineClient } from '../engine/types.js';
 import { EngineError, Failure, InvalidArgument, NotFound } from '../errors.js';
-import { sessionLabels } from '../enter/session.js';
+import { containerName, sessionLabels } from '../enter/session.js';
 import { CAP_SYS_CHROOT, fileCapability, writeTar, type TarEntry } from './tar.js';
 import { DEFAULT_TOOLBOX_IMAGE, TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_LABEL, splitImageRef, toolboxImage, toolboxVolume } from './image.js';
 
@@ -212,7 +212,7 @@ export async function busyboxFromBinTar(stream: Readable): Promise<{ busybox: Bu
 /** Pulls busybox:musl and makes the toolbox from its /bin/busybox (read through a created, never started container). */
 export async function pullToolbox(ctx: Context, engine: EngineClient, image: string): Promise<BuildResult> {
   await engine.pullImage(PULL_SOURCE);
-  const create = engine.createContainer({ image: PULL_SOURCE, cmd: ['true'], labels: sessionLabels() });
+  const create = engine.createContainer({ name: containerName('toolbox reader'), image: PULL_SOURCE, cmd: ['true'], labels: sessionLabels() });
   const drop = ctx.cleanup.add('remove the container busybox was read from', async () => {
     const id = await create.catch(() => undefined);
     if (id) await engine.removeContainer(id, { force: true }).catch((err) => (err instanceof NotFound ? undefined : Promise.reject(err)));
@@ -258,6 +258,7 @@ async function volumeExists(engine: EngineClient, volume: string): Promise<boole
 /** The engine fills an empty named volume from the image's content at the mount point when a container is created. */
 async function fillToolboxVolume(ctx: Context, engine: EngineClient, image: string): Promise<void> {
   const create = engine.createContainer({
+    name: containerName('toolbox filler'),
     image,
     cmd: ['true'],
     labels: sessionLabels(),

@@ -3,6 +3,7 @@
 import { formatBinaryBytes, formatDecimalBytes, formatPercent, memoryPercent } from '../metrics/calc.js';
 import type { StatsRow } from '../metrics/types.js';
 import { escapeName } from '../render/escape.js';
+import { largest } from '../render/table.js';
 import { BOLD, REVERSE, RESET } from './screen.js';
 import { clip, layoutTable, sparkline, type TableColumn } from './text.js';
 
@@ -57,7 +58,7 @@ export function liveStatsLines(rows: StatsRow[], history: History, width: number
     { header: 'CONTAINER ID', value: (r) => r.id.slice(0, 12) },
     { header: 'NAME', value: (r) => escapeName(r.name), flexible: true },
     { header: 'CPU %', value: (r) => statsCells(r).cpu, align: 'right' },
-    { header: 'CPU', value: (r) => sparkline(history.cpu(r.id), SPARK_WIDTH, Math.max(100, ...history.cpu(r.id))) },
+    { header: 'CPU', value: (r) => sparkline(history.cpu(r.id), SPARK_WIDTH, largest(history.cpu(r.id), 100)) },
     { header: 'MEM USAGE / LIMIT', value: (r) => statsCells(r).mem, align: 'right' },
     { header: 'MEM %', value: (r) => statsCells(r).memPercent, align: 'right' },
     { header: 'MEM', value: (r) => sparkline(history.mem(r.id), SPARK_WIDTH) },

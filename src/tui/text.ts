@@ -1,6 +1,8 @@
 // Laying out text for the full-screen views: fitting cells and lines to a width, sparklines, keys from raw input.
 // Everything here is pure and unit-tested; text from containers must be escaped (render/escape.ts) before it gets here.
 
+import { largest, widest } from '../render/table.js';
+
 const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /**
@@ -9,7 +11,7 @@ const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
  */
 export function sparkline(values: number[], width: number, max?: number): string {
   const shown = values.slice(-width);
-  const top = max ?? Math.max(0, ...shown);
+  const top = max ?? largest(shown, 0);
   const cells = shown.map((v) => {
     if (!(top > 0) || !(v > 0)) return BLOCKS[0]!;
     const level = Math.min(BLOCKS.length - 1, Math.max(0, Math.round((v / top) * (BLOCKS.length - 1))));
@@ -45,7 +47,7 @@ export interface TableColumn<Row> {
 /** Lays out a table for a screen of `width` columns: fixed columns sized to content, flexible ones share the rest. */
 export function layoutTable<Row>(rows: Row[], columns: TableColumn<Row>[], width: number): { header: string; lines: string[] } {
   const cells = rows.map((r) => columns.map((c) => c.value(r)));
-  const natural = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => [...r[i]!].length)));
+  const natural = columns.map((c, i) => widest(cells, (r) => [...r[i]!], c.header.length));
   const gap = 2;
   const fixed = columns.reduce((sum, c, i) => sum + (c.flexible ? 0 : natural[i]!), 0) + gap * (columns.length - 1);
   const flexCount = columns.filter((c) => c.flexible).length;

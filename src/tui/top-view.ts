@@ -3,6 +3,7 @@
 import { formatBinaryBytes, formatPercent, memoryPercent } from '../metrics/calc.js';
 import type { StatsRow } from '../metrics/types.js';
 import { escapeName } from '../render/escape.js';
+import { shownCommand } from '../procs/format.js';
 import { BOLD, RESET } from './screen.js';
 import { History, liveStatsLines, titleLine } from './stats-view.js';
 import { clip, layoutTable, type TableColumn } from './text.js';
@@ -56,6 +57,8 @@ export interface ProcessLine {
   /** The `ps f` drawing before the command. */
   prefix: string;
   command: string;
+  /** Each argument's exact bytes, base64, when one is not valid UTF-8. */
+  argvBytes?: string[];
   role: 'shim' | 'init' | 'process';
 }
 
@@ -93,7 +96,7 @@ export function processFrame(state: ProcessState, width: number, height: number)
     { header: 'CPU %', value: cpuCell, align: 'right' },
     { header: 'RSS', value: (p) => (p.rssBytes === null ? '-' : formatBinaryBytes(p.rssBytes)), align: 'right' },
     { header: 'STAT', value: (p) => p.stat ?? '-' },
-    { header: 'COMMAND', value: (p) => p.prefix + escapeName(p.command), flexible: true },
+    { header: 'COMMAND', value: (p) => p.prefix + shownCommand(p), flexible: true },
   ];
   const room = height - 4;
   const top = Math.min(state.scrollTop, Math.max(0, state.processes.length - room));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { porthole } from '../support/cli.js';
+import { docker, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { leftoversFor, makeFixtures, makeHostile, removeFixtures, stableFingerprint, type FsFixtures } from '../support/fs.js';
 
 let fx: FsFixtures;
@@ -76,6 +77,28 @@ test('ls of hostile names: escaped on screen, exact in --json (nameBytes for non
   const deep = await porthole(['ls', '-R', hostile, '/h']);
   assert.equal(deep.code, 0, deep.stderr);
   assert.match(deep.stdout, /\/h(\/d){600}:\nbottom\n/);
+});
+
+test('ls -l escapes owner and group names from the container\'s /etc/passwd and /etc/group; --json keeps them exact', async () => {
+  // The container names its own users: a name with a clear-screen and a carriage return, a group with a bell.
+  const name = uniqueName('ls-owners');
+  try {
+    runContainer(name, [], undefined, [
+      'sh',
+      '-c',
+      "printf 'ev\\033[2Jil\\rX:x:4242:4242::/:/bin/false\\n' >> /etc/passwd; printf 'g\\007rp:x:4242:\\n' >> /etc/group; touch /f; chown 4242:4242 /f",
+    ]);
+    docker(['wait', name]);
+    const r = await porthole(['ls', '-l', name, '/f']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f]/, 'a control character reached the terminal');
+    assert.match(r.stdout, /^-rw-r--r-- ev\\e\[2Jil\\rX g\\x07rp 0 .* \/f\n$/);
+    const json = JSON.parse((await porthole(['ls', '--json', name, '/f'])).stdout);
+    assert.equal(json[0].user, 'ev\x1b[2Jil\rX');
+    assert.equal(json[0].group, 'g\x07rp');
+  } finally {
+    removeContainers(name);
+  }
 });
 
 test('ls of a missing path or container: a sentence, exit 3', async () => {

@@ -294,6 +294,40 @@ test('escape sequences from the container never reach the terminal raw', async (
   assert.equal(data.said.lines[0].text, 'bad \x1b[2J\x1b]0;pwned\x07 line', 'JSON carries the bytes exactly');
 });
 
+test('a masked secret never shows: not through file names, link targets or anything else the container controls', async () => {
+  // The attack: the container spells its own masked SECRET_TOKEN in a file name (in its diff and as a log file),
+  // in a link's target and on stderr. Every one of those reached `why` and `why --json` before redactAll.
+  const secret = `tok-${Math.random().toString(36).slice(2, 10)}-zq`;
+  const name = track(uniqueName('why-secret'));
+  runContainer(name, ['-e', `SECRET_TOKEN=${secret}`], undefined, [
+    'sh',
+    '-c',
+    'mkdir -p /var/log/app; echo boom > "/var/log/$SECRET_TOKEN.log"; ln -s "/var/log/$SECRET_TOKEN.log" /var/log/app/current.log; ln -s "/$SECRET_TOKEN" /var/log/app/to-secret.log; echo "failed with $SECRET_TOKEN" >&2; exit 3',
+  ]);
+  await waitFor(name, (s) => s.Status === 'exited');
+  assert.ok(docker(['diff', name]).includes(`/var/log/${secret}.log`), 'the container wrote the secret into a name');
+
+  const text = await why(name);
+  assert.equal(text.code, 0, text.stderr);
+  assert.ok(!text.stdout.includes(secret), `why showed the secret:\n${text.stdout}`);
+  assert.match(text.stdout, /A \/var\/log\/\*{6}\.log/);
+  assert.match(text.stdout, /\/var\/log\/app\/current\.log \(a link to \/var\/log\/\*{6}\.log\)/);
+  assert.match(text.stdout, /! failed with \*{6}/);
+  assert.match(text.stdout, /env SECRET_TOKEN=\*{6} \(hidden\)/);
+
+  const raw = await why(name, ['--json']);
+  assert.ok(!raw.stdout.includes(secret), 'why --json showed the secret');
+  const data = json(raw);
+  assert.ok(data.wrote.changes.some((c: { path: string }) => c.path === '/var/log/******.log'));
+  // in a TTY (colours on) too
+  const tty = await portholeInTty(['why', name], '');
+  assert.equal(tty.code, 0, tty.stdout);
+  assert.ok(!tty.stdout.includes(secret), 'why in a terminal showed the secret');
+  // asked for, the secret shows: the masking is what hid it
+  const shown = await porthole(['why', name, '--show-secrets']);
+  assert.ok(shown.stdout.includes(`A /var/log/${secret}.log`), shown.stdout);
+});
+
 test('a logging driver that keeps nothing: the report says so and still covers the rest', async () => {
   const name = track(uniqueName('why-nolog'));
   runContainer(name, ['--log-driver', 'none'], undefined, ['sh', '-c', 'echo hi; exit 3']);

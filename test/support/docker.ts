@@ -86,15 +86,20 @@ export function removeContainers(...names: string[]): void {
   if (names.length) dockerStatus(['rm', '-f', '-v', ...names]);
 }
 
-/** What porthole left on the engine: containers, images and volumes labelled io.porthole.owned=true. */
+/**
+ * What porthole left on the engine: containers and volumes labelled io.porthole.owned=true, images labelled
+ * io.porthole.image.owned=true (porthole's snapshot images use their own namespace, see src/enter/session.ts),
+ * and any image with the container label, which porthole must no longer write on one.
+ */
 export function portholeLeftovers(): string[] {
-  const filter = ['--filter', 'label=io.porthole.owned=true'];
+  const owned = ['--filter', 'label=io.porthole.owned=true'];
   const out = [
-    docker(['ps', '-a', '-q', ...filter]),
-    docker(['images', '-q', ...filter]),
-    docker(['volume', 'ls', '-q', ...filter]),
+    docker(['ps', '-a', '-q', ...owned]),
+    docker(['images', '-q', ...owned]),
+    docker(['images', '-q', '--filter', 'label=io.porthole.image.owned=true']),
+    docker(['volume', 'ls', '-q', ...owned]),
   ];
-  return out.join('\n').split('\n').filter(Boolean);
+  return [...new Set(out.join('\n').split('\n').filter(Boolean))];
 }
 
 /** The parts of a container that looking must never change. */
@@ -120,7 +125,8 @@ export function containerFingerprint(name: string): { state: unknown; diff: stri
  */
 export function leftoversFor(containerId: string): string[] {
   const filters = ['--filter', 'label=io.porthole.owned=true', '--filter', `label=io.porthole.target=${containerId}`];
-  return [docker(['ps', '-aq', ...filters]), docker(['images', '-q', ...filters]), docker(['volume', 'ls', '-q', ...filters])]
+  const imageFilters = ['--filter', 'label=io.porthole.image.owned=true', '--filter', `label=io.porthole.image.target=${containerId}`];
+  return [docker(['ps', '-aq', ...filters]), docker(['images', '-q', ...filters]), docker(['images', '-q', ...imageFilters]), docker(['volume', 'ls', '-q', ...filters])]
     .join('\n')
     .split('\n')
     .filter(Boolean);

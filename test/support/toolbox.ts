@@ -136,5 +136,6 @@ export function createShellLess(name: string, args: string[] = []): string {
 /** The sidecars and snapshot things porthole made for sessions on this container that are still there. */
 export function toolboxLeftovers(containerId: string): string[] {
   const filter = ['--filter', `label=io.porthole.target=${containerId}`];
-  return [docker(['ps', '-a', '-q', ...filter]), docker(['images', '-q', ...filter])].join('\n').split('\n').filter(Boolean);
+  const imageFilter = ['--filter', `label=io.porthole.image.target=${containerId}`];
+  return [docker(['ps', '-a', '-q', ...filter]), docker(['images', '-q', ...filter]), docker(['images', '-q', ...imageFilter])].join('\n').split('\n').filter(Boolean);
 }

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import { buildTree, renderTree } from '../../src/fs/changes.js';
 import { modeString, parseIdFile } from '../../src/fs/entry.js';
 import { LineMatcher } from '../../src/fs/grep.js';
-import { BlockGrouper } from '../../src/fs/listing.js';
+import { BlockGrouper, longLines } from '../../src/fs/listing.js';
+import { largest, widest } from '../../src/render/table.js';
 import { globToRegExp, parseSize, sizeMatches } from '../../src/fs/match.js';
 import { archiveEntryPath, isWithin, jsonBytes, normalize, resolveLink, show } from '../../src/fs/paths.js';
 import { readTar, type TarEntry } from '../../src/fs/tar-reader.js';
@@ -228,6 +229,41 @@ test('grep line matcher: lines across chunks, numbers, binary files, -l stops ea
   assert.deepEqual((await run([Buffer.from('x\0yerr\n')])).out, ['Binary file f matches\n']);
   assert.deepEqual((await run([Buffer.from('err\nerr\n')], { namesOnly: true })).out, ['f\n']);
   assert.equal((await run([Buffer.from('nothing\n')])).matched, false);
+});
+
+test('grep: a line longer than a window is searched window by window, in linear time, each match shown with its byte offset', async () => {
+  const run = async (data: Buffer, chunkSize: number, regex = /NEEDLE-\d/u) => {
+    const out: string[] = [];
+    const m = new LineMatcher({ regex, lineNumbers: true, namesOnly: false, prefix: '', display: 'f', window: 64, overlap: 8 }, async (t) => void out.push(t));
+    for (let i = 0; i < data.length; i += chunkSize) await m.push(data.subarray(i, i + chunkSize));
+    await m.end();
+    return out;
+  };
+  const data = Buffer.from(`${'a'.repeat(100)}NEEDLE-1${'é'.repeat(150)}NEEDLE-2${'c'.repeat(50)}\nshort NEEDLE-3\n${'x'.repeat(60)}NEEDLE-4`);
+  for (const size of [1, 5, 64, 4096]) {
+    const out = await run(data, size);
+    assert.equal(out.length, 4, `${size}: ${out.join('')}`);
+    assert.match(out[0]!, /^1:\[byte 100\] \.\.\.a+NEEDLE-1é+\.\.\.\n$/);
+    assert.match(out[1]!, /^1:\[byte 408\] \.\.\.é+NEEDLE-2c+(\.\.\.)?\n$/); // 100 + 8 + 150 two-byte characters
+    assert.equal(out[2], '2:short NEEDLE-3\n');
+    assert.match(out[3]!, /^3:\[byte 542\] \.\.\.x+NEEDLE-4\n$/);
+  }
+  // a match across a window's cut is found once
+  const cut = await run(Buffer.from(`${'z'.repeat(60)}NEEDLE-5${'z'.repeat(100)}`), 7);
+  assert.equal(cut.length, 1);
+  assert.match(cut[0]!, /^1:\[byte 60\] /);
+});
+
+test('ls -l columns: widths from a loop (no call stack limit), owner and group names from the container escaped', () => {
+  assert.equal(widest(Array.from({ length: 300_000 }, (_, i) => String(i))), 6);
+  assert.equal(largest(Array.from({ length: 300_000 }, (_, i) => i), 0), 299_999);
+  const entry = (path: string, uid: number): FsEntry => ({ path, name: path, linkName: '', type: 'file', mode: 0o644, uid, gid: uid, size: 1, mtime: 0, uname: '', gname: '' });
+  const many = Array.from({ length: 200_000 }, (_, i) => entry(`/d/f${i}`, 0));
+  assert.equal(longLines(many, { users: new Map(), groups: new Map() }).length, 200_000);
+  const owners = { users: new Map([[7, 'ev\x1b[2Jil\nroot']]), groups: new Map([[7, 'g\x07']]) };
+  const [line] = longLines([entry('/x', 7)], owners);
+  assert.match(line!, /^-rw-r--r-- ev\\e\[2Jil\\nroot g\\x07 1 /);
+  assert.doesNotMatch(line!, /[\x00-\x1f]/);
 });
 
 test('basename and dirname agree with normalize on clean and unusual paths', async () => {

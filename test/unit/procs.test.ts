@@ -236,3 +236,15 @@ test('engineTopForest makes roots of rows whose parent is not listed', () => {
   assert.deepEqual(roots.map((r) => r.hostPid), [10, 40]);
   assert.deepEqual(children(roots[0]!).map((r) => r.hostPid), [20, 30]);
 });
+
+test('cmdlineBytes: each argument\'s exact bytes only when one is not UTF-8; shownCommand escapes them as \\xHH', async () => {
+  const { cmdlineBytes } = await import('../../src/procs/parse.js');
+  const { shownCommand } = await import('../../src/procs/format.js');
+  assert.equal(cmdlineBytes(Buffer.from('sleep\u00001000\u0000')), undefined);
+  assert.equal(cmdlineBytes(Buffer.from('caf\u00e9\u0000\u001b[31m\u0000')), undefined);
+  const raw = Buffer.concat([Buffer.from('a\nb\u0000bad'), Buffer.from([0xff]), Buffer.from('\u0000\u0000x\u0000')]);
+  const bytes = cmdlineBytes(raw)!;
+  assert.deepEqual(bytes.map((b) => Buffer.from(b, 'base64').toString('latin1')), ['a\nb', 'bad\xff', '', 'x']);
+  assert.equal(shownCommand({ command: 'ignored', argvBytes: bytes }), 'a\\nb bad\\xff  x');
+  assert.equal(shownCommand({ command: '\x1b]0;t\x07 x' }), '\\e]0;t\\x07 x');
+});

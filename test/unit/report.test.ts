@@ -16,6 +16,8 @@ import {
   parseShebang,
   permissionString,
   redact,
+  redactAll,
+  redactRendered,
   resolveInContainer,
   signalName,
 } from '../../src/report/findings.js';
@@ -165,4 +167,16 @@ test('singleFileTar holds one file with its mode, owner and content, readable by
     p.end(tar);
   });
   assert.deepEqual(seen, [{ path: 'nginx.conf', mode: 0o640, uid: 33, gid: 44, uname: 'www-data', body: 'events {}\n' }]);
+});
+
+test('redactAll masks a secret in every string of nested data, and the rendered text once more', () => {
+  const secrets = ['s3cr3t-value'];
+  const data = { a: 'x s3cr3t-value y', list: [{ path: '/tmp/s3cr3t-value.log', n: 4 }, 'ok'], none: null, flag: true };
+  const masked = redactAll(data, secrets);
+  assert.deepEqual(masked, { a: 'x ****** y', list: [{ path: '/tmp/******.log', n: 4 }, 'ok'], none: null, flag: true });
+  assert.equal(data.a, 'x s3cr3t-value y', 'the input is left as it was');
+  // a name whose escaped form spells the secret (ESC shown as \e) is caught in the rendered text
+  const tricky = redactAll({ name: 'ab\x1bcd' }, ['ab\\ecd']);
+  assert.equal(redactRendered(tricky, 'name: ab\\ecd\n'), 'name: ******\n');
+  assert.equal(redactRendered({}, 'ab\\ecd'), 'ab\\ecd', 'a report redactAll did not make is left alone');
 });

@@ -24,7 +24,7 @@ import type {
 } from '../types.js';
 import { EngineError, EngineUnavailable, NotFound } from '../../errors.js';
 import { Transport, readBody } from './transport.js';
-import { openLayerFile, statOwnLayer } from './layer.js';
+import { confirmChanges, openLayerFile, statOwnLayer, type InspectDoc } from './layer.js';
 import { listLayerDir, prepareLayerWalk } from './layer-walk.js';
 import { RememberedVersion } from './remembered-version.js';
 import { cacheFolder } from '../../util/cache-folder.js';
@@ -322,10 +322,10 @@ export class DockerEngine implements EngineClient {
     return this.statPath(id, path).catch((err) => (err instanceof NotFound ? undefined : Promise.reject(err)));
   }
 
-  async readLayerDir(id: string, path: string, opts: { hardlinks?: boolean } = {}): Promise<LayerDirEntry[] | undefined> {
+  async readLayerDir(id: string, path: string, opts: { hardlinks?: boolean; details?: boolean } = {}): Promise<LayerDirEntry[] | undefined> {
     if (!this.endpoint.host.startsWith('unix://') || process.env.PORTHOLE_LAYER_READS === '0') return undefined;
     const doc = this.inspected.get(id) as Parameters<typeof listLayerDir>[0] | undefined;
-    return doc && listLayerDir(doc, path, (p) => this.statOrAbsent(id, p), opts.hardlinks ?? true);
+    return doc && listLayerDir(doc, path, (p) => this.statOrAbsent(id, p), opts.hardlinks ?? true, opts.details ?? true);
   }
 
   async top(id: string, psArgs?: string): Promise<TopResult> {
@@ -334,8 +334,16 @@ export class DockerEngine implements EngineClient {
   }
 
   async changes(id: string): Promise<Change[]> {
-    const list = (await this.get<any[] | null>(`/containers/${encodeURIComponent(id)}/changes`)) ?? [];
-    return list.map((c) => ({ path: c.Path, kind: CHANGE_KIND[c.Kind] ?? 'C' }));
+    const listed = this.get<any[] | null>(`/containers/${encodeURIComponent(id)}/changes`);
+    // the engine names changes by walking the layer by path: checked against the layer walked safely, where porthole
+    // can see it (a local engine on overlay2); the layer's place asked at the same time when not known yet
+    const local = this.endpoint.host.startsWith('unix://') && process.env.PORTHOLE_LAYER_READS !== '0';
+    const known = this.inspected.get(id) as InspectDoc | undefined;
+    const doc = local && !known ? this.inspectContainer(id).then((d) => d.raw as InspectDoc, () => undefined) : known;
+    const changes: Change[] = ((await listed) ?? []).map((c) => ({ path: c.Path, kind: CHANGE_KIND[c.Kind] ?? 'C' }));
+    if (!local) return changes;
+    const found = await doc;
+    return (found && confirmChanges(found, changes)) ?? changes;
   }
 
   async logs(id: string, opts: LogOptions): Promise<{ stream: Readable; tty: boolean }> {
@@ -363,7 +371,12 @@ export class DockerEngine implements EngineClient {
   }
 
   async statPath(id: string, path: string): Promise<PathStat> {
-    const res = await this.transport.request('HEAD', await this.path(`/containers/${encodeURIComponent(id)}/archive`), { query: { path } });
+    const url = await this.path(`/containers/${encodeURIComponent(id)}/archive`);
+    const res = await this.transport.request('HEAD', url, { query: { path } }).catch((err) => {
+      // a HEAD answer has no body to say why; the engine fails it when a running container changes the path as it looks
+      if (err instanceof EngineError && err.statusCode === 500) throw new EngineError(500, `The engine could not look at ${JSON.stringify(path)} in the container (it answered 500).`, 'If the running container is changing it, run the command again.');
+      throw err;
+    });
     res.resume();
     return decodePathStat(res.headers['x-docker-container-path-stat']);
   }
@@ -492,6 +505,9 @@ export class DockerEngine implements EngineClient {
     return {
       id: raw.Id as string,
       config: { env: c.Env ?? [], cmd: c.Cmd ?? null, entrypoint: c.Entrypoint ?? null, user: c.User ?? '', workingDir: c.WorkingDir ?? '', labels: c.Labels ?? {} },
+      repoTags: ((raw.RepoTags ?? []) as string[]).filter((t) => t !== '<none>:<none>'),
+      repoDigests: ((raw.RepoDigests ?? []) as string[]).filter((d) => !d.startsWith('<none>@')),
+      comment: (raw.Comment ?? '') as string,
       raw,
     };
   }

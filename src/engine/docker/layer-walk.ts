@@ -15,8 +15,8 @@
 // printed. The second reads the tree again and yields the entries in the engine's own walk order (Go's
 // filepath.Walk: a folder, then each name in byte order with everything below it), with the engine's hardlink
 // entries. Memory: the folders on the current path, as for the engine's stream.
-import { closeSync, lstatSync, readdirSync, type BigIntStats, type Dirent } from 'node:fs';
-import { Failure } from '../../errors.js';
+import { closeSync, lstatSync, opendirSync, type BigIntStats, type Dirent } from 'node:fs';
+import { ChangedWhileRead, type Failure } from '../../errors.js';
 import type { LayerDirEntry, LayerWalkEntry, PathStat } from '../types.js';
 import {
   apiSafe,
@@ -91,7 +91,11 @@ async function openTree(doc: InspectDoc, path: string, stat: Stat): Promise<{ pa
   let top: BigIntStats | undefined;
   for (let i = 0; i < paths.length; i++) {
     const found = openFolderIn(paths[i]!, byteParts);
-    if (found === 'unsure') return undefined;
+    if (found === 'unsure') {
+      // the container's own layer has a link where the engine sees a folder: a running container swapping them
+      if (i === 0 && linkIn(paths[0]!, byteParts) && isFolder(await stat(path))) throw changedMeanwhile();
+      return undefined;
+    }
     if (found === 'absent') continue;
     if (found === 'blocked') break;
     closeSync(found.fd);
@@ -100,26 +104,48 @@ async function openTree(doc: InspectDoc, path: string, stat: Stat): Promise<{ pa
   }
   if (!top) return undefined;
   const seen = await stat(path);
+  // a folder in the layers that the engine sees as a link: a running container swapping them (as above)
+  if (seen && !isFolder(seen) && (seen.mode & 0x08000000) !== 0) throw changedMeanwhile();
   const folder = { type: 'dir' as const, mode: Number(top.mode & 0o777n), size: 0, linkTarget: '' };
   if (!seen || !sameAsEngine(path, folder, top.mtimeNs, seen)) return undefined;
   return { paths, root: { path: Buffer.from(path, 'utf8').toString('latin1'), layers: holding }, top };
+}
+
+/** Whether the last of `parts` in `layer` is a link (its folders walked without following links). */
+function linkIn(layer: string, parts: string[]): boolean {
+  if (!parts.length) return false;
+  const dir = openFolderIn(layer, parts.slice(0, -1));
+  if (typeof dir === 'string') return false;
+  try {
+    return lstatSync(inFolder(dir.fd, parts[parts.length - 1]!)).isSymbolicLink();
+  } catch {
+    return false;
+  } finally {
+    closeSync(dir.fd);
+  }
+}
+
+/** The engine's stat says folder (Go's os.ModeDir, the top bit of its 32-bit mode; os.ModeSymlink is 0x08000000). */
+function isFolder(seen: PathStat | undefined): boolean {
+  return !!seen && (seen.mode & 0x80000000) !== 0;
 }
 
 /**
  * The entries of folder `path` (as the engine API names it: absolute, UTF-8) as the container sees them, from its
  * layers, or undefined when the layers cannot answer for sure. `stat` is the engine's view of a path (undefined:
  * it does not exist). `hardlinks`: name files with several names as the engine's archive of the folder would (see
- * hardlinked); without it every file is itself, as the archive of that one file shows it.
+ * hardlinked); without it every file is itself, as the archive of that one file shows it. Without `details`,
+ * names and types only (no entry is stat'ed, and files with several names are not told apart).
  */
-export async function listLayerDir(doc: InspectDoc, path: string, stat: Stat, hardlinks = true): Promise<LayerDirEntry[] | undefined> {
+export async function listLayerDir(doc: InspectDoc, path: string, stat: Stat, hardlinks = true, details = true): Promise<LayerDirEntry[] | undefined> {
   if (path !== '/' && !plainParts(doc, path)) return undefined;
   // A mount (a volume, the engine's /etc files) right inside shows as what is mounted, which no layer holds.
   if (coveredPaths(doc).some((dir) => dir !== path && parentOf(dir) === path && !RUNTIME_DIRS.has(dir))) return undefined;
   const tree = await openTree(doc, path, stat);
-  const merged = tree && (await mergeFolder(tree.paths, tree.root, liveCheck(stat), true));
+  const merged = tree && (await mergeFolder(tree.paths, tree.root, liveCheck(stat), details));
   if (!merged) return undefined;
-  const listed = [...merged.values()];
-  return hardlinks ? hardlinked(listed, path) : listed.map((f) => f.entry);
+  const listed = Array.from(merged, ([name, value]) => foundOf(name, value));
+  return hardlinks && details ? hardlinked(listed, path) : listed.map((f) => f.entry);
 }
 
 /**
@@ -130,7 +156,12 @@ export async function listLayerDir(doc: InspectDoc, path: string, stat: Stat, ha
  */
 function hardlinked(listed: Found[], path: string): LayerDirEntry[] | undefined {
   const names = new Map<string, Found[]>();
-  for (const f of listed) if (f.entry.type === 'file' && f.nlink > 1) names.set(f.inode, [...(names.get(f.inode) ?? []), f]);
+  for (const f of listed) {
+    if (f.entry.type !== 'file' || f.nlink <= 1) continue;
+    const same = names.get(f.inode);
+    if (same) same.push(f);
+    else names.set(f.inode, [f]);
+  }
   const folderBytes = Buffer.from(path, 'utf8').toString('latin1');
   // the tar's names: relative to the folder's parent (for '/', the export's: relative to the root)
   const prefix = path === '/' ? '' : `${folderBytes.slice(folderBytes.lastIndexOf('/') + 1)}/`;
@@ -230,7 +261,7 @@ export async function prepareLayerWalk(doc: InspectDoc, root: string, stat: Stat
 }
 
 function changedMeanwhile(): Failure {
-  return new Failure('The container changed its files while porthole read them from its layers.', 'Run the command again.');
+  return new ChangedWhileRead('The container changed its files while porthole read them from its layers.', 'Run the command again.');
 }
 
 /**
@@ -238,12 +269,14 @@ function changedMeanwhile(): Failure {
  * next name of that folder. 'unsure' where the layers cannot answer for sure.
  */
 async function* walkTree(paths: string[], root: Folder, check: Check, details: boolean): AsyncGenerator<{ path: string; entry: LayerDirEntry; found: Merged } | 'unsure'> {
-  const stack: { folder: Folder; names: [string, Merged][]; next: number }[] = [];
+  // A frame holds its folder's merged map and its names sorted (strings compare by their bytes here), nothing per
+  // entry besides: a folder of 200,000 names is the most the walk holds at once.
+  const stack: { folder: Folder; merged: Map<string, Merged | What>; names: string[]; next: number }[] = [];
   const enter = async (folder: Folder): Promise<boolean> => {
     if (stack.length >= MAX_DEPTH) return false;
     const merged = await mergeFolder(paths, folder, check, details);
     if (!merged) return false;
-    stack.push({ folder, names: [...merged].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)), next: 0 });
+    stack.push({ folder, merged, names: [...merged.keys()].sort(), next: 0 });
     return true;
   };
   if (!(await enter(root))) {
@@ -256,7 +289,8 @@ async function* walkTree(paths: string[], root: Folder, check: Check, details: b
       stack.pop();
       continue;
     }
-    const [name, found] = frame.names[frame.next++]!;
+    const name = frame.names[frame.next++]!;
+    const found = foundOf(name, frame.merged.get(name)!);
     const path = `${frame.folder.path === '/' ? '' : frame.folder.path}/${name}`;
     yield { path, entry: found.entry, found };
     if (found.below && !(await enter({ path, layers: found.below }))) {
@@ -272,14 +306,14 @@ type What = LayerDirEntry['type'] | 'whiteout' | 'socket';
 /**
  * One folder's visible names across its layers, each with what its topmost layer holds there (and, for a folder,
  * the layers below that hold it as a folder too); layers hidden by an opaque folder are dropped. Without
- * `details`, names and types only. undefined when the layers cannot answer for sure.
+ * `details`, names and types only: anything but a folder is held as its type alone (see foundOf), so a huge
+ * folder costs a name and a map slot per entry. undefined when the layers cannot answer for sure.
  */
-async function mergeFolder(paths: string[], folder: Folder, check: Check, details: boolean): Promise<Map<string, Merged> | undefined> {
+async function mergeFolder(paths: string[], folder: Folder, check: Check, details: boolean): Promise<Map<string, Merged | What> | undefined> {
   const parts = folder.path === '/' ? [] : folder.path.slice(1).split('/');
   const perLayer: Map<string, What>[] = [];
   const fds: number[] = [];
-  // Names are looked up through the open folder in the container's own layer, which a running container may
-  // change meanwhile; the image's layers do not change, and a plain path there costs a third less.
+  // Names are looked up through each layer's open folder, never by a layer path (see layer.ts: the one way in).
   const prefixes: Buffer[] = [];
   try {
     for (const layer of folder.layers) {
@@ -287,35 +321,53 @@ async function mergeFolder(paths: string[], folder: Folder, check: Check, detail
       // this layer held the folder when its parent was read; it is gone or changed: not for sure
       if (typeof found === 'string') return undefined;
       fds.push(found.fd);
-      const prefix = layer === 0 ? Buffer.from(`/proc/self/fd/${found.fd}/`) : Buffer.from(`${paths[layer]}${folder.path === '/' ? '' : folder.path}/`, 'latin1');
+      const prefix = Buffer.from(`/proc/self/fd/${found.fd}/`);
       prefixes.push(prefix);
       const kinds = new Map<string, What>();
-      for (const d of readdirSync(inFolder(found.fd), { withFileTypes: true, encoding: 'buffer' })) {
-        const name = (d.name as unknown as Buffer).toString('latin1');
-        if (name.startsWith('.wh.')) return undefined; // aufs-style whiteouts: not overlay2's
-        kinds.set(name, whatIs(d, prefix, name));
+      // names as latin1 strings (one char per byte), read a few at a time: no Buffer per name, and no array of
+      // every entry of a huge folder besides the map
+      const dir = opendirSync(inFolder(found.fd).toString('latin1'), { encoding: 'latin1', bufferSize: 512 });
+      try {
+        for (let d = dir.readSync(); d; d = dir.readSync()) {
+          const name = d.name;
+          if (name.startsWith('.wh.')) return undefined; // aufs-style whiteouts: not overlay2's
+          kinds.set(name, whatIs(d, prefix, name));
+        }
+      } finally {
+        dir.closeSync();
       }
       perLayer.push(kinds);
     }
-    // The names each layer adds, and one of them to check each layer below the topmost with.
-    const taken = new Set<string>();
-    const visible: [string, What][][] = [];
+    // The names each layer adds (not held by a layer above it), and one of them to check each layer below the
+    // topmost with. Lists of names only: no pair or entry per name is made here.
+    const heldAbove = (pos: number, name: string) => {
+      for (let above = 0; above < pos; above++) if (perLayer[above]!.has(name)) return true;
+      return false;
+    };
+    const visible: string[][] = [];
     const samples: (Found | undefined)[] = [];
     for (let pos = 0; pos < perLayer.length; pos++) {
-      const fresh = [...perLayer[pos]!].filter(([name]) => !taken.has(name));
-      for (const [name] of fresh) taken.add(name);
-      // a socket hides the name below it, but the engine's tar leaves it out
-      const shown = fresh.filter(([, what]) => what !== 'whiteout' && what !== 'socket');
+      const shown: string[] = [];
+      let safeName: string | undefined;
+      let safePlain: string | undefined;
+      for (const [name, what] of perLayer[pos]!) {
+        // a whiteout hides the name below it; so does a socket, which the engine's tar leaves out
+        if (what === 'whiteout' || what === 'socket' || (pos > 0 && heldAbove(pos, name))) continue;
+        shown.push(name);
+        if (pos > 0 && safePlain === undefined && apiSafe(name)) {
+          safeName ??= name;
+          if (what !== 'symlink') safePlain = name;
+        }
+      }
       visible.push(shown);
       if (pos === 0 || !shown.length) {
         samples.push(undefined);
         continue;
       }
-      const safe = shown.filter(([name]) => apiSafe(name));
-      if (!safe.length) return undefined; // no name the API can carry to check this layer with
+      if (safeName === undefined) return undefined; // no name the API can carry to check this layer with
       // the engine reports a link's target resolved: anything else compares more simply
-      const pick = safe.find(([, what]) => what !== 'symlink') ?? safe[0]!;
-      const sample = statEntry(Buffer.concat([prefixes[pos]!, Buffer.from(pick[0], 'latin1')]), pick[0], true);
+      const pick = safePlain ?? safeName;
+      const sample = statEntry(Buffer.concat([prefixes[pos]!, Buffer.from(pick, 'latin1')]), pick, true);
       if (!sample || sample === 'whiteout') return undefined;
       samples.push(sample);
     }
@@ -323,9 +375,14 @@ async function mergeFolder(paths: string[], folder: Folder, check: Check, detail
     // an opaque folder above hides the first layer whose name is not seen, and every layer below it
     const hiddenFrom = answers.indexOf('hidden');
     const showing = hiddenFrom === -1 ? perLayer.length : hiddenFrom;
-    const merged = new Map<string, Merged>();
+    const merged = new Map<string, Merged | What>();
     for (let pos = 0; pos < showing; pos++) {
-      for (const [name, what] of visible[pos]!) {
+      for (const name of visible[pos]!) {
+        const what = perLayer[pos]!.get(name)!;
+        if (!details && what !== 'dir') {
+          merged.set(name, what);
+          continue;
+        }
         const read = details ? statEntry(Buffer.concat([prefixes[pos]!, Buffer.from(name, 'latin1')]), name, false) : placeholder(name, what);
         if (!read || read === 'whiteout' || read.socket) continue; // gone or changed meanwhile; sockets left out
         const found: Merged = read;
@@ -351,6 +408,11 @@ function foldersBelow(perLayer: Map<string, What>[], layerIds: number[], from: n
     out.push(layerIds[pos]!);
   }
   return out;
+}
+
+/** A merged folder's entry: held as itself, or (names and types only) as its type alone. */
+function foundOf(name: string, value: Merged | What): Merged {
+  return typeof value === 'string' ? placeholder(name, value) : value;
 }
 
 /** A name's entry from its folder listing alone, where only names and types are wanted. */

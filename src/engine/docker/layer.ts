@@ -8,13 +8,23 @@
 // from the image, links on the way, volumes, tmpfs, the engine's own /etc files, other storage drivers, engines
 // on other hosts, no permission) answers "not for sure", and the caller goes through the engine as before.
 //
-// Opened safely against a running container changing the path meanwhile: each folder is lstat'ed, the file is
-// opened without following a link (and without blocking on a FIFO), and must be the very inode seen before.
+// Why no race is left (docker cp's CVE-2018-15664: a running container swaps a folder on the path for a link to
+// a host folder, `renameat2(RENAME_EXCHANGE)` in a loop, between a check and a use). There is one way to reach
+// anything in a layer, openFolderIn and the `inFolder` paths built on it, and no lookup of a layer path by name:
+// - The walk starts from the layer's own folder, a path the engine gave and the container cannot change (it is
+//   the root of what the container writes, or a read-only image layer).
+// - Each folder below is looked up by one name inside the folder opened before it (`/proc/self/fd/N/name`, the
+//   kernel's openat on that folder) and opened with O_NOFOLLOW|O_DIRECTORY: a link there, even one swapped in
+//   after the lstat, makes the open fail (ELOOP/ENOTDIR) and the answer is "not for sure", never the link's target.
+// - The file itself is opened relative to its held folder with O_NOFOLLOW|O_NONBLOCK, and fstat of that very
+//   descriptor must show the regular file the lstat saw (same device and inode). What is read is that descriptor.
+// A held folder the container renames meanwhile is still inside its layer, so the worst a race can do is show
+// another of the container's own files, which it could have written there anyway; never a host file.
 //
 // Further down, what folders and entries need from the layers: opening a folder safely, reading an entry,
 // comparing it with the engine's view (used by layer-walk.ts, which lists folders and walks trees), and the
 // details of what the container changed (statOwnLayer: for diff -l, du, find --newer-than-image).
-import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, type BigIntStats, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { walkOrder } from '../../fs/paths.js';
 import type { LayerDirEntry, LayerFile, PathStat } from '../types.js';
@@ -44,23 +54,55 @@ export function isUnder(path: string, dir: string): boolean {
   return dir === '/' || path === dir || path.startsWith(`${dir}/`);
 }
 
-type Lookup = { file: string; st: BigIntStats } | 'absent' | 'unsure';
+/** A plain file found in one layer, already open: what is read is what was checked, never a second lookup. */
+type Opened = { fd: number; st: BigIntStats };
+type Lookup = Opened | 'absent' | 'unsure';
 
-/** `path` (as parts) in one layer folder: a regular file there, not there at all, or something we do not read. */
+/**
+ * `path` (as parts) in one layer folder: a regular file there (opened), not there at all, or something we do not
+ * read. Every step goes through the folder opened before it (see "Why no race is left" above).
+ */
 function lookIn(layer: string, parts: string[]): Lookup {
-  let dir = layer;
+  const names = parts.map((p) => Buffer.from(p, 'utf8').toString('latin1'));
+  const folder = openFolderIn(layer, names.slice(0, -1));
+  // a link, a whiteout or a file where a folder should be: the engine knows better
+  if (folder === 'absent' || typeof folder !== 'object') return folder === 'absent' ? 'absent' : 'unsure';
   try {
-    for (const part of parts.slice(0, -1)) {
-      dir = `${dir}/${part}`;
-      // a link, a whiteout or a file where a folder should be: the engine knows better
-      if (!lstatSync(dir).isDirectory()) return 'unsure';
-    }
-    const file = `${dir}/${parts[parts.length - 1]}`;
-    const st = lstatSync(file, { bigint: true });
-    return st.isFile() ? { file, st } : 'unsure';
+    return openIn(folder.fd, names[names.length - 1]!);
+  } finally {
+    closeSync(folder.fd);
+  }
+}
+
+/** Plain file `name` (bytes as latin1) in the open folder `dirFd`: opened without following a link or blocking on a FIFO. */
+function openIn(dirFd: number, name: string): Lookup {
+  const path = inFolder(dirFd, name);
+  let seen: BigIntStats;
+  try {
+    seen = lstatSync(path, { bigint: true });
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'unsure';
   }
+  if (!seen.isFile()) return 'unsure';
+  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  let fd: number;
+  try {
+    // O_NOATIME: reading leaves the layer's access times as they were (where we own the file or are root)
+    fd = openSync(path, flags | (constants.O_NOATIME ?? 0));
+  } catch {
+    try {
+      fd = openSync(path, flags);
+    } catch {
+      return 'unsure';
+    }
+  }
+  const st = fstatSync(fd, { bigint: true });
+  // swapped for something else between the lstat and the open: not the entry that was checked
+  if (!st.isFile() || st.ino !== seen.ino || st.dev !== seen.dev) {
+    closeSync(fd);
+    return 'unsure';
+  }
+  return { fd, st };
 }
 
 /** The path as parts, when it is one we read from layers: absolute, plain, and not covered by a mount. */
@@ -92,7 +134,7 @@ export async function openLayerFile(doc: InspectDoc, path: string, stat: () => P
   if (!where || !parts) return undefined;
   const own = lookIn(where.upper, parts);
   if (own === 'unsure') return undefined;
-  if (own !== 'absent') return open(own);
+  if (own !== 'absent') return layerFile(own);
   const seen = await stat();
   return seen && imageFile(where.lower, parts, seen);
 }
@@ -103,14 +145,19 @@ export function openOwnLayerFile(doc: InspectDoc, path: string): LayerFile | 'ab
   const parts = where && plainParts(doc, path);
   if (!where || !parts) return undefined;
   const found = lookIn(where.upper, parts);
-  return typeof found === 'string' ? (found === 'absent' ? 'absent' : undefined) : open(found);
+  return typeof found === 'string' ? (found === 'absent' ? 'absent' : undefined) : layerFile(found);
 }
 
 /** The image's file only, given the engine's stat of the path (see imageFile). */
 export function openImageLayerFile(doc: InspectDoc, path: string, seen: PathStat): LayerFile | undefined {
   const where = layers(doc);
   const parts = where && plainParts(doc, path);
-  if (!where || !parts || lookIn(where.upper, parts) !== 'absent') return undefined;
+  if (!where || !parts) return undefined;
+  const own = lookIn(where.upper, parts);
+  if (own !== 'absent') {
+    if (typeof own === 'object') closeSync(own.fd);
+    return undefined;
+  }
   return imageFile(where.lower, parts, seen);
 }
 
@@ -129,7 +176,9 @@ function imageFile(lower: string[], parts: string[], seen: PathStat): LayerFile 
     if (found === 'unsure') return undefined;
     const same =
       found.st.size === BigInt(seen.size) && Number(found.st.mode & 0o777n) === (seen.mode & 0o777) && found.st.mtimeNs === goTimeNs(seen.mtime);
-    return same ? open(found) : undefined;
+    if (same) return layerFile(found);
+    closeSync(found.fd);
+    return undefined;
   }
   return undefined;
 }
@@ -147,25 +196,8 @@ export function goTimeNs(text: string): bigint | undefined {
   return BigInt(seconds) * 1_000_000_000n + BigInt((frac ?? '').padEnd(9, '0'));
 }
 
-/** Opens what lookIn found, without following a link or blocking on a FIFO, and only if it is still that inode. */
-function open(found: { file: string; st: BigIntStats }): LayerFile | undefined {
-  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-  let fd: number;
-  try {
-    // O_NOATIME: reading leaves the layer's access times as they were (where we own the file or are root)
-    fd = openSync(found.file, flags | (constants.O_NOATIME ?? 0));
-  } catch {
-    try {
-      fd = openSync(found.file, flags);
-    } catch {
-      return undefined;
-    }
-  }
-  const st = fstatSync(fd, { bigint: true });
-  if (!st.isFile() || st.ino !== found.st.ino || st.dev !== found.st.dev) {
-    closeSync(fd);
-    return undefined;
-  }
+/** What lookIn opened, as a file to read; reading closes it. */
+function layerFile({ fd, st }: Opened): LayerFile {
   const size = Number(st.size);
   return {
     size,
@@ -414,6 +446,89 @@ export function statOwnLayer(doc: InspectDoc, paths: string[]): Map<string, Laye
     return undefined;
   } finally {
     for (const { fd } of open) closeSync(fd);
+  }
+}
+
+/**
+ * The engine's change list, less what the container's own layer does not hold when walked safely. The engine walks
+ * the layer by path name (docker diff), so a container that swaps a folder with a link to a host folder while the
+ * list is made gets host names listed as its own changes (CVE-2018-15664's race, in the engine). Each listed path
+ * is looked up here the way every layer read is: folder by folder, each opened through the one above it without
+ * following a link. Added and changed entries must be in the layer; a deletion's folder must be (its whiteout lives
+ * there). What fails the walk is dropped, not shown: a name seen only through a link is not the container's.
+ * undefined when the layer cannot be looked at (the list is then the engine's, as is).
+ */
+export function confirmChanges<T extends { path: string; kind: 'A' | 'C' | 'D' }>(doc: InspectDoc, changes: T[]): T[] | undefined {
+  const where = layers(doc);
+  if (!where) return undefined;
+  const kept = new Set<T>();
+  const open: { path: string; fd: number }[] = [];
+  try {
+    open.push({ path: '', fd: openSync(where.upper, DIR_FLAGS) });
+    for (const change of [...changes].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+      const path = change.path;
+      if (!path.startsWith('/')) continue;
+      while (open.length > 1 && !path.startsWith(`${open[open.length - 1]!.path}/`)) closeSync(open.pop()!.fd);
+      const rest = path.slice(open[open.length - 1]!.path.length + 1).split('/');
+      if (rest.some((p) => p === '' || p === '.' || p === '..')) continue;
+      let inLayer = true;
+      for (const part of rest.slice(0, -1)) {
+        const top = open[open.length - 1]!;
+        // a link or anything but a folder on the way: the name was seen through it
+        const folder = bytesOf(top.fd, part).find((name) => {
+          try {
+            return lstatSync(inFolder(top.fd, name)).isDirectory();
+          } catch {
+            return false;
+          }
+        });
+        let fd = -1;
+        try {
+          // swapped for a link since the lstat: O_NOFOLLOW fails the open
+          if (folder !== undefined) fd = openSync(inFolder(top.fd, folder), DIR_FLAGS);
+        } catch {
+          // not a folder now
+        }
+        if (fd < 0) {
+          inLayer = false;
+          break;
+        }
+        open.push({ path: `${top.path}/${part}`, fd });
+      }
+      if (!inLayer) continue;
+      const last = rest[rest.length - 1]!;
+      const fd = open[open.length - 1]!.fd;
+      // gone since the list was made, or never there: dropped
+      if (change.kind === 'D' || bytesOf(fd, last).some((name) => exists(inFolder(fd, name)))) kept.add(change);
+    }
+    return changes.filter((c) => kept.has(c));
+  } catch {
+    return undefined;
+  } finally {
+    for (const { fd } of open) closeSync(fd);
+  }
+}
+
+/**
+ * The names (bytes as latin1 strings) in the open folder `fd` that the engine's UTF-8 `name` may stand for: its
+ * own bytes, or, where the engine's JSON replaced bytes that are not UTF-8 with U+FFFD, each name in the folder
+ * that decodes to it.
+ */
+function bytesOf(fd: number, name: string): string[] {
+  if (!name.includes('\uFFFD')) return [Buffer.from(name, 'utf8').toString('latin1')];
+  try {
+    return readdirSync(inFolder(fd), { encoding: 'buffer' }).filter((b) => b.toString('utf8') === name).map((b) => b.toString('latin1'));
+  } catch {
+    return [];
+  }
+}
+
+function exists(path: Buffer): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
