@@ -11,6 +11,9 @@ import type { ContainerSpec, Pod } from './wire.js';
 /** Runs until told to stop (TERM), as PID 1 of the copy's container; needs only sh and sleep. */
 export const SLEEPER = ['sh', '-c', 'trap "exit 0" TERM INT HUP; while :; do sleep 3600 & wait $!; done'];
 
+/** On a copy: the name of the pod it copies (gc checks the copy's name against it). */
+export const COPY_OF_ANNOTATION = 'io.porthole.copy-of';
+
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** Only label values the API accepts (63 chars, alphanumerics at both ends); others go to annotations only. */
@@ -65,7 +68,7 @@ export function buildPodCopy(original: Pod, opts: { name: string; container: str
       name: opts.name,
       namespace: original.metadata.namespace,
       labels: safe.labels,
-      annotations: { ...(original.metadata.annotations ?? {}), ...safe.annotations, 'io.porthole.copy-of': original.metadata.name },
+      annotations: { ...(original.metadata.annotations ?? {}), ...safe.annotations, [COPY_OF_ANNOTATION]: original.metadata.name },
     },
     spec,
   };
