@@ -8,7 +8,7 @@ import type { KubeTargetRef } from '../cli/kube-flags.js';
 import { Failure, NotFound, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { runAttached } from './attach.js';
-import { sessionId, sessionLabels } from './session.js';
+import { SESSION_LABEL, sessionId, sessionLabels } from './session.js';
 import type { EnterRequest } from './types.js';
 import type { ExecStream } from '../engine/kubernetes/exec-stream.js';
 
@@ -137,7 +137,9 @@ async function enterCopy(ctx: Context, cluster: KubeCluster, pod: Pod, container
   const { podPath } = await import('../engine/kubernetes/index.js');
   const namespace = pod.metadata.namespace ?? cluster.namespace;
   const name = copyName(pod.metadata.name, sessionId());
-  const manifest = buildPodCopy(pod, { name, container, command: SLEEPER, labels: sessionLabels(pod.metadata.name) });
+  // A kept copy is the user's from now on: no owned label, so gc never takes it (as a kept Docker snapshot).
+  const labels = request.keep ? { [SESSION_LABEL]: sessionId(), 'io.porthole.copy': 'kept' } : sessionLabels(pod.metadata.name);
+  const manifest = buildPodCopy(pod, { name, container, command: SLEEPER, labels });
   ctx.notice(
     `porthole: ${why}; working in a copy of the pod, pod/${name}, ${request.keep ? 'kept afterwards (--keep)' : 'removed at the end'}. ` +
       'Files the container wrote outside its volumes are not in the copy: Kubernetes cannot copy a writable layer.',
