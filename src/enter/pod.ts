@@ -50,8 +50,14 @@ export function pickWay(pod: Pod, container: string): PodWay {
   }
   if (status?.state?.running) return { way: 'exec' };
   if (phase === 'Succeeded' || phase === 'Failed') return { way: 'copy', why: `the pod has ${phase === 'Succeeded' ? 'completed' : 'failed'}` };
-  if (status?.state?.terminated) return { way: 'copy', why: `container ${container} has exited (${status.state.terminated.reason ?? `code ${status.state.terminated.exitCode}`})` };
-  if (waiting === 'CrashLoopBackOff' || (waiting && (status?.restartCount ?? 0) > 0)) return { way: 'copy', why: `container ${container} keeps crashing (${waiting})` };
+  const restarts = status?.restartCount ?? 0;
+  const terminated = status?.state?.terminated;
+  // Exited in a pod that restarts it, after earlier restarts: between two crashes of a loop.
+  if (terminated && restarts > 0 && pod.spec.restartPolicy !== 'Never') {
+    return { way: 'copy', why: `container ${container} keeps crashing (exited: ${terminated.reason ?? `code ${terminated.exitCode}`}, ${restarts} restarts)` };
+  }
+  if (terminated) return { way: 'copy', why: `container ${container} has exited (${terminated.reason ?? `code ${terminated.exitCode}`})` };
+  if (waiting === 'CrashLoopBackOff' || (waiting && restarts > 0)) return { way: 'copy', why: `container ${container} keeps crashing (${waiting})` };
   if (phase === 'Pending' || waiting) {
     return { way: 'refuse', why: `container ${container} has not started yet (${waiting ?? phase})`, hint: 'Wait for it, or see why with `porthole why`.' };
   }
