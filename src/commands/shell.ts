@@ -29,6 +29,7 @@ export const spec = defineCommand({
     network: { type: 'string', valueName: 'NET', description: "Stopped containers: the copy's network (default the original's; none to cut it off)" },
     'rw-mounts': { type: 'boolean', description: "Stopped containers: mount the original's volumes writable (default read-only)" },
     keep: { type: 'boolean', description: 'Stopped containers: keep the snapshot image (pods: the copy) and print its name' },
+    yes: { type: 'boolean', short: 'y', description: 'Pods: agree to adding an ephemeral toolbox container, which Kubernetes cannot remove' },
     ...kubeOptions,
   },
   args: { min: 1, max: 1 },
@@ -39,6 +40,9 @@ export const spec = defineCommand({
     'echo hi | porthole shell web -- cat',
     'porthole shell crashed -- /usr/sbin/nginx -t',
     'porthole shell -u app -w /srv -e DEBUG=1 web',
+    'porthole shell pod/api -- cat /etc/app.conf',
+    'porthole shell -n shop deploy/web          # crash-looping: a copy of the pod, removed afterwards',
+    'porthole shell --toolbox busybox:1.36 --yes pod/distroless',
   ],
 });
 
@@ -79,6 +83,7 @@ export function buildRequest(parsed: Options, ctx: Context): EnterRequest {
     rwMounts: o['rw-mounts'],
     keep: o.keep,
     detachKeys: o['detach-keys'],
+    yes: o.yes,
   };
 }
 

@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import type { KubeCluster } from '../engine/kubernetes/index.js';
 import type { ContainerStatus, Pod } from '../engine/kubernetes/wire.js';
 import type { KubeTargetRef } from '../cli/kube-flags.js';
-import { Failure, NotFound, Unsupported } from '../errors.js';
+import { Failure, InvalidArgument, NotFound, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { runAttached } from './attach.js';
 import { SESSION_LABEL, sessionId, sessionLabels } from './session.js';
@@ -79,7 +79,7 @@ async function exitCode(ctx: Context, stream: ExecStream, where: string, shellCh
   const message = /exec: (.*?)(: unknown)?$/.exec(result.error)?.[1] ?? result.error;
   // The runtime's words for a missing or unrunnable program: docker's 127 and 126, as docker exec gives them.
   if (/executable file not found|no such file or directory/i.test(message)) {
-    if (shellChosen) throw new Unsupported(`${where} has no shell (/bin/sh).`, 'Give a command the image has after `--`.');
+    if (shellChosen) throw new NoShell(`${where} has no shell (/bin/sh).`);
     ctx.notice(`porthole: ${escapeName(message)}`);
     return 127;
   }
@@ -88,6 +88,53 @@ async function exitCode(ctx: Context, stream: ExecStream, where: string, shellCh
     return 126;
   }
   throw new Failure(`Kubernetes could not run the command in ${where}: ${message}.`);
+}
+
+/** The container has no /bin/sh for the default shell (nothing ran). */
+class NoShell extends Unsupported {}
+
+/** Says that an ephemeral container cannot be removed, and asks (or takes --yes) before adding one. */
+async function confirmToolbox(ctx: Context, request: EnterRequest, pod: string, image: string): Promise<void> {
+  ctx.notice(
+    `porthole: entering through a toolbox: an ephemeral container from ${escapeName(image)} added to pod/${pod}. ` +
+      'Kubernetes cannot remove ephemeral containers: it stays in the pod until the pod is deleted (porthole reuses it next time).',
+  );
+  if (request.yes) return;
+  if (!ctx.stdinIsTTY) {
+    throw new InvalidArgument('Adding an ephemeral container cannot be undone, and stdin is not a terminal to ask on.', 'Add --yes to agree.');
+  }
+  ctx.stderr.write('Add it? [y/N] ');
+  const answer = await new Promise<string>((resolve) => {
+    const onData = (chunk: Buffer) => {
+      ctx.stdin.off('data', onData);
+      ctx.stdin.pause();
+      resolve(chunk.toString('utf8'));
+    };
+    ctx.stdin.on('data', onData);
+    ctx.stdin.resume();
+  });
+  if (!/^\s*y(es)?\s*$/i.test(answer)) throw new Failure('Not added: nothing was changed.');
+}
+
+/** The toolbox way: a shell from an ephemeral container, rooted at the target container's files. */
+async function enterToolbox(ctx: Context, cluster: KubeCluster, pod: Pod, container: string, image: string, request: EnterRequest): Promise<number> {
+  const { addToolbox, findToolbox, toolboxCommand, toolboxSpec, waitToolbox, TOOLBOX_PREFIX } = await import('../engine/kubernetes/ephemeral.js');
+  const namespace = pod.metadata.namespace ?? cluster.namespace;
+  const podName = pod.metadata.name;
+  let name: string;
+  const existing = findToolbox(pod, container);
+  if (existing) {
+    name = existing.name;
+    ctx.notice(`porthole: reusing the toolbox container ${name} already in pod/${podName}${existing.image !== image ? ` (image ${escapeName(existing.image)})` : ''}.`);
+  } else {
+    await confirmToolbox(ctx, request, podName, image);
+    const { hostname } = await import('node:os');
+    name = `${TOOLBOX_PREFIX}${sessionId()}`;
+    await addToolbox(cluster, pod, toolboxSpec({ name, image, target: container, session: sessionId(), pid: process.pid, host: hostname() }));
+  }
+  await waitToolbox(cluster, namespace, podName, name, ctx.signal);
+  const env = request.tty && !request.env.some((e) => e.startsWith('TERM=')) ? [...request.env, `TERM=${ctx.env.TERM || 'xterm'}`] : request.env;
+  return execIn(ctx, cluster, namespace, podName, name, wrapCommand(toolboxCommand(request.cmd), { env }), request);
 }
 
 /** Runs the command in a running container over the exec WebSocket; resolves with its exit code. */
@@ -177,7 +224,6 @@ export async function enterPod(ctx: Context, cluster: KubeCluster, ref: KubeTarg
   if (request.user) {
     throw new Unsupported('Kubernetes exec cannot run a command as another user (-u): the container runs it as its own user.', 'Use `su` or `sudo` inside, if the image has them.');
   }
-  if (request.toolboxImage) throw new Unsupported('--toolbox is not available for pods yet.');
   const { resolvePods, requireContainer } = await import('../engine/kubernetes/index.js');
   const resolved = await resolvePods(cluster, ref);
   if (resolved.chosen) ctx.notice(`porthole: ${resolved.chosen}.`);
@@ -188,6 +234,24 @@ export async function enterPod(ctx: Context, cluster: KubeCluster, ref: KubeTarg
   const way = pickWay(pod, container);
   const namespace = pod.metadata.namespace ?? cluster.namespace;
   if (way.way === 'refuse') throw new Unsupported(`Cannot enter pod/${pod.metadata.name}: ${way.why}.`, way.hint);
+  if (request.toolboxImage) {
+    if (request.workdir) throw new InvalidArgument('-w does not apply with --toolbox: the session starts at the container\'s root.', 'Use `cd` in the session, or -- sh -c "cd DIR && ...".');
+    if (way.way !== 'exec') throw new Unsupported(`--toolbox needs a running container, and ${way.way === 'copy' ? way.why : 'it is not running'}.`, 'Enter without --toolbox: porthole works in a copy of the pod.');
+    return enterToolbox(ctx, cluster, pod, container, request.toolboxImage, request);
+  }
   if (way.way === 'copy') return enterCopy(ctx, cluster, pod, container, way.why, cmd, request);
-  return execIn(ctx, cluster, namespace, pod.metadata.name, container, cmd, request);
+  try {
+    return await execIn(ctx, cluster, namespace, pod.metadata.name, container, cmd, request);
+  } catch (err) {
+    // No shell in the container: the configured toolbox, if there is one.
+    const configured = ctx.env.PORTHOLE_K8S_TOOLBOX;
+    if (!(err instanceof NoShell)) throw err;
+    if (!configured) {
+      throw new Unsupported(
+        `pod/${pod.metadata.name}/${container} has no shell (/bin/sh).`,
+        'Enter through a toolbox container with --toolbox IMAGE (an image the node can get, with sh), or set PORTHOLE_K8S_TOOLBOX=IMAGE to use one whenever a container has no shell.',
+      );
+    }
+    return enterToolbox(ctx, cluster, pod, container, configured, request);
+  }
 }

@@ -344,6 +344,15 @@ export class KubeClient {
         'Log in again or refresh the token in the kubeconfig (an expired token is the usual cause).',
       );
     }
+    if (code === 403 && /violates PodSecurity/.test(status.message ?? '')) {
+      // Admission, not RBAC: the namespace's Pod Security level forbids what porthole would add.
+      const level = /PodSecurity "([^"]+)"/.exec(status.message ?? '')?.[1] ?? 'its level';
+      const why = (status.message ?? '').replace(/^.*violates PodSecurity "[^"]+":\s*/, '');
+      return new AccessDenied(
+        `The namespace${where} enforces the Pod Security level "${level}", which refuses the ${what.replace(/^pods\/ephemeralcontainers/, 'toolbox container for pod')}: ${why}.`,
+        'Use a toolbox that fits that level (for restricted: a non-root user, no added capabilities, a seccomp profile), or ask an admin.',
+      );
+    }
     if (code === 403) {
       const who = /User "([^"]*)"/.exec(status.message ?? '')?.[1] ?? t.userName;
       return new AccessDenied(
