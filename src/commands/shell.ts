@@ -29,6 +29,7 @@ export const spec = defineCommand({
     network: { type: 'string', valueName: 'NET', description: "Stopped containers: the copy's network (default the original's; none to cut it off)" },
     'rw-mounts': { type: 'boolean', description: "Stopped containers: mount the original's volumes writable (default read-only)" },
     keep: { type: 'boolean', description: 'Stopped containers: keep the snapshot image (pods: the copy) and print its name' },
+    profile: { type: 'string', valueName: 'NAME', description: "Pods: the toolbox container's security profile: general (default), baseline, restricted, sysadmin" },
     yes: { type: 'boolean', short: 'y', description: 'Pods: agree to adding an ephemeral toolbox container, which Kubernetes cannot remove' },
     ...kubeOptions,
   },
@@ -84,6 +85,7 @@ export function buildRequest(parsed: Options, ctx: Context): EnterRequest {
     keep: o.keep,
     detachKeys: o['detach-keys'],
     yes: o.yes,
+    profile: o.profile,
   };
 }
 

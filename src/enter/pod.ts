@@ -90,13 +90,21 @@ async function exitCode(ctx: Context, stream: ExecStream, where: string, shellCh
   throw new Failure(`Kubernetes could not run the command in ${where}: ${message}.`);
 }
 
+/** Whether the container can run /bin/sh (a quick exec without stdin). */
+async function hasShell(cluster: KubeCluster, namespace: string, pod: string, container: string): Promise<boolean> {
+  const { exitFromStatus } = await import('../engine/kubernetes/exec-stream.js');
+  const probe = await cluster.client.exec(namespace, pod, container, ['/bin/sh', '-c', 'true'], 1024);
+  const result = exitFromStatus(probe.status);
+  return 'code' in result || !/executable file not found|no such file or directory/i.test(result.error);
+}
+
 /** The container has no /bin/sh for the default shell (nothing ran). */
 class NoShell extends Unsupported {}
 
 /** Says that an ephemeral container cannot be removed, and asks (or takes --yes) before adding one. */
 async function confirmToolbox(ctx: Context, request: EnterRequest, pod: string, image: string): Promise<void> {
   ctx.notice(
-    `porthole: entering through a toolbox: an ephemeral container from ${escapeName(image)} added to pod/${pod}. ` +
+    `porthole: entering through a toolbox: adding an ephemeral container from ${escapeName(image)} to pod/${pod}. ` +
       'Kubernetes cannot remove ephemeral containers: it stays in the pod until the pod is deleted (porthole reuses it next time).',
   );
   if (request.yes) return;
@@ -118,7 +126,9 @@ async function confirmToolbox(ctx: Context, request: EnterRequest, pod: string, 
 
 /** The toolbox way: a shell from an ephemeral container, rooted at the target container's files. */
 async function enterToolbox(ctx: Context, cluster: KubeCluster, pod: Pod, container: string, image: string, request: EnterRequest): Promise<number> {
-  const { addToolbox, findToolbox, toolboxCommand, toolboxSpec, waitToolbox, TOOLBOX_PREFIX } = await import('../engine/kubernetes/ephemeral.js');
+  const { addToolbox, findToolbox, profileContext, PROFILES, toolboxCommand, toolboxSpec, waitToolbox, TOOLBOX_PREFIX } = await import('../engine/kubernetes/ephemeral.js');
+  const profile = (request.profile ?? 'general') as (typeof PROFILES)[number];
+  if (!PROFILES.includes(profile)) throw new InvalidArgument(`"${escapeName(profile)}" is not a toolbox profile.`, `Use one of: ${PROFILES.join(', ')}.`);
   const namespace = pod.metadata.namespace ?? cluster.namespace;
   const podName = pod.metadata.name;
   let name: string;
@@ -130,7 +140,7 @@ async function enterToolbox(ctx: Context, cluster: KubeCluster, pod: Pod, contai
     await confirmToolbox(ctx, request, podName, image);
     const { hostname } = await import('node:os');
     name = `${TOOLBOX_PREFIX}${sessionId()}`;
-    await addToolbox(cluster, pod, toolboxSpec({ name, image, target: container, session: sessionId(), pid: process.pid, host: hostname() }));
+    await addToolbox(cluster, pod, toolboxSpec({ name, image, target: container, session: sessionId(), pid: process.pid, host: hostname(), securityContext: profileContext(profile, pod, container) }));
   }
   await waitToolbox(cluster, namespace, podName, name, ctx.signal);
   const env = request.tty && !request.env.some((e) => e.startsWith('TERM=')) ? [...request.env, `TERM=${ctx.env.TERM || 'xterm'}`] : request.env;
@@ -241,6 +251,8 @@ export async function enterPod(ctx: Context, cluster: KubeCluster, ref: KubeTarg
   }
   if (way.way === 'copy') return enterCopy(ctx, cluster, pod, container, way.why, cmd, request);
   try {
+    // An interactive shell would take the user's typing before its failure showed: ask first whether there is one.
+    if (!request.cmd && !(await hasShell(cluster, namespace, pod.metadata.name, container))) throw new NoShell('no shell');
     return await execIn(ctx, cluster, namespace, pod.metadata.name, container, cmd, request);
   } catch (err) {
     // No shell in the container: the configured toolbox, if there is one.

@@ -349,8 +349,8 @@ export class KubeClient {
       const level = /PodSecurity "([^"]+)"/.exec(status.message ?? '')?.[1] ?? 'its level';
       const why = (status.message ?? '').replace(/^.*violates PodSecurity "[^"]+":\s*/, '');
       return new AccessDenied(
-        `The namespace${where} enforces the Pod Security level "${level}", which refuses the ${what.replace(/^pods\/ephemeralcontainers/, 'toolbox container for pod')}: ${why}.`,
-        'Use a toolbox that fits that level (for restricted: a non-root user, no added capabilities, a seccomp profile), or ask an admin.',
+        `The namespace "${p.namespace ?? '?'}" enforces the Pod Security level "${level}", which refuses the ${what.replace(/^pods\/ephemeralcontainers/, 'toolbox container for pod')}: ${why}.`,
+        p.resource === 'pods/ephemeralcontainers' ? 'Add --profile restricted (or baseline) for a toolbox that fits that level.' : 'Ask an admin, or use a namespace with a looser level.',
       );
     }
     if (code === 403) {

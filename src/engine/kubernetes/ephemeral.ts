@@ -29,6 +29,32 @@ type PodWithEphemeral = Pod & {
   metadata: Pod['metadata'] & { resourceVersion?: string };
 };
 
+export const PROFILES = ['general', 'baseline', 'restricted', 'sysadmin'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+/**
+ * The toolbox's securityContext for a profile, as kubectl debug's profiles set it: general adds SYS_PTRACE;
+ * baseline adds nothing; restricted runs as the target's user with every capability dropped, no privilege
+ * escalation and the runtime's seccomp profile (what the "restricted" Pod Security level demands); sysadmin is
+ * privileged. Pure.
+ */
+export function profileContext(profile: Profile, pod: Pod, target: string): Record<string, unknown> | undefined {
+  const container = pod.spec.containers.find((c) => c.name === target);
+  const runAsUser = container?.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser;
+  const runAsGroup = container?.securityContext?.runAsGroup ?? pod.spec.securityContext?.runAsGroup;
+  if (profile === 'general') return { capabilities: { add: ['SYS_PTRACE'] } };
+  if (profile === 'baseline') return undefined;
+  if (profile === 'sysadmin') return { privileged: true };
+  return {
+    runAsNonRoot: true,
+    ...(runAsUser !== undefined ? { runAsUser } : {}),
+    ...(runAsGroup !== undefined ? { runAsGroup } : {}),
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
 /** A running porthole toolbox already in the pod for this container, if any (the newest first). */
 export function findToolbox(pod: Pod, target: string): { name: string; image: string } | undefined {
   const p = pod as PodWithEphemeral;
