@@ -40,7 +40,7 @@ export function chooseContainer(pod: Pod, asked: string | null): string {
 export type PodWay = { way: 'exec' } | { way: 'copy'; why: string } | { way: 'refuse'; why: string; hint?: string };
 
 /** Which way in a container's state calls for. Pure. */
-export function pickWay(pod: Pod, container: string): PodWay {
+export function pickWay(pod: Pod, container: string, now = Date.now()): PodWay {
   const status: ContainerStatus | undefined = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((c) => c.name === container);
   const phase = pod.status?.phase;
   const waiting = status?.state?.waiting?.reason;
@@ -48,7 +48,16 @@ export function pickWay(pod: Pod, container: string): PodWay {
   if (waiting && HOPELESS.has(waiting)) {
     return { way: 'refuse', why: `container ${container} cannot start (${waiting}), and a copy of the pod would fail the same way`, hint: '`porthole why` shows why.' };
   }
-  if (status?.state?.running) return { way: 'exec' };
+  if (status?.state?.running) {
+    // Just restarted after a crash, in a pod that restarts it: likely to die under the session, as a Docker
+    // container that is restarting. A copy holds still.
+    const started = Date.parse(status.state.running.startedAt ?? '');
+    const crashed = status.lastState?.terminated;
+    if (crashed && crashed.exitCode !== 0 && (status.restartCount ?? 0) > 0 && pod.spec.restartPolicy !== 'Never' && now - started < 10_000) {
+      return { way: 'copy', why: `container ${container} keeps crashing (restarted ${status.restartCount} times, the last ${Math.max(0, Math.round((now - started) / 1000))} s ago)` };
+    }
+    return { way: 'exec' };
+  }
   if (phase === 'Succeeded' || phase === 'Failed') return { way: 'copy', why: `the pod has ${phase === 'Succeeded' ? 'completed' : 'failed'}` };
   const restarts = status?.restartCount ?? 0;
   const terminated = status?.state?.terminated;
@@ -255,6 +264,14 @@ export async function enterPod(ctx: Context, cluster: KubeCluster, ref: KubeTarg
     if (!request.cmd && !(await hasShell(cluster, namespace, pod.metadata.name, container))) throw new NoShell('no shell');
     return await execIn(ctx, cluster, namespace, pod.metadata.name, container, cmd, request);
   } catch (err) {
+    // It stopped between the look and the exec (nothing ran): look again, and work in a copy if it is down.
+    if (!(err instanceof NoShell) && /container not found|not running|stopped state|no such container|container .* is not running/i.test((err as Error).message)) {
+      const { podPath } = await import('../engine/kubernetes/index.js');
+      const now = await cluster.client.get<Pod>(podPath(namespace, pod.metadata.name), { verb: 'get', resource: 'pods', namespace, name: pod.metadata.name });
+      const again = pickWay(now, container);
+      if (again.way === 'copy') return enterCopy(ctx, cluster, now, container, again.why, cmd, request);
+      throw err;
+    }
     // No shell in the container: the configured toolbox, if there is one.
     const configured = ctx.env.PORTHOLE_K8S_TOOLBOX;
     if (!(err instanceof NoShell)) throw err;

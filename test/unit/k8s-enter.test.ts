@@ -84,6 +84,11 @@ test('the way in follows the container state', () => {
   assert.equal(pickWay(base({ phase: 'Succeeded', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] }), 'app').way, 'copy');
   assert.equal(pickWay(base({ phase: 'Pending', containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ImagePullBackOff' } } }] }), 'app').way, 'refuse');
   assert.equal(pickWay(base({ phase: 'Pending', containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ContainerCreating' } } }] }), 'app').way, 'refuse');
+  // Running again right after a crash (restarts > 0, started 2 s ago): a copy; after a while running: exec.
+  const now = Date.parse('2026-12-05T08:00:00Z');
+  const rerun = (startedAt: string) => base({ phase: 'Running', containerStatuses: [{ name: 'app', restartCount: 3, state: { running: { startedAt } }, lastState: { terminated: { exitCode: 3 } } }] });
+  assert.equal(pickWay(rerun('2026-12-05T07:59:58Z'), 'app', now).way, 'copy');
+  assert.equal(pickWay(rerun('2026-12-05T07:59:00Z'), 'app', now).way, 'exec');
 });
 
 test('the copy drops owners, labels and probes, replaces only the chosen command, keeps the rest', () => {
