@@ -187,12 +187,10 @@ export class KubeClient {
         port: this.url.port || (this.url.protocol === 'http:' ? 80 : 443),
         path: full,
         method: 'GET',
-        agent: false as unknown as undefined,
-        ca: this.target.ca,
-        cert: this.target.auth.clientCert,
-        key: this.target.auth.clientKey,
-        rejectUnauthorized: !this.target.insecureSkipTlsVerify,
-        servername: this.target.tlsServerName,
+        // The keep-alive agent: the upgrade takes the connection the pod was just read on (no second TLS
+        // handshake), and an upgraded socket leaves the agent's pool for good. Its TLS options (and a credential
+        // plugin's client certificate) are the agent's.
+        agent: this.agent as import('node:https').Agent,
         headers: {
           ...headers,
           accept: '*/*',
