@@ -6,14 +6,12 @@ const up = spawnSync('bash', ['scripts/engine-up.sh'], { stdio: 'inherit' });
 if (up.status !== 0) process.exit(1);
 const wanted = process.argv.slice(2);
 const files = readdirSync(new URL('.', import.meta.url)).filter((f) => f.endsWith('.bench.mjs') && (!wanted.length || wanted.some((w) => f.includes(w)))).sort();
-// Bare Node reads and parses the file NODE_EXTRA_CA_CERTS names at every start (80 ms on this project's machine,
-// where it is set globally); porthole's executable does not (src/launch.ts). Comparing porthole against a
-// `node -e 0` that pays for it would flatter porthole, so every bench runs without it: the baselines are bare Node.
-const env = { ...process.env };
-if (env.NODE_EXTRA_CA_CERTS) {
-  console.log(`NODE_EXTRA_CA_CERTS is set (${env.NODE_EXTRA_CA_CERTS}): the benches run without it, so node -e 0 is bare Node's start-up.`);
-  delete env.NODE_EXTRA_CA_CERTS;
-}
+// Everything runs on the Node that runs this script (`npm run bench`: the project's Node 24; `npm run bench:node22`:
+// 22), porthole included (PORTHOLE_NODE, see scripts/build.mjs), so `node -e 0` is the same Node's start-up.
+// NODE_EXTRA_CA_CERTS, set globally on this project's machine, is left as it is: Node 22 and 24 read it only when
+// a TLS connection needs it (Node 20 parsed it at every start, 50-80 ms here).
+const env = { ...process.env, PORTHOLE_NODE: process.execPath };
+console.log(`Node ${process.version}`);
 let failed = 0;
 for (const file of files) {
   console.log(`\n# ${file}`);

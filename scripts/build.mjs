@@ -12,7 +12,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const staging = `dist/.build-${process.pid}`;
 mkdirSync(staging, { recursive: true });
 try {
-  const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true, logLevel: 'warning' };
+  const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node22', minifySyntax: true, minifyWhitespace: true, logLevel: 'warning' };
   await build({
     ...common,
     entryPoints: ['src/main.ts'],
@@ -43,11 +43,14 @@ try {
     ...common,
     entryPoints: ['src/launch.ts'],
     outfile: `${staging}/porthole.cjs`,
-    // sh runs the first two lines; to Node the second is a string and a comment (src/launch.ts says why).
+    // sh runs the first two lines; to Node the second is a string and a comment. It picks the Node that runs
+    // porthole: $PORTHOLE_NODE; else, in a clone (the file itself, symlinks followed, sits in dist/ beside
+    // node_modules/), the project's own Node 24 from the `node` devDependency; else `node` on PATH. src/launch.ts
+    // then refuses a Node older than 22.8 in one sentence.
     banner: {
       js: [
         '#!/bin/sh',
-        '":" //; if [ -n "$NODE_EXTRA_CA_CERTS" ]; then export PORTHOLE_NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; fi; exec node "$0" "$@"',
+        `":" //; f=$0; [ -L "$f" ] && f=$(readlink -f "$f"); n=\${f%/*}/../node_modules/node/bin/node; [ -x "$n" ] || n=node; exec "\${PORTHOLE_NODE:-$n}" "$0" "$@"`,
       ].join('\n'),
     },
     define: { PORTHOLE_BUILD_ID: JSON.stringify(buildId) },

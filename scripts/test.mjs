@@ -1,8 +1,13 @@
 // `npm test`: bring up an engine when none answers (installing it on Debian as root), and the test Kubernetes
 // cluster (scripts/k8s-up.sh) when a Kubernetes e2e test file is selected and KUBECONFIG is not set; then run every
 // test file under test/ with node's own runner, and fail if porthole left anything labelled as its own on the engine.
+// Everything runs on the Node that runs this script (npm scripts put the project's Node 24, node_modules/.bin/node,
+// first on PATH), the porthole executables the tests start included (PORTHOLE_NODE, see scripts/build.mjs).
+// `--subset` (`npm run test:node22`, which runs this on the node22 devDependency): the unit tests and one e2e file
+// per command, plus the executable's and the transports' own (what depends on Node itself), so the older
+// supported line cannot silently break without paying for the whole suite twice.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const up = spawnSync('bash', ['scripts/engine-up.sh'], { stdio: 'inherit' });
@@ -21,8 +26,12 @@ function findTests(dir) {
   return found.sort();
 }
 
-const only = process.argv.slice(2);
-const files = only.length ? only : findTests('test');
+const subset = process.argv.includes('--subset');
+const only = process.argv.slice(2).filter((arg) => arg !== '--subset');
+const commands = readdirSync('src/commands').map((file) => file.replace(/\.ts$/, ''));
+const perCommand = [...commands, 'launch', 'transport'].map((name) => `test/e2e/${name}.test.ts`).filter((file) => existsSync(file));
+const files = only.length ? only : subset ? [...findTests('test/unit'), ...perCommand] : findTests('test');
+console.log(`npm test: ${files.length} test files on Node ${process.version}${subset ? ' (the subset: unit tests and one e2e file per command)' : ''}`);
 
 // Kubernetes e2e test files say so in their name (test/e2e/k8s-*.test.ts); unit tests need no cluster.
 const isK8sTest = (file) => {
@@ -41,7 +50,8 @@ if (files.some(isK8sTest) && !process.env.KUBECONFIG) {
     if (eq > 0) process.env[line.slice(0, eq)] = line.slice(eq + 1);
   }
 }
-const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter', 'spec', ...files], { stdio: 'inherit' });
+const env = { ...process.env, PORTHOLE_NODE: process.execPath };
+const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter', 'spec', ...files], { stdio: 'inherit', env });
 
 const leftovers = spawnSync('docker', ['ps', '-a', '-q', '--filter', 'label=io.porthole.owned=true'], { encoding: 'utf8' }).stdout.trim();
 // porthole's snapshot images carry their own label namespace (io.porthole.image.*), so their containers inherit no owned label

@@ -1,11 +1,19 @@
 // The `porthole` executable: loads the bundled CLI (dist/porthole-app.cjs) through V8's code cache.
 //
-// Node 20 has no compile cache of its own (module.enableCompileCache came in Node 22), and compiling the bundle
-// is most of porthole's own start-up: with the cache, `porthole ps C` starts about 30 ms sooner here. The cache is
-// written once per build, Node version and command, after the command ran, so it holds the functions that command
-// really used. It lives in $XDG_CACHE_HOME/porthole (default ~/.cache/porthole) in a folder only this user can write,
-// because a code cache is code. PORTHOLE_CODE_CACHE=0 turns it off. Anything wrong with the cache (unreadable,
-// stale, from another V8) only means compiling from source, as without it.
+// Compiling the bundle is most of porthole's own start-up: with the cache, `porthole ps C` starts about 20 ms
+// sooner here (30-60 under load). The cache is written once per build, Node version and command, after the command
+// ran, so it holds the functions that command really used. It lives in $XDG_CACHE_HOME/porthole (default
+// ~/.cache/porthole) in a folder only this user can write, because a code cache is code. PORTHOLE_CODE_CACHE=0
+// turns it off. Anything wrong with the cache (unreadable, stale, from another V8) only means compiling from
+// source, as without it.
+//
+// Kept by hand although Node 22+ has module.enableCompileCache(), because it still wins (bench/launch.bench.mjs:
+// 40 interleaved runs of each way, medians, 2026-12-05, load average 4). `porthole ps C` on Node 24: 68.1 ms with
+// this cache, 75.0 with Node's (+7.0; CPU 55.7 vs 62.1 ms), 88.3 with none; on Node 22: 59.5 / 67.9 (+8.5; CPU
+// 49.1 vs 54.9) / 79.2. A run at load 8-18 gave the same order (+18.5 ms on 24, +45.7 on 22). `porthole --version`
+// (little to compile) ties: 53.3 / 51.7 on 24, 45.4 / 46.8 on 22, the same CPU. Node's cache is made when each
+// module is compiled, so it holds little more than the top level (V8 compiles a function when first called); this
+// one is made after the command ran, with what it really compiled.
 //
 // Not v8-compile-cache: it hooks every module's compile and produces each cache right after compiling, which holds
 // only the top level (V8 compiles functions when first called), and it keeps caches under $TMP. Here there is one
@@ -20,15 +28,13 @@ import { cacheFolder } from './util/cache-folder.js';
 
 declare const PORTHOLE_BUILD_ID: string;
 
-// The first line under the shebang (scripts/build.mjs) is shell to sh and a comment to Node: when NODE_EXTRA_CA_CERTS
-// is set, it moves it to PORTHOLE_NODE_EXTRA_CA_CERTS before starting Node, because Node reads and parses that
-// file at start-up, before any code runs (80 ms per command on this project's machine). Put back here for the
-// programs porthole starts (editors, ssh); the engine connection adds the certificates itself where it needs
-// them (src/engine/docker/discovery.ts).
-const extraCa = process.env.PORTHOLE_NODE_EXTRA_CA_CERTS;
-if (extraCa !== undefined) {
-  process.env.NODE_EXTRA_CA_CERTS = extraCa;
-  delete process.env.PORTHOLE_NODE_EXTRA_CA_CERTS;
+// The first line under the shebang (scripts/build.mjs) chose the Node: $PORTHOLE_NODE, the project's own in a clone,
+// else the one on PATH. porthole is built for and tested on Node 22 and 24 (package.json engines): an older one
+// (a machine's system Node 20, say) gets one sentence here, before anything that might not run on it.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 8)) {
+  process.stderr.write(`porthole: Node ${process.versions.node} is too old for porthole, which needs Node 22.8 or later (24 LTS or 22 LTS): install one, or set PORTHOLE_NODE to its node binary.\n`);
+  process.exit(1);
 }
 
 const app = join(__dirname, 'porthole-app.cjs');

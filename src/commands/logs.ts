@@ -124,6 +124,10 @@ function pump(pairs: [Readable, StreamWriter][]): Promise<void> {
 
 export async function run(ctx: Context, parsed: Options): Promise<LogsResult> {
   const o = parsed.options;
+  // kubectl users write `-n NS`; here -n is --tail, as in docker logs: say so instead of "not a number".
+  if (o.tail !== undefined && !/^(\d+|all)$/.test(o.tail) && parseTarget(parsed.args[0]!).engine === 'kubernetes') {
+    throw new InvalidArgument(`-n/--tail "${o.tail}" is not a number of lines: for logs, -n is --tail, as in docker logs.`, `Give the namespace with --namespace ${o.tail}, or before the command: porthole -n ${o.tail} logs ...`);
+  }
   const tail = parseTail(o.tail);
   const since = parseLogTime('--since', o.since);
   const until = parseLogTime('--until', o.until);

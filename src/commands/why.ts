@@ -8,9 +8,9 @@ import { resolveContainer } from '../engine/resolve.js';
 import { parseTarget } from '../engine/target.js';
 import { renderJson } from '../render/json.js';
 import type { WhyReport } from '../report/collect.js';
+import { redactRendered } from '../report/findings.js';
 import type { KubeWhyReport } from '../report/kube-facts.js';
 import { renderKubeReport } from '../report/kube-facts.js';
-import { redactRendered } from '../report/findings.js';
 import { renderReport } from '../report/render.js';
 
 export const spec = defineCommand({
@@ -62,8 +62,8 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport | Ku
 }
 
 export function render(r: WhyReport | KubeWhyReport, parsed: Options, ctx: Context): string {
-  const color = !!ctx.stdout.isTTY && !ctx.env.NO_COLOR;
-  if ('engine' in r) return parsed.options.json ? renderJson(r) : renderKubeReport(r, { color });
+  // a report's masked values are masked in its JSON too (redactRendered knows them per report)
   if (parsed.options.json) return redactRendered(r, renderJson(r));
-  return renderReport(r, { color });
+  const color = !!ctx.stdout.isTTY && !ctx.env.NO_COLOR;
+  return 'engine' in r ? renderKubeReport(r, { color }) : renderReport(r, { color });
 }

@@ -2,8 +2,6 @@
 
 export interface TlsFiles {
   ca?: string; // PEM contents
-  /** Certificates from NODE_EXTRA_CA_CERTS, trusted beside Node's own when no `ca` is given (see src/launch.ts). */
-  extraCa?: string;
   cert?: string;
   key?: string;
   verify: boolean;

@@ -26,7 +26,7 @@ spec:
   - name: app
     image: ${BUSYBOX}
     imagePullPolicy: Never
-    command: [sh, -c, 'n=$(cat /proc/uptime); echo "run at $n"; echo "error: giving up" >&2; sleep 2; exit 1']
+    command: [sh, -c, 'n=$(cat /proc/uptime); echo "run at $n"; sleep 0.5; echo "error: giving up" >&2; sleep 2; exit 1']
 ---
 apiVersion: v1
 kind: Pod
@@ -41,7 +41,7 @@ spec:
   - name: side
     image: ${BUSYBOX}
     imagePullPolicy: Never
-    command: [sh, -c, 'echo "side says hi"; echo "side warning: disk" >&2; sleep 3600']
+    command: [sh, -c, 'echo "side says hi"; sleep 0.5; echo "side warning: disk" >&2; sleep 3600']
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -78,8 +78,9 @@ test('logs --previous shows the instance before the restart; without it, the cur
 
 test('logs on a pod of two containers: the default one with a notice, -c, pod/X/C, --all-containers, --tail', { skip }, async () => {
   await waitForPod(ns, 'both containers running', (p) => p.metadata.name === 'duo' && (p.status?.containerStatuses ?? []).filter((c) => c.state?.running).length === 2);
-  // the kubelet writes the lines a moment after the start
-  await new Promise((r) => setTimeout(r, 1000));
+  // the containers print their lines over the first half second (stdout and stderr apart in time: the runtime
+  // reads them from two pipes, so lines written at once may be kept in either order)
+  await new Promise((r) => setTimeout(r, 2000));
   const first = await logs(['pod/duo', '--tail', '2']);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.stdout, 'web line 4\nweb line 5\n');
@@ -90,6 +91,12 @@ test('logs on a pod of two containers: the default one with a notice, -c, pod/X/
   assert.equal(slash.stdout, 'side warning: disk\n');
   const all = await logs(['pod/duo', '--all-containers', '--tail', '1']);
   assert.equal(all.stdout, '[web] web line 5\n[side] side warning: disk\n');
+  // -n is --tail for logs (docker's meaning): a namespace there is explained, not taken for a bad number
+  const kubectlHabit = await porthole(['logs', 'pod/duo', '-n', ns], { env: env() });
+  assert.equal(kubectlHabit.code, 2);
+  assert.match(kubectlHabit.stderr, /for logs, -n is --tail, as in docker logs\. Give the namespace with --namespace /);
+  const before = await porthole(['-n', ns, 'logs', 'pod/duo', '-c', 'web', '--tail', '1'], { env: env() });
+  assert.equal(before.stdout, 'web line 5\n');
   const wrong = await logs(['pod/duo', '-c', 'nope']);
   assert.equal(wrong.code, 3);
   assert.equal(wrong.stderr, 'porthole: Pod duo has no container "nope". Its containers: web, side.\n');

@@ -1,9 +1,11 @@
-// The executable itself (src/launch.ts): the code cache it keeps, and NODE_EXTRA_CA_CERTS kept from Node's start-up
-// but still honoured. Run as a user runs it: the file itself, through its shebang, not `node FILE`.
+// The executable itself (src/launch.ts, its first line in scripts/build.mjs): which Node it runs on, the one sentence
+// for a Node too old, the code cache it keeps, and NODE_EXTRA_CA_CERTS passed on untouched. Run as a user runs it:
+// the file itself, through its shebang, not `node FILE`.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { BIN, runProcess } from '../support/cli.js';
 import { docker } from '../support/docker.js';
@@ -82,4 +84,63 @@ test('NODE_EXTRA_CA_CERTS reaches the programs porthole starts exactly as it was
   const env = readFileSync(log, 'utf8');
   assert.ok(env.split('\n').includes(`NODE_EXTRA_CA_CERTS=${extra}`), env);
   assert.doesNotMatch(env, /PORTHOLE_NODE_EXTRA_CA_CERTS/);
+});
+
+/** A `node` that only records that it was asked to run something, to see which Node the first line picks. */
+function fakeNode(dir: string): { bin: string; log: string } {
+  const bin = join(work, dir);
+  mkdirSync(bin);
+  const log = join(bin, 'ran');
+  writeFileSync(join(bin, 'node'), `#!/bin/sh\necho "$@" > '${log}'\nexit 9\n`);
+  chmodSync(join(bin, 'node'), 0o755);
+  return { bin, log };
+}
+
+test('in a clone it runs on the clone\'s own Node (the node devDependency), also through a symlink; elsewhere on PATH\'s', async () => {
+  const clonesNode = join(dirname(BIN), '..', 'node_modules', 'node', 'bin', 'node');
+  assert.ok(existsSync(clonesNode), 'npm ci installs the node devDependency');
+  const wanted = spawnSync(clonesNode, ['-p', 'process.version'], { encoding: 'utf8' }).stdout.trim();
+  const cacheHome = join(work, 'cache-clone');
+  const { bin, log } = fakeNode('bin-clone');
+  const env = { PATH: `${bin}:${process.env.PATH}`, PORTHOLE_NODE: undefined, XDG_CACHE_HOME: cacheHome };
+  const direct = await run(['engine', '--json'], env);
+  assert.equal(direct.code, 0, direct.stderr);
+  // the code cache is named after the Node that ran the command
+  assert.deepEqual(codeCaches(join(cacheHome, 'porthole')).map((name) => name.split('-')[1]), [wanted]);
+  // a symlink elsewhere (a docker CLI plugin, npm's bin link) still finds the clone
+  const link = join(work, 'docker-porthole');
+  symlinkSync(BIN, link);
+  const linked = await runProcess(link, ['--version'], { env });
+  assert.equal(linked.code, 0, linked.stderr);
+  assert.match(linked.stdout, /^porthole \d+\.\d+\.\d+\n$/);
+  assert.equal(existsSync(log), false);
+  // a copy with no node_modules beside it (an installed package) runs on the node on PATH
+  const installed = join(work, 'installed');
+  mkdirSync(installed);
+  copyFileSync(BIN, join(installed, 'porthole.cjs'));
+  const elsewhere = await runProcess(join(installed, 'porthole.cjs'), ['--version'], { env });
+  assert.equal(elsewhere.code, 9);
+  assert.equal(readFileSync(log, 'utf8'), `${join(installed, 'porthole.cjs')} --version\n`);
+});
+
+test('PORTHOLE_NODE names the Node that runs porthole, before the clone\'s and PATH\'s', async () => {
+  const { bin, log } = fakeNode('bin-chosen');
+  const r = await run(['ps', '--json'], { PORTHOLE_NODE: join(bin, 'node') });
+  assert.equal(r.code, 9);
+  assert.equal(readFileSync(log, 'utf8'), `${BIN} ps --json\n`);
+});
+
+// A machine's system Node may well be 20 (this project's is): found on PATH, it must say so, not fail somewhere inside.
+const oldNode = ['/usr/bin/node', '/usr/local/bin/node', '/bin/node'].find((path) => {
+  const major = Number(spawnSync(path, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout?.trim());
+  return major > 0 && major < 22;
+});
+test('a Node older than 22.8 gets one sentence and exit 1', { skip: oldNode ? false : 'no Node older than 22 on this machine' }, async () => {
+  const version = spawnSync(oldNode!, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
+  for (const args of [['ps'], ['--version'], ['--debug', 'ps']]) {
+    const r = await run(args, { PORTHOLE_NODE: oldNode });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, `porthole: Node ${version} is too old for porthole, which needs Node 22.8 or later (24 LTS or 22 LTS): install one, or set PORTHOLE_NODE to its node binary.\n`);
+  }
 });

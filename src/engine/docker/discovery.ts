@@ -30,17 +30,6 @@ function readIfExists(path: string): string | undefined {
   }
 }
 
-/**
- * Without a ca.pem, Node's own trust store is used, which NODE_EXTRA_CA_CERTS extends. porthole's executable keeps
- * that variable from Node's start-up (reading it there cost every command 80 ms here, TLS or not), so the
- * certificates it names are added here, for the one connection that can use them.
- */
-function withExtraCa(tls: TlsFiles | undefined, env: NodeJS.ProcessEnv): TlsFiles | undefined {
-  if (!tls || tls.ca || !env.NODE_EXTRA_CA_CERTS) return tls;
-  const extraCa = readIfExists(env.NODE_EXTRA_CA_CERTS);
-  return extraCa ? { ...tls, extraCa } : tls;
-}
-
 /** TLS settings from DOCKER_TLS_VERIFY / DOCKER_TLS / DOCKER_CERT_PATH, as the docker CLI reads them. */
 export function tlsFromEnv(env: NodeJS.ProcessEnv): TlsFiles | undefined {
   const verify = !!env.DOCKER_TLS_VERIFY;
@@ -116,7 +105,7 @@ export function normalizeHost(host: string): string {
 export async function discover(input: DiscoveryInput): Promise<Endpoint> {
   const { env } = input;
   const skipped: { way: string; reason: string }[] = [];
-  const done = (found: Found): Endpoint => ({ ...found, tls: withExtraCa(found.tls, env), host: normalizeHost(found.host), skipped });
+  const done = (found: Found): Endpoint => ({ ...found, host: normalizeHost(found.host), skipped });
 
   if (input.contextFlag && input.hostFlag) {
     throw new InvalidArgument('--context and --host cannot be used together.', 'Pick one of them.');

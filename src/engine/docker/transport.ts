@@ -79,7 +79,8 @@ export class Transport {
           return tls.connect({
             host,
             port,
-            ca: tlsFiles.ca ?? (tlsFiles.extraCa ? [...tls.rootCertificates, tlsFiles.extraCa] : undefined),
+            // without a ca.pem, Node's own trust store, which NODE_EXTRA_CA_CERTS extends
+            ca: tlsFiles.ca,
             cert: tlsFiles.cert,
             key: tlsFiles.key,
             rejectUnauthorized: tlsFiles.verify,
