@@ -171,7 +171,7 @@ async function execIn(ctx: Context, cluster: KubeCluster, namespace: string, pod
     detachKeys: request.detachKeys,
   });
   if (outcome.detached) {
-    ctx.notice(`\r\nporthole: detached from pod/${pod}; the API server ends the command when its connection closes.`);
+    ctx.notice(`\r\nporthole: detached from pod/${pod}; the command may keep running there.`);
     return 0;
   }
   return exitCode(ctx, stream, `pod/${pod}/${container}`, !request.cmd, outcome.error);
@@ -249,6 +249,9 @@ export async function enterPod(ctx: Context, cluster: KubeCluster, ref: KubeTarg
   const pod = resolved.pod;
   const container = chooseContainer(pod, ref.container);
   requireContainer(pod, container);
+  if (!pod.spec.containers.some((c) => c.name === container)) {
+    throw new Unsupported(`${container} is an init container of pod/${pod.metadata.name}, and porthole enters only its regular containers for now.`, '`porthole logs` and `porthole why` show what it did.');
+  }
   const cmd = wrapCommand(request.cmd ?? defaultShell(request.tty, ctx.env.TERM), request);
   const way = pickWay(pod, container);
   const namespace = pod.metadata.namespace ?? cluster.namespace;
