@@ -50,6 +50,25 @@ if (files.some(isK8sTest) && !process.env.KUBECONFIG) {
     if (eq > 0) process.env[line.slice(0, eq)] = line.slice(eq + 1);
   }
 }
+// Swarm e2e test files say so in their name too (test/e2e/swarm-*.test.ts): scripts/swarm-up.sh brings up the
+// three-node test swarm; its last lines MANAGER=... and NODE_<hostname>=... become PORTHOLE_SWARM_MANAGER and the
+// node mapping PORTHOLE_SWARM_NODES ({"hostname": "unix:///..."}), the one porthole itself reads.
+const isSwarmTest = (file) => /(^|\/)swarm-[^/]*\.test\.ts$/.test(file.replace(/\\/g, '/')) && !/(^|\/)unit\//.test(file.replace(/\\/g, '/'));
+if (files.some(isSwarmTest) && !process.env.PORTHOLE_SWARM_MANAGER) {
+  const swarm = spawnSync('bash', ['scripts/swarm-up.sh'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (swarm.status !== 0) {
+    console.error('npm test: the swarm tests need the test swarm and scripts/swarm-up.sh could not bring it up (see above). Fix that, or set PORTHOLE_SWARM_MANAGER and PORTHOLE_SWARM_NODES to a swarm of your own.');
+    process.exit(1);
+  }
+  const nodes = {};
+  for (const line of swarm.stdout.trim().split('\n')) {
+    const m = /^(MANAGER|NODE_(.+?))=(.+)$/.exec(line);
+    if (!m) continue;
+    if (m[1] === 'MANAGER') process.env.PORTHOLE_SWARM_MANAGER = m[3];
+    else nodes[m[2]] = m[3];
+  }
+  process.env.PORTHOLE_SWARM_NODES = JSON.stringify(nodes);
+}
 const env = { ...process.env, PORTHOLE_NODE: process.execPath };
 const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter', 'spec', ...files], { stdio: 'inherit', env });
 

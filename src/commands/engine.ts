@@ -29,6 +29,26 @@ export interface EngineReport {
   platform: string;
   skipped: { way: string; reason: string }[];
   kubernetes: KubeChoice;
+  /** On a swarm manager: each node, the way porthole reaches its engine, and whether it answers; null elsewhere. */
+  nodes: { name: string; state: string; manager: boolean; addr: string; via: string | null; answers: boolean; ways: { way: string; reason: string | null }[] }[] | null;
+}
+
+async function swarmNodes(ctx: Context, engine: Awaited<ReturnType<Context['engine']>>): Promise<EngineReport['nodes']> {
+  // a plain engine or a worker refuses /nodes: that is the answer "no swarm to show"
+  const list = await engine.swarm?.listNodes().catch(() => undefined);
+  if (!list) return null;
+  const { connectNode } = await import('../engine/swarm/reach.js');
+  list.sort((a, b) => a.hostname.localeCompare(b.hostname, undefined, { numeric: true }));
+  return Promise.all(list.map(async (n) => {
+    const base = { name: n.hostname, state: n.state, manager: n.manager, addr: n.addr };
+    try {
+      const { engine: node, ways } = await connectNode(n, ctx.env);
+      node.close();
+      return { ...base, via: node.endpoint.host, answers: true, ways: ways.map((w) => ({ way: w.way, reason: w.reason ?? null })) };
+    } catch (err) {
+      return { ...base, via: null, answers: false, ways: [{ way: 'every way', reason: (err as Error).message }] };
+    }
+  }));
 }
 
 export interface KubeChoice {
@@ -80,9 +100,9 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   } catch (err) {
     // Asked about Kubernetes: a Docker engine that is not there is one more fact, not the answer.
     if (!kubeAsked || !(err instanceof PortholeError)) throw err;
-    return { host: '', via: '', context: null, tls: false, engineVersion: '', apiVersion: '', engineApiVersion: '', os: '', arch: '', platform: '', skipped: [{ way: 'Docker engine', reason: err.message }], kubernetes: await kubernetes };
+    return { host: '', via: '', context: null, tls: false, engineVersion: '', apiVersion: '', engineApiVersion: '', os: '', arch: '', platform: '', skipped: [{ way: 'Docker engine', reason: err.message }], kubernetes: await kubernetes, nodes: null };
   }
-  const [apiVersion, version] = await Promise.all([engine.apiVersion({ fresh: true }), engine.version()]);
+  const [apiVersion, version, nodes] = await Promise.all([engine.apiVersion({ fresh: true }), engine.version(), swarmNodes(ctx, engine)]);
   const ep = engine.endpoint;
   return {
     host: ep.host,
@@ -97,6 +117,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
     platform: version.platform,
     skipped: ep.skipped,
     kubernetes: await kubernetes,
+    nodes,
   };
 }
 
@@ -123,6 +144,13 @@ export function render(r: EngineReport, parsed: Parsed<typeof spec.options>): st
   if (r.skipped.length) {
     lines.push('Skipped:');
     for (const s of r.skipped) lines.push(`  ${escapeName(s.way)}: ${escapeName(s.reason)}`);
+  }
+  if (r.nodes) {
+    lines.push('Swarm nodes (this engine is a manager):');
+    for (const n of r.nodes) {
+      const reach = n.answers ? `reached at ${escapeName(n.via!)}` : `NOT reachable: ${escapeName(n.ways[0]?.reason ?? '')}`;
+      lines.push(`  ${escapeName(n.name)}  ${escapeName(n.state)}${n.manager ? ' manager' : ''}  ${escapeName(n.addr)}  ${reach}`);
+    }
   }
   lines.push(...kube);
   return lines.join('\n') + '\n';

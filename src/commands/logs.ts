@@ -7,6 +7,8 @@ import type { Context, OutputStream } from '../context.js';
 import { kubeFlags, kubeOptions, openKube, type KubeTargetRef } from '../cli/kube-flags.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { parseTarget } from '../engine/target.js';
+import type { SwarmName } from '../engine/swarm/names.js';
+import { escapeName } from '../render/escape.js';
 import { demux } from '../engine/stdio.js';
 import { compilePattern, escapeLineBytes, LineSplitter, lineMessage, parseLogTime } from '../report/text.js';
 import { InvalidArgument } from '../errors.js';
@@ -14,13 +16,15 @@ import { InvalidArgument } from '../errors.js';
 export const spec = defineCommand({
   name: 'logs',
   summary: 'Show what a container printed, stdout and stderr kept apart',
-  usage: 'porthole logs CONTAINER|pod/NAME[/CONTAINER]|deploy/NAME|... [--tail N] [--since T] [--until T] [-f] [-t] [--grep PATTERN] [--previous] [-c NAME] [--all-containers]',
+  usage: 'porthole logs CONTAINER|pod/NAME[/CONTAINER]|deploy/NAME|...|service/NAME[.SLOT]|task/ID [--tail N] [--since T] [--until T] [-f] [-t] [--grep PATTERN] [--previous] [-c NAME] [--all-containers]',
   description:
     'Works on running and stopped containers. stderr lines go to stderr. Control characters are shown escaped\n' +
     'when writing to a terminal; through a pipe the bytes are passed on exactly.\n' +
     'For pods (Kubernetes keeps one stream, all of it goes to stdout): --previous, -c, --all-containers (lines\n' +
     'prefixed by container); a workload (deploy/X, sts/X, ...) shows every pod, prefixed by pod, and with -f\n' +
-    'follows the pods that appear as well.',
+    'follows the pods that appear as well.\n' +
+    "service/NAME or task/ID (on a swarm manager): every task's lines through the manager, in time order, each\n" +
+    'prefixed with its task and node (web.2@node-2 | ...); nodes whose logs are missing are named on stderr.',
   options: {
     tail: { type: 'string', short: 'n', valueName: 'N', description: 'Only the last N lines (stdout and stderr counted together, as docker does), or "all"' },
     since: { type: 'string', valueName: 'T', description: 'Only lines since T: a duration (10m), a time (2024-05-01T10:00:00Z) or unix seconds' },
@@ -137,6 +141,11 @@ export async function run(ctx: Context, parsed: Options): Promise<LogsResult> {
   const filter = o.grep === undefined ? undefined : compilePattern(o.grep);
   const ref = parseTarget(parsed.args[0]!);
   if (ref.engine === 'kubernetes') return kubeLogs(ctx, parsed, ref, { tail, since, until, filter });
+  if (ref.engine === 'swarm') {
+    if (ref.name.kind === 'node') throw new InvalidArgument('logs takes a container, service/NAME[.SLOT] or task/ID; a node has no logs of its own.');
+    if (o.previous || o.container !== undefined || o['all-containers']) throw new InvalidArgument('--previous, -c and --all-containers are for pods.');
+    return serviceLogs(ctx, ref.name, { follow: o.follow, tail, since, until, timestamps: o.timestamps }, filter);
+  }
   if (o.previous || o.container !== undefined || o['all-containers']) {
     throw new InvalidArgument('--previous, -c and --all-containers are for pods.', 'Name a pod as pod/NAME, or leave them out for a Docker container.');
   }
@@ -201,4 +210,68 @@ async function kubeLogs(
     if (ctx.signal.aborted) return { stdoutLines: 0, stderrLines: 0 };
     throw err;
   }
+}
+
+/** Writes and waits for 'drain' when the output asks, so a slow reader bounds memory. */
+function writeWaiting(dest: OutputStream, data: string | Buffer): Promise<void> | undefined {
+  if (dest.write(data)) return undefined;
+  return new Promise((resolve) => dest.once('drain', () => resolve()));
+}
+
+async function serviceLogs(
+  ctx: Context,
+  name: Extract<SwarmName, { kind: 'service' | 'task' }>,
+  opts: { follow?: boolean; tail?: number | 'all'; since?: string; until?: string; timestamps?: boolean },
+  filter: RegExp | undefined,
+): Promise<LogsResult> {
+  const { swarmApi, selectSwarm } = await import('../report/swarm.js');
+  const { serviceLogs: read } = await import('../engine/swarm/logs.js');
+  const api = swarmApi(await ctx.engine());
+  const { service, tasks, selected, nodes, narrowed } = await selectSwarm(api, name);
+  const wanted = narrowed ? new Set(selected.map((t) => t.id)) : undefined;
+  // the service endpoint takes no --until (API 1.41): lines after it are dropped here
+  const untilMs = opts.until === undefined ? undefined : Number(opts.until) * 1000;
+  const result: LogsResult = { stdoutLines: 0, stderrLines: 0 };
+  const gaps: string[] = [];
+  const events = read(api, service, tasks, nodes, { follow: opts.follow, tail: opts.tail, since: opts.since }, ctx.signal);
+  const emit = (line: import('../engine/swarm/logs.js').ServiceLogLine): Promise<void> | undefined => {
+    const dest = line.stream === 'stderr' ? ctx.stderr : ctx.stdout;
+    const text = line.message.toString('utf8').replace(/\r?\n$/, '');
+    if (filter) {
+      filter.lastIndex = 0;
+      if (!filter.test(text)) return undefined;
+    }
+    if (line.stream === 'stderr') result.stderrLines++;
+    else result.stdoutLines++;
+    const body = dest.isTTY ? escapeLineBytes(line.message) : line.message;
+    // names come from the engine (a node's hostname is whatever that host says): escaped for a terminal,
+    const who = `${line.taskName}@${line.node}`;
+    // and never a control character through a pipe either: a newline in a name must not forge a line
+    const prefix = `${opts.timestamps ? `${line.time} ` : ''}${dest.isTTY ? escapeName(who) : who.replace(/[\x00-\x1f\x7f]/g, '?')} | `;
+    const newline = line.message.length && line.message[line.message.length - 1] === 10 ? '' : '\n';
+    return writeWaiting(dest, typeof body === 'string' ? prefix + body + newline : Buffer.concat([Buffer.from(prefix), body, Buffer.from(newline)]));
+  };
+  const buffered: import('../engine/swarm/logs.js').ServiceLogLine[] = [];
+  try {
+    for await (const event of events) {
+      if ('gap' in event) {
+        gaps.push(event.gap);
+        continue;
+      }
+      const line = event.line;
+      if (wanted && !wanted.has(line.taskId)) continue;
+      if (untilMs !== undefined && Date.parse(line.time) > untilMs) continue;
+      // following: as they come; otherwise merged in time order across nodes (the manager interleaves by arrival)
+      if (opts.follow) await emit(line);
+      else buffered.push(line);
+    }
+  } catch (err) {
+    if (!ctx.signal.aborted) throw err;
+  }
+  buffered.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  for (const line of buffered) await emit(line);
+  const down = nodes.filter((n) => n.state !== 'ready' && (wanted ? selected : tasks).some((t) => t.nodeId === n.id));
+  for (const n of down) ctx.notice(`node ${n.hostname} is ${n.state}: the logs of its tasks are missing`);
+  if (gaps.length) ctx.notice(`some logs are missing: ${[...new Set(gaps)].join('; ')}`);
+  return result;
 }

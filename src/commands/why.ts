@@ -12,16 +12,21 @@ import { redactRendered } from '../report/findings.js';
 import type { KubeWhyReport } from '../report/kube-facts.js';
 import { renderKubeReport } from '../report/kube-facts.js';
 import { renderReport } from '../report/render.js';
+import type { SwarmWhyReport } from '../report/swarm.js';
+import { renderSwarmReport } from '../report/swarm-render.js';
+import { InvalidArgument } from '../errors.js';
 
 export const spec = defineCommand({
   name: 'why',
   summary: 'Explain why a container stopped or misbehaves: exit, command, output, changed files, config lines',
-  usage: 'porthole why CONTAINER|pod/NAME[/CONTAINER]|deploy/NAME|sts/NAME|ds/NAME|job/NAME [--json] [--show-secrets] [--lines N]',
+  usage: 'porthole why CONTAINER|pod/NAME[/CONTAINER]|deploy/NAME|sts/NAME|ds/NAME|job/NAME|service/NAME[.SLOT]|task/ID [--json] [--show-secrets] [--lines N]',
   description:
     'Reads only what the engine already has (inspect, docker diff, logs, files through the archive endpoint):\n' +
     'nothing is started, executed or created. Works on running containers too.\n' +
     'For a pod: its containers\' states and last states, events, the output before the last restart and now, what\n' +
-    'it ran, env (Secrets never read) and limits. A workload shows its pod in most trouble, else its newest.',
+    'it ran, env (Secrets never read) and limits. A workload shows its pod in most trouble, else its newest.\n' +
+    'service/NAME (on a swarm manager): the failed tasks by node, their errors and history, and the latest failed\n' +
+    "task's report read from its node's engine (see PORTHOLE_SWARM_NODES for how nodes are reached).",
   options: {
     json: { type: 'boolean', description: 'Print the findings as JSON' },
     'show-secrets': { type: 'boolean', description: 'Show environment values whose names look secret (hidden by default)' },
@@ -30,12 +35,12 @@ export const spec = defineCommand({
     namespace: { ...kubeOptions.namespace, short: 'n' },
   },
   args: { min: 1, max: 1 },
-  examples: ['porthole why porthole-demo-crash', 'porthole why web --json | jq .happened', 'porthole why deploy/api -n shop'],
+  examples: ['porthole why porthole-demo-crash', 'porthole why web --json | jq .happened', 'porthole why deploy/api -n shop', 'porthole why service/web'],
 });
 
 type Options = Parsed<typeof spec.options>;
 
-export async function run(ctx: Context, parsed: Options): Promise<WhyReport | KubeWhyReport> {
+export async function run(ctx: Context, parsed: Options): Promise<WhyReport | KubeWhyReport | SwarmWhyReport> {
   const lines = parseCount('--lines', parsed.options.lines) ?? 20;
   const ref = parsed.args[0]!;
   const target = parseTarget(ref);
@@ -43,6 +48,11 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport | Ku
     const cluster = await openKube(ctx, kubeFlags(ctx, parsed.options));
     const { collectKubeReport } = await import('../engine/kubernetes/report.js');
     return collectKubeReport(cluster, target, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) });
+  }
+  if (target.engine === 'swarm') {
+    if (target.name.kind === 'node') throw new InvalidArgument('why takes a container, service/NAME[.SLOT] or task/ID; node/ names are not explained yet.');
+    const { collectSwarmReport } = await import('../report/swarm.js');
+    return collectSwarmReport(await ctx.engine(), target.name, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines), env: ctx.env });
   }
   const engine = await ctx.engine();
   const collecting = import('../report/collect.js');
@@ -61,9 +71,12 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport | Ku
   return collectReport(engine, container, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) }, early);
 }
 
-export function render(r: WhyReport | KubeWhyReport, parsed: Options, ctx: Context): string {
-  // a report's masked values are masked in its JSON too (redactRendered knows them per report)
-  if (parsed.options.json) return redactRendered(r, renderJson(r));
+export function render(r: WhyReport | KubeWhyReport | SwarmWhyReport, parsed: Options, ctx: Context): string {
+  const swarm = 'kind' in r && r.kind === 'swarm-service' ? r : undefined;
+  // a report's masked values are masked in its JSON too (redactRendered knows them per report; a swarm report's
+  // are its node container report's)
+  if (parsed.options.json) return redactRendered(swarm ? swarm.latest?.report ?? swarm : r, renderJson(r));
   const color = !!ctx.stdout.isTTY && !ctx.env.NO_COLOR;
-  return 'engine' in r ? renderKubeReport(r, { color }) : renderReport(r, { color });
+  if (swarm) return renderSwarmReport(swarm, { color });
+  return 'engine' in r ? renderKubeReport(r as KubeWhyReport, { color }) : renderReport(r as WhyReport, { color });
 }

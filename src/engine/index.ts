@@ -9,3 +9,8 @@ export async function connectEngine(input: DiscoveryInput): Promise<EngineClient
   // Docker and Podman's compat API share one adapter; a second engine kind would be chosen here.
   return new DockerEngine(await discover(input));
 }
+
+/** An engine at a known endpoint (a swarm node's, found by engine/swarm/reach.ts). */
+export function engineAt(endpoint: import('./endpoint.js').Endpoint): EngineClient {
+  return new DockerEngine(endpoint);
+}

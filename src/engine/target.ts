@@ -2,11 +2,13 @@
 // Kubernetes object (pod/api, deploy/web, sts/db, ds/agent, job/migrate), with an optional `/container` after a pod.
 // Parsed here once, so commands never guess from the text themselves.
 import { InvalidArgument } from '../errors.js';
+import { parseSwarmName, type SwarmName } from './swarm/names.js';
 
 export type KubeKind = 'pod' | 'deployment' | 'statefulset' | 'daemonset' | 'job' | 'replicaset';
 
 export type TargetRef =
   | { engine: 'docker'; name: string }
+  | { engine: 'swarm'; name: SwarmName; text: string }
   | { engine: 'kubernetes'; kind: KubeKind; name: string; container: string | null; text: string };
 
 const KINDS: Record<string, KubeKind> = {
@@ -43,6 +45,9 @@ export function parseTarget(text: string): TargetRef {
   const clean = text.replace(/[\x00-\x1f\x7f]/g, '?');
   // A Docker name may start with a slash (`/web`, as the engine lists it) but never holds one after.
   if (!text.replace(/^\//, '').includes('/')) return { engine: 'docker', name: text };
+  // service/NAME[.SLOT|@NODE], task/ID, node/NAME: a swarm's (parsed in swarm/names.ts)
+  const swarm = parseSwarmName(text);
+  if (swarm) return { engine: 'swarm', name: swarm, text };
   const [kindWord, name, container, ...extra] = text.split('/');
   const kind = KINDS[kindWord!.toLowerCase()];
   if (!kind) {

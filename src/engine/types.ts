@@ -339,6 +339,61 @@ export interface EngineClient {
   listVolumes(opts?: { filters?: Filters }): Promise<VolumeSummary[]>;
   removeVolume(name: string, opts?: { force?: boolean }): Promise<void>;
 
+  /** The swarm manager's API, when this engine may be one (Docker); absent for engines without swarms. */
+  readonly swarm?: SwarmManagerApi;
+
   /** Frees sockets so the process can end. */
   close(): void;
+}
+
+/** A swarm service as the manager describes it (porthole's own fields only). */
+export interface SwarmService {
+  id: string;
+  name: string;
+  image: string;
+  /** Replicas wanted; undefined for a global service. */
+  replicas?: number;
+  mode: 'replicated' | 'global';
+}
+
+export type SwarmTaskState =
+  | 'new' | 'allocated' | 'pending' | 'assigned' | 'accepted' | 'preparing' | 'ready' | 'starting' | 'running'
+  | 'complete' | 'shutdown' | 'failed' | 'rejected' | 'remove' | 'orphaned';
+
+/** One task: a slot's attempt at running a container on one node. */
+export interface SwarmTask {
+  id: string;
+  serviceId: string;
+  nodeId: string;
+  /** Replica number; undefined for a global service's task. */
+  slot?: number;
+  desiredState: string;
+  state: SwarmTaskState;
+  message: string;
+  /** The reason it failed or was rejected, as the engine words it ("task: non-zero exit (3)", "No such image: x"). */
+  err: string;
+  /** When the task reached its current state (ISO time). */
+  timestamp: string;
+  createdAt: string;
+  containerId?: string;
+  exitCode?: number;
+}
+
+export interface SwarmNode {
+  id: string;
+  hostname: string;
+  state: string; // ready | down | unknown | disconnected
+  availability: string;
+  /** The node's address as the manager knows it (for a manager, its manager address's host). */
+  addr: string;
+  manager: boolean;
+}
+
+/** The swarm side of an engine that is a swarm manager; see engine/swarm/ for what is built on it. */
+export interface SwarmManagerApi {
+  listServices(filters?: Filters): Promise<SwarmService[]>;
+  listTasks(filters?: Filters): Promise<SwarmTask[]>;
+  listNodes(): Promise<SwarmNode[]>;
+  /** `/services/{id}/logs` with details: each line carries the task and node it came from (multiplexed frames). */
+  serviceLogs(id: string, opts: LogOptions): Promise<Readable>;
 }

@@ -19,6 +19,7 @@ import type {
   LayerWalkEntry,
   LogOptions,
   PathStat,
+  SwarmManagerApi,
   TopResult,
   VolumeSummary,
 } from '../types.js';
@@ -27,6 +28,7 @@ import { Transport, readBody } from './transport.js';
 import { confirmChanges, openLayerFile, statOwnLayer, type InspectDoc } from './layer.js';
 import { listLayerDir, prepareLayerWalk } from './layer-walk.js';
 import { RememberedVersion } from './remembered-version.js';
+import { toNode, toService, toTask } from './swarm.js';
 import { cacheFolder } from '../../util/cache-folder.js';
 
 /** The newest API version porthole was written against, and the oldest it accepts. */
@@ -560,6 +562,26 @@ export class DockerEngine implements EngineClient {
     const res = await this.transport.request('DELETE', await this.path(`/volumes/${encodeURIComponent(name)}`), { query: { force: opts.force ? 'true' : undefined } });
     res.resume();
   }
+
+  /** Answers only on a swarm manager; a worker or a plain engine gives the engine's own "not a swarm manager" error. */
+  readonly swarm: SwarmManagerApi = {
+    listServices: async (filters?: Filters) => (await this.get<any[]>('/services', { filters: filtersQuery(filters) })).map(toService),
+    listTasks: async (filters?: Filters) => (await this.get<any[]>('/tasks', { filters: filtersQuery(filters) })).map(toTask),
+    listNodes: async () => (await this.get<any[]>('/nodes')).map(toNode),
+    serviceLogs: async (id: string, opts: LogOptions) =>
+      this.transport.request('GET', await this.path(`/services/${encodeURIComponent(id)}/logs`), {
+        query: {
+          stdout: opts.stdout ?? true,
+          stderr: opts.stderr ?? true,
+          follow: opts.follow ? 1 : undefined,
+          tail: opts.tail === undefined ? undefined : String(opts.tail),
+          since: opts.since,
+          // the engine's logs of a service always carry their time: porthole drops it unless asked
+          timestamps: 1,
+          details: 1,
+        },
+      }),
+  };
 
   close(): void {
     this.transport.close();
