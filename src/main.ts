@@ -46,7 +46,7 @@ function mainHelp(): string {
     '  -D, --debug          Show stack traces for unexpected errors',
     '  -v, --version        Print the version',
     '',
-    'A name like pod/NAME[/CONTAINER], deploy/NAME, sts/NAME, ds/NAME or job/NAME is a Kubernetes object (why, logs);',
+    'A name like pod/NAME[/CONTAINER], deploy/NAME, sts/NAME, ds/NAME or job/NAME is a Kubernetes object (why, logs, shell);',
     'a bare name is a Docker container.',
     '',
     'Run `porthole COMMAND --help` for a command\'s flags and examples.',

@@ -14,7 +14,9 @@
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import type { ContainerDetails, ContainerState, EngineClient, ImageDetails } from '../engine/types.js';
-import { NotFound } from '../errors.js';
+import { EngineUnavailable, NotFound } from '../errors.js';
+import { kubeFlags, openKube } from '../cli/kube-flags.js';
+import type { KubeCluster } from '../engine/kubernetes/index.js';
 import { SNAPSHOT_COMMENT } from '../enter/snapshot.js';
 import {
   CONTAINER_KEYS,
@@ -41,7 +43,8 @@ export const spec = defineCommand({
     'Removes the containers and snapshot images a porthole session that was killed left behind, and nothing\n' +
     'else: a thing counts as porthole\'s only when porthole\'s own labels were written on it (not inherited from\n' +
     'its image), its name is one porthole gives, it is the kind porthole makes, and its session\'s process is gone.\n' +
-    'Everything else carrying porthole labels is listed as kept, with the reason.',
+    'Everything else carrying porthole labels is listed as kept, with the reason. With a kubeconfig, the same for\n' +
+    "the pod copies `shell pod/X` makes (in every namespace it may list pods in, else the context's).",
   options: {
     'dry-run': { type: 'boolean', short: 'n', description: 'List what would be removed, remove nothing' },
     json: { type: 'boolean', description: 'Print the result as JSON' },
@@ -52,7 +55,7 @@ export const spec = defineCommand({
 
 type Options = Parsed<typeof spec.options>;
 
-export type GcKind = 'container' | 'image' | 'volume';
+export type GcKind = 'container' | 'image' | 'volume' | 'pod';
 
 export interface GcItem {
   kind: GcKind;
@@ -174,8 +177,91 @@ async function removeOne(engine: EngineClient, thing: GcItem): Promise<void> {
   }
 }
 
+/** The Kubernetes half: pod copies porthole left, judged; undefined when there is no cluster to look at. */
+async function podLeftovers(ctx: Context): Promise<{ cluster: KubeCluster; remove: GcItem[]; kept: GcResult['kept']; scope: string } | undefined> {
+  let cluster: KubeCluster;
+  try {
+    cluster = await openKube(ctx, kubeFlags(ctx, {}));
+  } catch (err) {
+    // No kubeconfig at all: a Docker-only machine, nothing to say.
+    if (err instanceof EngineUnavailable && /^No kubeconfig found/.test(err.message)) return undefined;
+    throw err;
+  }
+  const { judgePod, listPortholePods } = await import('../engine/kubernetes/gc-pods.js');
+  const { pods, scope } = await listPortholePods(cluster);
+  const remove: GcItem[] = [];
+  const kept: GcResult['kept'] = [];
+  for (const pod of pods) {
+    const verdict = judgePod(pod);
+    const ns = pod.metadata.namespace ?? '';
+    const thing: GcItem = { kind: 'pod', id: pod.metadata.uid ?? '', name: `${ns}/${pod.metadata.name}`, session: verdict.owner?.session ?? null, pid: verdict.owner?.pid ?? null, host: verdict.owner?.host ?? null };
+    if (verdict.remove) remove.push(thing);
+    else kept.push({ ...thing, reason: verdict.reason });
+  }
+  return { cluster, remove, kept, scope };
+}
+
+async function removePod(cluster: KubeCluster, thing: GcItem): Promise<void> {
+  const { deletePod } = await import('../engine/kubernetes/gc-pods.js');
+  const [namespace, name] = thing.name.split('/') as [string, string];
+  try {
+    await deletePod(cluster, namespace, name, thing.id || undefined);
+  } catch (err) {
+    if (err instanceof NotFound) return;
+    throw err;
+  }
+}
+
 export async function run(ctx: Context, parsed: Options): Promise<GcResult> {
-  const engine = await ctx.engine();
+  // Both engines at once; either may be missing, not both.
+  const kube = podLeftovers(ctx).then(
+    (found) => ({ found, error: undefined as Error | undefined }),
+    (error: Error) => ({ found: undefined, error }),
+  );
+  let engine: EngineClient | undefined;
+  try {
+    engine = await ctx.engine();
+  } catch (err) {
+    const k = await kube;
+    if (!(err instanceof EngineUnavailable) || !k.found) throw err;
+    ctx.notice(`porthole: Docker skipped: ${err.message}`);
+  }
+  const k = await kube;
+  if (k.error) {
+    if (!engine) throw k.error;
+    ctx.notice(`porthole: Kubernetes skipped: ${k.error.message}`);
+  } else if (k.found && !k.found.scope.startsWith('all')) ctx.notice(`porthole: Kubernetes: looked in ${k.found.scope}.`);
+  const remove: GcItem[] = [...(k.found?.remove ?? [])];
+  const kept: GcResult['kept'] = [...(k.found?.kept ?? [])];
+  if (engine) await dockerLeftovers(engine, remove, kept);
+  const order = (a: GcItem, b: GcItem) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name);
+  remove.sort(order);
+  kept.sort(order);
+  const result: GcResult = { dryRun: parsed.options['dry-run'], removed: [], kept, failed: [] };
+  if (result.dryRun) {
+    result.removed = remove;
+    return result;
+  }
+  // Pods and containers first: they hold the images.
+  for (const kind of ['pod', 'container', 'image'] as const) {
+    await Promise.all(
+      remove
+        .filter((t) => t.kind === kind)
+        .map(async (thing) => {
+          try {
+            if (thing.kind === 'pod') await removePod(k.found!.cluster, thing);
+            else await removeOne(engine!, thing);
+            result.removed.push(thing);
+          } catch (err) {
+            result.failed.push({ ...thing, error: (err as Error).message });
+          }
+        }),
+    );
+  }
+  return result;
+}
+
+async function dockerLeftovers(engine: EngineClient, remove: GcItem[], kept: GcResult['kept']): Promise<void> {
   const [containers, images, volumes] = await Promise.all([
     engine.listContainers({ all: true, filters: { label: [`${OWNED_LABEL}=true`] } }),
     engine.listImages({ filters: { label: [`${IMAGE_OWNED_LABEL}=true`] } }),
@@ -186,8 +272,6 @@ export async function run(ctx: Context, parsed: Options): Promise<GcResult> {
     if (!imageCache.has(id)) imageCache.set(id, unlessGone(() => engine.inspectImage(id)));
     return imageCache.get(id)!;
   };
-  const remove: GcItem[] = [];
-  const kept: GcResult['kept'] = [];
   const sort = (thing: GcItem, verdict: Verdict) => (verdict.remove ? remove.push(thing) : kept.push({ ...thing, reason: verdict.reason }));
   await Promise.all(
     containers.map(async (summary) => {
@@ -208,33 +292,10 @@ export async function run(ctx: Context, parsed: Options): Promise<GcResult> {
   for (const volume of volumes) {
     kept.push({ ...item('volume', volume.name, volume.name, volume.labels), reason: 'porthole makes no volumes, so it cannot have made this one' });
   }
-  const order = (a: GcItem, b: GcItem) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name);
-  remove.sort(order);
-  kept.sort(order);
-  const result: GcResult = { dryRun: parsed.options['dry-run'], removed: [], kept, failed: [] };
-  if (result.dryRun) {
-    result.removed = remove;
-    return result;
-  }
-  // Containers first: they hold the images.
-  for (const kind of ['container', 'image'] as const) {
-    await Promise.all(
-      remove
-        .filter((t) => t.kind === kind)
-        .map(async (thing) => {
-          try {
-            await removeOne(engine, thing);
-            result.removed.push(thing);
-          } catch (err) {
-            result.failed.push({ ...thing, error: (err as Error).message });
-          }
-        }),
-    );
-  }
-  return result;
 }
 
 function describe(thing: GcItem): string {
+  if (thing.kind === 'pod') return `pod ${escapeName(thing.name)}${thing.session ? ` (session ${escapeName(thing.session)}${thing.pid ? `, pid ${thing.pid}` : ''})` : ''}`;
   const id = thing.kind === 'volume' ? '' : ` ${escapeName(thing.id.replace(/^sha256:/, '').slice(0, 12))}`;
   const name = thing.kind === 'volume' || thing.name.startsWith(thing.id.replace(/^sha256:/, '').slice(0, 12)) ? '' : ` ${escapeName(thing.name)}`;
   const owner = thing.session ? ` (session ${escapeName(thing.session)}${thing.pid ? `, pid ${thing.pid}` : ''})` : '';

@@ -3,12 +3,12 @@
 // one without a shell (or with --toolbox). The command's exit code is porthole's.
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
-import type { ContainerDetails, EngineClient } from '../engine/types.js';
-import { resolveContainer } from '../engine/resolve.js';
-import { InvalidArgument, NotFound, Unsupported } from '../errors.js';
+import { InvalidArgument } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { parseDetachKeys } from '../tty/detach-keys.js';
 import type { EnterRequest } from '../enter/types.js';
+import { openEnterTarget } from '../enter/targets.js';
+import { kubeOptions } from '../cli/kube-flags.js';
 
 export const spec = defineCommand({
   name: 'shell',
@@ -28,7 +28,10 @@ export const spec = defineCommand({
     'cap-add': { type: 'string', multiple: true, valueName: 'CAP', description: 'Extra capability for the toolbox sidecar (e.g. SYS_PTRACE)' },
     network: { type: 'string', valueName: 'NET', description: "Stopped containers: the copy's network (default the original's; none to cut it off)" },
     'rw-mounts': { type: 'boolean', description: "Stopped containers: mount the original's volumes writable (default read-only)" },
-    keep: { type: 'boolean', description: 'Stopped containers: keep the snapshot image and print its name' },
+    keep: { type: 'boolean', description: 'Stopped containers: keep the snapshot image (pods: the copy) and print its name' },
+    profile: { type: 'string', valueName: 'NAME', description: "Pods: the toolbox container's security profile: general (default), baseline, restricted, sysadmin" },
+    yes: { type: 'boolean', short: 'y', description: 'Pods: agree to adding an ephemeral toolbox container, which Kubernetes cannot remove' },
+    ...kubeOptions,
   },
   args: { min: 1, max: 1 },
   restAfter: 1,
@@ -38,6 +41,9 @@ export const spec = defineCommand({
     'echo hi | porthole shell web -- cat',
     'porthole shell crashed -- /usr/sbin/nginx -t',
     'porthole shell -u app -w /srv -e DEBUG=1 web',
+    'porthole shell pod/api -- cat /etc/app.conf',
+    'porthole shell -n shop deploy/web          # crash-looping: a copy of the pod, removed afterwards',
+    'porthole shell --toolbox busybox:1.36 --yes pod/distroless',
   ],
 });
 
@@ -78,89 +84,15 @@ export function buildRequest(parsed: Options, ctx: Context): EnterRequest {
     rwMounts: o['rw-mounts'],
     keep: o.keep,
     detachKeys: o['detach-keys'],
+    yes: o.yes,
+    profile: o.profile,
   };
-}
-
-/** The sidecar way (issue 5): for containers without a shell, or when --toolbox names an image. */
-async function viaToolbox(ctx: Context, target: ContainerDetails, request: EnterRequest): Promise<number> {
-  const { enterToolbox } = await import('../enter/toolbox.js');
-  return enterToolbox(ctx, target, request);
 }
 
 export async function run(ctx: Context, parsed: Options): Promise<ShellResult> {
   const request = buildRequest(parsed, ctx);
-  const engine = await ctx.engine();
-  const ref = parsed.args[0]!;
-  // Load the ways' modules while the engine answers, not after.
-  const chooser = import('../enter/choose-shell.js');
-  const execWay = import('../enter/exec.js');
-  execWay.catch(() => undefined);
-  // With a command, whether the container has a shell picks the way (exec, or the toolbox's). Ask at once, by the
-  // name as given, while the engine resolves it (the engine reads names and id prefixes as we do); a "no" is
-  // asked again by id below, in case the name was what failed.
-  const shellByRef = request.cmd && !request.toolboxImage ? chooser.then(({ hasShell }) => hasShell(engine, ref)) : undefined;
-  shellByRef?.catch(() => undefined);
-  const target = await settled(engine, await resolveContainer(engine, ref));
-  const name = escapeName(target.name);
-  const state = target.state.status;
-
-  if (target.state.paused || state === 'paused') {
-    throw new Unsupported(`${name} is paused, and porthole never unpauses a container.`, `Run \`docker unpause ${name}\` first if you mean to.`);
-  }
-  if (state === 'removing') throw new NotFound(`${name} is being removed.`);
-
-  if (request.toolboxImage) return { exitCode: await viaToolbox(ctx, target, request) };
-
-  const { chooseShell, hasShell } = await chooser;
-  // A crash-looping container (restarting) is entered like a stopped one: a snapshot that holds still.
-  const running = (target.state.running || state === 'running') && !target.state.restarting && state !== 'restarting';
-  let cmd = request.cmd;
-  if (!cmd) {
-    const choice = await chooseShell(engine, target.id, request.user ?? target.config.user);
-    if (!choice.shell) return { exitCode: await viaToolbox(ctx, target, request) };
-    cmd = [choice.shell];
-  } else if (!((await shellByRef) || (await hasShell(engine, target.id)))) {
-    return { exitCode: await viaToolbox(ctx, target, request) };
-  }
-
-  if (running) {
-    const { enterByExec, StoppedMeanwhile } = await execWay;
-    try {
-      return { exitCode: await enterByExec(ctx, target, { ...request, cmd }) };
-    } catch (err) {
-      if (!(err instanceof StoppedMeanwhile)) throw err;
-      // It stopped (or a restart loop caught it) between the look and the exec: look again.
-      const now = await resolveContainer(engine, target.id);
-      if (now.state.paused) throw new Unsupported(`${name} is paused, and porthole never unpauses a container.`, `Run \`docker unpause ${name}\` first if you mean to.`);
-      if (now.state.running && !now.state.restarting) throw err;
-      const { enterBySnapshot } = await import('../enter/snapshot.js');
-      return { exitCode: await enterBySnapshot(ctx, now, { ...request, cmd }) };
-    }
-  }
-  const { enterBySnapshot } = await import('../enter/snapshot.js');
-  return { exitCode: await enterBySnapshot(ctx, target, { ...request, cmd }) };
-}
-
-/**
- * A container the engine keeps restarting is "running" for a moment each time it comes back, and an exec that
- * joins it then dies with it. One that restarted and came back under a second ago is looked at again once it has
- * run for a second: if it went down or came back anew meanwhile, it is crash-looping, and is entered like a stopped
- * one. A container that restarted once and stays up is entered as it is, a second later.
- */
-async function settled(engine: EngineClient, target: ContainerDetails): Promise<ContainerDetails> {
-  const started = Date.parse(target.state.startedAt);
-  const upFor = Date.now() - started;
-  const up = (c: ContainerDetails) => c.state.running && !c.state.restarting && c.state.status !== 'restarting';
-  if (!up(target) || target.restartCount === 0 || !(upFor >= 0 && upFor < 1000)) return target;
-  await new Promise((r) => setTimeout(r, 1000 - upFor));
-  let now = await resolveContainer(engine, target.id);
-  if (up(now) && now.state.startedAt === target.state.startedAt) return now;
-  // down, or up again since: a restart loop; its last exit code is seen while it is down (a few looks)
-  for (let i = 0; i < 5 && up(now); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    now = await resolveContainer(engine, target.id);
-  }
-  return { ...now, state: { ...now.state, running: false, restarting: true, exitCode: up(now) ? -1 : now.state.exitCode } };
+  const target = openEnterTarget(ctx, parsed.args[0]!, parsed.options);
+  return { exitCode: await target.enter(request) };
 }
 
 export function exitCode(result: ShellResult): number {

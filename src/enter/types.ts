@@ -21,6 +21,10 @@ export interface EnterRequest {
   rwMounts: boolean;
   /** --keep: keep the snapshot image and print its name. */
   keep: boolean;
+  /** --profile for a pod's toolbox container (kubectl debug's names). */
+  profile?: string;
+  /** --yes: agree up front to what cannot be undone (a pod's ephemeral toolbox container). */
+  yes?: boolean;
   /** docker's --detach-keys. */
   detachKeys?: string;
 }

@@ -10,7 +10,7 @@ import type { KubeAuth, KubeTarget } from './kubeconfig.js';
 
 /** What a request is for, in words for errors: "get pods", "list events". */
 export interface Purpose {
-  verb: 'get' | 'list' | 'watch' | 'create';
+  verb: 'get' | 'list' | 'watch' | 'create' | 'delete' | 'patch';
   resource: string;
   namespace?: string;
   name?: string;
@@ -44,6 +44,17 @@ export class KubeClient {
       return JSON.parse(body.toString('utf8')) as T;
     } catch {
       throw new EngineError(res.statusCode ?? 0, `The Kubernetes API at ${this.target.server} answered ${path} with something that is not JSON.`, 'Check that the kubeconfig points at an API server.');
+    }
+  }
+
+  /** POST or DELETE (or another method) with a JSON body; the answer as JSON. */
+  async send<T>(method: 'POST' | 'DELETE' | 'PATCH' | 'PUT', path: string, body: unknown, purpose: Purpose, timeoutMs?: number): Promise<T> {
+    const res = await this.open(path, purpose, undefined, timeoutMs, method, body);
+    const answer = await readAll(res);
+    try {
+      return JSON.parse(answer.toString('utf8')) as T;
+    } catch {
+      return {} as T;
     }
   }
 
@@ -159,6 +170,66 @@ export class KubeClient {
     });
   }
 
+  /**
+   * Opens a WebSocket upgrade on `path` (exec, attach), offering `protocols` in order of preference. Resolves with
+   * the raw socket, the bytes that came with the answer, and the subprotocol the server chose. A refusal (4xx/5xx
+   * instead of 101) becomes porthole's typed error.
+   */
+  async upgrade(path: string, purpose: Purpose, protocols: string[], timeoutMs = 30_000): Promise<{ socket: import('node:net').Socket; head: Buffer; protocol: string }> {
+    await this.setup();
+    const headers = await this.headers();
+    const { randomBytes } = await import('node:crypto');
+    const full = `${this.url.pathname.replace(/\/+$/, '')}${path}`;
+    return new Promise((resolve, reject) => {
+      const req = this.request!({
+        protocol: this.url.protocol,
+        hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+        port: this.url.port || (this.url.protocol === 'http:' ? 80 : 443),
+        path: full,
+        method: 'GET',
+        // The keep-alive agent: the upgrade takes the connection the pod was just read on (no second TLS
+        // handshake), and an upgraded socket leaves the agent's pool for good. Its TLS options (and a credential
+        // plugin's client certificate) are the agent's.
+        agent: this.agent as import('node:https').Agent,
+        headers: {
+          ...headers,
+          accept: '*/*',
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': randomBytes(16).toString('base64'),
+          'sec-websocket-protocol': protocols.join(', '),
+        },
+      });
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer in ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), timeoutMs);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(this.unreachable(err));
+      });
+      req.on('response', (res) => {
+        clearTimeout(timer);
+        readAll(res).then(
+          (body) => {
+            let status: Status = {};
+            try {
+              status = JSON.parse(body.toString('utf8')) as Status;
+            } catch {
+              status = { message: body.toString('utf8').slice(0, 200).trim() };
+            }
+            reject(this.failure(res.statusCode ?? 0, status, purpose));
+          },
+          (err: NodeJS.ErrnoException) => reject(this.unreachable(err)),
+        );
+      });
+      req.on('upgrade', (res, socket, head) => {
+        clearTimeout(timer);
+        const chosen = res.headers['sec-websocket-protocol'];
+        resolve({ socket: socket as import('node:net').Socket, head, protocol: Array.isArray(chosen) ? chosen[0] ?? '' : chosen ?? '' });
+      });
+      req.end();
+    });
+  }
+
   private async setup(): Promise<void> {
     if (this.request) return;
     if (this.url.protocol === 'http:') {
@@ -209,9 +280,11 @@ export class KubeClient {
     return headers;
   }
 
-  private async open(path: string, purpose: Purpose, signal?: AbortSignal, timeoutMs = 30_000): Promise<IncomingMessage> {
+  private async open(path: string, purpose: Purpose, signal?: AbortSignal, timeoutMs = 30_000, method = 'GET', json?: unknown): Promise<IncomingMessage> {
     await this.setup();
     const headers = await this.headers();
+    const payload = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
+    if (payload) headers['content-type'] = 'application/json';
     const base = this.url.pathname.replace(/\/+$/, '');
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = this.request!(
@@ -220,7 +293,7 @@ export class KubeClient {
           hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
           port: this.url.port || (this.url.protocol === 'http:' ? 80 : 443),
           path: base + path,
-          method: 'GET',
+          method,
           headers,
           agent: this.agent as import('node:https').Agent,
           signal,
@@ -232,7 +305,7 @@ export class KubeClient {
       req.on('response', () => clearTimeout(timer));
       req.on('close', () => clearTimeout(timer));
       req.on('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
-      req.end();
+      req.end(payload);
     });
     const code = res.statusCode ?? 0;
     if (code >= 200 && code < 300) return res;
@@ -269,6 +342,15 @@ export class KubeClient {
         'Log in again or refresh the token in the kubeconfig (an expired token is the usual cause).',
       );
     }
+    if (code === 403 && /violates PodSecurity/.test(status.message ?? '')) {
+      // Admission, not RBAC: the namespace's Pod Security level forbids what porthole would add.
+      const level = /PodSecurity "([^"]+)"/.exec(status.message ?? '')?.[1] ?? 'its level';
+      const why = (status.message ?? '').replace(/^.*violates PodSecurity "[^"]+":\s*/, '');
+      return new AccessDenied(
+        `The namespace "${p.namespace ?? '?'}" enforces the Pod Security level "${level}", which refuses the ${what.replace(/^pods\/ephemeralcontainers/, 'toolbox container for pod')}: ${why}.`,
+        p.resource === 'pods/ephemeralcontainers' ? 'Add --profile restricted (or baseline) for a toolbox that fits that level.' : 'Ask an admin, or use a namespace with a looser level.',
+      );
+    }
     if (code === 403) {
       const who = /User "([^"]*)"/.exec(status.message ?? '')?.[1] ?? t.userName;
       return new AccessDenied(
@@ -287,7 +369,7 @@ export class KubeClient {
 }
 
 /** One WebSocket frame from the server (never masked), or null when more bytes are needed. */
-export function readFrame(buf: Buffer): { opcode: number; payload: Buffer; used: number } | null {
+export function readFrame(buf: Buffer): { opcode: number; payload: Buffer; used: number; fin: boolean } | null {
   if (buf.length < 2) return null;
   const opcode = buf[0]! & 0x0f;
   let length = buf[1]! & 0x7f;
@@ -303,7 +385,7 @@ export function readFrame(buf: Buffer): { opcode: number; payload: Buffer; used:
   }
   if (buf[1]! & 0x80) offset += 4;
   if (buf.length < offset + length) return null;
-  return { opcode, payload: buf.subarray(offset, offset + length), used: offset + length };
+  return { opcode, payload: buf.subarray(offset, offset + length), used: offset + length, fin: (buf[0]! & 0x80) !== 0 };
 }
 
 function readAll(res: IncomingMessage): Promise<Buffer> {
