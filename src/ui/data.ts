@@ -114,5 +114,7 @@ export function containerRows(list: ContainerSummary[]): ContainerRow[] {
 
 /** The command a person would type for what a view shows, with arguments quoted for a POSIX shell. */
 export function shellCommand(words: string[]): string {
-  return words.map((w) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+  const quote = (w: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+  // --grep='a|b' reads better than '--grep=a|b' and means the same to the shell
+  return words.map((w) => /^--[a-z-]+=/.exec(w)?.[0].concat(quote(w.slice(w.indexOf('=') + 1))) ?? quote(w)).join(' ');
 }
