@@ -132,7 +132,13 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       send(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
       return;
     }
-    const ref = containerRef(decodeURIComponent(m[1]!));
+    let ref: string;
+    try {
+      ref = containerRef(decodeURIComponent(m[1]!));
+    } catch {
+      sendJson(res, 400, { error: 'That is not a container name or id.' });
+      return;
+    }
     const abort = new AbortController();
     live.add(abort);
     res.on('close', () => abort.abort());

@@ -16,6 +16,11 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+/** replaceChildren() would show a null as the text "null": optional parts are dropped instead. */
+function present(...nodes) {
+  return nodes.filter((n) => n != null);
+}
+
 function commandLine(text) {
   return el('code', { class: 'cmd', title: 'The same view on the command line', text: text });
 }
@@ -52,7 +57,12 @@ async function listView() {
         el('td', { class: 'muted', text: c.status }),
         el('td', { text: c.image }))));
   };
-  filter.addEventListener('input', draw);
+  // #q=WORDS fills the filter box, so a filtered list can be linked to
+  filter.value = new URLSearchParams(location.hash.slice(1)).get('q') || '';
+  filter.addEventListener('input', () => {
+    history.replaceState(null, '', filter.value ? `#q=${encodeURIComponent(filter.value)}` : location.pathname);
+    draw();
+  });
   try {
     const data = await getJson('/api/containers');
     rows = data.containers;
@@ -89,10 +99,10 @@ async function whyTab(name, panel) {
     const data = await getJson(`/api/c/${encodeURIComponent(name)}/why`);
     const h = data.report.happened || {};
     const headline = h.meaning || h.state || '';
-    panel.replaceChildren(commandLine(data.command),
+    panel.replaceChildren(...present(commandLine(data.command),
       el('p', { class: 'headline', text: headline }),
       h.error ? el('p', { class: 'error', text: `Engine error: ${h.error}` }) : null,
-      el('pre', { id: 'why-text', text: data.text }));
+      el('pre', { id: 'why-text', text: data.text })));
   } catch (err) {
     showError(panel, err);
   }
@@ -113,17 +123,41 @@ function logsTab(name, panel) {
     const query = new URLSearchParams({ tail: '200' });
     if (grep.value) query.set('grep', grep.value);
     source = new EventSource(`/api/c/${encodeURIComponent(name)}/logs?${query}`);
+    // lines are drawn in batches (every 50 ms), and at most MAX_LOG_LINES of them: a container printing faster than the
+    // page can draw skips lines (counted) instead of freezing the tab or growing it without end
+    let queue = [];
+    let scheduled = false;
+    const draw = () => {
+      scheduled = false;
+      const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+      if (queue.length > MAX_LOG_LINES) {
+        skippedCount += queue.length - MAX_LOG_LINES;
+        queue = queue.slice(-MAX_LOG_LINES);
+      }
+      const frag = document.createDocumentFragment();
+      for (const [kind, text] of queue) frag.append(el('div', { class: kind, text: text }));
+      queue = [];
+      log.append(frag);
+      while (log.childElementCount > MAX_LOG_LINES) log.firstElementChild.remove();
+      skipped.textContent = skippedCount ? `${skippedCount} lines skipped` : '';
+      if (stick) log.scrollTop = log.scrollHeight;
+    };
     const add = (kind) => (event) => {
       if (pause.checked) {
         skippedCount++;
         skipped.textContent = `${skippedCount} lines skipped`;
         return;
       }
-      const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
-      log.append(el('div', { class: kind, text: JSON.parse(event.data) }));
-      // a bounded page: the oldest lines go, so a chatty container cannot grow the tab without end
-      while (log.childElementCount > MAX_LOG_LINES) log.firstElementChild.remove();
-      if (stick) log.scrollTop = log.scrollHeight;
+      queue.push([kind, JSON.parse(event.data)]);
+      // bounded even while the tab is hidden (timers slow down there): the oldest waiting lines go first
+      if (queue.length > 2 * MAX_LOG_LINES) {
+        skippedCount += queue.length - MAX_LOG_LINES;
+        queue = queue.slice(-MAX_LOG_LINES);
+      }
+      if (!scheduled) {
+        scheduled = true;
+        setTimeout(draw, 50);
+      }
     };
     source.addEventListener('out', add('out'));
     source.addEventListener('err', add('err'));
@@ -163,6 +197,7 @@ async function filesTab(name, panel, path) {
     }
     const viewer = el('div', { id: 'viewer' });
     const viewFile = async (filePath) => {
+      history.replaceState(null, '', `#files?path=${encodeURIComponent(path)}&file=${encodeURIComponent(filePath)}`);
       viewer.replaceChildren(el('p', { class: 'muted', text: 'Loading...' }));
       try {
         const file = await getJson(`${base}/file?path=${encodeURIComponent(filePath)}`);
@@ -174,9 +209,11 @@ async function filesTab(name, panel, path) {
         showError(viewer, err);
       }
     };
-    panel.replaceChildren(commandLine(data.command), el('h2', { text: path }),
+    panel.replaceChildren(...present(commandLine(data.command), el('h2', { text: path }),
       parent ? el('p', null, el('a', { href: '#', text: '.. (up)', onclick: (e) => { e.preventDefault(); go(parent); } })) : null,
-      el('table', { id: 'files' }, body), viewer);
+      el('table', { id: 'files' }, body), viewer));
+    const shown = new URLSearchParams(location.hash.split('?')[1] || '').get('file');
+    if (shown) viewFile(shown);
   } catch (err) {
     showError(panel, err);
   }
