@@ -193,6 +193,20 @@ test('flags: a non-loopback --host is refused without the explicit flag; --port 
   assert.match(refused.stderr, /--i-know-this-exposes-root/);
   assert.equal(refused.stdout, '');
   assert.equal((await porthole(['ui', '--port', 'abc'])).code, 2);
+  // no engine: the command's own error (exit 5), and no URL to a page that could only fail
+  const noEngine = await porthole(['-H', 'unix:///nonexistent/porthole-web-ui.sock', 'ui']);
+  assert.equal(noEngine.code, 5);
+  assert.equal(noEngine.stdout, '');
+  // a port in use is a sentence, not a stack
+  const busy = await startUi();
+  try {
+    const taken = await porthole(['ui', '--port', String(busy.port)]);
+    assert.equal(taken.code, 1);
+    assert.match(taken.stderr, /^porthole: Port \d+ is taken\./);
+    assert.equal(taken.stdout, '');
+  } finally {
+    assert.equal(await stop(busy), 143);
+  }
   const port = await freePort();
   const ui = await startUi(['--port', String(port), '--read-only']);
   try {
