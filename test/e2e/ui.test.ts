@@ -31,7 +31,7 @@ before(async () => {
   made.push(crashed, chatty, hostile);
   runContainer(crashed, [], undefined, ['sh', '-c', 'echo "web-ui: cannot open /etc/app.conf: no such file" >&2; exit 3']);
   runContainer(chatty, [], undefined, ['sh', '-c', 'echo started; exec sleep 3600']);
-  runContainer(hostile, [], undefined, ['sh', '-c', `printf '<script>alert(1)</script>\\n' > '/tmp/${HOSTILE}'; exec sleep 3600`]);
+  runContainer(hostile, [], undefined, ['sh', '-c', `yes 'a line of text' | head -c 3000000 > /tmp/big.txt; printf '<script>alert(1)</script>\\n' > '/tmp/${HOSTILE}'; exec sleep 3600`]);
   await waitFor(crashed, (s) => s.Status === 'exited');
   const deadline = Date.now() + 10000;
   while (!docker(['exec', hostile, 'ls', '/tmp']).includes('onerror') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -257,6 +257,12 @@ test('data: the container list (crashed first), why of a crashed container, file
     assert.equal(download.headers['content-type'], 'application/octet-stream');
     assert.match(String(download.headers['content-disposition']), /^attachment; filename="_img_src_x_onerror_alert_1__.txt"/);
     assert.equal(download.body, '<script>alert(1)</script>\n');
+    // a big file: the view stops at 1 MB (and says so), the download has all of it
+    const big = JSON.parse((await get(`/api/c/${hostile}/file?path=/tmp/big.txt`)).body);
+    assert.equal(big.truncated, true);
+    assert.equal(big.size, 1024 * 1024);
+    assert.equal((await get(`/api/c/${hostile}/download?path=/tmp/big.txt`)).body.length, 3000000);
+    assert.equal((await get(`/api/c/${hostile}/download?path=/tmp/no-such-file`)).status, 404);
     // no host file through the page: paths are the container's
     const escape = await get(`/api/c/${hostile}/file?path=${encodeURIComponent('/../../../etc/hostname')}`);
     assert.equal(JSON.parse(escape.body).text, docker(['exec', hostile, 'cat', '/etc/hostname']) + '\n');
