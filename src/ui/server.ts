@@ -104,7 +104,8 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       tokenUsed = true;
       url.searchParams.delete(TOKEN_PARAM);
       send(res, 303, 'text/plain; charset=utf-8', 'See Other\n', {
-        Location: `${url.pathname}${url.search}`,
+        // one leading slash: `/.//evil.test` has the pathname `//evil.test`, which a browser would follow off-site
+        Location: `${url.pathname.replace(/^\/+/, '/')}${url.search}`,
         'Set-Cookie': `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`,
       });
       return;

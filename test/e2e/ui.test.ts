@@ -134,6 +134,15 @@ test('security: token once, then only the cookie; Host and Origin checked; stric
     assert.match(setCookie, /HttpOnly/);
     assert.match(setCookie, /SameSite=Strict/);
     const cookie = setCookie.split(';')[0]!;
+    // the redirect stays on this server whatever the path looked like
+    const offsite = await startUi();
+    try {
+      const r = await request(offsite.port, `/.//evil.test/x?t=${offsite.token}`);
+      assert.equal(r.status, 303);
+      assert.equal(r.headers.location, '/evil.test/x');
+    } finally {
+      assert.equal(await stop(offsite), 143);
+    }
     // never again in a query string, not even with the cookie
     const again = await request(ui.port, `/?t=${ui.token}`);
     assert.equal(again.status, 403);
