@@ -283,7 +283,9 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       return;
     }
     const refusal = refuse(req, url) ?? { status: 404, message: 'Not found.' };
-    socket.end(`HTTP/1.1 ${refusal.status} ${refusal.status === 404 ? 'Not Found' : refusal.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${refusal.message.length + 1}\r\n\r\n${refusal.message}\n`);
+    // destroyed once written: a socket taken over by 'upgrade' is not the http server's to close at the end
+    socket.on('error', () => undefined);
+    socket.end(`HTTP/1.1 ${refusal.status} ${refusal.status === 404 ? 'Not Found' : refusal.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${refusal.message.length + 1}\r\n\r\n${refusal.message}\n`, () => socket.destroy());
   };
 
   const servers: Server[] = [];
@@ -313,7 +315,9 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
   }
   const stop = async () => {
     for (const abort of live) abort.abort();
-    await Promise.all(
+    // every connection is closed at once; the wait for the sockets to report it is bounded, so a peer that never
+    // answers cannot keep porthole running after Ctrl-C
+    const closed = Promise.all(
       servers.filter(Boolean).map(
         (server) =>
           new Promise<void>((resolve) => {
@@ -322,6 +326,7 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
           }),
       ),
     );
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   };
   ctx.cleanup.add('stop the ui server', stop);
 

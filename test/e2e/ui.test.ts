@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { porthole, spawnPorthole } from '../support/cli.js';
 import { containerFingerprint, docker, ensureBusyboxImage, leftoversFor, removeContainers, runContainer, uniqueName } from '../support/docker.js';
@@ -116,6 +116,7 @@ function freePort(): Promise<number> {
 
 test('security: token once, then only the cookie; Host and Origin checked; strict headers on every answer', async () => {
   const ui = await startUi();
+  const held: Socket[] = [];
   try {
     const other = ui.port === 65535 ? ui.port - 1 : ui.port + 1;
     // nothing without the token
@@ -188,11 +189,23 @@ test('security: token once, then only the cookie; Host and Origin checked; stric
     assert.match(String(js.headers['content-type']), /^text\/javascript/);
     assert.doesNotMatch(js.body, /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|eval\(|https?:\/\//);
     assert.equal((await request(ui.port, '/assets/../../package.json', { headers: { Cookie: cookie } })).status, 404);
+    // a client that keeps its sockets open (a refused upgrade, an idle keep-alive) cannot hold the server up at the end
+    held.push(connect(ui.port, '127.0.0.1', function (this: Socket) {
+      this.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${ui.port}\r\nOrigin: http://evil.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`);
+    }));
+    held.push(connect(ui.port, '127.0.0.1', function (this: Socket) {
+      this.write(`GET /assets/app.css HTTP/1.1\r\nHost: 127.0.0.1:${ui.port}\r\nCookie: ${cookie}\r\nConnection: keep-alive\r\n\r\n`);
+    }));
+    for (const socket of held) socket.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 300));
     // the token appears once, in the URL line, and never on stderr
     assert.equal(ui.stdout().split(ui.token).length - 1, 1);
     assert.ok(!ui.stderr().includes(ui.token));
   } finally {
+    const started = Date.now();
     assert.equal(await stop(ui), 143);
+    assert.ok(Date.now() - started < 5000, `stopped in ${Date.now() - started} ms with sockets held open`);
+    for (const socket of held) socket.destroy();
   }
 });
 
