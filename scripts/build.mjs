@@ -6,7 +6,7 @@
 // another build happens never sees a half-written dist/.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const staging = `dist/.build-${process.pid}`;
@@ -55,9 +55,15 @@ try {
     },
     define: { PORTHOLE_BUILD_ID: JSON.stringify(buildId) },
   });
+  // `porthole ui`'s page: plain files read by the server when it starts, never by other commands.
+  cpSync('src/ui/assets', `${staging}/ui`, { recursive: true });
   chmodSync(`${staging}/porthole.cjs`, 0o755);
   const files = readdirSync(staging).sort((a, b) => (a === 'porthole.cjs') - (b === 'porthole.cjs'));
-  for (const file of files) renameSync(`${staging}/${file}`, `dist/${file}`);
+  for (const file of files) {
+    // a folder (ui/) cannot be renamed over an existing one: the old one goes first
+    if (statSync(`${staging}/${file}`).isDirectory()) rmSync(`dist/${file}`, { recursive: true, force: true });
+    renameSync(`${staging}/${file}`, `dist/${file}`);
+  }
   // Chunks of earlier builds: removed once they are a minute old, so a CLI started just before stays whole.
   const fresh = new Set(files);
   for (const file of readdirSync('dist')) {

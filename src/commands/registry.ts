@@ -16,6 +16,7 @@ export const commands: CommandEntry[] = [
   { name: 'top', summary: 'Live full-screen view of containers and their processes, with keys to open shell, logs and why', group: 'inspect', load: () => import('./top.js') },
   { name: 'logs', summary: 'Show what a container printed, stdout and stderr kept apart', group: 'inspect', load: () => import('./logs.js') },
   { name: 'why', summary: 'Explain why a container stopped or misbehaves: exit, command, output, changed files, config lines', group: 'inspect', load: () => import('./why.js') },
+  { name: 'ui', summary: 'Open the investigation in a browser tab: containers, why, live logs, files (local, token-protected)', group: 'inspect', load: () => import('./ui.js') },
   { name: 'shell', summary: 'Open a shell or run a command inside a container: running, stopped, or without a shell', group: 'enter', load: () => import('./shell.js') },
   { name: 'toolbox', summary: 'Build (build) or remove (rm) the toolbox that brings tools into containers without a shell', group: 'enter', load: () => import('./toolbox.js') },
   { name: 'diff', summary: 'Show what a container changed in its filesystem (A added, C changed, D deleted)', group: 'files', load: () => import('./diff.js') },

@@ -89,3 +89,14 @@ test('the Kubernetes adapter is reached only lazily from commands, and the YAML 
     }
   }
 });
+
+test("the ui server is reached only lazily: no command's start-up loads src/ui/", () => {
+  for (const file of sources(SRC)) {
+    const rel = relative(SRC, file);
+    if (rel.startsWith('ui/')) continue;
+    for (const spec of staticImports(file)) {
+      const target = resolveLocal(file, spec);
+      assert.ok(!target || !relative(SRC, target).startsWith('ui/'), `${rel} statically imports ${spec}: src/ui/ loads with import() from commands/ui.ts`);
+    }
+  }
+});

@@ -1,0 +1,93 @@
+// Headless Chromium (Debian's, /usr/bin/chromium) driven over the DevTools protocol with Node's own WebSocket:
+// open a page, wait for something in it, read it. No browser download, no driver package.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+export class Browser {
+  private nextId = 1;
+  private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly socket: WebSocket,
+    private readonly profile: string,
+  ) {
+    socket.addEventListener('message', (event) => {
+      const msg = JSON.parse(String(event.data));
+      const waiter = msg.id !== undefined ? this.pending.get(msg.id) : undefined;
+      if (!waiter) return;
+      this.pending.delete(msg.id);
+      if (msg.error) waiter.reject(new Error(msg.error.message));
+      else waiter.resolve(msg.result);
+    });
+  }
+
+  static async launch(): Promise<Browser> {
+    const profile = mkdtempSync(join(tmpdir(), 'porthole-chromium-'));
+    const child = spawn(CHROMIUM!, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const wsUrl = await new Promise<string>((resolve, reject) => {
+      let err = '';
+      const timer = setTimeout(() => reject(new Error(`chromium did not start: ${err}`)), 30000);
+      child.stderr!.on('data', (d) => {
+        err += d;
+        const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    const browserSocket = new WebSocket(wsUrl);
+    await new Promise((resolve, reject) => {
+      browserSocket.addEventListener('open', resolve);
+      browserSocket.addEventListener('error', reject);
+    });
+    const browser = new Browser(child, browserSocket, profile);
+    return browser;
+  }
+
+  send(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<any> {
+    const id = this.nextId++;
+    this.socket.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  }
+
+  /** Opens a tab at url; returns a function that evaluates an expression in it. */
+  async open(url: string): Promise<{ evaluate: (expression: string) => Promise<any>; close: () => Promise<void> }> {
+    const { targetId } = await this.send('Target.createTarget', { url });
+    const { sessionId } = await this.send('Target.attachToTarget', { targetId, flatten: true });
+    return {
+      evaluate: async (expression: string) => {
+        const r = await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId);
+        if (r.exceptionDetails) throw new Error(r.exceptionDetails.text);
+        return r.result.value;
+      },
+      close: async () => {
+        await this.send('Target.closeTarget', { targetId });
+      },
+    };
+  }
+
+  /** Polls expression in the tab until it is truthy; returns its value. */
+  static async waitFor(tab: { evaluate: (e: string) => Promise<any> }, expression: string, timeoutMs = 20000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      last = await tab.evaluate(expression).catch((e) => e);
+      if (last && !(last instanceof Error)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${expression} (last: ${String(last)})`);
+  }
+
+  async close(): Promise<void> {
+    this.socket.close();
+    const exited = new Promise((resolve) => this.child.on('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+    rmSync(this.profile, { recursive: true, force: true });
+  }
+}
