@@ -14,6 +14,8 @@ command -v hyperfine >/dev/null 2>&1 || need_pkgs+=(hyperfine)
 [ -x /usr/bin/time ] || need_pkgs+=(time)
 # a real program that fails on a bad config, for the crash demo and tests
 command -v nginx >/dev/null 2>&1 || need_pkgs+=(nginx-light)
+# a real browser for porthole ui's page (driven headless over the DevTools protocol)
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -83,7 +83,9 @@ test('an exec credential plugin is run once, with KUBERNETES_EXEC_INFO, and its 
 test('exec WebSocket frames: short, 16-bit and split lengths', async () => {
   const { readFrame } = await import('../../src/engine/kubernetes/client.js');
   const small = Buffer.from([0x82, 3, 1, 0x68, 0x69]);
-  assert.deepEqual(readFrame(small) && { ...readFrame(small)!, payload: [...readFrame(small)!.payload] }, { opcode: 2, payload: [1, 0x68, 0x69], used: 5 });
+  assert.deepEqual(readFrame(small) && { ...readFrame(small)!, payload: [...readFrame(small)!.payload] }, { fin: true, opcode: 2, payload: [1, 0x68, 0x69], used: 5 });
+  // a frame without FIN (0x02: binary, more to come) says so
+  assert.equal(readFrame(Buffer.from([0x02, 1, 7]))!.fin, false);
   const body = Buffer.alloc(300, 0x61);
   const big = Buffer.concat([Buffer.from([0x82, 126, 1, 44]), body]);
   assert.equal(readFrame(big)!.payload.length, 300);
