@@ -351,15 +351,7 @@ export class DockerEngine implements EngineClient {
   async logs(id: string, opts: LogOptions): Promise<{ stream: Readable; tty: boolean }> {
     const details = await this.inspectContainer(id);
     const res = await this.transport.request('GET', await this.path(`/containers/${encodeURIComponent(id)}/logs`), {
-      query: {
-        stdout: opts.stdout ?? true,
-        stderr: opts.stderr ?? true,
-        follow: opts.follow ? 1 : undefined,
-        tail: opts.tail === undefined ? undefined : String(opts.tail),
-        since: opts.since,
-        until: opts.until,
-        timestamps: opts.timestamps ? 1 : undefined,
-      },
+      query: { ...logQuery(opts), until: opts.until, timestamps: opts.timestamps ? 1 : undefined },
     });
     return { stream: res, tty: details.config.tty };
   }
@@ -571,11 +563,7 @@ export class DockerEngine implements EngineClient {
     serviceLogs: async (id: string, opts: LogOptions) =>
       this.transport.request('GET', await this.path(`/services/${encodeURIComponent(id)}/logs`), {
         query: {
-          stdout: opts.stdout ?? true,
-          stderr: opts.stderr ?? true,
-          follow: opts.follow ? 1 : undefined,
-          tail: opts.tail === undefined ? undefined : String(opts.tail),
-          since: opts.since,
+          ...logQuery(opts),
           // the engine's logs of a service always carry their time: porthole drops it unless asked
           timestamps: 1,
           details: 1,
@@ -586,4 +574,15 @@ export class DockerEngine implements EngineClient {
   close(): void {
     this.transport.close();
   }
+}
+
+/** The query of the engine's logs endpoints (a container's, a service's) that both take alike. */
+function logQuery(opts: LogOptions): Record<string, string | number | boolean | undefined> {
+  return {
+    stdout: opts.stdout ?? true,
+    stderr: opts.stderr ?? true,
+    follow: opts.follow ? 1 : undefined,
+    tail: opts.tail === undefined ? undefined : String(opts.tail),
+    since: opts.since,
+  };
 }
