@@ -68,6 +68,21 @@ export function optionMaps(spec: CommandSpec): { byLong: Map<string, OptionDef>;
   return { byLong, byShort };
 }
 
+/**
+ * With restAfter: the command to run must not start with one of porthole's own flags (`shell C -u root` with no
+ * later `--`), which would otherwise run a program named `-u`. Throws the sentence that says where flags go.
+ */
+export function refuseFlagAsCommand(spec: CommandSpec, rest: string[]): void {
+  const first = rest[0];
+  const { byLong, byShort } = optionMaps(spec);
+  if (first === undefined || !isOwnOption(first, byLong, byShort)) return;
+  const shown = first.replace(/[^\x20-\x7e]/g, '?');
+  throw new InvalidArgument(
+    `"${shown}" after the container name would be the program to run, not an option of porthole ${spec.name}.`,
+    `Put options before CONTAINER, or end them with --: porthole ${spec.name} CONTAINER ${shown} ... -- PROGRAM.`,
+  );
+}
+
 /** Splits argv into the part to parse and the passthrough rest. */
 function splitRest(spec: CommandSpec, argv: string[]): { head: string[]; rest: string[]; hasRest: boolean } {
   const { byLong, byShort } = optionMaps(spec);

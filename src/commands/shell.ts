@@ -1,7 +1,7 @@
 // `porthole shell CONTAINER [-- CMD [ARG...]]`: get inside, whatever state the container is in. Picks the way:
 // exec for a running container with a shell, a snapshot for one that is not running, the toolbox sidecar for
 // one without a shell (or with --toolbox). The command's exit code is porthole's.
-import { defineCommand, isOwnOption, optionMaps, type Parsed } from '../cli/args.js';
+import { defineCommand, refuseFlagAsCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import type { ContainerDetails } from '../engine/types.js';
 import { resolveContainer } from '../engine/resolve.js';
@@ -66,13 +66,7 @@ export function buildRequest(parsed: Options, ctx: Context): EnterRequest {
   if (parsed.hasRest && !parsed.rest.length) {
     throw new InvalidArgument('Nothing after "--": name the command to run.', `Usage: ${spec.usage}`);
   }
-  const first = parsed.rest[0];
-  if (first !== undefined && isOwnOption(first, optionMaps(spec).byLong, optionMaps(spec).byShort)) {
-    throw new InvalidArgument(
-      `"${escapeName(first)}" after the container name would be the command to run, not an option of porthole shell.`,
-      `Put options before CONTAINER, or end them with --: porthole shell CONTAINER ${escapeName(first)} ... -- CMD.`,
-    );
-  }
+  refuseFlagAsCommand(spec, parsed.rest);
   return {
     cmd: parsed.hasRest ? parsed.rest : undefined,
     user: o.user,

@@ -1,0 +1,97 @@
+// Which host process of a container a host program (tool, nsenter) should work on: its main process, the process
+// with a given PID inside, or the one whose command line matches. Read from this machine's /proc; the engine only
+// names the container and its main process (State.Pid). The cgroup proves each process belongs to the container.
+import type { ContainerDetails } from '../engine/types.js';
+import { Ambiguous, InvalidArgument, NotFound, Unsupported } from '../errors.js';
+import { escapeName } from '../render/escape.js';
+import { ProcessTable, containerTree, hasHostView, pidInContainer, type ProcessInfo, type ProcessNode } from '../procs/index.js';
+
+export interface TargetProcess {
+  hostPid: number;
+  /** The PID the container's own ps shows. */
+  containerPid: number | null;
+  command: string;
+}
+
+export type ProcessChoice = { kind: 'main' } | { kind: 'pid'; containerPid: number } | { kind: 'match'; pattern: RegExp; source: string };
+
+/** The --pid / --match flags as a choice; both at once is a usage error. */
+export function processChoice(pid: string | undefined, match: string | undefined): ProcessChoice {
+  if (pid !== undefined && match !== undefined) throw new InvalidArgument('Give --pid or --match, not both.');
+  if (pid !== undefined) {
+    if (!/^\d+$/.test(pid) || Number(pid) < 1 || Number(pid) > 2 ** 22) {
+      throw new InvalidArgument(`"${escapeName(pid)}" is not a process id.`, 'Give --pid the PID the process has inside the container, as porthole ps shows it.');
+    }
+    return { kind: 'pid', containerPid: Number(pid) };
+  }
+  if (match !== undefined) {
+    try {
+      return { kind: 'match', pattern: new RegExp(match), source: match };
+    } catch (err) {
+      throw new InvalidArgument(`--match "${escapeName(match)}" is not a regular expression: ${(err as Error).message}.`);
+    }
+  }
+  return { kind: 'main' };
+}
+
+/** Why a host program cannot reach this container's processes from here, or undefined when it can. */
+export function noHostView(target: ContainerDetails, table: ProcessTable | undefined): Unsupported | undefined {
+  const name = escapeName(target.name);
+  if (!target.state.running || target.state.pid <= 0) {
+    return new Unsupported(`${name} is not running, so it has no process for a host program to work on.`, `Start it first, or look at its files with porthole shell ${name}.`);
+  }
+  if (target.state.paused) {
+    return new Unsupported(`${name} is paused, and porthole never unpauses a container.`, `Run \`docker unpause ${name}\` first if you mean to.`);
+  }
+  if (!table || !hasHostView(table, target.id, target.state.pid)) {
+    return new Unsupported(
+      `The processes of ${name} are not visible on this machine (the engine runs on another host, as with a tcp:// or ssh:// engine, or porthole runs in another PID namespace), so a host program cannot reach them.`,
+      `Run porthole on the engine's host, or use a tool from the toolbox inside it: porthole shell --cap-add SYS_PTRACE ${name} -- CMD.`,
+    );
+  }
+  return undefined;
+}
+
+function flatten(nodes: ProcessNode[]): ProcessInfo[] {
+  const out: ProcessInfo[] = [];
+  const visit = (n: ProcessNode) => {
+    out.push(n.process);
+    n.children.forEach(visit);
+  };
+  nodes.forEach(visit);
+  return out;
+}
+
+/** Finds the chosen process of a running container in the host's /proc. Throws a sentence when it cannot. */
+export function findTargetProcess(target: ContainerDetails, choice: ProcessChoice, procRoot = '/proc'): TargetProcess {
+  const initPid = target.state.pid;
+  const table = ProcessTable.available(procRoot) ? ProcessTable.readAround([initPid], { procRoot }) : undefined;
+  const refused = noHostView(target, table);
+  if (refused) throw refused;
+  const name = escapeName(target.name);
+  const initDepth = table!.status(initPid)?.nsPids.length;
+  if (choice.kind === 'main') {
+    const main = table!.process(initPid)!;
+    return { hostPid: initPid, containerPid: pidInContainer(main, initDepth), command: main.command };
+  }
+  const processes = flatten(containerTree(table!, target.id, initPid)?.processes ?? []);
+  const described = (p: ProcessInfo) => ({ hostPid: p.hostPid, containerPid: pidInContainer(p, initDepth), command: p.command });
+  if (choice.kind === 'pid') {
+    const found = processes.find((p) => pidInContainer(p, initDepth) === choice.containerPid);
+    if (!found) throw new NotFound(`${name} has no process with PID ${choice.containerPid}.`, `porthole ps ${name} lists its processes with their PIDs inside.`);
+    return described(found);
+  }
+  const matching = processes.filter((p) => choice.pattern.test(p.command)).map(described);
+  if (!matching.length) {
+    throw new NotFound(`No process of ${name} has a command line matching "${escapeName(choice.source)}".`, `porthole ps ${name} lists its processes.`);
+  }
+  if (matching.length > 1) {
+    const list = matching.map((m) => `PID ${m.containerPid ?? '?'} (host ${m.hostPid}) ${escapeName(m.command)}`);
+    throw new Ambiguous(
+      `${matching.length} processes of ${name} match "${escapeName(choice.source)}": ${list.join('; ')}.`,
+      list,
+      'Pick one with --pid N, or a narrower --match.',
+    );
+  }
+  return matching[0]!;
+}
