@@ -18,27 +18,19 @@ export function runHostProgram(ctx: Context, program: HostProgram): Promise<numb
   const shown = escapeName(program.shownAs ?? program.file);
   return new Promise((resolve, reject) => {
     const child = spawn(program.file, program.args, { stdio: 'inherit', env: ctx.env });
-    let exited = false;
-    // porthole ended by a signal (Ctrl-C reaches the program itself through the terminal; SIGTERM or SIGHUP sent to
-    // porthole alone does not): pass it on, and wait for the program before porthole exits.
-    const waitForChild = new Promise<void>((done) => child.once('close', () => done()));
-    const drop = ctx.cleanup.add(`stop ${shown}`, async () => {
-      if (exited) return;
-      const reason = ctx.signal.reason as { signal?: NodeJS.Signals } | undefined;
-      if (reason?.signal && reason.signal !== 'SIGINT') child.kill(reason.signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await waitForChild;
-      clearTimeout(timer);
+    // As a shell waits for its job: Ctrl-C and the like reach the program through the terminal, so porthole only
+    // waits; a SIGTERM or SIGHUP sent to porthole alone is passed on. The program's status stays porthole's.
+    const release = ctx.foreground?.((signal) => {
+      if (signal !== 'SIGINT' || !ctx.stdinIsTTY) child.kill(signal);
     });
+    const drop = () => release?.();
     child.once('error', (err: NodeJS.ErrnoException) => {
-      exited = true;
       drop();
       if (err.code === 'ENOENT') reject(new ProgramNotFound(`${shown}: no such program on this host.`, 'porthole runs host programs here: install it, or give its full path.'));
       else if (err.code === 'EACCES') reject(new CannotRun(`${shown}: permission denied: it is not an executable this user may run.`));
       else reject(err);
     });
     child.once('close', (code, signal) => {
-      exited = true;
       drop();
       if (code !== null) resolve(code);
       else resolve(128 + (signal ? (constants.signals[signal] ?? 0) : 0));
