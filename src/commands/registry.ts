@@ -18,6 +18,7 @@ export const commands: CommandEntry[] = [
   { name: 'why', summary: 'Explain why a container stopped or misbehaves: exit, command, output, changed files, config lines', group: 'inspect', load: () => import('./why.js') },
   { name: 'shell', summary: 'Open a shell or run a command inside a container: running, stopped, or without a shell', group: 'enter', load: () => import('./shell.js') },
   { name: 'tool', summary: "Run a host program (strace, lsof, gdb) on a container's process: {} becomes its host PID", group: 'enter', load: () => import('./tool.js') },
+  { name: 'nsenter', summary: "Run a host program (ss, ip, tcpdump) inside a container's namespaces: network by default", group: 'enter', load: () => import('./nsenter.js') },
   { name: 'toolbox', summary: 'Build (build) or remove (rm) the toolbox that brings tools into containers without a shell', group: 'enter', load: () => import('./toolbox.js') },
   { name: 'diff', summary: 'Show what a container changed in its filesystem (A added, C changed, D deleted)', group: 'files', load: () => import('./diff.js') },
   { name: 'cp', summary: 'Copy files between a container and the host (docker cp rules, safe against hostile containers)', group: 'files', load: () => import('./cp.js') },
