@@ -109,7 +109,8 @@ test('SIGTERM or SIGINT sent to porthole alone reaches the program, whose status
   for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     const child = spawnPorthole(['tool', target, '--', 'sleep', '30']);
     const closed = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-    const programPid = await waitFor('the program', () => Number(spawnSync('pgrep', ['-P', String(child.pid), '-x', 'sleep']).stdout.toString().trim()) || false);
+    let programPid = 0;
+    await waitFor('the program', () => (programPid = Number(spawnSync('pgrep', ['-P', String(child.pid), '-x', 'sleep']).stdout.toString().trim())) > 0);
     child.kill(signal);
     assert.equal(await closed, code);
     assert.equal(existsSync(`/proc/${programPid}`), false, 'the program ended with porthole');
