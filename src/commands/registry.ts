@@ -14,6 +14,7 @@ export const commands: CommandEntry[] = [
   { name: 'which', summary: 'Tell which container a host PID belongs to, and its PID inside', group: 'inspect', load: () => import('./which.js') },
   { name: 'stats', summary: 'Show CPU, memory, network, block I/O and PIDs of running containers in one table', group: 'inspect', load: () => import('./stats.js') },
   { name: 'top', summary: 'Live full-screen view of containers and their processes, with keys to open shell, logs and why', group: 'inspect', load: () => import('./top.js') },
+  { name: 'net', summary: "Show a container's network from the host: addresses, routes, DNS, listening sockets, port mismatches", group: 'inspect', load: () => import('./net.js') },
   { name: 'logs', summary: 'Show what a container printed, stdout and stderr kept apart', group: 'inspect', load: () => import('./logs.js') },
   { name: 'why', summary: 'Explain why a container stopped or misbehaves: exit, command, output, changed files, config lines', group: 'inspect', load: () => import('./why.js') },
   { name: 'shell', summary: 'Open a shell or run a command inside a container: running, stopped, or without a shell', group: 'enter', load: () => import('./shell.js') },

@@ -95,3 +95,16 @@ export function findTargetProcess(target: ContainerDetails, choice: ProcessChoic
   }
   return matching[0]!;
 }
+
+/** Every process of a running container (main first, then in tree order), from the host's /proc. */
+export function containerProcesses(target: ContainerDetails, procRoot = '/proc'): TargetProcess[] {
+  const initPid = target.state.pid;
+  const table = ProcessTable.available(procRoot) ? ProcessTable.readAround([initPid], { procRoot }) : undefined;
+  const refused = noHostView(target, table);
+  if (refused) throw refused;
+  const initDepth = table!.status(initPid)?.nsPids.length;
+  const processes = flatten(containerTree(table!, target.id, initPid)?.processes ?? []);
+  const main = processes.findIndex((p) => p.hostPid === initPid);
+  if (main > 0) processes.unshift(...processes.splice(main, 1));
+  return processes.map((p) => ({ hostPid: p.hostPid, containerPid: pidInContainer(p, initDepth), command: p.command }));
+}
