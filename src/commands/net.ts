@@ -145,7 +145,7 @@ function parseResolvConf(text: string): NetResult['dns'] {
 export async function run(ctx: Context, parsed: Options): Promise<NetResult> {
   const engine = await ctx.engine();
   const target = await resolveContainer(engine, parsed.args[0]!);
-  const processes = containerProcesses(target);
+  const processes = containerProcesses(target, 'whose network porthole could read');
   const pid = target.state.pid;
   // resolv.conf through the engine, never through /proc/PID/root: a link in the container would lead to the host's files.
   const { readContainerFile } = await import('../enter/choose-shell.js');

@@ -35,17 +35,17 @@ export function processChoice(pid: string | undefined, match: string | undefined
 }
 
 /** Why a host program cannot reach this container's processes from here, or undefined when it can. */
-export function noHostView(target: ContainerDetails, table: ProcessTable | undefined): Unsupported | undefined {
+export function noHostView(target: ContainerDetails, table: ProcessTable | undefined, purpose = 'for a host program to work on'): Unsupported | undefined {
   const name = escapeName(target.name);
   if (!target.state.running || target.state.pid <= 0) {
-    return new Unsupported(`${name} is not running, so it has no process for a host program to work on.`, `Start it first, or look at its files with porthole shell ${name}.`);
+    return new Unsupported(`${name} is not running, so it has no process ${purpose}.`, `Start it first, or look at its files with porthole shell ${name}.`);
   }
   if (target.state.paused) {
     return new Unsupported(`${name} is paused, and porthole never unpauses a container.`, `Run \`docker unpause ${name}\` first if you mean to.`);
   }
   if (!table || !hasHostView(table, target.id, target.state.pid)) {
     return new Unsupported(
-      `The processes of ${name} are not visible on this machine (the engine runs on another host, as with a tcp:// or ssh:// engine, or porthole runs in another PID namespace), so a host program cannot reach them.`,
+      `The processes of ${name} are not visible on this machine (the engine runs on another host, as with a tcp:// or ssh:// engine, or porthole runs in another PID namespace), so porthole cannot reach them from here.`,
       `Run porthole on the engine's host, or use a tool from the toolbox inside it: porthole shell --cap-add SYS_PTRACE ${name} -- CMD.`,
     );
   }
@@ -97,10 +97,10 @@ export function findTargetProcess(target: ContainerDetails, choice: ProcessChoic
 }
 
 /** Every process of a running container (main first, then in tree order), from the host's /proc. */
-export function containerProcesses(target: ContainerDetails, procRoot = '/proc'): TargetProcess[] {
+export function containerProcesses(target: ContainerDetails, purpose?: string, procRoot = '/proc'): TargetProcess[] {
   const initPid = target.state.pid;
   const table = ProcessTable.available(procRoot) ? ProcessTable.readAround([initPid], { procRoot }) : undefined;
-  const refused = noHostView(target, table);
+  const refused = noHostView(target, table, purpose);
   if (refused) throw refused;
   const initDepth = table!.status(initPid)?.nsPids.length;
   const processes = flatten(containerTree(table!, target.id, initPid)?.processes ?? []);
