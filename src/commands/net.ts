@@ -3,10 +3,10 @@
 // (which socket is whose), so it works on containers without a shell or any tool. Adds what the engine knows
 // (networks, gateway, published and exposed ports) and names the mismatches: a published port nothing listens
 // on, a server listening on 127.0.0.1 only behind a published port.
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
-import type { ContainerDetails } from '../engine/types.js';
+import type { ContainerDetails, EngineClient } from '../engine/types.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { hostSide, portFindings, type ListeningSocket, type NetFinding, type PublishedPort } from '../host/net-findings.js';
 import {
@@ -142,14 +142,40 @@ function parseResolvConf(text: string): NetResult['dns'] {
   return dns;
 }
 
+/**
+ * The container's resolv.conf: the engine's own copy on this host (ResolvConfPath, the file bind-mounted over
+ * /etc/resolv.conf), opened without following a link; else through the engine's archive API. Never through
+ * /proc/PID/root: a link inside the container would lead to the host's files.
+ */
+async function readResolvConf(engine: EngineClient, target: ContainerDetails): Promise<string | undefined> {
+  const raw = target.raw as { ResolvConfPath?: string; Mounts?: { Destination?: string }[] };
+  const own = raw?.ResolvConfPath;
+  const replaced = (raw?.Mounts ?? []).some((m) => m.Destination === '/etc/resolv.conf');
+  if (own && own.startsWith('/') && !replaced) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(own, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+      if (fstatSync(fd).isFile()) {
+        const buffer = Buffer.alloc(64 * 1024);
+        const length = readSync(fd, buffer, 0, buffer.length, 0);
+        return buffer.subarray(0, length).toString('utf8');
+      }
+    } catch {
+      // not on this host, or not ours to read: ask the engine
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+  const { readContainerFile } = await import('../enter/choose-shell.js');
+  return readContainerFile(engine, target.id, '/etc/resolv.conf', 64 * 1024).catch(() => undefined);
+}
+
 export async function run(ctx: Context, parsed: Options): Promise<NetResult> {
   const engine = await ctx.engine();
   const target = await resolveContainer(engine, parsed.args[0]!);
   const processes = containerProcesses(target, 'whose network porthole could read');
   const pid = target.state.pid;
-  // resolv.conf through the engine, never through /proc/PID/root: a link in the container would lead to the host's files.
-  const { readContainerFile } = await import('../enter/choose-shell.js');
-  const resolvConf = readContainerFile(engine, target.id, '/etc/resolv.conf', 64 * 1024).catch(() => undefined);
+  const resolvConf = readResolvConf(engine, target);
   const owners = socketOwners(processes);
   const routes = parseRoutes(readProc(`/proc/${pid}/net/route`));
   const inet: InetSocket[] = (['tcp', 'tcp6', 'udp', 'udp6'] as const).flatMap((proto) => parseInetSockets(readProc(`/proc/${pid}/net/${proto}`), proto));
@@ -173,8 +199,10 @@ export async function run(ctx: Context, parsed: Options): Promise<NetResult> {
     port: s.localPort,
     process: owners.get(s.inode) ?? null,
   }));
-  const published = target.ports.filter((p) => p.hostPort);
-  const exposed = target.config.exposedPorts;
+  // The engine's port map comes in no fixed order: by container port, then host address.
+  const portNumber = (spec: string) => parseInt(spec, 10) || 0;
+  const published = target.ports.filter((p) => p.hostPort).sort((a, b) => portNumber(a.containerPort) - portNumber(b.containerPort) || (a.hostIp.includes(':') ? 1 : 0) - (b.hostIp.includes(':') ? 1 : 0));
+  const exposed = [...target.config.exposedPorts].sort((a, b) => portNumber(a) - portNumber(b));
   const text = await resolvConf;
   return {
     container: target.name,
