@@ -107,3 +107,6 @@ export class CannotRun extends PortholeError {
     super(message, EXIT.cannotRun, hint);
   }
 }
+
+/** The container's processes are not in this machine's /proc (a remote engine, another PID namespace). */
+export class ProcessesNotVisible extends Unsupported {}

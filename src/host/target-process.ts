@@ -2,7 +2,7 @@
 // with a given PID inside, or the one whose command line matches. Read from this machine's /proc; the engine only
 // names the container and its main process (State.Pid). The cgroup proves each process belongs to the container.
 import type { ContainerDetails } from '../engine/types.js';
-import { Ambiguous, InvalidArgument, NotFound, Unsupported } from '../errors.js';
+import { Ambiguous, InvalidArgument, NotFound, ProcessesNotVisible, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { ProcessTable, containerTree, hasHostView, pidInContainer, type ProcessInfo, type ProcessNode } from '../procs/index.js';
 
@@ -44,7 +44,7 @@ export function noHostView(target: ContainerDetails, table: ProcessTable | undef
     return new Unsupported(`${name} is paused, and porthole never unpauses a container.`, `Run \`docker unpause ${name}\` first if you mean to.`);
   }
   if (!table || !hasHostView(table, target.id, target.state.pid)) {
-    return new Unsupported(
+    return new ProcessesNotVisible(
       `The processes of ${name} are not visible on this machine (the engine runs on another host, as with a tcp:// or ssh:// engine, or porthole runs in another PID namespace), so porthole cannot reach them from here.`,
       `Run porthole on the engine's host, or use a tool from the toolbox inside it: porthole shell --cap-add SYS_PTRACE ${name} -- CMD.`,
     );

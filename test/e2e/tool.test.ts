@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { BIN, hasCommand, porthole, portholeInTty, runProcess, spawnPorthole } from '../support/cli.js';
-import { containerFingerprint, docker, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
-import { procStatusField, statePid, waitFor } from '../support/procs.js';
+import { containerFingerprint, docker, ensureBusyboxImage, leftoversFor, removeContainers, runContainer, uniqueName } from '../support/docker.js';
+import { containerId, procStatusField, statePid, waitFor } from '../support/procs.js';
 import { runShellLess } from '../support/toolbox.js';
 
 const target = uniqueName('host-tools-tool');
@@ -148,11 +148,23 @@ test('bad uses are usage errors; a stopped container is named as such', async ()
   assert.equal(noSuch.code, 3);
 });
 
-test("porthole in another PID namespace (the engine's processes not visible): one sentence, exit 6", { skip: !hasCommand('unshare') }, async () => {
-  const r = await runProcess('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, BIN, 'tool', target, '--', 'echo', '{}']);
-  assert.equal(r.code, 6, r.stderr);
-  assert.equal(r.stdout, '');
-  assert.match(r.stderr, /^porthole: The processes of .* are not visible on this machine \(the engine runs on another host/);
+test("processes not visible here (porthole in another PID namespace): the program runs in a toolbox sidecar", { skip: !hasCommand('unshare') }, async () => {
+  const elsewhere = (args: string[]) => runProcess('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, BIN, ...args]);
+  const r = await elsewhere(['tool', target, '--', 'cat', '/proc/{}/comm']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'sleep\n', "the main process's name, read from the sidecar sharing its PID namespace");
+  assert.match(r.stderr, /^porthole: the processes of .* are not visible here \(a remote engine\): running cat in a toolbox sidecar that shares their PID namespace; \{\} is 1, the PID there\.\n$/);
+  const inside = pidInside(hostPidOf(target, 'sleep 1002'));
+  const byPid = await elsewhere(['tool', target, '--pid', String(inside), '--', 'sh', '-c', 'cat /proc/{}/cmdline; exit 9']);
+  assert.equal(byPid.code, 9);
+  assert.equal(byPid.stdout, 'sleep\x001002\x00');
+  const missing = await elsewhere(['tool', target, '--', 'no-such-program-xyz', '-p', '{}']);
+  assert.equal(missing.code, 127);
+  assert.match(missing.stderr, /no-such-program-xyz: no such command in the container or in the toolbox\.\nporthole: porthole's toolbox carries busybox only; give --toolbox IMAGE/);
+  const match = await elsewhere(['tool', target, '--match', 'sleep', '--', 'true']);
+  assert.equal(match.code, 6);
+  assert.match(match.stderr, /--match needs them\. Give --pid N/);
+  assert.deepEqual(leftoversFor(containerId(target)), [], 'the sidecars are gone');
 });
 
 test('strace -p {} shows the main process writing', { skip: !hasCommand('strace') || !hasCommand('timeout') }, async () => {
