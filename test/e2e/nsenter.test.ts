@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { after, before, test } from 'node:test';
-import { hasCommand, porthole } from '../support/cli.js';
-import { containerFingerprint, docker, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
-import { statePid } from '../support/procs.js';
+import { BIN, hasCommand, porthole, runProcess } from '../support/cli.js';
+import { containerFingerprint, docker, ensureBusyboxImage, leftoversFor, removeContainers, runContainer, uniqueName } from '../support/docker.js';
+import { containerId, statePid } from '../support/procs.js';
 
 const target = uniqueName('host-tools-ns');
 const stopped = uniqueName('host-tools-ns-stopped');
@@ -82,6 +82,21 @@ test('nsenter: no such program is one sentence and 127; bad uses are sentences',
   const notRunning = await porthole(['nsenter', stopped, '--', 'true']);
   assert.equal(notRunning.code, 6);
   assert.match(notRunning.stderr, /is not running/);
+});
+
+test('processes not visible here (porthole in another PID namespace): --net through a toolbox sidecar, --uts refused', { skip: !hasCommand('unshare') }, async () => {
+  const elsewhere = (args: string[]) => runProcess('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, BIN, ...args]);
+  const address = docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', target]);
+  const r = await elsewhere(['nsenter', target, '--', 'ip', '-o', '-4', 'addr']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`eth0\\s+inet ${address.replace(/\./g, '\\.')}/`));
+  assert.match(r.stderr, /running ip in a toolbox sidecar that shares its network and PID namespaces/);
+  const code = await elsewhere(['nsenter', target, '--', 'sh', '-c', 'exit 4']);
+  assert.equal(code.code, 4);
+  const uts = await elsewhere(['nsenter', target, '--uts', '--', 'hostname']);
+  assert.equal(uts.code, 6);
+  assert.match(uts.stderr, /joins its network and PID namespaces only, not --uts\./);
+  assert.deepEqual(leftoversFor(containerId(target)), [], 'the sidecars are gone');
 });
 
 test('nsenter never changes the target', () => {
