@@ -22,7 +22,7 @@ try {
   const pid = sh(`docker inspect -f '{{.State.Pid}}' ${busy}`);
   const nsenterSs = `nsenter -t ${pid} -n ss -tanp`;
   // Wait for the connections (both ends are listed by ss: 2 per connection).
-  const until = Date.now() + 120_000;
+  const until = Date.now() + 300_000;
   let established = 0;
   while (Date.now() < until) {
     established = Number(sh(`${nsenterSs} state established | tail -n +2 | wc -l`));

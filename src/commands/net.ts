@@ -21,7 +21,7 @@ import {
   type InetSocket,
   type Route,
 } from '../host/netproc.js';
-import { containerProcesses, type TargetProcess } from '../host/target-process.js';
+import { containerProcesses, type ContainerProcessList } from '../host/target-process.js';
 import { escapeName } from '../render/escape.js';
 import { renderJson } from '../render/json.js';
 import { renderTable } from '../render/table.js';
@@ -85,25 +85,37 @@ function readProc(path: string): string {
   }
 }
 
-/** socket inode -> the first process (main first) holding it open. */
-function socketOwners(processes: TargetProcess[]): Map<number, SocketOwner> {
+/**
+ * socket inode -> the first process (main first) holding it open, for the inodes asked about; stops reading fd
+ * tables once every one is found.
+ */
+function socketOwners(processes: ContainerProcessList, wanted: Set<number>): Map<number, SocketOwner> {
   const owners = new Map<number, SocketOwner>();
-  for (const p of processes) {
+  const described = new Map<number, SocketOwner | undefined>();
+  for (const hostPid of processes.hostPids) {
+    if (owners.size >= wanted.size) break;
     let fds: string[];
     try {
-      fds = readdirSync(`/proc/${p.hostPid}/fd`);
+      fds = readdirSync(`/proc/${hostPid}/fd`);
     } catch {
       continue; // ended, or not ours to read
     }
     for (const fd of fds) {
       let link: string;
       try {
-        link = readlinkSync(`/proc/${p.hostPid}/fd/${fd}`);
+        link = readlinkSync(`/proc/${hostPid}/fd/${fd}`);
       } catch {
         continue;
       }
-      const m = /^socket:\[(\d+)\]$/.exec(link);
-      if (m && !owners.has(Number(m[1]))) owners.set(Number(m[1]), { pid: p.containerPid, hostPid: p.hostPid, command: p.command });
+      if (!link.startsWith('socket:[')) continue;
+      const inode = Number(link.slice(8, -1));
+      if (!wanted.has(inode) || owners.has(inode)) continue;
+      if (!described.has(hostPid)) {
+        const d = processes.describe(hostPid);
+        described.set(hostPid, d && { pid: d.containerPid, hostPid, command: d.command });
+      }
+      const owner = described.get(hostPid);
+      if (owner) owners.set(inode, owner);
     }
   }
   return owners;
@@ -176,9 +188,12 @@ export async function run(ctx: Context, parsed: Options): Promise<NetResult> {
   const processes = containerProcesses(target, 'whose network porthole could read');
   const pid = target.state.pid;
   const resolvConf = readResolvConf(engine, target);
-  const owners = socketOwners(processes);
   const routes = parseRoutes(readProc(`/proc/${pid}/net/route`));
   const inet: InetSocket[] = (['tcp', 'tcp6', 'udp', 'udp6'] as const).flatMap((proto) => parseInetSockets(readProc(`/proc/${pid}/net/${proto}`), proto));
+  const listeningUnix = parseUnixSockets(readProc(`/proc/${pid}/net/unix`)).filter((u) => u.listening);
+  // Sockets in TIME_WAIT belong to no process (inode 0).
+  const wanted = new Set([...inet.map((s) => s.inode), ...listeningUnix.map((u) => u.inode)].filter((inode) => inode > 0));
+  const owners = socketOwners(processes, wanted);
   const toSocket = (s: InetSocket): NetSocket => ({
     proto: s.proto,
     state: s.state,
@@ -187,7 +202,7 @@ export async function run(ctx: Context, parsed: Options): Promise<NetResult> {
     owner: owners.get(s.inode) ?? null,
   });
   const isListening = (s: InetSocket) => s.state === 'LISTEN' || (s.state === 'UNCONN' && s.localPort > 0);
-  const unix = parseUnixSockets(readProc(`/proc/${pid}/net/unix`)).filter((u) => u.listening && owners.has(u.inode));
+  const unix = listeningUnix.filter((u) => owners.has(u.inode));
   const listening = [
     ...inet.filter(isListening).map(toSocket),
     ...unix.map((u): NetSocket => ({ proto: 'unix', state: 'LISTEN', local: u.path || '(unnamed)', remote: null, owner: owners.get(u.inode) ?? null })),

@@ -4,7 +4,7 @@
 import type { ContainerDetails } from '../engine/types.js';
 import { Ambiguous, InvalidArgument, NotFound, ProcessesNotVisible, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
-import { ProcessTable, containerTree, hasHostView, pidInContainer, type ProcessInfo, type ProcessNode } from '../procs/index.js';
+import { ProcessTable, containerTree, hasHostView, inContainer, pidInContainer, type ProcessInfo, type ProcessNode } from '../procs/index.js';
 
 export interface TargetProcess {
   hostPid: number;
@@ -96,15 +96,41 @@ export function findTargetProcess(target: ContainerDetails, choice: ProcessChoic
   return matching[0]!;
 }
 
-/** Every process of a running container (main first, then in tree order), from the host's /proc. */
-export function containerProcesses(target: ContainerDetails, purpose?: string, procRoot = '/proc'): TargetProcess[] {
+/** A container's processes by host PID (main first), with what it takes to describe any of them on demand. */
+export interface ContainerProcessList {
+  hostPids: number[];
+  /** PID inside and command line of one of them (read when asked: a container may hold thousands). */
+  describe(hostPid: number): TargetProcess | undefined;
+}
+
+/**
+ * Every process of a running container, from the host's /proc: the main process's subtree and the processes the
+ * runtime shim parents in the container (docker exec). Only stat files are read for the list itself.
+ */
+export function containerProcesses(target: ContainerDetails, purpose?: string, procRoot = '/proc'): ContainerProcessList {
   const initPid = target.state.pid;
   const table = ProcessTable.available(procRoot) ? ProcessTable.readAround([initPid], { procRoot }) : undefined;
   const refused = noHostView(target, table, purpose);
   if (refused) throw refused;
-  const initDepth = table!.status(initPid)?.nsPids.length;
-  const processes = flatten(containerTree(table!, target.id, initPid)?.processes ?? []);
-  const main = processes.findIndex((p) => p.hostPid === initPid);
-  if (main > 0) processes.unshift(...processes.splice(main, 1));
-  return processes.map((p) => ({ hostPid: p.hostPid, containerPid: pidInContainer(p, initDepth), command: p.command }));
+  const t = table!;
+  const initDepth = t.status(initPid)?.nsPids.length;
+  const shim = t.stat(initPid)?.ppid ?? 0;
+  const roots = [initPid, ...(shim > 0 && !inContainer(t, shim, target.id) ? t.children(shim).filter((c) => c !== initPid && inContainer(t, c, target.id)) : [])];
+  const hostPids: number[] = [];
+  const seen = new Set<number>();
+  const pending = [...roots].reverse();
+  while (pending.length) {
+    const pid = pending.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    hostPids.push(pid);
+    pending.push(...[...t.children(pid)].reverse());
+  }
+  return {
+    hostPids,
+    describe: (hostPid) => {
+      const p = t.process(hostPid);
+      return p && { hostPid, containerPid: pidInContainer(p, initDepth), command: p.command };
+    },
+  };
 }
