@@ -1,10 +1,11 @@
 // Which host process of a container a host program (tool, nsenter) should work on: its main process, the process
 // with a given PID inside, or the one whose command line matches. Read from this machine's /proc; the engine only
 // names the container and its main process (State.Pid). The cgroup proves each process belongs to the container.
+import { readFileSync } from 'node:fs';
 import type { ContainerDetails } from '../engine/types.js';
 import { Ambiguous, InvalidArgument, NotFound, ProcessesNotVisible, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
-import { ProcessTable, containerTree, hasHostView, inContainer, pidInContainer, type ProcessInfo, type ProcessNode } from '../procs/index.js';
+import { ProcessTable, containerIdsInCgroup, containerTree, hasHostView, inContainer, parseCmdline, parseStatus, pidInContainer, type ProcessInfo, type ProcessNode } from '../procs/index.js';
 
 export interface TargetProcess {
   hostPid: number;
@@ -109,6 +110,16 @@ export interface ContainerProcessList {
  */
 export function containerProcesses(target: ContainerDetails, purpose?: string, procRoot = '/proc'): ContainerProcessList {
   const initPid = target.state.pid;
+  // Cheap first: the main process's own files, and the container's cgroup.procs (one read instead of walking
+  // thousands of /proc entries). The tree walk below is the fallback.
+  const listed = ProcessTable.available(procRoot) && initPid > 0 && target.state.running && !target.state.paused && initInContainer(procRoot, initPid, target.id) ? cgroupProcs(procRoot, initPid, target.id) : undefined;
+  if (listed) {
+    const initDepth = readNsPids(procRoot, initPid)?.length;
+    return {
+      hostPids: [initPid, ...listed.filter((pid) => pid !== initPid).sort((a, b) => a - b)],
+      describe: (hostPid) => describeProcess(procRoot, hostPid, initDepth),
+    };
+  }
   const table = ProcessTable.available(procRoot) ? ProcessTable.readAround([initPid], { procRoot }) : undefined;
   const refused = noHostView(target, table, purpose);
   if (refused) throw refused;
@@ -133,4 +144,65 @@ export function containerProcesses(target: ContainerDetails, purpose?: string, p
       return p && { hostPid, containerPid: pidInContainer(p, initDepth), command: p.command };
     },
   };
+}
+
+function readNsPids(procRoot: string, pid: number): number[] | undefined {
+  try {
+    return parseStatus(readFileSync(`${procRoot}/${pid}/status`, 'utf8')).nsPids;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the process exists here and its cgroup names the container (hasHostView without a table). */
+function initInContainer(procRoot: string, pid: number, containerId: string): boolean {
+  try {
+    return containerIdsInCgroup(readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8')).includes(containerId);
+  } catch {
+    return false;
+  }
+}
+
+/** PID inside and command line of one process, from its status and cmdline alone. */
+function describeProcess(procRoot: string, hostPid: number, initDepth: number | undefined): TargetProcess | undefined {
+  const nsPids = readNsPids(procRoot, hostPid);
+  if (!nsPids) return undefined;
+  let argv: string[] = [];
+  let comm = '';
+  try {
+    argv = parseCmdline(readFileSync(`${procRoot}/${hostPid}/cmdline`));
+    if (!argv.length) comm = readFileSync(`${procRoot}/${hostPid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  return { hostPid, containerPid: pidInContainer({ nsPids, nsPid: nsPids.at(-1) ?? null }, initDepth), command: argv.length ? argv.join(' ') : `[${comm}]` };
+}
+
+/**
+ * The PIDs in the container's cgroup (cgroup v2's unified file, else v1's pids controller), from the path the
+ * main process's /proc/PID/cgroup names; undefined when that path does not name the container or is not readable.
+ */
+export function cgroupProcs(procRoot: string, initPid: number, containerId: string, cgroupRoot = '/sys/fs/cgroup'): number[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`${procRoot}/${initPid}/cgroup`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const candidates: string[] = [];
+  for (const line of text.split('\n')) {
+    const [, controllers, path] = /^\d+:([^:]*):(\/.*)$/.exec(line) ?? [];
+    if (!path || !path.includes(containerId) || path.includes('..')) continue;
+    if (controllers === '') candidates.push(`${cgroupRoot}${path}/cgroup.procs`, `${cgroupRoot}/unified${path}/cgroup.procs`);
+    else if (controllers!.split(',').includes('pids')) candidates.push(`${cgroupRoot}/pids${path}/cgroup.procs`);
+  }
+  for (const file of candidates) {
+    try {
+      const pids = readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
+      if (pids.includes(initPid)) return pids.filter((pid) => Number.isInteger(pid) && pid > 0);
+    } catch {
+      // not there on this host: the next one
+    }
+  }
+  return undefined;
 }
