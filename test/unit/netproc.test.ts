@@ -1,6 +1,10 @@
 // The /proc/PID/net parsers and the port findings of `porthole net`, on text as the kernel writes it.
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { cgroupProcs } from '../../src/host/target-process.js';
 import { portFindings } from '../../src/host/net-findings.js';
 import { hexToIpv4, hexToIpv6, inSubnet, parseFibTrieLocal, parseIfInet6, parseInetSockets, parseRoutes, parseUnixSockets } from '../../src/host/netproc.js';
 import { substitutePid } from '../../src/host/run-program.js';
@@ -99,4 +103,25 @@ test('{} becomes the host PID anywhere in a word; nsenter gets one flag a namesp
   assert.deepEqual(substitutePid(['strace', '-p', '{}', '/proc/{}/fd', '{x}'], 42), ['strace', '-p', '42', '/proc/42/fd', '{x}']);
   assert.deepEqual(nsenterArgs(42, ['net', 'uts'], ['ip', 'addr']), ['--target', '42', '--net', '--uts', '--', 'ip', 'addr']);
   assert.deepEqual(nsenterArgs(42, 'all', ['ps']), ['--target', '42', '--all', '--', 'ps']);
+});
+
+test("a container's processes from its cgroup.procs: v1's pids controller or v2's unified file, only a path naming it", () => {
+  const id = 'c'.repeat(64);
+  const root = mkdtempSync(join(tmpdir(), 'host-tools-cg-'));
+  try {
+    mkdirSync(join(root, 'proc/100'), { recursive: true });
+    writeFileSync(join(root, 'proc/100/cgroup'), `8:pids:/docker/${id}\n0::/docker/${id}\n`);
+    mkdirSync(join(root, `cg/pids/docker/${id}`), { recursive: true });
+    writeFileSync(join(root, `cg/pids/docker/${id}/cgroup.procs`), '100\n105\n103\n');
+    assert.deepEqual(cgroupProcs(join(root, 'proc'), 100, id, join(root, 'cg')), [100, 105, 103]);
+    // A cgroup.procs without the main process is not the container's: no answer, the caller walks /proc instead.
+    writeFileSync(join(root, `cg/pids/docker/${id}/cgroup.procs`), '7\n');
+    assert.equal(cgroupProcs(join(root, 'proc'), 100, id, join(root, 'cg')), undefined);
+    mkdirSync(join(root, `cg/docker/${id}`), { recursive: true });
+    writeFileSync(join(root, `cg/docker/${id}/cgroup.procs`), '100\n101\n');
+    assert.deepEqual(cgroupProcs(join(root, 'proc'), 100, id, join(root, 'cg')), [100, 101]);
+    assert.equal(cgroupProcs(join(root, 'proc'), 100, 'd'.repeat(64), join(root, 'cg')), undefined, 'a path that does not name the container');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
