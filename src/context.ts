@@ -33,6 +33,11 @@ export interface Context {
   cleanup: Cleanup;
   /** Aborted on SIGINT/SIGTERM/SIGHUP. */
   signal: AbortSignal;
+  /**
+   * While a host program runs in the foreground (tool, nsenter), porthole's signals go to this handler instead of
+   * ending porthole, as a shell waits for its job; returns the function that gives them back.
+   */
+  foreground?(handler: (signal: NodeJS.Signals) => void): () => void;
   /** A line on stderr for the person watching: progress, what porthole is doing. */
   notice(message: string): void;
 }

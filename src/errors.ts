@@ -10,6 +10,8 @@ export const EXIT = {
   engine: 5, // engine unreachable, permission denied, engine too old, context not found
   unsupported: 6, // the container cannot be entered that way (no shell, wrong state)
   shellOwnFailure: 125, // with `shell`, porthole's own failures, so they never look like the command's code
+  cannotRun: 126, // `tool`, `nsenter`: the program exists but cannot be run (as a shell says it)
+  programNotFound: 127, // `tool`, `nsenter`: no such program (as a shell says it)
 } as const;
 
 export class PortholeError extends Error {
@@ -91,3 +93,20 @@ export class AccessDenied extends PortholeError {
     super(message, EXIT.engine, hint);
   }
 }
+
+/** A host program that `tool` or `nsenter` was asked to run does not exist: 127, as in a shell. */
+export class ProgramNotFound extends PortholeError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.programNotFound, hint);
+  }
+}
+
+/** A host program exists but may not be run (not executable, permission denied): 126, as in a shell. */
+export class CannotRun extends PortholeError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.cannotRun, hint);
+  }
+}
+
+/** The container's processes are not in this machine's /proc (a remote engine, another PID namespace). */
+export class ProcessesNotVisible extends Unsupported {}

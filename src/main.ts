@@ -74,7 +74,9 @@ export async function main(argv: string[]): Promise<number> {
   let commandName = '';
   let debug = argv.includes('--debug') || argv.includes('-D');
 
+  let foreground: ((signal: NodeJS.Signals) => void) | undefined;
   const onSignal = (name: keyof typeof SIGNALS) => {
+    if (foreground) return foreground(name);
     if (abort.signal.aborted) return;
     abort.abort(Object.assign(new Error(`interrupted by ${name}`), { signal: name }));
     void cleanup.runAll().then((failures) => {
@@ -137,6 +139,12 @@ export async function main(argv: string[]): Promise<number> {
       kube: { kubeconfig: global.kubeconfig, context: global.kubeContext, namespace: global.namespace },
       cleanup,
       signal: abort.signal,
+      foreground: (handler) => {
+        foreground = handler;
+        return () => {
+          if (foreground === handler) foreground = undefined;
+        };
+      },
       notice: (message) => process.stderr.write(`${message}\n`),
       engine: async () => {
         if (!engine) {

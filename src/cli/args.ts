@@ -51,14 +51,41 @@ export function defineCommand<O extends Record<string, OptionDef>>(spec: Command
 
 export const helpOption: OptionDef = { type: 'boolean', short: 'h', description: 'Show this help' };
 
-/** Splits argv into the part to parse and the passthrough rest. */
-function splitRest(spec: CommandSpec, argv: string[]): { head: string[]; rest: string[]; hasRest: boolean } {
+/** Whether a word names one of the command's own flags (`--cap-add`, `--cap-add=X`, `-u`, `-uroot`). */
+export function isOwnOption(word: string, byLong: Map<string, OptionDef>, byShort: Map<string, OptionDef>): boolean {
+  if (word.startsWith('--')) return word.length > 2 && byLong.has(word.slice(2).split('=')[0]!);
+  return word.length > 1 && word.startsWith('-') && byShort.has(word[1]!);
+}
+
+/** The command's flags by long and short name, --help included. */
+export function optionMaps(spec: CommandSpec): { byLong: Map<string, OptionDef>; byShort: Map<string, OptionDef> } {
   const byLong = new Map<string, OptionDef>();
   const byShort = new Map<string, OptionDef>();
   for (const [name, def] of Object.entries({ ...spec.options, help: helpOption })) {
     byLong.set(name, def);
     if (def.short) byShort.set(def.short, def);
   }
+  return { byLong, byShort };
+}
+
+/**
+ * With restAfter: the command to run must not start with one of porthole's own flags (`shell C -u root` with no
+ * later `--`), which would otherwise run a program named `-u`. Throws the sentence that says where flags go.
+ */
+export function refuseFlagAsCommand(spec: CommandSpec, rest: string[]): void {
+  const first = rest[0];
+  const { byLong, byShort } = optionMaps(spec);
+  if (first === undefined || !isOwnOption(first, byLong, byShort)) return;
+  const shown = first.replace(/[^\x20-\x7e]/g, '?');
+  throw new InvalidArgument(
+    `"${shown}" after the container name would be the program to run, not an option of porthole ${spec.name}.`,
+    `Put options before CONTAINER, or end them with --: porthole ${spec.name} CONTAINER ${shown} ... -- PROGRAM.`,
+  );
+}
+
+/** Splits argv into the part to parse and the passthrough rest. */
+function splitRest(spec: CommandSpec, argv: string[]): { head: string[]; rest: string[]; hasRest: boolean } {
+  const { byLong, byShort } = optionMaps(spec);
   let positionals = 0;
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
@@ -81,7 +108,10 @@ function splitRest(spec: CommandSpec, argv: string[]): { head: string[]; rest: s
     }
     positionals++;
     if (spec.restAfter !== undefined && positionals === spec.restAfter && i + 1 < argv.length) {
-      const next = argv[i + 1];
+      const next = argv[i + 1]!;
+      // `shell C --cap-add X -- cmd`: the command's own options after the container, closed by a later `--`, are
+      // still options (the `--` says where the command starts), rather than a command named `--cap-add`.
+      if (isOwnOption(next, byLong, byShort) && argv.indexOf('--', i + 2) > 0) continue;
       // `shell C -- cmd` keeps working: the `--` right after the container is just the separator.
       const restStart = next === '--' ? i + 2 : i + 1;
       return { head: argv.slice(0, i + 1), rest: argv.slice(restStart), hasRest: true };

@@ -1,7 +1,7 @@
 // `porthole shell CONTAINER [-- CMD [ARG...]]`: get inside, whatever state the container is in. Picks the way:
 // exec for a running container with a shell, a snapshot for one that is not running, the toolbox sidecar for
 // one without a shell (or with --toolbox). The command's exit code is porthole's.
-import { defineCommand, type Parsed } from '../cli/args.js';
+import { defineCommand, refuseFlagAsCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { InvalidArgument } from '../errors.js';
 import { escapeName } from '../render/escape.js';
@@ -72,6 +72,7 @@ export function buildRequest(parsed: Options, ctx: Context): EnterRequest {
   if (parsed.hasRest && !parsed.rest.length) {
     throw new InvalidArgument('Nothing after "--": name the command to run.', `Usage: ${spec.usage}`);
   }
+  refuseFlagAsCommand(spec, parsed.rest);
   return {
     cmd: parsed.hasRest ? parsed.rest : undefined,
     user: o.user,

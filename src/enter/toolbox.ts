@@ -94,7 +94,7 @@ if ! cd "$wd" 2>/dev/null; then
   cd /
 fi
 [ $# -eq 0 ] && exec ${FD_ROOT}${TOOLBOX_SHELL}
-command -v "$1" >/dev/null || { echo "porthole: $1: no such command in the container or in the toolbox." >&2; exit 127; }
+command -v -- "$1" >/dev/null 2>&1 || { echo "porthole: $1: no such command in the container or in the toolbox." >&2; exit 127; }
 exec "$@"
 `;
 

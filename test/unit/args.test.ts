@@ -34,6 +34,18 @@ test('`--` separates the command, with or without words before it', () => {
   assert.deepEqual(bare.rest, []);
 });
 
+test('options after the container, closed by a later `--`, are options (issue 16: shell C --cap-add X -- strace)', () => {
+  const p = parseCommand(shellLike, ['c1', '-u', 'root', '--env', 'A=1', '--', 'strace', '-p', '1']);
+  assert.deepEqual(p.args, ['c1']);
+  assert.equal(p.options.user, 'root');
+  assert.deepEqual(p.options.env, ['A=1']);
+  assert.deepEqual(p.rest, ['strace', '-p', '1']);
+  // Without a later `--` the words stay the command, as docker exec takes them.
+  assert.deepEqual(parseCommand(shellLike, ['c1', '-u', 'root']).rest, ['-u', 'root']);
+  // A command that is not one of ours keeps its own `--`.
+  assert.deepEqual(parseCommand(shellLike, ['c1', 'ls', '-u', '--', 'x']).rest, ['ls', '-u', '--', 'x']);
+});
+
 test('unknown flags and missing arguments are usage errors', () => {
   assert.throws(() => parseCommand(shellLike, ['--nope', 'c']), InvalidArgument);
   assert.throws(() => parseCommand(shellLike, []), /needs an argument/);
