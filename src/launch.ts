@@ -20,7 +20,7 @@
 // file, and the cache made after the run is the one that skips the compiling a command really does.
 //
 // Kept to node: builtins and plain statements: everything here runs before the cache can help.
-import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { Module } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -86,7 +86,7 @@ function codeCacheFolder(): string | undefined {
   return process.env.PORTHOLE_CODE_CACHE === '0' ? undefined : cacheFolder(process.env);
 }
 
-/** Writes the cache with what the command compiled, atomically; drops caches of other builds. Never fails the run. */
+/** Writes the cache with what the command compiled, atomically; drops other builds' caches unused for a week. Never fails the run. */
 function saveCache(script: Script, dir: string, file: string): void {
   try {
     const data = script.createCachedData();
@@ -98,8 +98,13 @@ function saveCache(script: Script, dir: string, file: string): void {
       closeSync(fd);
     }
     renameSync(temp, file);
+    // Another build's caches go once unused for a week: two builds used in turn (a clone and an installed copy)
+    // would otherwise remove each other's on every run, and every command would compile from source.
+    const weekAgo = Date.now() - 7 * 24 * 3600 * 1000;
     for (const name of readdirSync(dir)) {
-      if (name.endsWith('.v8') && !name.startsWith(`${PORTHOLE_BUILD_ID}-`)) rmSync(join(dir, name), { force: true });
+      if (!name.endsWith('.v8') || name.startsWith(`${PORTHOLE_BUILD_ID}-`)) continue;
+      const path = join(dir, name);
+      if (statSync(path).atimeMs < weekAgo) rmSync(path, { force: true });
     }
   } catch {
     // a cache we cannot write is only a slower next start

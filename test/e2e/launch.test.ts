@@ -2,7 +2,7 @@
 // for a Node too old, the code cache it keeps, and NODE_EXTRA_CA_CERTS passed on untouched. Run as a user runs it:
 // the file itself, through its shebang, not `node FILE`.
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -41,20 +41,26 @@ test('the code cache: written once per command after it ran, private to the user
   assert.equal(codeCaches(dir).length, 2);
 });
 
-test('a damaged cache only means compiling from source; a cache of another build is removed', async () => {
+test('a damaged cache only means compiling from source; a cache of another build is removed once unused for a week', async () => {
   const cacheHome = join(work, 'cache-b');
   await run(['engine', '--json'], { XDG_CACHE_HOME: cacheHome });
   const dir = join(cacheHome, 'porthole');
   const [file] = codeCaches(dir);
   writeFileSync(join(dir, file!), Buffer.alloc(4096, 0x5a));
-  writeFileSync(join(dir, '0123456789abcdef-v0.0.0-x64-engine.v8'), 'old build');
+  // another build unused for 8 days, and one used today (a clone and an installed copy taking turns)
+  const old = join(dir, '0123456789abcdef-v0.0.0-x64-engine.v8');
+  writeFileSync(old, 'old build');
+  const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+  utimesSync(old, eightDaysAgo, eightDaysAgo);
+  const recent = 'fedcba9876543210-v0.0.0-x64-engine.v8';
+  writeFileSync(join(dir, recent), 'a build used today');
   const r = await run(['engine', '--json'], { XDG_CACHE_HOME: cacheHome });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   assert.equal(JSON.parse(r.stdout).engineVersion, docker(['version', '--format', '{{.Server.Version}}']));
-  // rewritten from this run, and the other build's file is gone
+  // rewritten from this run; the other build's unused file is gone, the one in use kept
   assert.notEqual(readFileSync(join(dir, file!))[0], 0x5a);
-  assert.deepEqual(codeCaches(dir), [file]);
+  assert.deepEqual(codeCaches(dir).sort(), [file, recent].sort());
 });
 
 test('no cache where others could write code for us, or when turned off', async () => {
