@@ -1,0 +1,148 @@
+// A pod container's files for `cat` and `ls`, read through exec with the container's own tools (sh, cat, stat,
+// readlink: busybox has them all). Kubernetes has no archive endpoint, so this is the only way without adding a
+// container. Names from the pod are hostile input: they are parsed from NUL-separated records (a newline or an
+// escape sequence in a name stays exact) and only ever printed; nothing here writes to the host.
+import { Failure, NotFound, Unsupported } from '../../errors.js';
+import type { FsEntry } from '../../fs/entry.js';
+import type { EntryType } from '../../fs/tar-reader.js';
+import { basename, join, show } from '../../fs/paths.js';
+import { demux } from '../stdio.js';
+import { exitFromStatus, openExec } from './exec-stream.js';
+import type { KubeCluster } from './index.js';
+
+const MISSING = 20;
+const IS_DIR = 21;
+const NO_TOOL = 22;
+
+/** Checks that each tool exists before it is needed, so a missing one is named rather than guessed from output. */
+const NEED = (tools: string[]) => `for t in ${tools.join(' ')}; do command -v "$t" >/dev/null 2>&1 || { printf '%s' "$t" >&2; exit ${NO_TOOL}; }; done; `;
+
+/** cat: exit 20 for a missing path, 21 for a folder, else the file's bytes (symlinks followed inside the pod). */
+const CAT_SCRIPT = `${NEED(['cat'])}[ -e "$1" ] || exit ${MISSING}; [ -d "$1" ] && exit ${IS_DIR}; exec cat -- "$1"`;
+
+/**
+ * ls: a first byte D (a folder's entries follow) or F (the path itself), then per entry
+ * "HEXMODE UID GID SIZE MTIME\n" NAME "\0" LINKTARGET "\0". The stat line holds no name, so it never needs parsing
+ * around hostile bytes; the name and target end at NUL, which no name can hold. A symlink to a folder given as the
+ * path is followed unless `long` (as ls does).
+ */
+const LS_SCRIPT =
+  `${NEED(['stat', 'readlink'])}` +
+  `p=$1; [ -e "$p" ] || [ -L "$p" ] || exit ${MISSING}; ` +
+  `one() { stat -c '%f %u %g %s %Y' -- "$1" || return 0; printf '%s\\0' "$1"; ` +
+  `if [ -L "$1" ]; then t=$(readlink -- "$1"; echo .); printf '%s\\0' "\${t%??}"; else printf '\\0'; fi; }; ` +
+  `if [ -d "$p" ] && { [ "$2" = follow ] || [ ! -L "$p" ]; }; then printf D; d=\${p%/}; ` +
+  `for f in "$d"/* "$d"/.[!.]* "$d"/..?*; do [ -e "$f" ] || [ -L "$f" ] || continue; one "$f"; done; ` +
+  `else printf F; one "$p"; fi`;
+
+export interface PodFileTarget {
+  namespace: string;
+  pod: string;
+  container: string;
+}
+
+/** A byte string (latin1, one char a byte) as the exec API takes it: UTF-8 text. */
+function wire(bytes: string): string {
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}
+
+function where(t: PodFileTarget): string {
+  return `container ${t.container} of pod ${t.pod}`;
+}
+
+/** Runs `sh -c SCRIPT porthole ARGS...`, streaming stdout to onStdout; resolves with the exit code and stderr. */
+async function runScript(cluster: KubeCluster, t: PodFileTarget, script: string, args: string[], onStdout: (chunk: Buffer) => Promise<void> | void): Promise<{ code: number; stderr: string }> {
+  const stream = await openExec(cluster.client, { namespace: t.namespace, pod: t.pod, container: t.container, command: ['sh', '-c', script, 'porthole', ...args], stdin: false, tty: false });
+  const { stdout, stderr, done } = demux(stream);
+  const errChunks: Buffer[] = [];
+  stderr.on('data', (c: Buffer) => {
+    if (errChunks.reduce((n, b) => n + b.length, 0) < 4096) errChunks.push(c);
+  });
+  for await (const chunk of stdout) await onStdout(chunk as Buffer);
+  await done;
+  const result = exitFromStatus(stream.status);
+  stream.destroy();
+  const errText = Buffer.concat(errChunks).toString('utf8');
+  if ('code' in result) return { code: result.code, stderr: errText };
+  if (/executable file not found|no such file or directory/i.test(result.error)) {
+    throw new Unsupported(
+      `${where(t)} has no shell (sh), which porthole needs to read its files in a pod.`,
+      'Reading files of a pod without a shell (through a toolbox container) is not built yet; use `porthole shell --toolbox` meanwhile.',
+    );
+  }
+  if (!stream.status) throw new Failure(`The connection to the Kubernetes API ended before ${where(t)} said whether the read succeeded.`);
+  throw new Failure(`Kubernetes could not run the read in ${where(t)}: ${result.error}.`);
+}
+
+function commonFailure(t: PodFileTarget, path: string, code: number, stderr: string, tool: string): never {
+  if (code === MISSING) throw new NotFound(`${show(path)}: no such file or folder in ${where(t)}.`);
+  if (code === NO_TOOL) {
+    throw new Unsupported(
+      `${where(t)} has no ${show(stderr.trim()) || tool}, which porthole needs to read its files in a pod.`,
+      'Reading files of a pod through a toolbox container is not built yet.',
+    );
+  }
+  throw new Failure(`${tool} failed in ${where(t)} on ${show(path)} (exit ${code})${stderr.trim() ? `: ${show(stderr.trim().split('\n')[0]!)}` : ''}.`);
+}
+
+/** Streams one file's bytes to `write`. */
+export async function catPodFile(cluster: KubeCluster, t: PodFileTarget, path: string, write: (chunk: Buffer) => Promise<void> | void): Promise<void> {
+  const { code, stderr } = await runScript(cluster, t, CAT_SCRIPT, [wire(path)], write);
+  if (code === 0) return;
+  if (code === IS_DIR) throw new NotFound(`${show(path)} is a folder, not a file, in ${where(t)}.`, `List it with \`porthole ls ${t.pod} ${show(path)}\`.`);
+  commonFailure(t, path, code, stderr, 'cat');
+}
+
+const TYPES: Record<number, EntryType> = { 0o100000: 'file', 0o040000: 'dir', 0o120000: 'symlink', 0o020000: 'char', 0o060000: 'block', 0o010000: 'fifo' };
+
+/** Parses the ls script's records; `dir` is the folder listed (entries are named under it, exactly as sent). Pure. */
+export function parseListing(out: Buffer, asked: string): { isDir: boolean; entries: FsEntry[] } {
+  const kind = out[0];
+  if (kind !== 0x44 && kind !== 0x46) throw new Failure('The pod sent a listing porthole cannot read.');
+  const isDir = kind === 0x44;
+  const entries: FsEntry[] = [];
+  let at = 1;
+  while (at < out.length) {
+    const nl = out.indexOf(0x0a, at);
+    const nameEnd = nl < 0 ? -1 : out.indexOf(0, nl + 1);
+    const linkEnd = nameEnd < 0 ? -1 : out.indexOf(0, nameEnd + 1);
+    if (linkEnd < 0) throw new Failure('The pod sent a listing porthole cannot read (a record was cut short).');
+    const fields = out.subarray(at, nl).toString('latin1').split(' ');
+    const name = out.subarray(nl + 1, nameEnd).toString('latin1');
+    const link = out.subarray(nameEnd + 1, linkEnd).toString('latin1');
+    at = linkEnd + 1;
+    if (fields.length !== 5 || !fields.every((f, i) => (i === 0 ? /^[0-9a-f]+$/ : /^\d+$/).test(f))) throw new Failure('The pod sent a listing porthole cannot read (bad stat line).');
+    const raw = parseInt(fields[0]!, 16);
+    const type = TYPES[raw & 0o170000] ?? 'other';
+    // Names come back as the script globbed them ("$d"/NAME): only the last part is the pod's; the folder is the one asked.
+    const path = isDir ? join(asked, basename(name)) : asked;
+    entries.push({
+      path,
+      name: basename(path),
+      linkName: type === 'symlink' ? link : '',
+      type,
+      mode: raw & 0o7777,
+      uid: Number(fields[1]),
+      gid: Number(fields[2]),
+      size: type === 'file' ? Number(fields[3]) : 0,
+      mtime: Number(fields[4]),
+      uname: '',
+      gname: '',
+    });
+  }
+  return { isDir, entries };
+}
+
+/** One folder's entries (or the path's own entry when it is not a folder). */
+export async function listPodPath(cluster: KubeCluster, t: PodFileTarget, path: string, followLink: boolean): Promise<{ isDir: boolean; entries: FsEntry[] }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const { code, stderr } = await runScript(cluster, t, LS_SCRIPT, [wire(path), followLink ? 'follow' : ''], (c) => {
+    size += c.length;
+    // A listing is names and numbers: 256 MiB is far beyond any folder, and keeps a hostile pod from filling memory.
+    if (size > 256 << 20) throw new Failure(`The listing of ${show(path)} in ${where(t)} is larger than 256 MiB.`);
+    chunks.push(c);
+  });
+  if (code !== 0) commonFailure(t, path, code, stderr, 'ls');
+  return parseListing(Buffer.concat(chunks), path);
+}
