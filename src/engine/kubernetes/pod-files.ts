@@ -89,7 +89,7 @@ function commonFailure(t: PodFileTarget, path: string, code: number, stderr: str
 export async function catPodFile(cluster: KubeCluster, t: PodFileTarget, path: string, write: (chunk: Buffer) => Promise<void> | void): Promise<void> {
   const { code, stderr } = await runScript(cluster, t, CAT_SCRIPT, [wire(path)], write);
   if (code === 0) return;
-  if (code === IS_DIR) throw new NotFound(`${show(path)} is a folder, not a file, in ${where(t)}.`, `List it with \`porthole ls ${t.pod} ${show(path)}\`.`);
+  if (code === IS_DIR) throw new NotFound(`${show(path)} is a folder, not a file, in ${where(t)}.`, `List it with \`porthole ls pod/${t.pod}/${t.container} ${show(path)}\`.`);
   commonFailure(t, path, code, stderr, 'cat');
 }
 

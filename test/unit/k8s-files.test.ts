@@ -1,0 +1,38 @@
+// The pod listing's records (engine/kubernetes/pod-files.ts): hostile names kept exact, entries named under the
+// folder asked (never where the pod says), a cut or malformed record refused rather than guessed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseListing } from '../../src/engine/kubernetes/pod-files.js';
+
+const rec = (stat: string, name: string, link = '') => Buffer.concat([Buffer.from(`${stat}\n`), Buffer.from(name, 'latin1'), Buffer.from([0]), Buffer.from(link, 'latin1'), Buffer.from([0])]);
+
+test('a folder: types from the raw mode, names exact, link targets, paths under the folder asked', () => {
+  const out = Buffer.concat([
+    Buffer.from('D'),
+    rec('81a4 0 0 6 1700000000', '/data/new\nline'),
+    rec('41ed 1000 1000 4096 1700000001', '/data/sub'),
+    rec('a1ff 0 0 4 1700000002', '/data/link', '/etc\nx'),
+    rec('81a4 0 0 1 1700000003', '/elsewhere/../../etc/\x1b[31m'),
+  ]);
+  const { isDir, entries } = parseListing(out, '/data');
+  assert.equal(isDir, true);
+  assert.deepEqual(entries.map((e) => [e.path, e.type, e.mode, e.size]), [
+    ['/data/new\nline', 'file', 0o644, 6],
+    ['/data/sub', 'dir', 0o755, 0],
+    ['/data/link', 'symlink', 0o777, 0],
+    ['/data/\x1b[31m', 'file', 0o644, 1],
+  ]);
+  assert.equal(entries[2]!.linkName, '/etc\nx');
+  assert.equal(entries[1]!.uid, 1000);
+  assert.equal(entries[0]!.mtime, 1700000000);
+});
+
+test('a single path is named as asked; cut or malformed records are refused', () => {
+  const one = parseListing(Buffer.concat([Buffer.from('F'), rec('81ed 0 0 9 1', '/bin/x')]), '/bin/x');
+  assert.equal(one.isDir, false);
+  assert.equal(one.entries[0]!.path, '/bin/x');
+  assert.equal(one.entries[0]!.mode, 0o755);
+  assert.throws(() => parseListing(Buffer.from('D81a4 0 0 6 1\n/data/a'), '/data'), /cut short/);
+  assert.throws(() => parseListing(Buffer.concat([Buffer.from('D'), rec('81a4 0 0 6', '/data/a')]), '/data'), /bad stat line/);
+  assert.throws(() => parseListing(Buffer.from('oops'), '/data'), /cannot read/);
+});
