@@ -9,6 +9,8 @@ import type { FsEntry } from './entry.js';
 export interface PodFiles {
   cat(path: string, write: (chunk: Buffer) => Promise<void> | void): Promise<void>;
   list(path: string, followLink: boolean): Promise<{ isDir: boolean; entries: FsEntry[] }>;
+  /** The path and everything below it (links not followed), in the engine's walk order. */
+  walk(path: string): Promise<FsEntry[]>;
 }
 
 export async function openPodFiles(ctx: Context, ref: KubeTargetRef, kube: { kubeconfig?: string; 'kube-context'?: string; namespace?: string }): Promise<PodFiles> {
@@ -32,5 +34,6 @@ export async function openPodFiles(ctx: Context, ref: KubeTargetRef, kube: { kub
   return {
     cat: (path, write) => files.catPodFile(cluster, target, path, write),
     list: (path, followLink) => files.listPodPath(cluster, target, path, followLink),
+    walk: (path) => files.walkPodPath(cluster, target, path),
   };
 }

@@ -5,7 +5,7 @@
 import { Failure, NotFound, Unsupported } from '../../errors.js';
 import type { FsEntry } from '../../fs/entry.js';
 import type { EntryType } from '../../fs/tar-reader.js';
-import { basename, join, show } from '../../fs/paths.js';
+import { basename, join, show, walkOrder } from '../../fs/paths.js';
 import { demux } from '../stdio.js';
 import { exitFromStatus, openExec } from './exec-stream.js';
 import type { KubeCluster } from './index.js';
@@ -26,14 +26,27 @@ const CAT_SCRIPT = `${NEED(['cat'])}[ -e "$1" ] || exit ${MISSING}; [ -d "$1" ] 
  * around hostile bytes; the name and target end at NUL, which no name can hold. A symlink to a folder given as the
  * path is followed unless `long` (as ls does).
  */
+const ONE =
+  `one() { stat -c '%f %u %g %s %Y' -- "$1" || return 0; printf '%s\\0' "$1"; ` +
+  `if [ -L "$1" ]; then t=$(readlink -- "$1"; echo .); printf '%s\\0' "\${t%??}"; else printf '\\0'; fi; }; `;
 const LS_SCRIPT =
   `${NEED(['stat', 'readlink'])}` +
   `p=$1; [ -e "$p" ] || [ -L "$p" ] || exit ${MISSING}; ` +
-  `one() { stat -c '%f %u %g %s %Y' -- "$1" || return 0; printf '%s\\0' "$1"; ` +
-  `if [ -L "$1" ]; then t=$(readlink -- "$1"; echo .); printf '%s\\0' "\${t%??}"; else printf '\\0'; fi; }; ` +
+  ONE +
   `if [ -d "$p" ] && { [ "$2" = follow ] || [ ! -L "$p" ]; }; then printf D; d=\${p%/}; ` +
   `for f in "$d"/* "$d"/.[!.]* "$d"/..?*; do [ -e "$f" ] || [ -L "$f" ] || continue; one "$f"; done; ` +
   `else printf F; one "$p"; fi`;
+
+/**
+ * find: a first byte W, then the records of the path and everything below it (links not followed; /proc and /sys
+ * pruned, as the pod's kernel views are not its files), each named by its full path. The per-file script goes in
+ * as $2 so that its quotes need no nesting.
+ */
+const WALK_SCRIPT =
+  `${NEED(['find', 'stat', 'readlink'])}` +
+  `p=$1; [ -e "$p" ] || [ -L "$p" ] || exit ${MISSING}; printf W; ` +
+  `find "$p" \\( -path /proc -o -path /sys \\) -prune -o -exec sh -c "$2" sh {} +`;
+const WALK_EACH = `${ONE}for f; do one "$f"; done`;
 
 export interface PodFileTarget {
   namespace: string;
@@ -98,8 +111,9 @@ const TYPES: Record<number, EntryType> = { 0o100000: 'file', 0o040000: 'dir', 0o
 /** Parses the ls script's records; `dir` is the folder listed (entries are named under it, exactly as sent). Pure. */
 export function parseListing(out: Buffer, asked: string): { isDir: boolean; entries: FsEntry[] } {
   const kind = out[0];
-  if (kind !== 0x44 && kind !== 0x46) throw new Failure('The pod sent a listing porthole cannot read.');
-  const isDir = kind === 0x44;
+  if (kind !== 0x44 && kind !== 0x46 && kind !== 0x57) throw new Failure('The pod sent a listing porthole cannot read.');
+  const isDir = kind !== 0x46;
+  const walk = kind === 0x57;
   const entries: FsEntry[] = [];
   let at = 1;
   while (at < out.length) {
@@ -115,7 +129,9 @@ export function parseListing(out: Buffer, asked: string): { isDir: boolean; entr
     const raw = parseInt(fields[0]!, 16);
     const type = TYPES[raw & 0o170000] ?? 'other';
     // Names come back as the script globbed them ("$d"/NAME): only the last part is the pod's; the folder is the one asked.
-    const path = isDir ? join(asked, basename(name)) : asked;
+    // A walk's full paths must lie at or under the path asked, else the record is refused.
+    if (walk && !(name === asked || name.startsWith(asked === '/' ? '/' : `${asked}/`))) throw new Failure(`The pod sent a path outside ${show(asked)}: ${show(name)}.`);
+    const path = walk ? name : isDir ? join(asked, basename(name)) : asked;
     entries.push({
       path,
       name: basename(path),
@@ -131,6 +147,19 @@ export function parseListing(out: Buffer, asked: string): { isDir: boolean; entr
     });
   }
   return { isDir, entries };
+}
+
+/** The path and everything below it, in the engine walk order the Docker side uses. */
+export async function walkPodPath(cluster: KubeCluster, t: PodFileTarget, path: string): Promise<FsEntry[]> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const { code, stderr } = await runScript(cluster, t, WALK_SCRIPT, [wire(path), WALK_EACH], (c) => {
+    size += c.length;
+    if (size > 256 << 20) throw new Failure(`The listing of ${show(path)} in ${where(t)} is larger than 256 MiB.`);
+    chunks.push(c);
+  });
+  if (code !== 0) commonFailure(t, path, code, stderr, 'find');
+  return parseListing(Buffer.concat(chunks), path).entries.sort((a, b) => walkOrder(a.path, b.path));
 }
 
 /** One folder's entries (or the path's own entry when it is not a folder). */
