@@ -120,3 +120,24 @@ test('a container not in the pod, and a container without a shell: one sentence 
   assert.equal(bare.stdout, '');
   assert.match(bare.stderr, /container bare of pod box has no shell \(sh\), which porthole needs to read its files in a pod\. .*not built yet/);
 });
+
+test('find pod/X PATH: name, type and size tests, hostile paths escaped, -0 raw, --newer-than-image refused', { skip }, async () => {
+  const all = await porthole(['-n', ns, 'find', 'pod/box', '/data'], { env: env() });
+  assert.equal(all.code, 0, all.stderr);
+  assert.equal(all.stdout, ['/data', '/data/.hidden', '/data/esc\\e]0;owned\\x07\\e[31mred', '/data/link', '/data/new\\nline', '/data/plain', '/data/random.bin', '/data/sub', ''].join('\n'));
+
+  const files = await porthole(['-n', ns, 'find', 'pod/box', '/data', '--type', 'f', '--size', '+1k'], { env: env() });
+  assert.equal(files.stdout, '/data/random.bin\n');
+  const named = await porthole(['-n', ns, 'find', 'pod/box', '/', '--name', 'passwd', '--type', 'f'], { env: env() });
+  assert.match(named.stdout, /^\/etc\/passwd$/m);
+
+  const raw = await porthole(['-n', ns, 'find', '-0', 'pod/box', '/data', '--name', 'new*'], { env: env() });
+  assert.ok(raw.stdoutBytes.equals(Buffer.from('/data/new\nline\0')), JSON.stringify(raw.stdout));
+
+  const json = await porthole(['-n', ns, 'find', '--json', 'pod/box', '/data', '--type', 'l'], { env: env() });
+  assert.deepEqual((JSON.parse(json.stdout) as { path: string; linkTarget: string }[]).map((e) => [e.path, e.linkTarget]), [['/data/link', '/etc']]);
+
+  const diff = await porthole(['-n', ns, 'find', 'pod/box', '--newer-than-image'], { env: env() });
+  assert.equal(diff.code, 6);
+  assert.match(diff.stderr, /Kubernetes keeps no writable-layer diff/);
+});

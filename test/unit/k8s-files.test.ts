@@ -36,3 +36,10 @@ test('a single path is named as asked; cut or malformed records are refused', ()
   assert.throws(() => parseListing(Buffer.concat([Buffer.from('D'), rec('81a4 0 0 6', '/data/a')]), '/data'), /bad stat line/);
   assert.throws(() => parseListing(Buffer.from('oops'), '/data'), /cannot read/);
 });
+
+test('a walk keeps full paths, and refuses a path outside the one asked', () => {
+  const ok = parseListing(Buffer.concat([Buffer.from('W'), rec('41ed 0 0 0 1', '/data'), rec('81a4 0 0 1 1', '/data/a/b\nc')]), '/data');
+  assert.deepEqual(ok.entries.map((e) => e.path), ['/data', '/data/a/b\nc']);
+  assert.throws(() => parseListing(Buffer.concat([Buffer.from('W'), rec('81a4 0 0 1 1', '/database')]), '/data'), /outside/);
+  assert.throws(() => parseListing(Buffer.concat([Buffer.from('W'), rec('81a4 0 0 1 1', '/etc/shadow')]), '/data'), /outside/);
+});
