@@ -141,3 +141,20 @@ test('find pod/X PATH: name, type and size tests, hostile paths escaped, -0 raw,
   assert.equal(diff.code, 6);
   assert.match(diff.stderr, /Kubernetes keeps no writable-layer diff/);
 });
+
+test('grep pod/X: a file, -r over a folder with hostile names (escaped prefixes), exit 1 on no match, 3 on a missing path', { skip }, async () => {
+  const one = await porthole(['-n', ns, 'grep', '-n', 'pod/box', 'hel+o', '/data/plain'], { env: env() });
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(one.stdout, '1:hello\n');
+
+  const tree = await porthole(['-n', ns, 'grep', '-r', 'pod/box', '^(x|y|hello)$', '/data'], { env: env() });
+  assert.equal(tree.code, 0, tree.stderr);
+  assert.equal(tree.stdout, ['/data/esc\\e]0;owned\\x07\\e[31mred:y', '/data/new\\nline:x', '/data/plain:hello', ''].join('\n'));
+
+  const none = await porthole(['-n', ns, 'grep', 'pod/box', 'absent-text', '/data/plain'], { env: env() });
+  assert.equal(none.code, 1);
+  assert.equal(none.stdout, '');
+  const missing = await porthole(['-n', ns, 'grep', 'pod/box', 'x', '/data/nope'], { env: env() });
+  assert.equal(missing.code, 3);
+  assert.match(missing.stderr, /\/data\/nope: no such file or folder in container main of pod box/);
+});

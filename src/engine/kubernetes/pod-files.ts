@@ -71,10 +71,14 @@ async function runScript(cluster: KubeCluster, t: PodFileTarget, script: string,
   stderr.on('data', (c: Buffer) => {
     if (errChunks.reduce((n, b) => n + b.length, 0) < 4096) errChunks.push(c);
   });
-  for await (const chunk of stdout) await onStdout(chunk as Buffer);
-  await done;
+  try {
+    for await (const chunk of stdout) await onStdout(chunk as Buffer);
+    await done;
+  } finally {
+    // also when the caller stopped reading early (grep has its answer): the exec's connection is closed, not left open
+    stream.destroy();
+  }
   const result = exitFromStatus(stream.status);
-  stream.destroy();
   const errText = Buffer.concat(errChunks).toString('utf8');
   if ('code' in result) return { code: result.code, stderr: errText };
   if (/executable file not found|no such file or directory/i.test(result.error)) {
