@@ -103,6 +103,11 @@ test('ls --json carries the exact names, types, sizes and link targets', { skip 
   assert.equal(byName.get('link')!.type, 'symlink');
   assert.equal(byName.get('link')!.linkTarget, '/etc');
 
+  // -R: each folder after its parent, headers escaped, hidden folders skipped without -a
+  const tree = await porthole(['-n', ns, 'ls', '-R', 'pod/box', '/data'], { env: env() });
+  assert.equal(tree.code, 0, tree.stderr);
+  assert.match(tree.stdout, /^\/data:\n(.+\n){6}\n\/data\/sub:\n$/);
+
   // A link to a folder named on the command line is followed (as ls does), its entries named under the link.
   const followed = await porthole(['-n', ns, 'ls', 'pod/box', '/data/link'], { env: env() });
   assert.equal(followed.code, 0, followed.stderr);
