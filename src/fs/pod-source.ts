@@ -20,7 +20,9 @@ export async function openPodFiles(ctx: Context, ref: KubeTargetRef, kube: { kub
     import('../enter/pod.js'),
     import('../engine/kubernetes/pod-files.js'),
   ]);
-  const { pod } = await resolvePods(cluster, ref);
+  const resolved = await resolvePods(cluster, ref);
+  if (resolved.chosen) ctx.notice(`porthole: ${resolved.chosen}.`);
+  const pod = resolved.pod;
   const container = chooseContainer(pod, ref.container);
   requireContainer(pod, container);
   const way = pickWay(pod, container);
