@@ -43,3 +43,23 @@ test('a walk keeps full paths, and refuses a path outside the one asked', () => 
   assert.throws(() => parseListing(Buffer.concat([Buffer.from('W'), rec('81a4 0 0 1 1', '/database')]), '/data'), /outside/);
   assert.throws(() => parseListing(Buffer.concat([Buffer.from('W'), rec('81a4 0 0 1 1', '/etc/shadow')]), '/data'), /outside/);
 });
+
+test('a folder in batch form: stat lines matched to the known names byte for byte, skipped names left out', () => {
+  const hostile = '/data/a\n81a4 0 0 9 9 forged';
+  const z = (...parts: string[]) => Buffer.from(parts.map((p) => `${p}\0`).join(''), 'latin1');
+  const out = Buffer.concat([
+    Buffer.from('B'),
+    z(hostile, '/data/gone', '/data/link', '/data/.[!.]*', ''),
+    z('/data/link', '../x\ny', ''),
+    Buffer.from(`81a4 0 0 5 100 ${hostile}\na1ff 1 2 4 200 /data/link\n`, 'latin1'),
+  ]);
+  const { isDir, entries } = parseListing(out, '/data');
+  assert.equal(isDir, true);
+  assert.deepEqual(entries.map((e) => [e.path, e.type, e.size, e.linkName]), [
+    ['/data/a\n81a4 0 0 9 9 forged', 'file', 5, ''],
+    ['/data/link', 'symlink', 0, '../x\ny'],
+  ]);
+  // a line that matches no expected name is refused, not guessed
+  const stray = Buffer.concat([Buffer.from('B'), z('/data/a', ''), z(''), Buffer.from('81a4 0 0 5 100 /etc/shadow\n')]);
+  assert.throws(() => parseListing(stray, '/data'), /match no name/);
+});
