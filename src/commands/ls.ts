@@ -161,6 +161,8 @@ async function listPod(ctx: Context, pod: PodFiles, parsed: Parsed<typeof spec.o
   const opts = parsed.options;
   const paths = (parsed.args.length > 1 ? parsed.args.slice(1) : ['/']).map((p) => normalize(fromUser(p)));
   const owners: Owners = { users: new Map(), groups: new Map() };
+  // read beside the first listing, not before it: each is a round trip to the pod
+  let ownersRead: Promise<void> = Promise.resolve();
   if (opts.long || opts.json) {
     const read = async (file: string) => {
       const parts: Buffer[] = [];
@@ -173,7 +175,10 @@ async function listPod(ctx: Context, pod: PodFiles, parsed: Parsed<typeof spec.o
         .catch(() => undefined);
       return parseIdFile(Buffer.concat(parts).toString('utf8'));
     };
-    [owners.users, owners.groups] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
+    ownersRead = Promise.all([read('/etc/passwd'), read('/etc/group')]).then(([users, groups]) => {
+      owners.users = users;
+      owners.groups = groups;
+    });
   }
   const out = new OutputBuffer(ctx.stdout);
   const keep = (e: FsEntry) => opts.all || !basename(e.path).startsWith('.');
@@ -190,6 +195,7 @@ async function listPod(ctx: Context, pod: PodFiles, parsed: Parsed<typeof spec.o
   for (const path of paths) {
     // ls follows a symlink named on the command line to a folder, except with -l (which shows the link itself).
     const first = await pod.list(path, !opts.long);
+    await ownersRead;
     if (!first.isDir) {
       if (opts.json) jsonEntries.push(...first.entries);
       else for (const e of first.entries) await out.write(`${opts.long ? longLines([e], owners, () => path)[0] : show(path)}\n`);

@@ -50,7 +50,7 @@ test('a folder in batch form: stat lines matched to the known names byte for byt
   const out = Buffer.concat([
     Buffer.from('B'),
     z(hostile, '/data/gone', '/data/link', '/data/.[!.]*', ''),
-    z('/data/link', '../x\ny', ''),
+    z('/data/link', '../x\ny\n', ''),
     Buffer.from(`81a4 0 0 5 100 ${hostile}\na1ff 1 2 4 200 /data/link\n`, 'latin1'),
   ]);
   const { isDir, entries } = parseListing(out, '/data');

@@ -37,7 +37,8 @@ const LS_SCRIPT =
   // a folder in three execs of tools whatever its size (one per entry was 6x kubectl's time on /bin): the globbed
   // names; each link's name and target; then one stat of all, each line ending in a name porthole already knows
   `set -- "$d"/* "$d"/.[!.]* "$d"/..?*; printf '%s\\0' "$@"; printf '\\0'; ` +
-  `for f; do if [ -L "$f" ]; then t=$(readlink -- "$f"; echo .); printf '%s\\0%s\\0' "$f" "\${t%??}"; fi; done; printf '\\0'; ` +
+  // readlink ends its target with one newline, which the parser takes off (no subshell: one fork a link)
+  `for f; do if [ -L "$f" ]; then printf '%s\\0' "$f"; readlink -- "$f"; printf '\\0'; fi; done; printf '\\0'; ` +
   `stat -c '%f %u %g %s %Y %n' -- "$@" 2>/dev/null || :; ` +
   `else printf F; one "$p"; fi`;
 
@@ -195,7 +196,7 @@ function parseBatch(out: Buffer, asked: string): FsEntry[] {
   const names: string[] = [];
   for (let name = next(); name; name = next()) names.push(name);
   const links = new Map<string, string>();
-  for (let name = next(); name; name = next()) links.set(name, next());
+  for (let name = next(); name; name = next()) links.set(name, next().replace(/\n$/, ''));
   const stats = out.subarray(at).toString('latin1');
   let cursor = 0;
   const entries: FsEntry[] = [];
