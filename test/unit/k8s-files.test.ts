@@ -50,6 +50,7 @@ test('a folder in batch form: stat lines matched to the known names byte for byt
   const out = Buffer.concat([
     Buffer.from('B'),
     z(hostile, '/data/gone', '/data/link', '/data/.[!.]*', ''),
+    Buffer.from('R'),
     z('/data/link', '../x\ny\n', ''),
     Buffer.from(`81a4 0 0 5 100 ${hostile}\na1ff 1 2 4 200 /data/link\n`, 'latin1'),
   ]);
@@ -60,6 +61,25 @@ test('a folder in batch form: stat lines matched to the known names byte for byt
     ['/data/link', 'symlink', 0, '../x\ny'],
   ]);
   // a line that matches no expected name is refused, not guessed
-  const stray = Buffer.concat([Buffer.from('B'), z('/data/a', ''), z(''), Buffer.from('81a4 0 0 5 100 /etc/shadow\n')]);
+  const stray = Buffer.concat([Buffer.from('B'), z('/data/a', ''), Buffer.from('R'), z(''), Buffer.from('81a4 0 0 5 100 /etc/shadow\n')]);
   assert.throws(() => parseListing(stray, '/data'), /match no name/);
+});
+
+test("busybox's stat %N lines: link targets taken by their length, quotes and newlines in names and targets exact", () => {
+  const z = (...parts: string[]) => Buffer.from(parts.map((p) => `${p}\0`).join(''), 'latin1');
+  const weird = "/data/l'q -> 'x";
+  const out = Buffer.concat([
+    Buffer.from('B'),
+    z('/data/f', weird, '/data/gone', '/data/d', ''),
+    Buffer.from('N'),
+    Buffer.from(`81a4 0 0 3 1 /data/f\na1ff 0 0 6 2 '${weird}' -> 't'a\n"g'\n41ed 0 0 0 3 /data/d\n`, 'latin1'),
+  ]);
+  const { entries } = parseListing(out, '/data');
+  assert.deepEqual(entries.map((e) => [e.path, e.type, e.linkName]), [
+    ['/data/f', 'file', ''],
+    [weird, 'symlink', 't\'a\n"g'],
+    ['/data/d', 'dir', ''],
+  ]);
+  const cut = Buffer.concat([Buffer.from('B'), z('/data/l', ''), Buffer.from('N'), Buffer.from("a1ff 0 0 9 2 '/data/l' -> 'short'\n")]);
+  assert.throws(() => parseListing(cut, '/data'), /match no name/);
 });

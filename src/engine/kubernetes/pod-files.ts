@@ -37,9 +37,11 @@ const LS_SCRIPT =
   // a folder in three execs of tools whatever its size (one per entry was 6x kubectl's time on /bin): the globbed
   // names; each link's name and target; then one stat of all, each line ending in a name porthole already knows
   `set -- "$d"/* "$d"/.[!.]* "$d"/..?*; printf '%s\\0' "$@"; printf '\\0'; ` +
-  // readlink ends its target with one newline, which the parser takes off (no subshell: one fork a link)
-  `for f; do if [ -L "$f" ]; then printf '%s\\0' "$f"; readlink -- "$f"; printf '\\0'; fi; done; printf '\\0'; ` +
-  `stat -c '%f %u %g %s %Y %n' -- "$@" 2>/dev/null || :; ` +
+  // busybox's stat gives link targets too (%N: 'NAME' -> 'TARGET', unquoted; %s is the target's length), so one
+  // call does all; another stat quotes %N its own way, so there readlink, one fork a link (its newline taken off)
+  `case $(stat --help 2>&1) in *BusyBox*) printf N; stat -c '%f %u %g %s %Y %N' -- "$@" 2>/dev/null || :;; ` +
+  `*) printf R; for f; do if [ -L "$f" ]; then printf '%s\\0' "$f"; readlink -- "$f"; printf '\\0'; fi; done; printf '\\0'; ` +
+  `stat -c '%f %u %g %s %Y %n' -- "$@" 2>/dev/null || :;; esac; ` +
   `else printf F; one "$p"; fi`;
 
 /**
@@ -195,8 +197,11 @@ function parseBatch(out: Buffer, asked: string): FsEntry[] {
   };
   const names: string[] = [];
   for (let name = next(); name; name = next()) names.push(name);
+  const how = out[at++];
+  if (how !== 0x4e && how !== 0x52) throw bad('no stat form');
+  // R: readlink's targets, then stat's %n lines; N: busybox's %N lines, which hold the targets
   const links = new Map<string, string>();
-  for (let name = next(); name; name = next()) links.set(name, next().replace(/\n$/, ''));
+  if (how === 0x52) for (let name = next(); name; name = next()) links.set(name, next().replace(/\n$/, ''));
   const stats = out.subarray(at).toString('latin1');
   let cursor = 0;
   const entries: FsEntry[] = [];
@@ -204,10 +209,33 @@ function parseBatch(out: Buffer, asked: string): FsEntry[] {
   for (const name of names) {
     line.lastIndex = cursor;
     const m = line.exec(stats);
-    if (!m || !stats.startsWith(`${name}\n`, line.lastIndex)) continue;
-    cursor = line.lastIndex + name.length + 1;
+    if (!m) continue;
+    let at = line.lastIndex;
+    let link = links.get(name) ?? '';
+    if (how === 0x52) {
+      if (!stats.startsWith(`${name}\n`, at)) continue;
+      at += name.length + 1;
+    } else if ((parseInt(m[1]!, 16) & 0o170000) !== 0o120000) {
+      // busybox quotes only a link's %N: anything else is the plain name
+      if (!stats.startsWith(`${name}\n`, at)) continue;
+      at += name.length + 1;
+    } else {
+      if (!stats.startsWith(`'${name}'`, at)) continue;
+      at += name.length + 2;
+      {
+        if (!stats.startsWith(" -> '", at)) continue;
+        const start = at + 5;
+        const end = start + Number(m[4]);
+        if (!stats.startsWith("'", end)) continue;
+        link = stats.slice(start, end);
+        at = end + 1;
+      }
+      if (!stats.startsWith('\n', at)) continue;
+      at += 1;
+    }
+    cursor = at;
     // only the last part is the pod's; the folder is the one asked
-    entries.push(statEntry(join(asked, basename(name)), m.slice(1), links.get(name) ?? ''));
+    entries.push(statEntry(join(asked, basename(name)), m.slice(1), link));
   }
   if (cursor !== stats.length) throw bad('stat lines that match no name');
   return entries;
