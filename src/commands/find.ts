@@ -10,11 +10,15 @@ import { entryJson, inArchiveOf, layerEntry, type FsEntry, type Owners } from '.
 import { globToRegExp, parseSize, sizeMatches } from '../fs/match.js';
 import { basename, decode, fromUser, isWithin, normalize, show, walkOrder } from '../fs/paths.js';
 import { OutputBuffer, loadOwners, statOrNotFound, walkNames } from '../fs/source.js';
+import { kubeOptions } from '../cli/kube-flags.js';
+import { parseTarget } from '../engine/target.js';
+import { Unsupported } from '../errors.js';
+import { parseIdFile } from '../fs/entry.js';
 
 export const spec = defineCommand({
   name: 'find',
   summary: 'Find files in a container by name, type, size, or changed since the image',
-  usage: 'porthole find CONTAINER [PATH] [--name GLOB] [--type f|d|l] [--size +N|-N|N] [--newer-than-image] [-0] [--json]',
+  usage: 'porthole find CONTAINER|pod/NAME[/CONTAINER] [PATH] [--name GLOB] [--type f|d|l] [--size +N|-N|N] [--newer-than-image] [-0] [--json]',
   description:
     'PATH defaults to /. Sizes are bytes unless followed by k, M or G (powers of 1024), compared exactly:\n' +
     '+N means more than N, -N less than N. Paths are escaped for the terminal; -0 prints them raw, NUL-ended.',
@@ -25,6 +29,7 @@ export const spec = defineCommand({
     'newer-than-image': { type: 'boolean', description: 'Only what the container added or changed since its image' },
     print0: { type: 'boolean', short: '0', description: 'Print each path raw followed by a NUL byte (for xargs -0)' },
     json: { type: 'boolean', description: 'Print a JSON array of entries (as `porthole ls --json`)' },
+    ...kubeOptions,
   },
   args: { min: 1, max: 2 },
   examples: ['porthole find web /var/log --name "*.log" --size +10M', 'porthole find crashed --newer-than-image --type f'],
@@ -38,18 +43,11 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const type = opts.type ? TYPES[opts.type as keyof typeof TYPES] : undefined;
   const size = opts.size !== undefined ? parseSize(opts.size) : undefined;
   const name = opts.name !== undefined ? globToRegExp(opts.name) : undefined;
-  const engine = await ctx.engine();
-  const container = await resolveContainer(engine, parsed.args[0]!);
   const root = normalize(fromUser(parsed.args[1] ?? '/'));
-  const rootStat = await statOrNotFound(engine, container.id, root);
-  let changed: Set<string> | undefined;
-  if (opts['newer-than-image']) {
-    changed = new Set((await engine.changes(container.id)).filter((c) => c.kind !== 'D').map((c) => c.path));
-  }
-  const owners: Owners = opts.json ? await loadOwners(engine, container.id) : { users: new Map(), groups: new Map() };
+  const { entries, owners } = await source(ctx, parsed, root, opts.json || size !== undefined);
   const out = new OutputBuffer(ctx.stdout);
   let count = 0;
-  for await (const entry of changed ? changedEntries(engine, container.id, root, changed) : walkNames(engine, container.id, root, opts.json || size !== undefined, rootStat)) {
+  for await (const entry of entries) {
     if (type && (entry.type === 'hardlink' ? 'file' : entry.type) !== type) continue;
     if (size && !sizeMatches(size, entry.type === 'file' ? entry.size : 0)) continue;
     if (name && !name.test(decode(basename(entry.path)).text)) continue;
@@ -60,6 +58,32 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   }
   if (opts.json) await out.write(count ? '\n]\n' : '[]\n');
   await out.flush();
+}
+
+/** The entries to test and the owner names for --json: streamed from the engine for a container, through exec for a pod. */
+async function source(ctx: Context, parsed: Parsed<typeof spec.options>, root: string, details: boolean): Promise<{ entries: AsyncIterable<FsEntry> | Iterable<FsEntry>; owners: Owners }> {
+  const opts = parsed.options;
+  const ref = parseTarget(parsed.args[0]!);
+  if (ref.engine === 'kubernetes') {
+    if (opts['newer-than-image']) throw new Unsupported('Kubernetes keeps no writable-layer diff, so --newer-than-image cannot work on a pod.', 'Use --name, --type or --size.');
+    const pod = await (await import('../fs/pod-source.js')).openPodFiles(ctx, ref, opts);
+    const read = async (file: string) => {
+      const parts: Buffer[] = [];
+      await pod.cat(file, (chunk) => void parts.push(chunk)).catch(() => undefined);
+      return parseIdFile(Buffer.concat(parts).subarray(0, 4 << 20).toString('utf8'));
+    };
+    const [entries, users, groups] = await Promise.all([pod.walk(root), opts.json ? read('/etc/passwd') : new Map<number, string>(), opts.json ? read('/etc/group') : new Map<number, string>()]);
+    return { entries, owners: { users, groups } };
+  }
+  const engine = await ctx.engine();
+  const container = await resolveContainer(engine, parsed.args[0]!);
+  const rootStat = await statOrNotFound(engine, container.id, root);
+  let changed: Set<string> | undefined;
+  if (opts['newer-than-image']) {
+    changed = new Set((await engine.changes(container.id)).filter((c) => c.kind !== 'D').map((c) => c.path));
+  }
+  const owners: Owners = opts.json ? await loadOwners(engine, container.id) : { users: new Map(), groups: new Map() };
+  return { entries: changed ? changedEntries(engine, container.id, root, changed) : walkNames(engine, container.id, root, details, rootStat), owners };
 }
 
 /**

@@ -7,11 +7,13 @@ import { InvalidArgument, NotFound } from '../errors.js';
 import { LineMatcher } from '../fs/grep.js';
 import { fromUser, normalize, show } from '../fs/paths.js';
 import { OutputBuffer, readFile, statIsDir, statOrNotFound, walk } from '../fs/source.js';
+import { kubeOptions } from '../cli/kube-flags.js';
+import { parseTarget } from '../engine/target.js';
 
 export const spec = defineCommand({
   name: 'grep',
   summary: 'Search file contents in a container for a regular expression',
-  usage: 'porthole grep CONTAINER PATTERN [PATH...] [-i] [-n] [-l] [-r]',
+  usage: 'porthole grep CONTAINER|pod/NAME[/CONTAINER] PATTERN [PATH...] [-i] [-n] [-l] [-r]',
   description:
     'PATTERN is a JavaScript regular expression (close to grep -E). Binary files (a NUL byte near the start) are\n' +
     'reported as "Binary file X matches". Exit 0 when a line matched, 1 when none did. With -r and no PATH, searches /.\n' +
@@ -22,6 +24,7 @@ export const spec = defineCommand({
     'line-number': { type: 'boolean', short: 'n', description: 'Print each line\'s number' },
     'files-with-matches': { type: 'boolean', short: 'l', description: 'Print only the names of files that match' },
     recursive: { type: 'boolean', short: 'r', description: 'Search folders, and every file below them' },
+    ...kubeOptions,
   },
   args: { min: 2, max: Infinity },
   examples: ['porthole grep web -n "error|fatal" /var/log/app.log', 'porthole grep -ril password crashed /etc'],
@@ -42,8 +45,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   }
   if (!given.length && !opts.recursive) throw new InvalidArgument('Give a PATH to search, or -r to search the whole filesystem.', `Usage: ${spec.usage}`);
   const paths = (given.length ? given : ['/']).map((p) => normalize(fromUser(p)));
-  const engine = await ctx.engine();
-  const container = await resolveContainer(engine, ref);
+  const source = await openSource(ctx, ref, opts);
   const out = new OutputBuffer(ctx.stdout);
   const print = (text: string) => out.write(text);
   const withNames = paths.length > 1 || !!opts.recursive;
@@ -60,26 +62,25 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   };
 
   for (const path of paths) {
-    let stat;
+    let isDir: boolean;
     try {
-      stat = await statOrNotFound(engine, container.id, path);
+      isDir = await source.isDir(path);
     } catch (err) {
       if (!(err instanceof NotFound)) throw err;
       fail(err);
       continue;
     }
-    if (statIsDir(stat)) {
+    if (isDir) {
       if (!opts.recursive) {
         fail(new NotFound(`${show(path)} is a directory.`, 'Add -r to search the files below it.'));
         continue;
       }
-      for await (const entry of walk(engine, container.id, path)) {
-        if (entry.type !== 'file') continue;
-        const matcher = matcherFor(entry.path);
-        for await (const chunk of entry.body()) {
-          await matcher.push(chunk);
-          if (matcher.done) break;
-        }
+      for await (const file of source.filesBelow(path)) {
+        const matcher = matcherFor(file.path);
+        await searchIn(matcher, file.read).catch((err) => {
+          // a file gone or swapped for a folder since the walk saw it (a pod is read file by file) is skipped
+          if (!(err instanceof NotFound)) throw err;
+        });
         await matcher.end();
         matched ||= matcher.matched;
       }
@@ -87,14 +88,9 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
     }
     const matcher = matcherFor(path);
     try {
-      await readFile(engine, container.id, path, async (chunk) => {
-        await matcher.push(chunk);
-        if (matcher.done) throw STOP;
-      });
+      await searchIn(matcher, (onChunk) => source.read(path, onChunk));
     } catch (err) {
-      if (err === STOP) {
-        // the answer for this file is known; the rest of its bytes are not needed
-      } else if (err instanceof NotFound) fail(err);
+      if (err instanceof NotFound) fail(err);
       else throw err;
     }
     await matcher.end();
@@ -106,6 +102,59 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
 }
 
 const STOP = Symbol('stop');
+
+type Read = (onChunk: (chunk: Buffer) => Promise<void>) => Promise<void>;
+
+/** Feeds a file to the matcher until it knows its answer (the rest of the bytes are not needed). */
+async function searchIn(matcher: LineMatcher, read: Read): Promise<void> {
+  try {
+    await read(async (chunk) => {
+      await matcher.push(chunk);
+      if (matcher.done) throw STOP;
+    });
+  } catch (err) {
+    if (err !== STOP) throw err;
+  }
+}
+
+/** Where grep reads: the engine's archive endpoint for a container, exec with the pod's own tools for a pod. */
+interface GrepSource {
+  /** Whether the path is a folder (a link to one counts); NotFound when it does not exist. */
+  isDir(path: string): Promise<boolean>;
+  filesBelow(path: string): AsyncIterable<{ path: string; read: Read }>;
+  read(path: string, onChunk: (chunk: Buffer) => Promise<void>): Promise<void>;
+}
+
+async function openSource(ctx: Context, text: string, kube: Parsed<typeof spec.options>['options']): Promise<GrepSource> {
+  const target = parseTarget(text);
+  if (target.engine === 'kubernetes') {
+    const pod = await (await import('../fs/pod-source.js')).openPodFiles(ctx, target, kube);
+    return {
+      isDir: async (path) => (await pod.list(path, true)).isDir,
+      async *filesBelow(path) {
+        for (const entry of await pod.walk(path)) if (entry.type === 'file') yield { path: entry.path, read: (onChunk) => pod.cat(entry.path, onChunk) };
+      },
+      read: (path, onChunk) => pod.cat(path, onChunk),
+    };
+  }
+  const engine = await ctx.engine();
+  const container = await resolveContainer(engine, text);
+  return {
+    isDir: async (path) => statIsDir(await statOrNotFound(engine, container.id, path)),
+    async *filesBelow(path) {
+      for await (const entry of walk(engine, container.id, path)) {
+        if (entry.type !== 'file') continue;
+        yield {
+          path: entry.path,
+          read: async (onChunk) => {
+            for await (const chunk of entry.body()) await onChunk(chunk);
+          },
+        };
+      }
+    },
+    read: (path, onChunk) => readFile(engine, container.id, path, onChunk),
+  };
+}
 
 export function exitCode(result: GrepResult): number {
   return result.matched ? 0 : 1;

@@ -11,28 +11,39 @@ import { basename, dirname, fromUser, join, normalize, show, toApi } from '../fs
 import { OutputBuffer, changedWhileRead, loadOwners, statIsDir, statIsSymlink, statOrNotFound, walk, walkNames } from '../fs/source.js';
 import type { PathStat } from '../engine/types.js';
 import { ChangedWhileRead } from '../errors.js';
+import { kubeOptions } from '../cli/kube-flags.js';
+import { parseTarget } from '../engine/target.js';
+import { parseIdFile } from '../fs/entry.js';
+import type { PodFiles } from '../fs/pod-source.js';
 
 export const spec = defineCommand({
   name: 'ls',
   summary: 'List files in a container, running, stopped or without a shell',
-  usage: 'porthole ls CONTAINER [PATH...] [-l] [-a] [-R] [--json]',
+  usage: 'porthole ls CONTAINER|pod/NAME[/CONTAINER] [PATH...] [-l] [-a] [-R] [--json]',
   description:
     'Lists through the engine (no ls or shell needed in the container); one folder, where the engine runs here on\n' +
     'overlay2, from the container\'s layers, checked against the engine. With -R each folder is printed as soon as\n' +
     'the engine has sent all of it, deepest folders first, so memory stays flat on any filesystem size.\n' +
-    'PATH defaults to /. Names are escaped for the terminal; --json carries their exact bytes.',
+    'PATH defaults to /. Names are escaped for the terminal; --json carries their exact bytes.\n' +
+    "A pod's files are read through exec with the container's own sh, stat and readlink (busybox has them).",
   options: {
     long: { type: 'boolean', short: 'l', description: 'Mode, owner, group, size, modification time, link target' },
     all: { type: 'boolean', short: 'a', description: 'Show entries whose names start with a dot' },
     recursive: { type: 'boolean', short: 'R', description: 'List folders below, too' },
     json: { type: 'boolean', description: 'Print a JSON array of entries (exact name bytes in nameBytes/pathBytes)' },
+    ...kubeOptions,
   },
   args: { min: 1, max: Infinity },
-  examples: ['porthole ls web /etc', 'porthole ls -la web /var/log', 'porthole ls -R --json crashed /app'],
+  examples: ['porthole ls web /etc', 'porthole ls -la web /var/log', 'porthole ls -R --json crashed /app', 'porthole ls -l -n shop pod/api/app /srv'],
 });
 
 export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<void> {
   const opts = parsed.options;
+  const ref = parseTarget(parsed.args[0]!);
+  if (ref.engine === 'kubernetes') {
+    const pod = await (await import('../fs/pod-source.js')).openPodFiles(ctx, ref, opts);
+    return listPod(ctx, pod, parsed);
+  }
   const engine = await ctx.engine();
   const container = await resolveContainer(engine, parsed.args[0]!);
   const paths = (parsed.args.length > 1 ? parsed.args.slice(1) : ['/']).map((p) => normalize(fromUser(p)));
@@ -143,4 +154,73 @@ function hiddenBelow(path: string, root: string): boolean {
   const rest = path.slice(root === '/' ? 1 : root.length + 1).split('/');
   rest.pop();
   return rest.some((segment) => segment.startsWith('.'));
+}
+
+/** ls on a pod: each folder read whole through exec (PodFiles), shown with the same layouts as a container's. */
+async function listPod(ctx: Context, pod: PodFiles, parsed: Parsed<typeof spec.options>): Promise<void> {
+  const opts = parsed.options;
+  const paths = (parsed.args.length > 1 ? parsed.args.slice(1) : ['/']).map((p) => normalize(fromUser(p)));
+  const owners: Owners = { users: new Map(), groups: new Map() };
+  // read beside the first listing, not before it: each is a round trip to the pod
+  let ownersRead: Promise<void> = Promise.resolve();
+  if (opts.long || opts.json) {
+    const read = async (file: string) => {
+      const parts: Buffer[] = [];
+      let size = 0;
+      await pod
+        .cat(file, (chunk) => {
+          size += chunk.length;
+          if (size <= 4 << 20) parts.push(chunk);
+        })
+        .catch(() => undefined);
+      return parseIdFile(Buffer.concat(parts).toString('utf8'));
+    };
+    ownersRead = Promise.all([read('/etc/passwd'), read('/etc/group')]).then(([users, groups]) => {
+      owners.users = users;
+      owners.groups = groups;
+    });
+  }
+  const out = new OutputBuffer(ctx.stdout);
+  const keep = (e: FsEntry) => opts.all || !basename(e.path).startsWith('.');
+  const jsonEntries: FsEntry[] = [];
+  let printedBlocks = 0;
+  const headers = paths.length > 1 || opts.recursive;
+  const showFolder = async (dir: string, entries: FsEntry[]) => {
+    let text = printedBlocks++ ? '\n' : '';
+    if (headers) text += `${show(dir)}:\n`;
+    await out.write(text);
+    const line = opts.long ? longLayout(entries, owners) : (e: FsEntry) => show(basename(e.path));
+    for (const e of entries) await out.write(`${line(e)}\n`);
+  };
+  for (const path of paths) {
+    // ls follows a symlink named on the command line to a folder, except with -l (which shows the link itself).
+    const first = await pod.list(path, !opts.long);
+    await ownersRead;
+    if (!first.isDir) {
+      if (opts.json) jsonEntries.push(...first.entries);
+      else for (const e of first.entries) await out.write(`${opts.long ? longLines([e], owners, () => path)[0] : show(path)}\n`);
+      continue;
+    }
+    // -R: folders in the order ls prints them (a folder, then each folder below it), links to folders not followed.
+    const pending: { dir: string; entries: FsEntry[] }[] = [{ dir: path, entries: first.entries }];
+    while (pending.length) {
+      const { dir, entries } = pending.shift()!;
+      const shown = entries.filter(keep).sort(byName);
+      if (opts.json) jsonEntries.push(...shown);
+      else await showFolder(dir, shown);
+      if (!opts.recursive) continue;
+      const below: { dir: string; entries: FsEntry[] }[] = [];
+      for (const e of shown) {
+        if (e.type !== 'dir') continue;
+        // a folder swapped for a link or a file since it was listed is not descended into
+        const sub = await pod.list(e.path, false);
+        if (sub.isDir) below.push({ dir: e.path, entries: sub.entries });
+      }
+      pending.unshift(...below);
+    }
+  }
+  if (opts.json) {
+    await out.write(jsonEntries.length ? `[\n${jsonEntries.map((e) => `  ${JSON.stringify(entryJson(e, owners))}`).join(',\n')}\n]\n` : '[]\n');
+  }
+  await out.flush();
 }
