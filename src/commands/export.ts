@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
-import { Failure, InvalidArgument } from '../errors.js';
+import { Failure, InvalidArgument, NotFound } from '../errors.js';
 import { formatTime, modeString } from '../fs/entry.js';
 import { show } from '../fs/paths.js';
 import { OutputBuffer } from '../fs/source.js';
@@ -66,9 +66,10 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
     await pipeline(stream, createWriteStream(temp, { flags: 'wx' }));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOSPC' || e.code === 'EEXIST') {
-      throw new Failure(`Could not write ${target}: ${e.message}.`, 'Choose another -o FILE.');
-    }
+    // one sentence about FILE, never the temporary name porthole wrote first or errno's text
+    if (e.code === 'ENOENT') throw new NotFound(`Cannot write ${target}: the folder ${dirname(target)} does not exist.`, 'Create it, or choose another -o FILE.');
+    const why: Record<string, string> = { EACCES: 'permission denied', EROFS: 'the filesystem is read-only', ENOSPC: 'no space left on the device', EEXIST: 'a file appeared at its temporary name' };
+    if (e.code && why[e.code]) throw new Failure(`Cannot write ${target}: ${why[e.code]}.`, 'Choose another -o FILE.');
     if (e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.code === 'ECONNRESET' || /aborted/.test(e.message)) {
       throw new Failure('The engine stopped sending the archive part way; nothing was written.', 'Check that the engine and the container are still there, then run it again.');
     }

@@ -81,6 +81,8 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
     }
     if (!targets.length) {
       const first = notRunning[0]!;
+      // a JSON reader still gets JSON: no rows (the sentence goes to stderr, the exit code says it)
+      if (parsed.options.json) ctx.stdout.write('[]\n');
       throw new Unsupported(
         notRunning.length === 1 ? notRunningSentence(first.name, first.status) : `None of the named containers is running, so there are no processes to show.`,
         'Start it with `docker start`, or read what it printed with `docker logs`.',

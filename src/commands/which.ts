@@ -42,7 +42,11 @@ export interface WhichResult {
 }
 
 function parsePid(word: string): number {
-  if (!/^\d+$/.test(word) || Number(word) < 1 || Number(word) > 2 ** 22) {
+  if (/^\d+$/.test(word) && Number(word) > 2 ** 22) {
+    // a whole number, larger than any PID Linux gives (pid_max is at most 2^22)
+    throw new NotFound(`No process with PID ${word} on this host: PIDs go up to ${2 ** 22} at most.`, 'Give a host PID as ps or top shows it.');
+  }
+  if (!/^\d+$/.test(word) || Number(word) < 1) {
     throw new InvalidArgument(`"${escapeName(word)}" is not a process id.`, 'Give a host PID, a whole number as ps shows it.');
   }
   return Number(word);

@@ -206,6 +206,8 @@ test('a stopped container named explicitly: a sentence, exit 6, no crash; with a
   assert.equal(r.stderr.trim().split('\n').length, 1);
   const never = await porthole(['ps', created, '--json']);
   assert.equal(never.code, 6);
+  // a JSON reader still gets JSON
+  assert.deepEqual(JSON.parse(never.stdout), []);
   assert.match(never.stderr, /has never been started/);
   const mixed = await porthole(['ps', target, exited, '--json']);
   assert.equal(mixed.code, 6);

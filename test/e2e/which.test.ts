@@ -147,7 +147,11 @@ test('which on a PID that does not exist: exit 3; on words that are not PIDs: ex
   const r = await porthole(['which', String(missing)]);
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, new RegExp(`^porthole: No process with PID ${missing} on this host\\.`));
-  for (const word of ['abc', '0', '12x', '99999999999', '1e3']) {
+  // a whole number past any PID Linux gives is no such process (3), not a bad word
+  const huge = await porthole(['which', '99999999']);
+  assert.equal(huge.code, 3, huge.stderr);
+  assert.match(huge.stderr, /^porthole: No process with PID 99999999 on this host: PIDs go up to 4194304 at most\./);
+  for (const word of ['abc', '0', '12x', '1e3']) {
     const bad = await porthole(['which', word]);
     assert.equal(bad.code, 2, `${word}: ${bad.stderr}`);
     assert.match(bad.stderr, /is not a process id/);
