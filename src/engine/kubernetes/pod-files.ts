@@ -138,25 +138,10 @@ export function parseListing(out: Buffer, asked: string): { isDir: boolean; entr
     const link = out.subarray(nameEnd + 1, linkEnd).toString('latin1');
     at = linkEnd + 1;
     if (fields.length !== 5 || !fields.every((f, i) => (i === 0 ? /^[0-9a-f]+$/ : /^\d+$/).test(f))) throw new Failure('The pod sent a listing porthole cannot read (bad stat line).');
-    const raw = parseInt(fields[0]!, 16);
-    const type = TYPES[raw & 0o170000] ?? 'other';
     // Names come back as the script globbed them ("$d"/NAME): only the last part is the pod's; the folder is the one asked.
     // A walk's full paths must lie at or under the path asked, else the record is refused.
     if (walk && !(name === asked || name.startsWith(asked === '/' ? '/' : `${asked}/`))) throw new Failure(`The pod sent a path outside ${show(asked)}: ${show(name)}.`);
-    const path = walk ? name : isDir ? join(asked, basename(name)) : asked;
-    entries.push({
-      path,
-      name: basename(path),
-      linkName: type === 'symlink' ? link : '',
-      type,
-      mode: raw & 0o7777,
-      uid: Number(fields[1]),
-      gid: Number(fields[2]),
-      size: type === 'file' ? Number(fields[3]) : 0,
-      mtime: Number(fields[4]),
-      uname: '',
-      gname: '',
-    });
+    entries.push(statEntry(walk ? name : isDir ? join(asked, basename(name)) : asked, fields, link));
   }
   return { isDir, entries };
 }
