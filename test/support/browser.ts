@@ -85,9 +85,13 @@ export class Browser {
 
   async close(): Promise<void> {
     this.socket.close();
-    const exited = new Promise((resolve) => this.child.on('exit', resolve));
+    const exited = this.child.exitCode !== null || this.child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((resolve) => this.child.on('exit', resolve));
     this.child.kill('SIGTERM');
     await exited;
-    rmSync(this.profile, { recursive: true, force: true });
+    // Chromium's helper processes (crashpad, GPU) may still write into the profile for a moment after the
+    // browser exits: retry the removal rather than fail the test on ENOTEMPTY.
+    rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
