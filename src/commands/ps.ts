@@ -7,6 +7,8 @@ import type { EngineClient } from '../engine/types.js';
 import { resolveContainers } from '../engine/resolve.js';
 import { NotFound, Unsupported, EXIT } from '../errors.js';
 import { escapeName } from '../render/escape.js';
+import { renderPsByNode } from '../render/ps-by-node.js';
+import type { PsNodesResult } from './across-nodes.js';
 import { renderJson } from '../render/json.js';
 import { formatBytes, renderTable } from '../render/table.js';
 import {
@@ -27,14 +29,19 @@ import {
 export const spec = defineCommand({
   name: 'ps',
   summary: "Show containers' processes as a tree, with host PIDs and PIDs inside",
-  usage: 'porthole ps [CONTAINER...] [--json]',
+  usage: 'porthole ps [CONTAINER... | service/NAME[.SLOT]... | task/ID... | --all-nodes] [--json]',
   description:
     'Each container\'s processes as `ps faux` shows them on the host: rooted at the runtime shim, with the host\n' +
     'PID (for strace, gdb, lsof, nsenter), the PID inside the container, user, %CPU, RSS, start, state and command.\n' +
-    'With no CONTAINER, every running container. A container is a name, an id, or a unique id prefix.',
-  options: { json: { type: 'boolean', description: 'Print one JSON array of process rows' } },
+    'With no CONTAINER, every running container. A container is a name, an id, or a unique id prefix.\n' +
+    'On a swarm manager, service/NAME and task/ID show each running task\'s processes from its own node, grouped\n' +
+    'by node; --all-nodes shows every node\'s containers. A node that does not answer is named (exit 5).',
+  options: {
+    json: { type: 'boolean', description: 'Print one JSON array of process rows' },
+    'all-nodes': { type: 'boolean', description: 'Swarm: every running container of every node, grouped by node' },
+  },
   args: { min: 0, max: Number.POSITIVE_INFINITY },
-  examples: ['porthole ps', 'porthole ps web db', 'porthole ps web --json | jq \'.[] | select(.state == "zombie")\''],
+  examples: ['porthole ps', 'porthole ps web db', 'porthole ps service/web', 'porthole ps --all-nodes', 'porthole ps web --json | jq \'.[] | select(.state == "zombie")\''],
 });
 
 export interface ContainerBlock extends ContainerRows {
@@ -66,6 +73,8 @@ export function notRunningSentence(name: string, status: string): string {
 }
 
 export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<PsResult> {
+  // a swarm's tasks live on several nodes: this same run() on each node's engine (commands/across-nodes.ts)
+  if (parsed.options['all-nodes'] || parsed.args.some((a) => /^(service|task)\//.test(a))) return (await import('./across-nodes.js')).psAcrossNodes(ctx, parsed, run);
   const engine = await ctx.engine();
   const named = parsed.args.length > 0;
   const targets: Target[] = [];
@@ -150,6 +159,7 @@ async function fromEngineTop(engine: EngineClient, target: Target, named: boolea
 }
 
 export function render(result: PsResult, parsed: Parsed<typeof spec.options>, ctx: Context): string {
+  if ('nodes' in result && !parsed.options.json) return renderPsByNode(result as PsNodesResult, (part) => render(part, parsed, ctx));
   if (parsed.options.json) return renderJson(result.containers.flatMap((c) => c.rows));
   if (!result.containers.length) {
     if (!result.named) ctx.notice('porthole: no running containers.');
@@ -184,6 +194,7 @@ function renderBlock(block: ContainerBlock, nowMs: number, width: number): strin
 }
 
 export function exitCode(result: PsResult): number {
+  if ('nodes' in result && (result as PsNodesResult).nodes.some((n) => n.unavailable !== undefined)) return EXIT.engine;
   return result.notRunning.length ? EXIT.unsupported : EXIT.ok;
 }
 

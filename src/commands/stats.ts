@@ -4,13 +4,15 @@
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import type { EngineClient } from '../engine/types.js';
-import { InvalidArgument } from '../errors.js';
+import { EXIT, InvalidArgument } from '../errors.js';
 import { sortStats, type SortKey } from '../metrics/calc.js';
 import { StatsSampler, type SamplerOptions } from '../metrics/sampler.js';
 import { statsTargets } from '../metrics/targets.js';
 import { toJsonRow, type StatsRow } from '../metrics/types.js';
 import { renderJson } from '../render/json.js';
 import { renderTable } from '../render/table.js';
+import { renderStatsByNode } from '../render/stats-by-node.js';
+import type { StatsNodesResult } from './across-nodes.js';
 import { Screen } from '../tui/screen.js';
 import { History, liveStatsLines, statsCells as cells, titleLine } from '../tui/stats-view.js';
 import { parseKeys } from '../tui/text.js';
@@ -18,7 +20,7 @@ import { parseKeys } from '../tui/text.js';
 export const spec = defineCommand({
   name: 'stats',
   summary: 'Show CPU, memory, network, block I/O and PIDs of running containers in one table',
-  usage: 'porthole stats [CONTAINER...] [--sort cpu|mem|name] [--json] [-w [SECONDS] | --interval SECONDS]',
+  usage: 'porthole stats [CONTAINER... | service/NAME[.SLOT]... | task/ID... | --all-nodes] [--sort cpu|mem|name] [--json] [-w [SECONDS] | --interval SECONDS]',
   description: [
     'CPU % counts one full core as 100%. Memory is what the container uses without the page cache, as docker',
     'stats reports it, against its limit (the machine\'s memory when it has none). One-shot by default.',
@@ -27,15 +29,20 @@ export const spec = defineCommand({
     '-w (`-w 5`, `--watch 0.5`) or use --interval SECONDS, which implies --watch. With --interval given, a number',
     'after -w is a container name, not a period. When stdout is not a terminal, --watch prints one table (or',
     'with --json one JSON line) per refresh.',
+    '',
+    'On a swarm manager, service/NAME and task/ID sample each running task on its own node, and --all-nodes every',
+    'container of every node: one table with a NODE column (one sample; no --watch). A node that does not answer',
+    'is named (exit 5).',
   ].join('\n'),
   options: {
     sort: { type: 'string', valueName: 'cpu|mem|name', description: 'Order rows by CPU, memory (biggest first) or name (default)' },
     watch: { type: 'boolean', short: 'w', description: 'Refresh in place (period: a number right after -w, or --interval)' },
     interval: { type: 'string', short: 'n', valueName: 'SECONDS', description: 'Seconds between refreshes (implies --watch; default 2)' },
-    json: { type: 'boolean', description: 'Print an array of {name, id, cpuPercent, memoryBytes, memoryLimitBytes, netRxBytes, netTxBytes, blockReadBytes, blockWriteBytes, pids}' },
+    json: { type: 'boolean', description: 'Print an array of {name, id, cpuPercent, memoryBytes, memoryLimitBytes, netRxBytes, netTxBytes, blockReadBytes, blockWriteBytes, pids} (across nodes: node first)' },
+    'all-nodes': { type: 'boolean', description: 'Swarm: every running container of every node, with a NODE column' },
   },
   args: { min: 0, max: Number.MAX_SAFE_INTEGER },
-  examples: ['porthole stats', 'porthole stats web db --sort mem', 'porthole stats -w', 'porthole stats -w 5 --sort cpu', 'porthole stats --json'],
+  examples: ['porthole stats', 'porthole stats web db --sort mem', 'porthole stats service/web', 'porthole stats --all-nodes', 'porthole stats -w', 'porthole stats -w 5 --sort cpu', 'porthole stats --json'],
 });
 
 type Options = Parsed<typeof spec.options>;
@@ -91,6 +98,8 @@ export interface StatsResult {
 
 export async function run(ctx: Context, parsed: Options): Promise<StatsResult> {
   const settings = statsSettings(parsed);
+  // a swarm's tasks live on several nodes: this same run() on each node's engine (commands/across-nodes.ts)
+  if (parsed.options['all-nodes'] || settings.refs.some((a) => /^(service|task)\//.test(a))) return (await import('./across-nodes.js')).statsAcrossNodes(ctx, { ...parsed, args: settings.refs }, settings.sort, settings.watch, run);
   const engine = await ctx.engine();
   const sampler = new StatsSampler(engine, samplerOptions(ctx.env));
   if (settings.watch) {
@@ -122,6 +131,7 @@ export function renderStatsTable(rows: StatsRow[]): string {
 
 export function render(result: StatsResult, parsed: Options): string {
   if (result.streamed) return '';
+  if ('nodes' in result) return renderStatsByNode((result as StatsNodesResult).rows, (result as StatsNodesResult).nodes, parsed.options.json);
   if (parsed.options.json) return renderJson(result.rows.map(toJsonRow));
   return renderStatsTable(result.rows);
 }
@@ -200,4 +210,8 @@ async function watch(ctx: Context, engine: EngineClient, sampler: StatsSampler, 
     screen.leave();
     dropCleanup();
   }
+}
+
+export function exitCode(result: StatsResult): number {
+  return 'nodes' in result && (result as StatsNodesResult).nodes.some((n) => n.unavailable !== undefined) ? EXIT.engine : EXIT.ok;
 }

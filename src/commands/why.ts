@@ -14,34 +14,42 @@ import { renderKubeReport } from '../report/kube-facts.js';
 import { renderReport } from '../report/render.js';
 import type { SwarmWhyReport } from '../report/swarm.js';
 import { renderSwarmReport } from '../report/swarm-render.js';
-import { InvalidArgument } from '../errors.js';
+import { EXIT, InvalidArgument } from '../errors.js';
+import type { WhyNodesResult } from './across-nodes.js';
+import { renderFailedByNode } from '../render/failed-by-node.js';
 
 export const spec = defineCommand({
   name: 'why',
   summary: 'Explain why a container stopped or misbehaves: exit, command, output, changed files, config lines',
-  usage: 'porthole why CONTAINER|pod/NAME[/CONTAINER]|deploy/NAME|sts/NAME|ds/NAME|job/NAME|service/NAME[.SLOT]|task/ID [--json] [--show-secrets] [--lines N]',
+  usage: 'porthole why CONTAINER|pod/NAME[/CONTAINER]|deploy/NAME|sts/NAME|ds/NAME|job/NAME|service/NAME[.SLOT]|task/ID|--all-nodes [--json] [--show-secrets] [--lines N]',
   description:
     'Reads only what the engine already has (inspect, docker diff, logs, files through the archive endpoint):\n' +
     'nothing is started, executed or created. Works on running containers too.\n' +
     'For a pod: its containers\' states and last states, events, the output before the last restart and now, what\n' +
     'it ran, env (Secrets never read) and limits. A workload shows its pod in most trouble, else its newest.\n' +
     'service/NAME (on a swarm manager): the failed tasks by node, their errors and history, and the latest failed\n' +
-    "task's report read from its node's engine (see PORTHOLE_SWARM_NODES for how nodes are reached).",
+    "task's report read from its node's engine (see PORTHOLE_SWARM_NODES for how nodes are reached).\n" +
+    '--all-nodes (on a swarm manager): the failed containers of every node in one table, newest first.',
   options: {
     json: { type: 'boolean', description: 'Print the findings as JSON' },
     'show-secrets': { type: 'boolean', description: 'Show environment values whose names look secret (hidden by default)' },
     lines: { type: 'string', valueName: 'N', description: 'How many lines of stdout/stderr to show (default 20)' },
+    'all-nodes': { type: 'boolean', description: 'Swarm: list the failed containers of every node' },
     ...kubeOptions,
     namespace: { ...kubeOptions.namespace, short: 'n' },
   },
-  args: { min: 1, max: 1 },
-  examples: ['porthole why porthole-demo-crash', 'porthole why web --json | jq .happened', 'porthole why deploy/api -n shop', 'porthole why service/web'],
+  args: { min: 0, max: 1 },
+  examples: ['porthole why porthole-demo-crash', 'porthole why --all-nodes', 'porthole why web --json | jq .happened', 'porthole why deploy/api -n shop', 'porthole why service/web'],
 });
 
 type Options = Parsed<typeof spec.options>;
 
-export async function run(ctx: Context, parsed: Options): Promise<WhyReport | KubeWhyReport | SwarmWhyReport> {
+export async function run(ctx: Context, parsed: Options): Promise<WhyReport | KubeWhyReport | SwarmWhyReport | WhyNodesResult> {
   const lines = parseCount('--lines', parsed.options.lines) ?? 20;
+  if (parsed.options['all-nodes'] !== !parsed.args.length) {
+    throw new InvalidArgument(parsed.args.length ? '--all-nodes takes no name: it covers every node.' : 'why needs a container (or service/NAME, task/ID, pod/NAME), or --all-nodes.', `Usage: ${spec.usage}`);
+  }
+  if (parsed.options['all-nodes']) return (await import('./across-nodes.js')).whyAcrossNodes(ctx);
   const ref = parsed.args[0]!;
   const target = parseTarget(ref);
   if (target.engine === 'kubernetes') {
@@ -71,7 +79,8 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport | Ku
   return collectReport(engine, container, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) }, early);
 }
 
-export function render(r: WhyReport | KubeWhyReport | SwarmWhyReport, parsed: Options, ctx: Context): string {
+export function render(r: WhyReport | KubeWhyReport | SwarmWhyReport | WhyNodesResult, parsed: Options, ctx: Context): string {
+  if ('kind' in r && r.kind === 'swarm-nodes') return renderFailedByNode(r, parsed.options.json);
   const swarm = 'kind' in r && r.kind === 'swarm-service' ? r : undefined;
   // a report's masked values are masked in its JSON too (redactRendered knows them per report; a swarm report's
   // are its node container report's)
@@ -79,4 +88,8 @@ export function render(r: WhyReport | KubeWhyReport | SwarmWhyReport, parsed: Op
   const color = !!ctx.stdout.isTTY && !ctx.env.NO_COLOR;
   if (swarm) return renderSwarmReport(swarm, { color });
   return 'engine' in r ? renderKubeReport(r as KubeWhyReport, { color }) : renderReport(r as WhyReport, { color });
+}
+
+export function exitCode(r: WhyReport | KubeWhyReport | SwarmWhyReport | WhyNodesResult): number {
+  return 'kind' in r && r.kind === 'swarm-nodes' && r.nodes.some((n) => n.unavailable !== undefined) ? EXIT.engine : EXIT.ok;
 }
