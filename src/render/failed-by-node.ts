@@ -19,6 +19,6 @@ export function renderFailedByNode(result: WhyNodesResult, json: boolean): strin
     ]));
     lines.push(`\nExplain one with \`porthole why task/ID\` (a service's task) or \`porthole -H NODE why CONTAINER\`.\n`);
   }
-  for (const n of result.nodes) if (n.unavailable !== undefined) lines.push(`${escapeName(n.node)}: no answer (${escapeName(n.unavailable)})\n`);
+  for (const n of result.nodes) if (n.unavailable !== undefined) lines.push(`${escapeName(n.node)}: no answer (why: on stderr)\n`);
   return lines.join('');
 }

@@ -9,7 +9,7 @@ export function renderPsByNode(result: PsNodesResult, renderOne: (part: PsResult
   for (const answer of result.nodes) {
     const heading = `NODE ${escapeName(answer.node)}`;
     if (answer.unavailable !== undefined) {
-      parts.push(`${heading}: no answer (${escapeName(answer.unavailable)})\n`);
+      parts.push(`${heading}: no answer (why: on stderr)\n`);
       continue;
     }
     const part = answer.value!;

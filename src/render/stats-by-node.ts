@@ -19,7 +19,7 @@ export function renderStatsByNode(rows: NodeStatsRow[], nodes: { node: string; u
     { header: 'BLOCK I/O', value: (r) => cells(r).block, align: 'right', trusted: true },
     { header: 'PIDS', value: (r) => cells(r).pids, align: 'right', trusted: true },
   ]);
-  const missing = nodes.filter((n) => n.unavailable !== undefined).map((n) => `${escapeName(n.node)}: no answer (${escapeName(n.unavailable!)})\n`);
+  const missing = nodes.filter((n) => n.unavailable !== undefined).map((n) => `${escapeName(n.node)}: no answer (why: on stderr)\n`);
   return table + missing.join('');
 }
 

@@ -117,7 +117,7 @@ export async function nodeTargets(ctx: Context, refs: string[], allNodesFlag: bo
 
 /** Nodes that did not answer, as one sentence each, for stderr. */
 export function missingNodes<T>(answers: NodeAnswer<T>[]): string[] {
-  return answers.filter((a) => a.unavailable !== undefined).map((a) => `node ${a.node}: ${a.unavailable}.`);
+  return answers.filter((a) => a.unavailable !== undefined).map((a) => (a.unavailable!.includes(a.node) ? `${a.unavailable}.` : `node ${a.node}: ${a.unavailable}.`));
 }
 
 /** Thrown after the answers are printed when some node is missing: the exit code says the answer is partial. */

@@ -2,7 +2,8 @@
 // way to each node, in this order: porthole's mapping (PORTHOLE_SWARM_NODES, then ~/.config/porthole/nodes.json,
 // `{ "hostname": "unix:///... | tcp://... | ssh://..." }`), a docker context named like the node,
 // ssh://<node address> (the user's ssh config applies), tcp://<node address>:2376 with the TLS settings in force.
-// Each way either answers a ping or says why it was not used.
+// Each way either answers a ping or says why it was not used. The address guesses are tried only for a node that
+// has no configured way: a configured way that fails is the answer (quickly), not a reason to guess.
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -88,8 +89,15 @@ export async function connectNode<T = string>(
 ): Promise<{ engine: EngineClient; ways: NodeWay[]; answer: T }> {
   const ways = await nodeWays(node, env);
   const ask = first ?? ((engine: EngineClient) => engine.apiVersion({ fresh: true }) as Promise<T>);
+  // a way the user set up (mapping, context) is the way: when it fails, guessing at the node's address would only
+  // add ssh's and tcp's waits (seconds each) before saying so
+  const configured = ways.some((w) => w.chosen && w.endpoint);
   for (const way of ways) {
     if (!way.endpoint) continue;
+    if (configured && !way.chosen) {
+      way.reason = 'not tried: the way configured for this node comes first and is the one used';
+      continue;
+    }
     const engine = engineAt(way.endpoint);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -112,7 +120,7 @@ export async function connectNode<T = string>(
     }
   }
   throw new EngineUnavailable(
-    `Node ${node.hostname}'s engine cannot be reached (${ways.map((w) => `${w.way}: ${w.reason}`).join('; ')}).`,
+    `Node ${node.hostname}'s engine cannot be reached (${(configured ? ways.filter((w) => w.chosen && w.endpoint) : ways).map((w) => `${w.way}: ${w.reason}`).join('; ')}).`,
     `Map it in PORTHOLE_SWARM_NODES or ${mappingFile(env)}: {"${node.hostname}": "ssh://HOST"}, or make a docker context named ${node.hostname}.`,
   );
 }
