@@ -289,11 +289,26 @@ export class DockerEngine implements EngineClient {
     }));
   }
 
-  async inspectContainer(idOrName: string): Promise<ContainerDetails> {
-    const details = mapDetails(await this.get(`/containers/${encodeURIComponent(idOrName)}/json`));
-    this.inspected.set(details.id, details.raw);
-    return details;
+  inspectContainer(idOrName: string): Promise<ContainerDetails> {
+    // the same container asked for at once (a command's own inspect, logs' TTY check, changes' layer place) is
+    // one request: on a busy engine each inspect costs it tens of ms
+    let request = this.inspecting.get(idOrName);
+    if (!request) {
+      request = this.get(`/containers/${encodeURIComponent(idOrName)}/json`);
+      this.inspecting.set(idOrName, request);
+      const done = () => this.inspecting.delete(idOrName);
+      request.then(done, done);
+    }
+    // each caller gets its own details, made from the one answer
+    return request.then((doc) => {
+      const details = mapDetails(doc);
+      this.inspected.set(details.id, details.raw);
+      return details;
+    });
   }
+
+  /** Inspects on the way, by the name or id asked: a later ask (after the answer) asks the engine again. */
+  private readonly inspecting = new Map<string, Promise<unknown>>();
 
   /** Inspect documents by id, for openLayerFile: where the container's layer is and what covers it. */
   private readonly inspected = new Map<string, unknown>();
@@ -349,11 +364,17 @@ export class DockerEngine implements EngineClient {
   }
 
   async logs(id: string, opts: LogOptions): Promise<{ stream: Readable; tty: boolean }> {
-    const details = await this.inspectContainer(id);
-    const res = await this.transport.request('GET', await this.path(`/containers/${encodeURIComponent(id)}/logs`), {
-      query: { ...logQuery(opts), until: opts.until, timestamps: opts.timestamps ? 1 : undefined },
-    });
-    return { stream: res, tty: details.config.tty };
+    // whether the container has a TTY (how its stream is framed) is asked alongside, not before
+    const inspecting = this.inspectContainer(id);
+    const requesting = this.path(`/containers/${encodeURIComponent(id)}/logs`).then((url) =>
+      this.transport.request('GET', url, { query: { ...logQuery(opts), until: opts.until, timestamps: opts.timestamps ? 1 : undefined } }));
+    const [inspected, requested] = await Promise.allSettled([inspecting, requesting]);
+    if (inspected.status === 'rejected') {
+      if (requested.status === 'fulfilled') requested.value.destroy();
+      throw inspected.reason;
+    }
+    if (requested.status === 'rejected') throw requested.reason;
+    return { stream: requested.value, tty: inspected.value.config.tty };
   }
 
   async stats(id: string, opts: { oneShot?: boolean } = {}): Promise<unknown> {

@@ -52,14 +52,18 @@ export function nodeMapping(env: NodeJS.ProcessEnv): { map: Record<string, strin
   return { map: readMapping(text, file), where: file };
 }
 
-/** Every way to the node's engine, in order; ways that cannot apply carry their reason. */
-export async function nodeWays(node: SwarmNode, env: NodeJS.ProcessEnv): Promise<NodeWay[]> {
-  const ways: NodeWay[] = [];
+/** The user's mapping entry for the node, or why there is none. */
+function mappedWay(node: SwarmNode, env: NodeJS.ProcessEnv): NodeWay {
   const { map, where } = nodeMapping(env);
   const mapped = map[node.hostname] ?? map[node.id];
-  ways.push(mapped
+  return mapped
     ? { way: where, chosen: true, endpoint: { host: normalizeHost(mapped), via: `${where} entry "${node.hostname}"`, skipped: [] } }
-    : { way: where, reason: `no entry for "${node.hostname}"` });
+    : { way: where, reason: `no entry for "${node.hostname}"` };
+}
+
+/** Every way to the node's engine, in order; ways that cannot apply carry their reason. */
+export async function nodeWays(node: SwarmNode, env: NodeJS.ProcessEnv): Promise<NodeWay[]> {
+  const ways: NodeWay[] = [mappedWay(node, env)];
   try {
     const found = await loadContext(node.hostname, env);
     ways.push({ way: `docker context "${node.hostname}"`, chosen: true, endpoint: { ...found, skipped: [] } });
@@ -87,17 +91,9 @@ export async function connectNode<T = string>(
   env: NodeJS.ProcessEnv,
   first?: (engine: EngineClient) => Promise<T>,
 ): Promise<{ engine: EngineClient; ways: NodeWay[]; answer: T }> {
-  const ways = await nodeWays(node, env);
   const ask = first ?? ((engine: EngineClient) => engine.apiVersion({ fresh: true }) as Promise<T>);
-  // a way the user set up (mapping, context) is the way: when it fails, guessing at the node's address would only
-  // add ssh's and tcp's waits (seconds each) before saying so
-  const configured = ways.some((w) => w.chosen && w.endpoint);
-  for (const way of ways) {
-    if (!way.endpoint) continue;
-    if (configured && !way.chosen) {
-      way.reason = 'not tried: the way configured for this node comes first and is the one used';
-      continue;
-    }
+  /** The way's engine and its answer; undefined (the reason noted on the way) when it does not answer. */
+  const attempt = async (way: NodeWay & { endpoint: Endpoint }) => {
     const engine = engineAt(way.endpoint);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -105,19 +101,37 @@ export async function connectNode<T = string>(
         ask(engine),
         new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new EngineUnavailable(`no answer within ${PING_MS / 1000} s`)), PING_MS); }),
       ]);
-      return { engine, ways, answer };
+      return { engine, answer };
     } catch (err) {
       // an engine's own answer (no such container, ...) from a way the user set up is the answer; from a guessed
       // address (ssh/tcp), anything but the engine we want (a web server answering 404) means not this way
-      if (first && way.chosen && !(err instanceof EngineUnavailable) && err instanceof PortholeError) {
-        engine.close();
-        throw err;
-      }
-      way.reason = `did not answer: ${(err as Error).message.replace(/\.$/, '')}`;
       engine.close();
+      if (first && way.chosen && !(err instanceof EngineUnavailable) && err instanceof PortholeError) throw err;
+      way.reason = `did not answer: ${(err as Error).message.replace(/\.$/, '')}`;
+      return undefined;
     } finally {
       clearTimeout(timer);
     }
+  };
+  // the mapping alone first: when it answers, nothing else is looked at (a context lookup loads node:crypto)
+  const mapped = mappedWay(node, env);
+  if (mapped.endpoint) {
+    const reached = await attempt(mapped as NodeWay & { endpoint: Endpoint });
+    if (reached) return { ...reached, ways: [mapped] };
+  }
+  const ways = await nodeWays(node, env);
+  ways[0] = mapped;
+  // a way the user set up (mapping, context) is the way: when it fails, guessing at the node's address would only
+  // add ssh's and tcp's waits (seconds each) before saying so
+  const configured = ways.some((w) => w.chosen && w.endpoint);
+  for (const way of ways.slice(1)) {
+    if (!way.endpoint) continue;
+    if (configured && !way.chosen) {
+      way.reason = 'not tried: the way configured for this node comes first and is the one used';
+      continue;
+    }
+    const reached = await attempt(way as NodeWay & { endpoint: Endpoint });
+    if (reached) return { ...reached, ways };
   }
   throw new EngineUnavailable(
     `Node ${node.hostname}'s engine cannot be reached (${(configured ? ways.filter((w) => w.chosen && w.endpoint) : ways).map((w) => `${w.way}: ${w.reason}`).join('; ')}).`,
