@@ -78,6 +78,19 @@ test('shell into a replica on a worker: pipes, exit code, a TTY, by slot and by 
   assert.match(interactive.stdout, /in-42/);
   assert.match(interactive.stdout, new RegExp(`service/${name}\\.1 is task \\w{12} \\(${name}\\.1\\) on node porthole-swarm-2`));
 
+  // the toolbox way, on the node: built there once (offline, from /bin/busybox), removed at the end
+  const worker = NODES['porthole-swarm-2']!;
+  const built = await porthole(['-H', worker, 'toolbox', 'build'], { timeoutMs: 90_000 });
+  assert.equal(built.code, 0, built.stderr);
+  try {
+    const viaToolbox = await ph(['shell', '--toolbox', 'porthole/toolbox:1', `task/${task!.id}`, '--', 'sh', '-c', 'cat /proc/1/root/tmp/from-porthole; exit 9']);
+    assert.equal(viaToolbox.code, 9, viaToolbox.stderr);
+    assert.equal(viaToolbox.stdout, 'through the pipe\n');
+    assert.deepEqual(ownedLeftOnNodes(), []);
+  } finally {
+    await porthole(['-H', worker, 'toolbox', 'rm'], { timeoutMs: 60_000 });
+  }
+
   // the name alone is fine with one replica; a slot that does not exist is not found (3)
   const bare = await ph(['shell', `service/${name}`, '--', 'hostname']);
   assert.equal(bare.code, 0, bare.stderr);
