@@ -132,7 +132,8 @@ export async function selectSwarm(api: SwarmManagerApi, name: Extract<SwarmName,
   return { service, tasks, selected: selectTasks(tasks, name, new Map(nodes.map((n) => [n.id, n]))), nodes, narrowed };
 }
 
-function notManager(err: unknown): never {
+/** A swarm request refused because the engine is no manager: said as such (exit 6), with where to point. */
+export function notManager(err: unknown): never {
   if (err instanceof EngineError && /not a swarm manager|swarm mode/i.test(err.message)) {
     throw new Unsupported(`The engine porthole reached is not a swarm manager (${err.message.replace(/\.$/, '')}).`, 'Point -H/--context at a manager node.');
   }

@@ -7,7 +7,7 @@ import type { EngineClient, SwarmNode, SwarmTask } from '../types.js';
 import { EngineUnavailable, InvalidArgument, NotFound, Unsupported } from '../../errors.js';
 import { parseSwarmName, type SwarmName } from './names.js';
 import { connectNode } from './reach.js';
-import { selectSwarm, swarmApi } from '../../report/swarm.js';
+import { notManager, selectSwarm, swarmApi } from '../../report/swarm.js';
 
 /** How long one node may take for its whole part (reaching it and answering) before it is named as not answering. */
 export function nodeDeadlineMs(env: NodeJS.ProcessEnv): number {
@@ -57,7 +57,7 @@ export async function eachNode<T>(ctx: Context, nodes: SwarmNode[], work: (nodeC
 
 /** Every node of the swarm, by hostname. */
 export async function allNodes(manager: EngineClient): Promise<SwarmNode[]> {
-  const nodes = await swarmApi(manager).listNodes();
+  const nodes = await swarmApi(manager).listNodes().catch(notManager);
   return nodes.sort((a, b) => a.hostname.localeCompare(b.hostname, undefined, { numeric: true }));
 }
 
