@@ -4,7 +4,7 @@
 // after at most a deadline; the other nodes' answers are given all the same.
 import type { Context } from '../../context.js';
 import type { EngineClient, SwarmNode, SwarmTask } from '../types.js';
-import { EngineUnavailable, InvalidArgument, NotFound, Unsupported } from '../../errors.js';
+import { EngineUnavailable, InvalidArgument, NotFound, PortholeError, Unsupported } from '../../errors.js';
 import { parseSwarmName, type SwarmName } from './names.js';
 import { connectNode } from './reach.js';
 import { notManager, selectSwarm, swarmApi } from '../../report/swarm.js';
@@ -46,7 +46,9 @@ export async function eachNode<T>(ctx: Context, nodes: SwarmNode[], work: (nodeC
       const value = await Promise.race([work(nodeContext(ctx, node, engine!), node), late]);
       return { node: node.hostname, value };
     } catch (err) {
-      return { node: node.hostname, unavailable: (err as Error).message.replace(/\.$/, '') };
+      // the sentence and, where there is one, what to do about it (how to map the node)
+      const hint = err instanceof PortholeError && err.hint ? ` ${err.hint.replace(/\.$/, '')}` : '';
+      return { node: node.hostname, unavailable: `${(err as Error).message.replace(/\.$/, '')}${hint ? `.${hint}` : ''}` };
     } finally {
       clearTimeout(timer);
       // closing ends whatever request is still waiting on a node that stopped answering
