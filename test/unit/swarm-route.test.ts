@@ -2,7 +2,7 @@
 // failed: pure choices over the manager's and the engine's lists.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pickTask } from '../../src/engine/swarm/route.js';
+import { pickTask } from '../../src/engine/swarm/node-container.js';
 import { failedSummary } from '../../src/commands/across-nodes.js';
 import { Ambiguous, NotFound, Unsupported } from '../../src/errors.js';
 import type { ContainerSummary, SwarmNode, SwarmService, SwarmTask } from '../../src/engine/types.js';
