@@ -4,7 +4,7 @@
 // after at most a deadline; the other nodes' answers are given all the same.
 import type { Context } from '../../context.js';
 import type { EngineClient, SwarmNode, SwarmTask } from '../types.js';
-import { EngineUnavailable, InvalidArgument, NotFound, PortholeError, Unsupported } from '../../errors.js';
+import { EngineUnavailable, InvalidArgument, PortholeError, Unsupported } from '../../errors.js';
 import { parseSwarmName, type SwarmName } from './names.js';
 import { connectNode } from './reach.js';
 import { notManager, selectSwarm, swarmApi } from '../../report/swarm.js';
@@ -66,7 +66,7 @@ export async function allNodes(manager: EngineClient): Promise<SwarmNode[]> {
 export interface TasksByNode {
   nodes: SwarmNode[];
   /** Container ids of the running tasks each node holds, by node id. */
-  containers: Map<string, { id: string; task: SwarmTask; name: string }[]>;
+  containers: Map<string, { id: string; task: SwarmTask }[]>;
   /** Tasks named that have nothing running (a slot between restarts, a failed task/ID). */
   notRunning: string[];
 }
@@ -76,7 +76,7 @@ const RUNNING = (t: SwarmTask) => t.state === 'running' && t.desiredState === 'r
 /** The running tasks that service/ and task/ names cover, grouped by the node that runs them. */
 export async function runningTasksByNode(manager: EngineClient, refs: string[]): Promise<TasksByNode> {
   const api = swarmApi(manager);
-  const byNode = new Map<string, { id: string; task: SwarmTask; name: string }[]>();
+  const byNode = new Map<string, { id: string; task: SwarmTask }[]>();
   const notRunning: string[] = [];
   let nodes: SwarmNode[] = [];
   const names = refs.map((ref) => {
@@ -94,7 +94,7 @@ export async function runningTasksByNode(manager: EngineClient, refs: string[]):
       if (seen.has(task.id)) continue;
       seen.add(task.id);
       const list = byNode.get(task.nodeId) ?? [];
-      list.push({ id: task.containerId!, task, name: task.slot !== undefined ? `${selection.service.name}.${task.slot}` : `${selection.service.name}@${task.nodeId.slice(0, 12)}` });
+      list.push({ id: task.containerId!, task });
       byNode.set(task.nodeId, list);
     }
   }
@@ -129,4 +129,3 @@ export function partial<T>(answers: NodeAnswer<T>[]): EngineUnavailable | undefi
   return new EngineUnavailable(`${missing.length} of ${answers.length} nodes did not answer (${missing.map((a) => a.node).join(', ')}): the rest is shown.`);
 }
 
-export { NotFound };
