@@ -9,6 +9,7 @@ import type { EngineClient } from './engine/types.js';
 import { EXIT, ExitStatus, InvalidArgument, PortholeError } from './errors.js';
 import { commands, findCommand } from './commands/registry.js';
 import { escapeName } from './render/escape.js';
+import { scopeFromOptions, setNameScope } from './engine/compose/scope.js';
 import { widest } from './render/table.js';
 import { exitWhenFlushed } from './util/exit.js';
 
@@ -154,6 +155,7 @@ export async function main(argv: string[]): Promise<number> {
         return engine;
       },
     };
+    setNameScope({ env: ctx.env, notice: ctx.notice, ...scopeFromOptions(entry.name, parsed.options as Record<string, unknown>) });
     const result = await mod.run(ctx, parsed);
     if (mod.render) process.stdout.write(mod.render(result, parsed, ctx));
     return mod.exitCode ? mod.exitCode(result) : EXIT.ok;

@@ -1,5 +1,6 @@
 // `porthole du C [PATH]`: how much the container's own layer adds, folder by folder, biggest first (from its
 // diff and one pass over its files); --all counts the whole filesystem instead.
+import { composeOptions, imageOption } from '../cli/name-options.js';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
@@ -16,6 +17,7 @@ export const spec = defineCommand({
     'Counts the files the container added or changed since its image (docker diff), summed per folder; PATH\n' +
     '(default /) limits the count to one folder. --all counts every file, image included.',
   options: {
+    ...composeOptions, ...imageOption,
     all: { type: 'boolean', description: 'Count the whole filesystem, not only what the container changed' },
     json: { type: 'boolean', description: 'Print [{path, size}] (bytes), biggest first' },
   },

@@ -3,6 +3,8 @@
 // reference the list cannot settle (unknown, ambiguous) goes to resolveContainer for its error or its answer.
 import type { ContainerState, ContainerSummary, EngineClient } from '../engine/types.js';
 import { resolveContainer } from '../engine/resolve.js';
+import { nameScope } from '../engine/compose/scope.js';
+import { projectListOptions } from '../engine/compose/services.js';
 import type { StatsTarget } from './sampler.js';
 
 const LIVE_STATES = new Set<ContainerState>(['running', 'paused', 'restarting']);
@@ -24,7 +26,7 @@ function target(c: ContainerSummary): StatsTarget {
 }
 
 export async function statsTargets(engine: EngineClient, refs: string[]): Promise<StatsTarget[]> {
-  if (!refs.length) return (await engine.listContainers()).filter((c) => LIVE_STATES.has(c.state)).map(target);
+  if (!refs.length) return (await engine.listContainers(projectListOptions(nameScope()))).filter((c) => LIVE_STATES.has(c.state)).map(target);
   const list = await engine.listContainers({ all: true });
   const resolved = await Promise.all(
     refs.map(async (ref): Promise<StatsTarget> => {
