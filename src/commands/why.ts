@@ -70,7 +70,10 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport | Ku
     dropEarlyReads(early);
     throw err;
   }
-  return collectReport(engine, container, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) }, early);
+  // the name was a Compose service's (or meant another container than the engine's own reading of it): read by id
+  const sameTarget = container.name === ref.replace(/^\//, '') || container.id.startsWith(ref);
+  if (!sameTarget) dropEarlyReads(early);
+  return collectReport(engine, container, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) }, sameTarget ? early : undefined);
 }
 
 export function render(r: WhyReport | KubeWhyReport | SwarmWhyReport, parsed: Options, ctx: Context): string {
