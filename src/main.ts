@@ -155,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
         return engine;
       },
     };
-    setNameScope({ env: ctx.env, notice: ctx.notice, ...scopeFromOptions(entry.name, parsed.options as Record<string, unknown>) });
+    setNameScope({ env: ctx.env, notice: ctx.notice, cleanup, ...scopeFromOptions(entry.name, parsed.options as Record<string, unknown>) });
     const result = await mod.run(ctx, parsed);
     if (mod.render) process.stdout.write(mod.render(result, parsed, ctx));
     return mod.exitCode ? mod.exitCode(result) : EXIT.ok;

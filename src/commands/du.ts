@@ -37,7 +37,8 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const root = normalize(fromUser(parsed.args[1] ?? '/'));
   if (root !== '/') await statOrNotFound(engine, container.id, root);
   let changed: Set<string> | undefined;
-  if (!opts.all) {
+  // an image has no changes of its own: all of it counts
+  if (!opts.all && !container.isImage) {
     changed = new Set();
     for (const c of await engine.changes(container.id)) {
       if (c.kind !== 'D' && isWithin(c.path, decode(root).text)) changed.add(c.path);

@@ -13,8 +13,9 @@ export async function resolveContainer(engine: EngineClient, ref: string): Promi
   if (isKubeName(ref)) {
     throw new Unsupported(`"${ref.replace(/[\x00-\x1f\x7f]/g, '?')}" is a Kubernetes object, and this command works on Docker containers only for now.`, 'For pods, `porthole why`, `logs`, `shell`, `cat`, `ls`, `find` and `grep` work.');
   }
-  if (!ref || /[\x00-\x1f\x7f]/.test(ref) || (/\//.test(ref.replace(/^\//, '')) && !nameScope().images)) {
-    throw new InvalidArgument(`"${ref.replace(/[\x00-\x1f\x7f]/g, '?')}" is not a container name or id.`);
+  if (!ref || /[\x00-\x1f\x7f]/.test(ref)) throw new InvalidArgument(`"${ref.replace(/[\x00-\x1f\x7f]/g, '?')}" is not a container name or id.`);
+  if (/\//.test(ref.replace(/^\//, '')) && !nameScope().images && !nameScope().forceImage) {
+    throw new InvalidArgument(`"${ref}" is neither a container name nor a Kubernetes object.`, 'Use a container name, or pod/NAME[/CONTAINER], deploy/NAME, sts/NAME, ds/NAME or job/NAME.');
   }
   const scope = nameScope();
   if (scope.forceImage) {
@@ -68,6 +69,7 @@ async function imageOrNotFound(engine: EngineClient, ref: string): Promise<Conta
       `Compose project${projects.length > 1 ? 's' : ''} ${projects.join(', ')} ${projects.length > 1 ? 'have' : 'has'} it: give --project ${p}, set COMPOSE_PROJECT_NAME=${p}, or run porthole in that project's folder.`,
     );
   }
+  if (scope.images) throw new NotFound(`No such container or image: ${ref}.`, 'List them with `docker ps -a` and `docker images`.');
   throw new NotFound(`No such container: ${ref}.`, 'List containers with `docker ps -a`.');
 }
 

@@ -17,6 +17,8 @@ export interface NameScope {
   images: boolean;
   /** --image: the name is an image, even where a container has that name. */
   forceImage: boolean;
+  /** Where what an image target creates (a reader container, where its layers cannot answer) is undone. */
+  cleanup?: { add(description: string, run: () => Promise<void> | void): () => void };
 }
 
 let current: NameScope = {
