@@ -73,7 +73,7 @@ export function opaqueFolders(tarSplit: string): Set<string> {
     } catch {
       continue;
     }
-    if (entry.type !== 2) continue;
+    if (entry.type !== 1) continue; // tar-split: 1 is an entry (with its name), 2 a raw segment
     const name = entry.name !== undefined ? Buffer.from(entry.name, 'utf8').toString('latin1') : Buffer.from(entry.name_raw ?? '', 'base64').toString('latin1');
     const clean = name.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
     if (clean === '.wh..wh..opq') found.add('/');

@@ -5,7 +5,7 @@
 // containerd snapshotter, an engine on another host, paths through /proc, /sys, /dev) is a container created
 // from the image, never started, labelled as porthole's, and removed when the command ends. shell makes its
 // own throwaway container from the image (enter/snapshot.ts), with the image as the "snapshot".
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ContainerDetails, EngineClient, ImageDetails, LayerDirEntry, LayerFile, LayerWalkEntry, PathStat } from '../types.js';
 import { NotFound, Unsupported } from '../../errors.js';
 import type { NameScope } from '../compose/scope.js';
@@ -167,11 +167,26 @@ class ImageFiles {
   }
 
   async getArchive(path: string): Promise<{ stat: PathStat; stream: Readable }> {
-    return this.engine.getArchive(await this.container(), path);
+    const stat = this.view?.stat(path);
+    if (this.view && !stat) throw new NotFound(`No such file or directory in image ${this.ref}: ${path}.`);
+    const root = Buffer.from(path.replace(/\/+$/, '') || '/', 'utf8').toString('latin1');
+    const base = root.slice(0, root.lastIndexOf('/'));
+    const stream = stat && (await this.layerTar(path, false, (p) => p.slice(base.length + 1)));
+    return stream ? { stat: stat!, stream } : this.engine.getArchive(await this.container(), path);
   }
 
   async exportContainer(): Promise<Readable> {
-    return this.engine.exportContainer(await this.container());
+    return (await this.layerTar('/', true, (p) => p.slice(1))) ?? this.engine.exportContainer(await this.container());
+  }
+
+  /** The archive of `path` made from the layers, or undefined when they cannot answer for sure. */
+  private async layerTar(path: string, exportView: boolean, nameOf: (path: string) => string): Promise<Readable | undefined> {
+    if (!this.view) return undefined;
+    const doc = this.view.doc;
+    const walk = await prepareLayerWalk(doc, path, (p) => this.statOrAbsent(p), exportView, true).catch(() => undefined);
+    if (!walk) return undefined;
+    const { layerArchive } = await import('./archive.js');
+    return Readable.from(layerArchive(walk(), nameOf, (p) => openLayerFile(doc, p, () => this.statOrAbsent(p))), { objectMode: false });
   }
 
   /**
