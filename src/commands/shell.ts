@@ -22,6 +22,7 @@ export const spec = defineCommand({
     'stdout on a terminal you get a TTY; otherwise plain streams. porthole exits with the command\'s code.',
   options: {
     ...composeOptions, ...imageOption,
+    entrypoint: { type: 'boolean', description: "Images: run the image's entrypoint (with the command after --, else its CMD) instead of a shell" },
     user: { type: 'string', short: 'u', valueName: 'USER[:GROUP]', description: 'Run as this user (name or uid)' },
     workdir: { type: 'string', short: 'w', valueName: 'DIR', description: 'Working directory inside the container' },
     env: { type: 'string', short: 'e', multiple: true, valueName: 'KEY=VAL', description: 'Set an environment variable (KEY alone takes it from here)' },
@@ -89,6 +90,7 @@ export function buildRequest(parsed: Options, ctx: Context): EnterRequest {
     detachKeys: o['detach-keys'],
     yes: o.yes,
     profile: o.profile,
+    ...(o.entrypoint ? { entrypoint: true } : {}),
   };
 }
 
