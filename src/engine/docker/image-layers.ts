@@ -15,7 +15,7 @@
 // stays the same so nothing here can reach outside a layer.
 import { closeSync, lstatSync, openSync, readFileSync, type BigIntStats } from 'node:fs';
 import { posix } from 'node:path';
-import type { PathStat } from '../types.js';
+import type { LayerDirEntry, PathStat } from '../types.js';
 import { DIR_FLAGS, inFolder, layers, statEntry, type Found, type InspectDoc } from './layer.js';
 
 export interface ImageLayerView {
@@ -23,6 +23,13 @@ export interface ImageLayerView {
   doc: InspectDoc;
   /** The engine's stat of a path, from the layers; undefined when the path does not exist. */
   stat(path: string): PathStat | undefined;
+  /**
+   * The path with the links on the way (not the last name) followed inside the image, as the layer readers need
+   * it (they answer "not for sure" at a link); undefined when it does not resolve or is not plain UTF-8.
+   */
+  canonical(path: string): string | undefined;
+  /** The entry at a path whose folders are real folders (a canonical one), as the layers hold it. */
+  entry(path: string): LayerDirEntry | undefined;
 }
 
 /** Most links followed while resolving one path, as Linux's ELOOP limit. */
@@ -59,7 +66,21 @@ export async function imageLayerView(raw: unknown): Promise<ImageLayerView | und
       return undefined;
     }
   }
-  return { doc, stat: (path) => statMerged(dirs, opaque, path) };
+  return {
+    doc,
+    stat: (path) => statMerged(dirs, opaque, path),
+    entry: (path) => {
+      const parts = path.split('/').filter(Boolean).map((p) => Buffer.from(p, 'utf8').toString('latin1'));
+      return parts.length ? lstatMerged(dirs, opaque, parts)?.entry : undefined;
+    },
+    canonical: (path) => {
+      const parts = resolveParts(dirs, opaque, path);
+      if (!parts) return undefined;
+      const text = `/${parts.join('/')}`;
+      const utf8 = Buffer.from(text, 'latin1').toString('utf8');
+      return Buffer.from(utf8, 'utf8').toString('latin1') === text ? utf8 : undefined;
+    },
+  };
 }
 
 /** The folders a layer's tar made opaque (`dir/.wh..wh..opq`), as absolute byte-string paths. */

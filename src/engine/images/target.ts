@@ -153,17 +153,37 @@ class ImageFiles {
     return this.view ? this.view.stat(path) : undefined;
   }
 
+  /** The path with links on the way followed in the image: the layer readers answer "not for sure" at a link. */
+  private canonical(path: string): string {
+    return this.view?.canonical(path) ?? path;
+  }
+
   async openLayerFile(path: string): Promise<LayerFile | undefined> {
-    return this.view && openLayerFile(this.view.doc, path, () => this.statOrAbsent(path));
+    const real = this.canonical(path);
+    return this.view && openLayerFile(this.view.doc, real, () => this.statOrAbsent(real));
   }
 
   async readLayerDir(path: string, opts: { hardlinks?: boolean; details?: boolean } = {}): Promise<LayerDirEntry[] | undefined> {
-    return this.view && listLayerDir(this.view.doc, path, (p) => this.statOrAbsent(p), opts.hardlinks ?? true, opts.details ?? true);
+    return this.view && listLayerDir(this.view.doc, this.canonical(path), (p) => this.statOrAbsent(p), opts.hardlinks ?? true, opts.details ?? true);
   }
 
   async walkLayers(path: string, opts: { exportView: boolean; details: boolean }): Promise<AsyncIterable<LayerWalkEntry> | undefined> {
-    const walk = this.view && (await prepareLayerWalk(this.view.doc, path, (p) => this.statOrAbsent(p), opts.exportView, opts.details));
-    return walk?.();
+    const real = this.canonical(path);
+    const link = this.view?.entry(real);
+    // a link named as the root: the walk is the link itself, as the engine's archive of it
+    if (link?.type === 'symlink') {
+      const named = { ...link, path: Buffer.from(path.replace(/\/+$/, ''), 'utf8').toString('latin1') };
+      return (async function* () {
+        yield named;
+      })();
+    }
+    const walk = this.view && (await prepareLayerWalk(this.view.doc, real, (p) => this.statOrAbsent(p), opts.exportView, opts.details));
+    if (!walk || real === path) return walk?.();
+    // named under the path asked for, as the engine's walk of it would name them
+    const [from, to] = [real, path].map((p) => Buffer.from(p, 'utf8').toString('latin1'));
+    return (async function* () {
+      for await (const e of walk()) yield { ...e, path: to + e.path.slice(from!.length) };
+    })();
   }
 
   async getArchive(path: string): Promise<{ stat: PathStat; stream: Readable }> {
@@ -182,11 +202,10 @@ class ImageFiles {
   /** The archive of `path` made from the layers, or undefined when they cannot answer for sure. */
   private async layerTar(path: string, exportView: boolean, nameOf: (path: string) => string): Promise<Readable | undefined> {
     if (!this.view) return undefined;
-    const doc = this.view.doc;
-    const walk = await prepareLayerWalk(doc, path, (p) => this.statOrAbsent(p), exportView, true).catch(() => undefined);
-    if (!walk) return undefined;
+    const entries = await this.walkLayers(path, { exportView, details: true }).catch(() => undefined);
+    if (!entries) return undefined;
     const { layerArchive } = await import('./archive.js');
-    return Readable.from(layerArchive(walk(), nameOf, (p) => openLayerFile(doc, p, () => this.statOrAbsent(p))), { objectMode: false });
+    return Readable.from(layerArchive(entries, nameOf, (p) => this.openLayerFile(p)), { objectMode: false });
   }
 
   /**
