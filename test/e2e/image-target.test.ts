@@ -30,6 +30,8 @@ before(() => {
         'RUN rm /etc/group && mkdir -p /home/app/keep && echo kept > /home/app/keep/k',
         'RUN rm -rf /home && mkdir -p /home/new && echo fresh > /home/new/f',
         'RUN echo changed > /etc/passwd && ln -s /etc /linketc && ln /etc/passwd /etc/passwd-hard && mkdir /var/log/app && printf "%01000d" 0 > /var/log/app/a.log',
+        // hostile links: out of the image's root, and to a host path
+        'RUN ln -s ../../../../../../../etc /escape && ln -s /proc/self/root/etc/hostname /hostlink',
         'VOLUME /data',
         'ENTRYPOINT ["/bin/sh", "-c", "echo entrypoint ran with $0; exit 9"]',
         'CMD ["image-cmd"]',
@@ -183,4 +185,19 @@ test('shell on an image without a shell: the toolbox, and nothing left behind', 
   assert.equal(r.stdout, '/app\n');
   assert.match(r.stderr, /is an image without a shell: working in a throwaway container made from it .*toolbox/);
   assert.equal(docker(['ps', '-aq', '--filter', `label=io.porthole.target=${id}`]), '');
+});
+
+test("an image's links never reach the host: they resolve inside the image", async () => {
+  const events = await containerEventsDuring(async () => {
+    // /escape climbs above the root: it stays at the image's /etc, which has no hostname (the host's has)
+    const escaped = await porthole(['cat', IMAGE, '/escape/hostname']);
+    assert.equal(escaped.code, 3, escaped.stdout);
+    assert.equal(escaped.stdout, '');
+    const listed = await porthole(['ls', IMAGE, '/escape/']);
+    assert.equal(listed.stdout, 'passwd\npasswd-hard\n');
+    const host = await porthole(['cat', IMAGE, '/hostlink']);
+    assert.equal(host.code, 3, host.stdout);
+    assert.equal(host.stdout, '');
+  });
+  assert.deepEqual(events, []);
 });
