@@ -48,7 +48,8 @@ function mainHelp(): string {
     '  -v, --version        Print the version',
     '',
     'A name like pod/NAME[/CONTAINER], deploy/NAME, sts/NAME, ds/NAME or job/NAME is a Kubernetes object (why, logs, shell);',
-    'a bare name is a Docker container.',
+    'a bare name is a Docker container, else a Compose service of the project here (web, web-2), else for ls, cat, find,',
+    'grep, du and shell an image.',
     '',
     'Run `porthole COMMAND --help` for a command\'s flags and examples.',
   );

@@ -34,14 +34,14 @@ export async function resolveContainer(engine: EngineClient, ref: string): Promi
     else if (!(err instanceof NotFound)) throw err;
   }
   // An exact name or full id always wins; a hex word that only prefixes an id gives way to a service of that name.
-  if (found && (found.name === ref.replace(/^\//, '') || found.id === ref || !/^[0-9a-f]+$/.test(ref))) return found;
+  if (found && (found.name === ref.replace(/^\//, '') || found.id === ref || !/^[0-9a-f]+$/.test(ref))) return withoutIndex(found, ref);
   const service = await findService(engine, ref, scope);
   if (service) {
     const { container, notice } = chooseReplica(service);
     if (notice) scope.notice(notice);
     return engine.inspectContainer(container.id);
   }
-  if (found) return found;
+  if (found) return withoutIndex(found, ref);
   if (ambiguous) {
     const all = await engine.listContainers({ all: true });
     const matches = all.filter((c) => c.id.startsWith(ref.toLowerCase()));
@@ -53,6 +53,15 @@ export async function resolveContainer(engine: EngineClient, ref: string): Promi
     );
   }
   return imageOrNotFound(engine, ref);
+}
+
+/** --index names a replica of a service: given with a container's own name, it would be silently ignored. */
+function withoutIndex(found: ContainerDetails, ref: string): ContainerDetails {
+  // by id: porthole's own second look at a container it resolved (enter/docker.ts), never the user's name
+  if (nameScope().index !== undefined && found.name === ref.replace(/^\//, '')) {
+    throw new InvalidArgument(`--index picks a replica of a Compose service, and ${found.name} is a container.`, 'Leave out --index, or name the service.');
+  }
+  return found;
 }
 
 async function imageOrNotFound(engine: EngineClient, ref: string): Promise<ContainerDetails> {
