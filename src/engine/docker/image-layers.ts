@@ -71,7 +71,9 @@ export async function imageLayerView(raw: unknown): Promise<ImageLayerView | und
     stat: (path) => statMerged(dirs, opaque, path),
     entry: (path) => {
       const parts = path.split('/').filter(Boolean).map((p) => Buffer.from(p, 'utf8').toString('latin1'));
-      return parts.length ? lstatMerged(dirs, opaque, parts)?.entry : undefined;
+      if (parts.length) return lstatMerged(dirs, opaque, parts)?.entry;
+      const st = lstatSync(dirs[0]!, { bigint: true }); // the root: the top layer's own folder
+      return { name: '', type: 'dir', mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: 0, mtime: Number(st.mtimeNs / 1_000_000_000n), linkTarget: '' };
     },
     canonical: (path) => {
       const parts = resolveParts(dirs, opaque, path);

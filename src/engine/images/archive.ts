@@ -20,7 +20,8 @@ export async function* layerArchive(
   for await (const e of entries) {
     const type = TYPES[e.type];
     if (!type) continue; // sockets: the engine's tar leaves them out
-    const name = tarName(nameOf(e.path)) + (e.type === 'dir' ? '/' : '');
+    const named = tarName(nameOf(e.path));
+    const name = e.type === 'dir' && !named.endsWith('/') ? `${named}/` : named;
     const base = { name, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
     if (e.hardlinkTo !== undefined) {
       yield encodeHeader({ ...base, type: 'hardlink', linkname: tarName(e.hardlinkTo) });

@@ -169,10 +169,10 @@ class ImageFiles {
 
   async walkLayers(path: string, opts: { exportView: boolean; details: boolean }): Promise<AsyncIterable<LayerWalkEntry> | undefined> {
     const real = this.canonical(path);
-    const link = this.view?.entry(real);
-    // a link named as the root: the walk is the link itself, as the engine's archive of it
-    if (link?.type === 'symlink') {
-      const named = { ...link, path: Buffer.from(path.replace(/\/+$/, ''), 'utf8').toString('latin1') };
+    const single = this.view?.entry(real);
+    // a file or a link named as the root: the walk is that entry alone, as the engine's archive of it
+    if (single && single.type !== 'dir') {
+      const named = { ...single, path: Buffer.from(path.replace(/\/+$/, ''), 'utf8').toString('latin1') };
       return (async function* () {
         yield named;
       })();
@@ -191,12 +191,26 @@ class ImageFiles {
     if (this.view && !stat) throw new NotFound(`No such file or directory in image ${this.ref}: ${path}.`);
     const root = Buffer.from(path.replace(/\/+$/, '') || '/', 'utf8').toString('latin1');
     const base = root.slice(0, root.lastIndexOf('/'));
-    const stream = stat && (await this.layerTar(path, false, (p) => p.slice(base.length + 1)));
+    // the engine's archive of / names its entries from the root (`/`, `/bin/`, ...)
+    const stream = stat && (root === '/' ? await this.rootTar() : await this.layerTar(path, false, (p) => p.slice(base.length + 1)));
     return stream ? { stat: stat!, stream } : this.engine.getArchive(await this.container(), path);
   }
 
   async exportContainer(): Promise<Readable> {
     return (await this.layerTar('/', true, (p) => p.slice(1))) ?? this.engine.exportContainer(await this.container());
+  }
+
+  /** The archive of / as the archive endpoint names it: the root, then the tree as the export walks it. */
+  private async rootTar(): Promise<Readable | undefined> {
+    const top = this.view?.entry('/');
+    const entries = top && (await this.walkLayers('/', { exportView: true, details: true }).catch(() => undefined));
+    if (!top || !entries) return undefined;
+    const all = (async function* () {
+      yield { ...top, path: '/' };
+      yield* entries;
+    })();
+    const { layerArchive } = await import('./archive.js');
+    return Readable.from(layerArchive(all, (p) => p, (p) => this.openLayerFile(p)), { objectMode: false });
   }
 
   /** The archive of `path` made from the layers, or undefined when they cannot answer for sure. */
