@@ -102,6 +102,14 @@ test('ls, cat, find, grep, du on an image: from its layers, and no container is 
     const du = await porthole(['du', '--json', IMAGE, '/var/log']);
     assert.equal(du.code, 0, du.stderr);
     assert.deepEqual(JSON.parse(du.stdout).find((r: { path: string }) => r.path === '/var/log/app'), { path: '/var/log/app', size: 1000 });
+    // a file as the root of a walk, a folder given to cat, the whole tree: still from the layers
+    assert.equal((await porthole(['find', IMAGE, '/etc/passwd'])).stdout, '/etc/passwd\n');
+    assert.equal((await porthole(['du', IMAGE, '/var/log/app/a.log'])).stdout.trim(), '1000B  /var/log/app/a.log');
+    const folder = await porthole(['cat', IMAGE, '/etc']);
+    assert.equal(folder.code, 3);
+    assert.match(folder.stderr, /is a directory/);
+    const whole = await porthole(['grep', '-rl', IMAGE, '^fresh$', '/']);
+    assert.equal(whole.stdout, '/home/new/f\n');
   });
   assert.deepEqual(events, [], 'porthole made a container for reading an image');
   assert.equal(byImage(), before);
