@@ -170,6 +170,12 @@ test('ps -p and stats -p show the project only; a bad project name is exit 2', a
   assert.equal(stats.code, 0, stats.stderr);
   const names = (JSON.parse(stats.stdout) as { name: string }[]).map((s) => s.name).sort();
   assert.deepEqual(names, [replica(exact, 1), replica('web', 1), replica('web', 2), replica('web', 3)].sort());
+  // a service named: each of its replicas
+  const one = await inProject(['stats', 'web', '--json']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.deepEqual((JSON.parse(one.stdout) as { name: string }[]).map((s) => s.name).sort(), [1, 2, 3].map((n) => replica('web', n)).sort());
+  const psWeb = await inProject(['ps', 'web']);
+  assert.deepEqual([...psWeb.stdout.matchAll(/^(\S+) \([0-9a-f]{12}\)$/gm)].map((m) => m[1]).sort(), [1, 2, 3].map((n) => replica('web', n)).sort());
   const bad = await porthole(['ps', '-p', 'Not A Project']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /is not a Compose project name/);
