@@ -115,7 +115,7 @@ export function debugContainerSpec(
   const user = request.user ?? target.config.user;
   const workingDir = request.workdir ?? target.config.workingDir;
   return {
-    name: containerName('debug copy', target.name),
+    name: containerName(target.isImage ? 'image shell' : 'debug copy', target.name),
     image: imageId,
     entrypoint: [request.cmd[0]!],
     cmd: request.cmd.slice(1),

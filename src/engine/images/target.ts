@@ -12,7 +12,7 @@ import type { NameScope } from '../compose/scope.js';
 import { openLayerFile } from '../docker/layer.js';
 import { listLayerDir, prepareLayerWalk } from '../docker/layer-walk.js';
 import { imageLayerView, type ImageLayerView } from '../docker/image-layers.js';
-import { sessionLabels } from '../../enter/session.js';
+import { containerName, sessionLabels } from '../../enter/session.js';
 import { removeLeftover } from '../../enter/remove.js';
 
 const VIEWS = Symbol('porthole image targets');
@@ -231,9 +231,10 @@ class ImageFiles {
     this.scope.notice(`porthole: reading image ${this.ref} through a container made from it (never started; removed afterwards): its layers cannot be read here for sure.`);
     const volumes = Object.keys(((this.image.raw as { Config?: { Volumes?: Record<string, unknown> } }).Config?.Volumes ?? {}) as Record<string, unknown>);
     const create = this.engine.createContainer({
+      name: containerName('image reader'),
       image: this.image.id,
-      // never run: any path will do, and the image's own entrypoint is not it
-      entrypoint: ['/porthole-image-reader-never-started'],
+      // never run (gc knows porthole's never-started containers by `true` and their names)
+      entrypoint: ['true'],
       cmd: [],
       labels: sessionLabels(this.image.id),
       healthcheckNone: true,
