@@ -16,6 +16,8 @@ command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v hyperfine >/dev/null 2>&1 || need_pkgs+=(hyperfine)
 [ -x /usr/bin/time ] || need_pkgs+=(time)
+# Compose itself, so the Compose-name tests make their projects the way users do (Debian's v1 serves; v2 also does)
+{ command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1; } || need_pkgs+=(docker-compose)
 # a real program that fails on a bad config, for the crash demo and tests
 command -v nginx >/dev/null 2>&1 || need_pkgs+=(nginx-light)
 # a real browser for porthole ui's page (driven headless over the DevTools protocol)

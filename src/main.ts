@@ -9,6 +9,7 @@ import type { EngineClient } from './engine/types.js';
 import { EXIT, ExitStatus, InvalidArgument, PortholeError } from './errors.js';
 import { commands, findCommand } from './commands/registry.js';
 import { escapeName } from './render/escape.js';
+import { scopeFromOptions, setNameScope } from './engine/compose/scope.js';
 import { widest } from './render/table.js';
 import { exitWhenFlushed } from './util/exit.js';
 
@@ -47,7 +48,8 @@ function mainHelp(): string {
     '  -v, --version        Print the version',
     '',
     'A name like pod/NAME[/CONTAINER], deploy/NAME, sts/NAME, ds/NAME or job/NAME is a Kubernetes object (why, logs, shell);',
-    'a bare name is a Docker container.',
+    'a bare name is a Docker container, else a Compose service of the project here (web, web-2), else for ls, cat, find,',
+    'grep, du and shell an image.',
     '',
     'Run `porthole COMMAND --help` for a command\'s flags and examples.',
   );
@@ -154,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
         return engine;
       },
     };
+    setNameScope({ env: ctx.env, notice: ctx.notice, cleanup, ...scopeFromOptions(entry.name, parsed.options as Record<string, unknown>) });
     const result = await mod.run(ctx, parsed);
     if (mod.render) process.stdout.write(mod.render(result, parsed, ctx));
     return mod.exitCode ? mod.exitCode(result) : EXIT.ok;

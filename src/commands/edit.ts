@@ -1,6 +1,7 @@
 // `porthole edit CONTAINER PATH`: the seed's "change configurations" without a rebuild. Copies the file out
 // through the archive endpoint, opens $VISUAL/$EDITOR on a private temporary copy, and writes it back only if it
 // changed, with its mode and owner kept. Works on stopped containers; --start then starts it and watches.
+import { composeOptions } from '../cli/name-options.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ export const spec = defineCommand({
     'changed, keeping its mode and owner. This changes the container on purpose. With --start, starts the\n' +
     'container and watches it: it says if it stays up, or shows `porthole why` if it dies again.',
   options: {
+    ...composeOptions,
     start: { type: 'boolean', description: 'Start the container afterwards and watch whether it stays up' },
     watch: { type: 'string', valueName: 'SECONDS', description: 'How long --start watches (default 5)' },
   },

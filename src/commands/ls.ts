@@ -1,6 +1,7 @@
 // `porthole ls C [PATH...]`: list a container's files through the engine's archive endpoint, so it works on
 // stopped and shell-less containers; streamed, holding only the folders on the current path in memory. One
 // folder comes from the container's layers where they can answer for sure (EngineClient.readLayerDir).
+import { composeOptions, imageOption } from '../cli/name-options.js';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
@@ -27,6 +28,7 @@ export const spec = defineCommand({
     'PATH defaults to /. Names are escaped for the terminal; --json carries their exact bytes.\n' +
     "A pod's files are read through exec with the container's own sh, stat and readlink (busybox has them).",
   options: {
+    ...composeOptions, ...imageOption,
     long: { type: 'boolean', short: 'l', description: 'Mode, owner, group, size, modification time, link target' },
     all: { type: 'boolean', short: 'a', description: 'Show entries whose names start with a dot' },
     recursive: { type: 'boolean', short: 'R', description: 'List folders below, too' },

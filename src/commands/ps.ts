@@ -1,10 +1,13 @@
 // `porthole ps [CONTAINER...]`: each container's processes as `ps faux` shows them on the host, rooted at the
 // runtime shim, with the PID each process has inside its container. Where the engine's processes are not
 // visible here (a remote engine, porthole in another PID namespace), the engine's own top stands in.
+import { composeOptions } from '../cli/name-options.js';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import type { EngineClient } from '../engine/types.js';
 import { resolveContainers } from '../engine/resolve.js';
+import { nameScope } from '../engine/compose/scope.js';
+import { projectListOptions } from '../engine/compose/services.js';
 import { NotFound, Unsupported, EXIT } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { renderJson } from '../render/json.js';
@@ -32,7 +35,7 @@ export const spec = defineCommand({
     'Each container\'s processes as `ps faux` shows them on the host: rooted at the runtime shim, with the host\n' +
     'PID (for strace, gdb, lsof, nsenter), the PID inside the container, user, %CPU, RSS, start, state and command.\n' +
     'With no CONTAINER, every running container. A container is a name, an id, or a unique id prefix.',
-  options: { json: { type: 'boolean', description: 'Print one JSON array of process rows' } },
+  options: { json: { type: 'boolean', description: 'Print one JSON array of process rows' }, ...composeOptions },
   args: { min: 0, max: Number.POSITIVE_INFINITY },
   examples: ['porthole ps', 'porthole ps web db', 'porthole ps web --json | jq \'.[] | select(.state == "zombie")\''],
 });
@@ -89,7 +92,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       );
     }
   } else {
-    const request = engine.listContainers();
+    const request = engine.listContainers(projectListOptions(nameScope()));
     // Read /proc while the engine answers: the two overlap instead of adding up.
     fullTable = ProcessTable.available() ? ProcessTable.read() : undefined;
     const listed = await request;

@@ -1,6 +1,7 @@
 // `porthole stats`: CPU, memory, network, block I/O and PIDs of every running container (or the ones named) in
 // one table. On the engine's host the figures come straight from the cgroup files, all containers sampled across
 // one short window; elsewhere from the engine's one-shot stats, concurrently. `--watch` refreshes in place.
+import { composeOptions } from '../cli/name-options.js';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import type { EngineClient } from '../engine/types.js';
@@ -29,6 +30,7 @@ export const spec = defineCommand({
     'with --json one JSON line) per refresh.',
   ].join('\n'),
   options: {
+    ...composeOptions,
     sort: { type: 'string', valueName: 'cpu|mem|name', description: 'Order rows by CPU, memory (biggest first) or name (default)' },
     watch: { type: 'boolean', short: 'w', description: 'Refresh in place (period: a number right after -w, or --interval)' },
     interval: { type: 'string', short: 'n', valueName: 'SECONDS', description: 'Seconds between refreshes (implies --watch; default 2)' },

@@ -40,6 +40,8 @@ export interface PortBinding {
 
 export interface ContainerDetails {
   id: string;
+  /** Set when these details stand for an image named as a target (engine/images/target.ts): no container exists. */
+  isImage?: boolean;
   name: string; // without leading slash
   image: string; // the image reference the container was created from
   imageId: string;

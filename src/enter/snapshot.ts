@@ -63,6 +63,8 @@ export interface Snapshot {
  */
 export async function takeSnapshot(ctx: Context, engine: EngineClient, target: ContainerDetails, opts: { keep: boolean }): Promise<Snapshot> {
   const started = Date.now();
+  // an image named as the target is its own snapshot: nothing to commit, nothing to remove
+  if (target.isImage) return { id: target.imageId, name: undefined, elapsedMs: 0 };
   // Image-namespace labels: the debug container made from this image must not inherit porthole's container labels.
   const own = opts.keep ? { [IMAGE_SESSION_LABEL]: sessionId(), [IMAGE_TARGET_LABEL]: target.id, [SNAPSHOT_LABEL]: 'kept' } : sessionImageLabels(target.id);
   const repo = opts.keep ? snapshotRepo(target.name) : undefined;
@@ -113,7 +115,7 @@ export function debugContainerSpec(
   const user = request.user ?? target.config.user;
   const workingDir = request.workdir ?? target.config.workingDir;
   return {
-    name: containerName('debug copy', target.name),
+    name: containerName(target.isImage ? 'image shell' : 'debug copy', target.name),
     image: imageId,
     entrypoint: [request.cmd[0]!],
     cmd: request.cmd.slice(1),

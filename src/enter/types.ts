@@ -27,6 +27,8 @@ export interface EnterRequest {
   yes?: boolean;
   /** docker's --detach-keys. */
   detachKeys?: string;
+  /** --entrypoint: for an image, run its entrypoint (with the command, else its CMD) instead of a shell. */
+  entrypoint?: boolean;
 }
 
 /** A way in: runs the session to its end and resolves with the exit code to pass through. */
