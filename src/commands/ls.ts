@@ -12,6 +12,7 @@ import { OutputBuffer, changedWhileRead, loadOwners, statIsDir, statIsSymlink, s
 import type { PathStat } from '../engine/types.js';
 import { ChangedWhileRead } from '../errors.js';
 import { kubeOptions } from '../cli/kube-flags.js';
+import { podToolboxOptions } from '../fs/pod-way.js';
 import { parseTarget } from '../engine/target.js';
 import { parseIdFile } from '../fs/entry.js';
 import type { PodFiles } from '../fs/pod-source.js';
@@ -32,6 +33,7 @@ export const spec = defineCommand({
     recursive: { type: 'boolean', short: 'R', description: 'List folders below, too' },
     json: { type: 'boolean', description: 'Print a JSON array of entries (exact name bytes in nameBytes/pathBytes)' },
     ...kubeOptions,
+    ...podToolboxOptions,
   },
   args: { min: 1, max: Infinity },
   examples: ['porthole ls web /etc', 'porthole ls -la web /var/log', 'porthole ls -R --json crashed /app', 'porthole ls -l -n shop pod/api/app /srv'],
