@@ -58,7 +58,7 @@ export class PodTools {
     const { toolboxFilesCommand } = await import('../engine/kubernetes/pod-tar.js');
     const podName = this.pod.metadata.name;
     const namespace = this.pod.metadata.namespace ?? this.cluster.namespace;
-    const why = missing ? `${this.target.container} has no ${missing}; ` : '';
+    const why = missing ? `container ${this.target.container} has no ${missing}; ` : '';
     const existing = ephemeral.findToolbox(this.pod, this.target.container);
     let name: string;
     let used = image;

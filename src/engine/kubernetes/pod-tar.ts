@@ -17,7 +17,8 @@ import { execOutcome, execSpec, IS_DIR, MISSING, MissingTool, NEED, NO_CHROOT, N
  */
 const ARCHIVE_SCRIPT =
   `${NEED(['tar'])}` +
-  `p=$1; d=$2; b=$3; [ -e "$p" ] || [ -L "$p" ] || exit ${MISSING}; ` +
+  `p=$1; d=$2; b=$3; if [ "$b" = . ] && [ ! -d "$d" ]; then [ -e "$d" ] && exit ${IS_DIR}; exit ${MISSING}; fi; ` +
+  `[ -e "$p" ] || [ -L "$p" ] || exit ${MISSING}; ` +
   `if [ "$4" = follow ] && [ -L "$p" ]; then ` +
   `command -v readlink >/dev/null 2>&1 || { printf readlink >&2; exit ${NO_TOOL}; }; ` +
   `p=$(readlink -f -- "$p") || exit ${MISSING}; [ -e "$p" ] || exit ${MISSING}; d=\${p%/*}; b=\${p##*/}; [ -n "$d" ] || d=/; [ -n "$b" ] || b=.; fi; ` +
@@ -145,6 +146,11 @@ export async function openPodArchive(cluster: KubeCluster, t: PodFileTarget, pat
     const { code, stderr } = execOutcome(t, exec.status, exec.stderrText());
     if (code === IS_DIR) throw new InvalidArgument(`${show(path)} in ${where(t)} is not a folder, so it has no contents to copy (/.).`);
     failed(t, path, code, stderr, 'tar');
+  }
+  // Only cp -L may archive another path than the one asked (what the link resolved to).
+  if (!follow && header.path !== path) {
+    exec.destroy();
+    throw new Failure(`${where(t)} answered a copy of ${show(path)} with another path, ${show(header.path)}; porthole stopped.`);
   }
   return {
     path: header.path,
