@@ -15,7 +15,7 @@ import type { Context } from '../context.js';
 import type { KubeCluster } from '../engine/kubernetes/index.js';
 import type { PodFileTarget } from '../engine/kubernetes/pod-files.js';
 import { parseTarget } from '../engine/target.js';
-import { Failure, InvalidArgument, PortholeError } from '../errors.js';
+import { Failure, InvalidArgument, NotFound, PortholeError } from '../errors.js';
 import { containerPath, planCopy, rebaseAfterLink, resolveLinkTarget, splitPathDirEntry, type CpArg, type DestInfo } from '../fs/cp-paths.js';
 import { fromUser, show } from '../fs/paths.js';
 import { escapeName } from '../render/escape.js';
@@ -234,7 +234,14 @@ async function copyIn(ctx: Context, cluster: KubeCluster, t: PodFileTarget, name
     body = Readable.from(
       (async function* () {
         try {
-          yield* chunks;
+          // Padded to whole 10 KiB records, as tar itself writes them: a tar that reads by records then finds the
+          // end marker without waiting for an end of input that a v4 API server cannot send.
+          let sent = 0;
+          for await (const chunk of chunks) {
+            sent += chunk.length;
+            yield chunk;
+          }
+          if (sent % 10240) yield Buffer.alloc(10240 - (sent % 10240));
         } catch (err) {
           packError = err as Error;
           throw err;
@@ -263,7 +270,12 @@ async function copyIn(ctx: Context, cluster: KubeCluster, t: PodFileTarget, name
     progress.stop(false);
     throw new Failure(`Reading ${escapeName(srcPath)} failed: ${packError.message}`, 'Part of the copy may have reached the pod.');
   }
-  const { code, stderr } = await exec.finish();
+  const { code, stderr } = await exec.finish().catch((err: Error) => {
+    progress.stop(false);
+    // tar that stops early makes the server close while porthole still sends; its status can be lost then
+    if (!sendError) throw err;
+    throw new Failure(`tar in container ${t.container} of pod ${t.pod} stopped reading the copy to ${shown} before its end, and the connection closed without its exit status.`, 'Part of the copy may have been written; look with `porthole ls`.');
+  });
   progress.stop(code === 0 && !sendError, shown);
   if (code !== 0) throw pod.extractFailure(t, extractDir, shown, code, stderr);
   if (sendError) throw new Failure(`The connection to the pod broke during the copy to ${shown}: ${sendError.message}.`, 'Part of the copy may have reached the pod.');
@@ -273,15 +285,21 @@ async function copyIn(ctx: Context, cluster: KubeCluster, t: PodFileTarget, name
 /** The destination in the pod, following a link there once, as docker cp does (the user named it). */
 async function podDestination(cluster: KubeCluster, t: PodFileTarget, name: string, dstPath: string): Promise<DestInfo> {
   const { statPodPath } = await import('../engine/kubernetes/pod-tar.js');
+  const shown = escapeName(`${name}:${dstPath}`);
   let path = fromUser(containerPath(dstPath));
-  let stat = await statPodPath(cluster, t, path);
+  let stat = await statPodPath(cluster, t, path, splitPathDirEntry(path).dir);
   if (stat.kind === 'link') {
     path = resolveLinkTarget(path, stat.target);
-    stat = await statPodPath(cluster, t, path);
-    if (stat.kind === 'link') throw new InvalidArgument(`The destination ${escapeName(`${name}:${dstPath}`)} is a link to a link; porthole follows one.`, 'Name the folder it points to.');
+    stat = await statPodPath(cluster, t, path, splitPathDirEntry(path).dir);
+    if (stat.kind === 'link') throw new InvalidArgument(`The destination ${shown} is a link to a link; porthole follows one.`, 'Name the folder it points to.');
+  }
+  if (stat.kind === 'other') throw new InvalidArgument(`The destination ${shown} must be a folder or a regular file.`);
+  const folder = stat.kind === 'dir' ? path : splitPathDirEntry(path).dir;
+  if (stat.folder === 'missing') throw new NotFound(`The folder ${show(folder)} does not exist in container ${t.container} of pod ${t.pod}, so ${shown} cannot be created.`, 'Create the folder first (porthole shell), or pick another destination.');
+  if (stat.folder === 'read-only') {
+    throw new Failure(`${shown} cannot be written: the folder ${show(folder)} is read-only for container ${t.container} of pod ${t.pod} (a read-only file system, or not its user's).`, 'The copy runs as the container\'s own user; copy to a writable volume or /tmp instead.');
   }
   if (stat.kind === 'missing') return { path, exists: false, isDir: false };
-  if (stat.kind === 'other') throw new InvalidArgument(`The destination ${escapeName(`${name}:${dstPath}`)} must be a folder or a regular file.`);
   return { path, exists: true, isDir: stat.kind === 'dir' };
 }
 

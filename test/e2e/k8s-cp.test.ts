@@ -102,6 +102,11 @@ spec:
       mkdir -p /tmp/in /tmp/trap
       ln -s /etc /tmp/trap/conf
       exec sleep 100000
+  - name: ro
+    image: ${BUSYBOX}
+    imagePullPolicy: Never
+    command: [sleep, '100000']
+    securityContext: { readOnlyRootFilesystem: true }
 ---
 apiVersion: v1
 kind: Pod
@@ -201,6 +206,12 @@ test('cp pod/X:FILE and pod/X:FOLDER out: bytes as kubectl exec cat gives them, 
   const listed = spawnSync('tar', ['t'], { input: tar.stdoutBytes, encoding: 'utf8' });
   assert.deepEqual(listed.stdout.trim().split('\n').sort(), ['sub/', 'sub/deeper/', 'sub/deeper/f', 'sub/random.bin']);
 
+  // -L follows a link at SRC inside the pod, and keeps the name asked
+  const followed = await porthole(['-n', ns, 'cp', '-L', 'pod/box:/data/link', `${dest}/`], { env: env() });
+  assert.equal(followed.code, 0, followed.stderr);
+  assert.equal(snapshotTree(dest).link!.type, 'file');
+  assert.match(readFileSync(join(dest, 'link'), 'utf8'), /^root:/);
+
   // A copy onto the link it left: refused, as for a container (docs/cp.md)
   const onto = await porthole(['-n', ns, 'cp', 'pod/box:/data/plain', join(dest, 'copy/to-host')], { env: env() });
   assert.equal(onto.code, 2);
@@ -271,6 +282,11 @@ test('cp HOST pod/X:DEST in: a file and a folder, links sent as links, ids root;
   assert.equal(trap.stderr, `porthole: Refused to copy into pod/box:/tmp/trap: /tmp/trap/conf in the pod is a symbolic link to /etc, and tar would write through it; nothing was copied. Remove the link in the pod, or copy to another folder.\n`);
   assert.equal(exec('box', 'main', 'cat /etc/passwd'), before);
 
+  const readOnly = await porthole(['-n', ns, 'cp', join(src, 'single'), 'pod/box/ro:/etc/'], { env: env() });
+  assert.equal(readOnly.code, 1);
+  // busybox's test -w does not see a read-only mount (as root), so tar's own refusal is what is said
+  assert.match(readOnly.stderr, /^porthole: pod\/box\/ro:\/etc\/ (is on a read-only file system in container ro of pod box: tar: .*Read-only file system|cannot be written: the folder \/etc is read-only for container ro of pod box .*)\. Copy to a writable volume or \/tmp instead\.\n$/);
+
   const missing = await porthole(['-n', ns, 'cp', join(src, 'single'), 'pod/box:/no/such/dir/x'], { env: env() });
   assert.equal(missing.code, 3);
   assert.match(missing.stderr, /^porthole: The folder \/no\/such\/dir does not exist in container main of pod box, so pod\/box:\/no\/such\/dir\/x cannot be created\. /);
@@ -283,7 +299,7 @@ test('errors: a missing path, a wrong container, a container without sh or tar: 
   assert.equal(missing.stderr, 'porthole: /data/nope: no such file or folder in container main of pod box.\n');
   const wrong = await porthole(['-n', ns, 'cp', 'pod/box/nope:/data', dest], { env: env() });
   assert.equal(wrong.code, 3);
-  assert.match(wrong.stderr, /^porthole: Pod box has no container "nope"\. Its containers: main\.\n$/);
+  assert.match(wrong.stderr, /^porthole: Pod box has no container "nope"\. Its containers: main, ro\.\n$/);
   const notDir = await porthole(['-n', ns, 'cp', 'pod/box:/data/plain/.', dest], { env: env() });
   assert.equal(notDir.code, 2);
   assert.match(notDir.stderr, /\/data\/plain\/\. in container main of pod box is not a folder/);

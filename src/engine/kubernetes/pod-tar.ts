@@ -26,11 +26,18 @@ const ARCHIVE_SCRIPT =
   `if [ -d "$p" ] && { [ ! -L "$p" ] || [ "$b" = . ]; }; then printf D; else printf F; fi; printf '%s\\0' "$p"; ` +
   `cd -- "$d" || exit ${MISSING}; exec tar cf - -- "$b"`;
 
-/** copy in, the destination (tar checked for first, so a container without it is known before anything is sent): "L" TARGET (a link, not followed here), "D", "F", "O" (another kind) or "M" (missing). */
+/**
+ * copy in, the destination (tar checked for first, so a container without it is known before anything is sent):
+ * "L" TARGET (a link, not followed here), or "D", "F", "O" (another kind) or "M" (missing), then for D, F and M
+ * whether the folder tar will write in ($1 itself for D, else its folder $2) is there and writable: "w", "r" (not
+ * writable: read-only or no permission) or "n" (missing). Said before the copy, because a tar that fails at once
+ * makes the API server close the connection while porthole still sends, and its status can be lost.
+ */
 const DEST_SCRIPT =
   `${NEED(['tar'])}p=$1; if [ -L "$p" ]; then command -v readlink >/dev/null 2>&1 || { printf readlink >&2; exit ${NO_TOOL}; }; ` +
-  `t=$(readlink -- "$p"; echo .); printf 'L%s' "\${t%??}"; ` +
-  `elif [ -d "$p" ]; then printf D; elif [ -f "$p" ]; then printf F; elif [ -e "$p" ]; then printf O; else printf M; fi`;
+  `t=$(readlink -- "$p"; echo .); printf 'L%s' "\${t%??}"; exit 0; ` +
+  `elif [ -d "$p" ]; then printf D; d=$p; elif [ -f "$p" ]; then printf F; d=$2; elif [ -e "$p" ]; then printf O; exit 0; else printf M; d=$2; fi; ` +
+  `if [ ! -d "$d" ]; then printf n; elif [ -w "$d" ]; then printf w; else printf r; fi`;
 
 /** copy in: which of the folders the copy will write into (relative to $1) stand as links in the container. */
 const LINKS_SCRIPT =
@@ -164,27 +171,19 @@ export async function openPodArchive(cluster: KubeCluster, t: PodFileTarget, pat
   };
 }
 
-export type PodPathKind = { kind: 'dir' | 'file' | 'other' | 'missing' } | { kind: 'link'; target: string };
+export type PodPathKind = { kind: 'dir' | 'file' | 'missing'; folder: 'writable' | 'read-only' | 'missing' } | { kind: 'other' } | { kind: 'link'; target: string };
 
-/** What stands at `path` in the container, a link not followed. */
-export async function statPodPath(cluster: KubeCluster, t: PodFileTarget, path: string): Promise<PodPathKind> {
-  const { out, code, stderr } = await runSmall(cluster, t, DEST_SCRIPT, [path]);
+/** What stands at `path` in the container (a link not followed), and whether tar could write where it would. */
+export async function statPodPath(cluster: KubeCluster, t: PodFileTarget, path: string, folder: string): Promise<PodPathKind> {
+  const { out, code, stderr } = await runSmall(cluster, t, DEST_SCRIPT, [path, folder]);
   if (code !== 0) failed(t, path, code, stderr, 'stat');
   const text = out.toString('latin1');
-  switch (text[0]) {
-    case 'L':
-      return { kind: 'link', target: text.slice(1) };
-    case 'D':
-      return { kind: 'dir' };
-    case 'F':
-      return { kind: 'file' };
-    case 'O':
-      return { kind: 'other' };
-    case 'M':
-      return { kind: 'missing' };
-    default:
-      throw new Failure(`${where(t)} answered a question about ${show(path)} with something porthole cannot read.`);
-  }
+  const state = ({ w: 'writable', r: 'read-only', n: 'missing' } as const)[text[1] as 'w' | 'r' | 'n'];
+  const kind = ({ D: 'dir', F: 'file', M: 'missing' } as const)[text[0] as 'D' | 'F' | 'M'];
+  if (text[0] === 'L') return { kind: 'link', target: text.slice(1) };
+  if (text === 'O') return { kind: 'other' };
+  if (kind && state && text.length === 2) return { kind, folder: state };
+  throw new Failure(`${where(t)} answered a question about ${show(path)} with something porthole cannot read.`);
 }
 
 /** Which of `names` (relative to `dir`) are symbolic links in the container, with their targets. */
