@@ -10,7 +10,8 @@ import { PodTools, type ToolboxChoice } from './pod-way.js';
 
 export interface PodFiles {
   cat(path: string, write: (chunk: Buffer) => Promise<void> | void): Promise<void>;
-  list(path: string, followLink: boolean): Promise<{ isDir: boolean; entries: FsEntry[] }>;
+  /** With `withOwners`, the pod's /etc/passwd and /etc/group come along when it can send them in the same exec. */
+  list(path: string, followLink: boolean, withOwners?: boolean): Promise<{ isDir: boolean; entries: FsEntry[]; owners?: { passwd: string; group: string } }>;
   /** The path and everything below it (links not followed), in the engine's walk order. */
   walk(path: string): Promise<FsEntry[]>;
 }
@@ -41,7 +42,7 @@ export async function openPodFiles(ctx: Context, ref: KubeTargetRef, opts: PodFi
   const [{ cluster, tools }, files] = await Promise.all([openPodTools(ctx, ref, opts), import('../engine/kubernetes/pod-files.js')]);
   return {
     cat: (path, write) => tools.run((t) => files.catPodFile(cluster, t, path, write)),
-    list: (path, followLink) => tools.run((t) => files.listPodPath(cluster, t, path, followLink)),
+    list: (path, followLink, withOwners) => tools.run((t) => files.listPodPath(cluster, t, path, followLink, withOwners)),
     walk: (path) => tools.run((t) => files.walkPodPath(cluster, t, path)),
   };
 }

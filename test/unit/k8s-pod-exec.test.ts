@@ -111,3 +111,15 @@ test('the toolbox wrapper chroots into the target\'s root with the toolbox\'s to
   assert.match(script, /export PATH=\/proc\/self\/fd\/9\/bin:\/proc\/self\/fd\/9\/usr\/bin:\/proc\/self\/fd\/9\/sbin:\/proc\/self\/fd\/9\/usr\/sbin\n/);
   assert.doesNotMatch(script, /cd \/proc\/1\/root/, 'no unchrooted fallback: absolute links would resolve in the toolbox');
 });
+
+test('ls -l owner files come before the listing as hex, each ended by a NUL; none when the pod could not send them', async () => {
+  const { splitOwners } = await import('../../src/engine/kubernetes/pod-files.js');
+  const hex = (text: string) => ` ${[...Buffer.from(text)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}\n`;
+  const passwd = 'root:x:0:0:root:/root:/bin/sh\nodd\0name:x:7:7::/:/bin/false\n';
+  const out = Buffer.concat([Buffer.from(`U${hex(passwd)}\0${hex('root:x:0:\n')}\0`), Buffer.from('Bx\0')]);
+  const { owners, listing } = splitOwners(out);
+  assert.deepEqual(owners, { passwd, group: 'root:x:0:\n' });
+  assert.equal(listing.toString(), 'Bx\0');
+  assert.deepEqual(splitOwners(Buffer.from('Bx\0')), { listing: Buffer.from('Bx\0') });
+  assert.throws(() => splitOwners(Buffer.from(`U${hex('root')}`)), /cut short/);
+});

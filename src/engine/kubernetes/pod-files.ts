@@ -32,6 +32,10 @@ const ONE =
 const LS_SCRIPT =
   `${NEED(['stat', 'readlink'])}` +
   `p=$1; [ -e "$p" ] || [ -L "$p" ] || exit ${MISSING}; ` +
+  // with $3 = owners (ls -l, --json): "U", /etc/passwd and /etc/group as od's hex (so no byte of theirs can break
+  // the framing), each ended by a NUL, in this same exec: each more exec costs the runtime more than the listing
+  `if [ "$3" = owners ] && command -v od >/dev/null 2>&1 && command -v head >/dev/null 2>&1; then printf U; ` +
+  `for f in /etc/passwd /etc/group; do [ -f "$f" ] && head -c 1048576 "$f" | od -An -v -tx1; printf '\\0'; done; fi; ` +
   ONE +
   `if [ -d "$p" ] && { [ "$2" = follow ] || [ ! -L "$p" ]; }; then printf B; d=\${p%/}; ` +
   // a folder in three execs of tools whatever its size (one per entry was 6x kubectl's time on /bin): the globbed
@@ -263,16 +267,27 @@ export async function walkPodPath(cluster: KubeCluster, t: PodFileTarget, path: 
   return parseListing(Buffer.concat(chunks), path).entries.sort((a, b) => walkOrder(a.path, b.path));
 }
 
-/** One folder's entries (or the path's own entry when it is not a folder). */
-export async function listPodPath(cluster: KubeCluster, t: PodFileTarget, path: string, followLink: boolean): Promise<{ isDir: boolean; entries: FsEntry[] }> {
+/** The owner files that came before a listing (see LS_SCRIPT), and the listing itself. Pure. */
+export function splitOwners(out: Buffer): { owners?: { passwd: string; group: string }; listing: Buffer } {
+  if (out[0] !== 0x55) return { listing: out };
+  const endPasswd = out.indexOf(0, 1);
+  const endGroup = endPasswd < 0 ? -1 : out.indexOf(0, endPasswd + 1);
+  if (endGroup < 0) throw new Failure('The pod sent a listing porthole cannot read (the owner files were cut short).');
+  const text = (hex: Buffer) => Buffer.from(hex.toString('latin1').replace(/[^0-9a-f]/g, ''), 'hex').toString('utf8');
+  return { owners: { passwd: text(out.subarray(1, endPasswd)), group: text(out.subarray(endPasswd + 1, endGroup)) }, listing: out.subarray(endGroup + 1) };
+}
+
+/** One folder's entries (or the path's own entry when it is not a folder); with `withOwners`, /etc/passwd and /etc/group read in the same exec (when the container has od and head). */
+export async function listPodPath(cluster: KubeCluster, t: PodFileTarget, path: string, followLink: boolean, withOwners = false): Promise<{ isDir: boolean; entries: FsEntry[]; owners?: { passwd: string; group: string } }> {
   const chunks: Buffer[] = [];
   let size = 0;
-  const { code, stderr } = await runScript(cluster, t, LS_SCRIPT, [wire(path), followLink ? 'follow' : ''], (c) => {
+  const { code, stderr } = await runScript(cluster, t, LS_SCRIPT, [wire(path), followLink ? 'follow' : '', withOwners ? 'owners' : ''], (c) => {
     size += c.length;
     // A listing is names and numbers: 256 MiB is far beyond any folder, and keeps a hostile pod from filling memory.
     if (size > 256 << 20) throw new Failure(`The listing of ${show(path)} in ${where(t)} is larger than 256 MiB.`);
     chunks.push(c);
   });
   if (code !== 0) commonFailure(t, path, code, stderr, 'ls');
-  return parseListing(Buffer.concat(chunks), path);
+  const { owners, listing } = splitOwners(Buffer.concat(chunks));
+  return { ...parseListing(listing, path), ...(owners ? { owners } : {}) };
 }
