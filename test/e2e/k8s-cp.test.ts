@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { porthole } from '../support/cli.js';
+import { porthole, portholeInTty } from '../support/cli.js';
 import { craftTar, snapshotTree } from '../support/cp.js';
 import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlOk, kubectlPath, makeNamespace, skipReason, waitForPod } from '../support/k8s.js';
 
@@ -318,6 +318,13 @@ test('a shell-less pod through the toolbox: --yes needed without a terminal, the
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /reading files through a toolbox: adding an ephemeral container from localhost\/busybox:local to pod\/bare\. Kubernetes cannot remove ephemeral containers/);
   assert.match(refused.stderr, /Add --yes to agree/);
+  assert.equal(ephemeral(), '');
+
+  // on a terminal it asks; "n" adds nothing
+  const asked = await portholeInTty(['-n', ns, 'cat', '--toolbox', BUSYBOX, 'pod/bare', '/etc/hostname'], 'n\r', { env: env() });
+  assert.equal(asked.code, 1, asked.stdout);
+  assert.match(asked.stdout, /Add it\? \[y\/N\]/);
+  assert.match(asked.stdout, /Not added: nothing was changed/);
   assert.equal(ephemeral(), '');
 
   const ls = await porthole(['-n', ns, 'ls', '--toolbox', BUSYBOX, '--yes', 'pod/bare', '/'], { env: env(), timeoutMs: 120_000 });
