@@ -1,6 +1,6 @@
-// The pod side of `cat`, `ls`, `find`, `grep` and `cp`: resolves pod/X[/C] (or deploy/X, ...) once to a running container and reads it
-// through exec (engine/kubernetes/pod-files.ts; the toolbox when it lacks the tools, fs/pod-way.ts), in the same types the Docker side gives (bytes, FsEntry).
-// Loaded only for a Kubernetes name.
+// The pod side of `cat`, `ls`, `find`, `grep` and `cp`: resolves pod/X[/C] (or deploy/X, ...) once to a running
+// container and reads it through exec (engine/kubernetes/pod-files.ts; through the toolbox when it lacks the tools,
+// fs/pod-way.ts), in the same types the Docker side gives (bytes, FsEntry). Loaded only for a Kubernetes name.
 import type { Context } from '../context.js';
 import { kubeFlags, openKube, type KubeTargetRef } from '../cli/kube-flags.js';
 import { Unsupported } from '../errors.js';
