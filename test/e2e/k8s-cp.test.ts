@@ -6,11 +6,11 @@
 // outcome is checked on disk (nothing outside DEST, the host canary never copied or changed) and on screen.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { porthole, portholeInTty } from '../support/cli.js';
+import { porthole, portholeInTty, spawnPorthole } from '../support/cli.js';
 import { craftTar, snapshotTree } from '../support/cp.js';
 import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlOk, kubectlPath, makeNamespace, skipReason, waitForPod } from '../support/k8s.js';
 
@@ -99,8 +99,9 @@ spec:
       ln -s ${outside} /data/to-host
       chmod 4755 /data/plain
       printf x > "/data/$(printf 'esc\\033]0;owned\\007')"
-      mkdir -p /tmp/in /tmp/trap
+      mkdir -p /tmp/in /tmp/trap /big
       ln -s /etc /tmp/trap/conf
+      head -c 134217728 /dev/zero > /big/file
       exec sleep 100000
   - name: ro
     image: ${BUSYBOX}
@@ -258,6 +259,28 @@ test('a pod that keeps swapping a file and a folder for links to the host while 
   }
   assert.ok(copied > 0, 'at least one copy went through whole');
 });
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  test(`${signal} in the middle of a copy out of a pod: a prompt stop, nothing of the copy left in DEST`, { skip }, async () => {
+    const dest = fresh(`stop-${signal}`);
+    const child = spawnPorthole(['-n', ns, 'cp', 'pod/box:/big', join(dest, 'big')], env());
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const until = Date.now() + 60_000;
+    // under way: the folder (or the file's temporary name) is there
+    while (!readdirSync(dest).length) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`the copy never got under way: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const sentAt = Date.now();
+    child.kill(signal);
+    assert.equal(await exited, code, stderr);
+    assert.ok(Date.now() - sentAt < 5000, 'stopped promptly');
+    assert.deepEqual(readdirSync(dest), []);
+    assert.match(stderr, /The copy was stopped; what it had created in .*\/big was removed\.\n$/);
+  });
+}
 
 test('cp HOST pod/X:DEST in: a file and a folder, links sent as links, ids root; a link in the pod is refused before anything is sent', { skip }, async () => {
   const src = fresh('src');
