@@ -12,6 +12,7 @@ import { globToRegExp, parseSize, sizeMatches } from '../fs/match.js';
 import { basename, decode, fromUser, isWithin, normalize, show, walkOrder } from '../fs/paths.js';
 import { OutputBuffer, loadOwners, statOrNotFound, walkNames } from '../fs/source.js';
 import { kubeOptions } from '../cli/kube-flags.js';
+import { podToolboxOptions } from '../fs/pod-way.js';
 import { parseTarget } from '../engine/target.js';
 import { Unsupported } from '../errors.js';
 import { parseIdFile } from '../fs/entry.js';
@@ -32,6 +33,7 @@ export const spec = defineCommand({
     print0: { type: 'boolean', short: '0', description: 'Print each path raw followed by a NUL byte (for xargs -0)' },
     json: { type: 'boolean', description: 'Print a JSON array of entries (as `porthole ls --json`)' },
     ...kubeOptions,
+    ...podToolboxOptions,
   },
   args: { min: 1, max: 2 },
   examples: ['porthole find web /var/log --name "*.log" --size +10M', 'porthole find crashed --newer-than-image --type f'],

@@ -9,6 +9,7 @@ import { LineMatcher } from '../fs/grep.js';
 import { fromUser, normalize, show } from '../fs/paths.js';
 import { OutputBuffer, readFile, statIsDir, statOrNotFound, walk } from '../fs/source.js';
 import { kubeOptions } from '../cli/kube-flags.js';
+import { podToolboxOptions } from '../fs/pod-way.js';
 import { parseTarget } from '../engine/target.js';
 
 export const spec = defineCommand({
@@ -27,6 +28,7 @@ export const spec = defineCommand({
     'files-with-matches': { type: 'boolean', short: 'l', description: 'Print only the names of files that match' },
     recursive: { type: 'boolean', short: 'r', description: 'Search folders, and every file below them' },
     ...kubeOptions,
+    ...podToolboxOptions,
   },
   args: { min: 2, max: Infinity },
   examples: ['porthole grep web -n "error|fatal" /var/log/app.log', 'porthole grep -ril password crashed /etc'],
