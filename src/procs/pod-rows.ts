@@ -43,18 +43,19 @@ export const PROC_READER_SCRIPT = [
   'for t in cat od tr; do command -v "$t" >/dev/null 2>&1 || { printf %s "$t" >&2; exit 22; }; done',
   'cd /proc || exit 23',
   "printf 'H%s\\0' \"$$\"",
-  "cat uptime; printf '\\0'",
+  "read -r up < uptime; printf '%s\\0' \"$up\"",
   "while read -r k v; do [ \"$k\" = btime ] && printf %s \"$v\"; done < stat; printf '\\0'",
   "printf 'W%s\\0' \"$$\"; tr -d '\\000' < /etc/passwd 2>/dev/null; printf '\\0'",
   "rp=') '",
   'for d in [0-9]*; do',
-  '  read -r line < "$d/stat" 2>/dev/null || continue',
+  '  read -r line 2>/dev/null < "$d/stat" || continue',
   "  printf 'P%s\\0' \"$d\"",
   "  cat \"$d/stat\" 2>/dev/null; printf '\\0'",
   "  cat \"$d/status\" 2>/dev/null; printf '\\0'",
   "  cat \"$d/cgroup\" 2>/dev/null; printf '\\0'",
   "  od -An -v -tx1 \"$d/cmdline\" 2>/dev/null; printf '\\0'",
-  // the fields after the last ") " (a name may hold one): state, then the parent's PID
+  // the fields after the last ") " (a name may hold one): state, then the parent's PID. A process whose parent is
+  // outside the namespace (a container's main process, an exec'd one): the passwd of its root
   '  set -- ${line##*"$rp"}',
   '  if [ "$2" = 0 ] && [ "$d" != "$$" ]; then',
   "    printf 'W%s\\0' \"$d\"; tr -d '\\000' < \"$d/root/etc/passwd\" 2>/dev/null; printf '\\0'",
