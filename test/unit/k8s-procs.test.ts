@@ -11,7 +11,8 @@ import { cpuCores, podRow, usageFromMetrics, usageFromSummary, type PodMetrics, 
 import { podContainerRefs } from '../../src/engine/kubernetes/procs.js';
 import type { List, Pod } from '../../src/engine/kubernetes/wire.js';
 import { namespaceOrPeriod, podStatsJson, renderPodStatsTable } from '../../src/commands/stats-pods.js';
-import { containerCell, parseProcDump, podProcessRows, PROC_READER_SCRIPT } from '../../src/procs/pod-rows.js';
+import { containerIdsInCgroup } from '../../src/procs/parse.js';
+import { containerCell, parseProcDump, splitStatStatus, podProcessRows, PROC_READER_SCRIPT } from '../../src/procs/pod-rows.js';
 
 const SANDBOX = 'a'.repeat(64);
 const APP = 'b'.repeat(64);
@@ -27,7 +28,7 @@ function dump(parts: (string | Buffer)[]): Buffer {
 }
 
 function proc(pid: number, comm: string, ppid: number, startTicks: number, uid: number, id: string, argv: (string | Buffer)[], state = 'S'): (string | Buffer)[] {
-  return [`P${pid}`, stat(pid, comm, state, ppid, startTicks), status(uid, 1400), cg(id), hex(argv)];
+  return [`P${pid}`, stat(pid, comm, state, ppid, startTicks) + status(uid, 1400), cg(id), hex(argv)];
 }
 
 const PASSWD_APP = 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n';
@@ -120,6 +121,16 @@ test("a container's own namespace: PID 1 is its main process; a toolbox sharing 
   assert.ok(rows.every((r) => r.processNamespace === 'container'));
 });
 
+test('stat and status from one cat: a name with newlines and ") " cannot move the split', () => {
+  const status = 'Name:\tx\nUid:\t0\t0\t0\t0\n';
+  for (const comm of ['sleep', 'a) S 1 2\nName:', ') \n) \n) ', 'x\n\n\n']) {
+    const line = stat(9, comm, 'S', 1, 5);
+    const [s1, s2] = splitStatStatus(Buffer.from(line + status));
+    assert.equal(s1, line, JSON.stringify(comm));
+    assert.equal(s2, status);
+  }
+});
+
 test('a dump cut short (a process that ended mid-read, a closed stream) drops the broken record only', () => {
   const whole = sharedDump();
   const cut = whole.subarray(0, whole.indexOf(Buffer.from('P13\0')) + 6);
@@ -142,7 +153,7 @@ test("the reader script, run by busybox sh over copies of this machine's /proc f
     for (const file of ['stat', 'status', 'cgroup', 'cmdline']) writeFileSync(join(proc, String(pid), file), readFileSync(`/proc/${pid}/${file}`));
     symlinkSync('/', join(proc, String(pid), 'root'));
   }
-  const r = spawnSync('/bin/busybox', ['sh', '-c', PROC_READER_SCRIPT.replace('cd /proc', `cd ${proc}`)], { maxBuffer: 64 << 20, env: { PATH: bin } });
+  const r = spawnSync('/bin/busybox', ['sh', '-c', PROC_READER_SCRIPT.replace('cd /proc', `cd ${proc}`), 'sh', 'cgroup'], { maxBuffer: 64 << 20, env: { PATH: bin } });
   rmSync(bin, { recursive: true });
   rmSync(proc, { recursive: true });
   assert.equal(r.status, 0, r.stderr.toString());
@@ -153,6 +164,8 @@ test("the reader script, run by busybox sh over copies of this machine's /proc f
   assert.deepEqual(me.argv, cmdline);
   assert.equal(me.status.uid, process.getuid!());
   assert.equal(me.stat.ppid, process.ppid);
+  assert.deepEqual(me.cgroupIds, containerIdsInCgroup(readFileSync(`/proc/${process.pid}/cgroup`, 'utf8')));
+  assert.equal(me.status.rssBytes! > 0, true);
   assert.ok(parsed.uptimeSeconds > 0 && parsed.bootTimeMs > 1e12);
   assert.equal(parsed.passwd.get(parsed.readerPid)?.get(0), 'root');
   assert.ok(parsed.readerPid > 0);

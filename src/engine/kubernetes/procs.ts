@@ -45,6 +45,11 @@ export function podContainerRefs(pod: Pod): PodContainerRef[] {
   return refs;
 }
 
+/** Whether a container's namespace may hold another container's processes (an ephemeral one targeting it). */
+function sharedWithEphemeral(pod: Pod, container: string): boolean {
+  return ((pod as PodWithMore).spec.ephemeralContainers ?? []).some((c) => c.targetContainerName === container);
+}
+
 function isRunning(pod: Pod, container: string): boolean {
   const p = pod as PodWithMore;
   return [...(p.status?.containerStatuses ?? []), ...(p.status?.ephemeralContainerStatuses ?? [])].some((s) => s.name === container && !!s.state?.running);
@@ -58,8 +63,8 @@ function notRunningWords(pod: Pod, container: string): string {
 }
 
 /** Runs the reader in one container; the dump, or ReaderMissing when the container lacks sh or a tool. */
-async function readProc(cluster: KubeCluster, namespace: string, pod: string, container: string): Promise<Buffer> {
-  const got = await cluster.client.exec(namespace, pod, container, ['sh', '-c', PROC_READER_SCRIPT], 64 << 20, 60_000);
+async function readProc(cluster: KubeCluster, namespace: string, pod: string, container: string, cgroups: boolean): Promise<Buffer> {
+  const got = await cluster.client.exec(namespace, pod, container, ['sh', '-c', PROC_READER_SCRIPT, 'porthole', cgroups ? 'cgroup' : ''], 64 << 20, 60_000);
   const result = exitFromStatus(got.status);
   if ('code' in result) {
     if (result.code === 0) return got.stdout;
@@ -114,7 +119,7 @@ async function readThroughToolbox(cluster: KubeCluster, host: PodPsHost, pod: Po
   // Read the pod again: the toolbox's container id places its own processes.
   const fresh = await cluster.client.get<Pod>(podPath(namespace, podName), { verb: 'get', resource: 'pods', namespace, name: podName });
   try {
-    return { dump: await readProc(cluster, namespace, podName, name), via: name, pod: fresh };
+    return { dump: await readProc(cluster, namespace, podName, name, true), via: name, pod: fresh };
   } catch (err) {
     if (err instanceof ReaderMissing) throw new Unsupported(`The toolbox container ${name} in pod ${podName} has ${err.message}, which porthole needs to read processes.`, 'Use a toolbox image with sh, cat, od and tr (busybox has them).');
     throw err;
@@ -131,6 +136,17 @@ export interface PodPsResult {
 
 /** The processes of pod/X[/C] (or the chosen pod of deploy/X, ...): one block per PID namespace. */
 export async function podProcesses(cluster: KubeCluster, ref: KubeTargetRef, host: PodPsHost): Promise<PodPsResult> {
+  // pod/X/C: the read starts with the pod's GET rather than after it (it is the read to make whatever the GET says)
+  const early = ref.kind === 'pod' && ref.container ? readProc(cluster, cluster.namespace, ref.name, ref.container, true).then((b) => b, (err: Error) => err) : undefined;
+  const read = async (namespace: string, pod: string, container: string, cgroups: boolean): Promise<Buffer> => {
+    if (early && container === ref.container && pod === ref.name) {
+      const got = await early;
+      if (got instanceof Error) throw got;
+      return got;
+    }
+    return readProc(cluster, namespace, pod, container, cgroups);
+  };
+  // (when the GET fails, so did the read: the GET's error is the one said)
   const resolved = await resolvePods(cluster, ref);
   if (resolved.chosen) host.notice(`porthole: ${resolved.chosen}.`);
   const pod = resolved.pod as PodWithMore;
@@ -145,19 +161,15 @@ export async function podProcesses(cluster: KubeCluster, ref: KubeTargetRef, hos
   if (pod.spec.shareProcessNamespace) {
     // One namespace for the whole pod: one read, in the first container that has the tools.
     const candidates = [...running, ...pod.spec.containers.map((c) => c.name).filter((c) => !running.includes(c) && isRunning(pod, c))];
+    // Another container's users are in its own /etc/passwd, which /proc/PID/root may not show the reader (a process
+    // of another user needs CAP_SYS_PTRACE): those containers are asked themselves, while the reader runs.
+    const others = ref.container ? [] : candidates.slice(1, 9);
+    const passwds = others.length ? otherPasswd(cluster, namespace, podName, others) : Promise.resolve(new Map<string, Map<number, string>>());
     let lastMissing = '';
     for (const container of candidates) {
       try {
-        const dump = parseProcDump(await readProc(cluster, namespace, podName, container));
-        const opts = { namespace, pod: podName, containers: podContainerRefs(pod), own: null, only: ref.container ?? undefined };
-        let { rows, prefixes } = podProcessRows(dump, opts);
-        // Another container's users are in its own /etc/passwd, which /proc/PID/root may not show the reader (a
-        // process of another user needs CAP_SYS_PTRACE): ask those containers themselves.
-        const unnamed = new Set(rows.filter((r) => r.container && r.container !== container && r.uid !== null && r.user === String(r.uid) && isRunning(pod, r.container)).map((r) => r.container!));
-        if (unnamed.size) {
-          const passwdByContainer = await otherPasswd(cluster, namespace, podName, [...unnamed]);
-          ({ rows, prefixes } = podProcessRows(dump, { ...opts, passwdByContainer }));
-        }
+        const dump = parseProcDump(await read(namespace, podName, container, true));
+        const { rows, prefixes } = podProcessRows(dump, { namespace, pod: podName, containers: podContainerRefs(pod), own: null, only: ref.container ?? undefined, passwdByContainer: await passwds });
         return { blocks: [{ namespace, pod: podName, container: null, readVia: container, rows, prefixes }], notRunning, unreadable: [] };
       } catch (err) {
         if (!(err instanceof ReaderMissing)) throw err;
@@ -174,7 +186,7 @@ export async function podProcesses(cluster: KubeCluster, ref: KubeTargetRef, hos
   const direct = await Promise.all(
     running.map(async (container): Promise<PodProcessBlock | ReaderMissing> => {
       try {
-        const dump = parseProcDump(await readProc(cluster, namespace, podName, container));
+        const dump = parseProcDump(await read(namespace, podName, container, sharedWithEphemeral(pod, container)));
         return { namespace, pod: podName, container, readVia: container, ...podProcessRows(dump, { namespace, pod: podName, containers: podContainerRefs(pod), own: container }) };
       } catch (err) {
         if (err instanceof ReaderMissing) return err;
