@@ -99,7 +99,7 @@ export async function runPodStats(ctx: Context, args: string[], options: PodStat
   const { podStats, statsPods } = await import('../engine/kubernetes/pod-stats.js');
   let said = '';
   const sample = async () => {
-    const result = await podStats(cluster, await statsPods(cluster, refs as KubeTargetRef[]));
+    const result = await podStats(cluster, statsPods(cluster, refs as KubeTargetRef[]));
     const words = `porthole: figures from ${SOURCE_WORDS[result.source]}${result.fallbackWhy ? `, as ${result.fallbackWhy}` : ''}.`;
     if (words !== said) ctx.notice(words);
     said = words;

@@ -144,25 +144,27 @@ export interface PodStatsResult {
   fallbackWhy: string | null;
 }
 
-/** Figures for the pods: the metrics API first, the kubelets' Summary API when the cluster has no metrics API. */
-export async function podStats(cluster: KubeCluster, pods: Pod[]): Promise<PodStatsResult> {
+/**
+ * Figures for the pods: the metrics API first, the kubelets' Summary API when the cluster has no metrics API. The
+ * metrics API is asked while the pods are still being listed (`listing`), so the two requests overlap.
+ */
+export async function podStats(cluster: KubeCluster, listing: Promise<Pod[]>): Promise<PodStatsResult> {
   const namespace = cluster.namespace;
+  const metrics = cluster.client
+    .get<List<PodMetrics>>(`/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(namespace)}/pods`, { verb: 'list', resource: 'pods.metrics.k8s.io', namespace })
+    .then((list) => list, (err: Error) => err);
+  const pods = await listing;
+  const answer = await metrics;
   let fallbackWhy: string;
-  try {
-    const list = await cluster.client.get<List<PodMetrics>>(`/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(namespace)}/pods`, {
-      verb: 'list',
-      resource: 'pods.metrics.k8s.io',
-      namespace,
-    });
-    const usage = usageFromMetrics(list, namespace);
+  if (!(answer instanceof Error)) {
+    const usage = usageFromMetrics(answer, namespace);
     return { rows: pods.map((p) => podRow(p, usage.get(`${p.metadata.namespace ?? namespace}/${p.metadata.name}`), 'metrics-api', namespace)), source: 'metrics-api', fallbackWhy: null };
-  } catch (err) {
-    // No metrics API (404), one that is registered but down (503), or not allowed to read it: ask the kubelets.
-    if (err instanceof NotFound) fallbackWhy = 'the cluster has no metrics API (metrics-server)';
-    else if (err instanceof AccessDenied) fallbackWhy = `the metrics API is not open to this user`;
-    else if (err instanceof EngineError && err.statusCode === 503) fallbackWhy = 'the metrics API is not answering';
-    else throw err;
   }
+  // No metrics API (404), one that is registered but down (503), or not allowed to read it: ask the kubelets.
+  if (answer instanceof NotFound) fallbackWhy = 'the cluster has no metrics API (metrics-server)';
+  else if (answer instanceof AccessDenied) fallbackWhy = 'the metrics API is not open to this user';
+  else if (answer instanceof EngineError && answer.statusCode === 503) fallbackWhy = 'the metrics API is not answering';
+  else throw answer;
   const nodes = [...new Set(pods.map((p) => p.spec.nodeName).filter((n): n is string => !!n))];
   const usage = new Map<string, Usage>();
   const summaries = await Promise.all(
