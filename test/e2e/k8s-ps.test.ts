@@ -73,9 +73,21 @@ spec:
     imagePullPolicy: Never
     securityContext: { runAsUser: 1000 }
     command: [sh, -c, 'exec sleep 300002']
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: hostile }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    imagePullPolicy: Never
+    # an argument with terminal escapes and a newline (sh keeps it in its argv)
+    command: [sh, -c, 'sleep 100003; :', "\\e]0;owned\\a\\e[31mred\\nP99"]
 `,
   );
-  for (const [name, count] of [['multi', 3], ['shared', 2]] as const) {
+  for (const [name, count] of [['multi', 3], ['shared', 2], ['hostile', 1]] as const) {
     await waitForPod(ns, `${name} running`, (p) => p.metadata.name === name && (p.status?.containerStatuses ?? []).length === count && (p.status?.containerStatuses ?? []).every((c) => c.ready === true));
   }
 });
@@ -200,4 +212,19 @@ test('errors: a missing pod is exit 3, a user without rights exit 5, each one se
   const mixed = await porthole(['ps', 'pod/multi', 'web'], { env: env() });
   assert.equal(mixed.code, 2);
   assert.match(mixed.stderr, /^porthole: ps takes either Docker containers or Kubernetes names/);
+});
+
+test('a hostile command line: escaped on the terminal, one row, exact in --json', { skip }, async () => {
+  const r = await porthole(['ps', '-n', ns, 'pod/hostile'], { env: env() });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /[\x00-\x08\x0b-\x1f\x7f]/, 'no control byte reaches the terminal');
+  const main = r.stdout.split('\n').find((l) => /app\*/.test(l))!;
+  assert.ok(main.endsWith('sh -c sleep 100003; : \\e]0;owned\\x07\\e[31mred\\nP99'), main);
+  assert.equal(r.stdout.trimEnd().split('\n').length, 4, 'heading, header, sh and its sleep: the newline forged no row');
+  const json = await porthole(['ps', '-n', ns, 'pod/hostile', '--json'], { env: env() });
+  assert.equal(json.code, 0, json.stderr);
+  const rows = JSON.parse(json.stdout) as Row[];
+  const sh = rows.find((row) => row.role === 'main')!;
+  assert.deepEqual(sh.argv, ['sh', '-c', 'sleep 100003; :', '\x1b]0;owned\x07\x1b[31mred\nP99']);
+  assert.deepEqual(rows.map((row) => row.pid), [1, rows[1]!.pid]);
 });
