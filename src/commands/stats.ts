@@ -102,12 +102,11 @@ export interface StatsResult {
 
 export async function run(ctx: Context, given: Options): Promise<StatsResult> {
   const parsed = { ...given, options: namespaceOrPeriod(given.options) };
-  if (wantsPods(parsed.args, parsed.options.namespace ?? ctx.kube?.namespace)) {
-    const podSettings = statsSettings(parsed);
-    const pods = await runPodStats(ctx, podSettings.refs, parsed.options, { on: podSettings.watch, intervalMs: podSettings.intervalMs });
+  const settings = statsSettings(parsed);
+  if (wantsPods(settings.refs, parsed.options.namespace ?? ctx.kube?.namespace)) {
+    const pods = await runPodStats(ctx, settings.refs, parsed.options, { on: settings.watch, intervalMs: settings.intervalMs });
     return { rows: [], streamed: pods.streamed, pods: pods.rows };
   }
-  const settings = statsSettings(parsed);
   const engine = await ctx.engine();
   const sampler = new StatsSampler(engine, samplerOptions(ctx.env));
   if (settings.watch) {

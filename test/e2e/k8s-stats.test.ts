@@ -5,7 +5,7 @@
 // with no rights, a user who may list pods but not read figures) as one sentence and their exit codes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { porthole, spawnPorthole } from '../support/cli.js';
+import { porthole, portholeInTty, spawnPorthole } from '../support/cli.js';
 import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectl, makeNamespace, pods, skipReason, userKubeconfig, waitForPod } from '../support/k8s.js';
 
 const skip = skipReason();
@@ -170,6 +170,18 @@ test('stats -n with a number is still the refresh period: --watch --json prints 
   assert.ok(docs.length >= 3, `refreshes: ${docs.length}`);
   assert.ok(docs.every((d) => d.length === 1 && d[0]!.pod === 'busy'));
   assert.equal(err, SUMMARY_SENTENCE, 'the source said once');
+});
+
+test('--watch on a terminal: the pod table drawn in place on the alternate screen, q gives the terminal back', { skip }, async () => {
+  // -w 1: the number after -w is the period, not a pod name
+  const r = await portholeInTty(['stats', '-n', ns, '-w', '1'], 'q', { env: env(), timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, new RegExp(`porthole stats · namespace ${ns} · 3 pods · every 1s · q`)); // cut at the 80 columns
+  assert.match(r.stdout, /POD\s+CPU %\s+WORKING SET \/ LIMIT/);
+  assert.match(r.stdout, /\x1b\[\?1049h/);
+  assert.ok(r.stdout.lastIndexOf('\x1b[?1049l') > r.stdout.lastIndexOf('every 1s'), 'the alternate screen is left at the end');
+  // the source was said on the normal screen, before the alternate one
+  assert.ok(r.stdout.indexOf("figures from the kubelet's Summary API") < r.stdout.indexOf('\x1b[?1049h'));
 });
 
 test('errors: a missing pod is exit 3; no rights, or rights to list pods but not to read figures, exit 5; one sentence each', { skip }, async () => {
