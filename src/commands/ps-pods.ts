@@ -31,7 +31,7 @@ export async function runPodPs(ctx: Context, args: string[], options: PodPsOptio
   const [{ podProcesses }, { confirmToolbox }] = await Promise.all([import('../engine/kubernetes/procs.js'), import('../enter/pod.js')]);
   const host = {
     notice: (text: string) => ctx.notice(text),
-    confirmToolbox: (pod: string, image: string) => confirmToolbox(ctx, { yes: !!options.yes }, pod, image),
+    confirmToolbox: (pod: string, image: string) => confirmToolbox(ctx, { yes: !!options.yes }, pod, image, 'reading the processes through a toolbox'),
     toolboxImage: options.toolbox ?? (ctx.env.PORTHOLE_K8S_TOOLBOX || undefined),
     signal: ctx.signal,
   };
