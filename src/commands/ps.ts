@@ -8,10 +8,13 @@ import type { EngineClient } from '../engine/types.js';
 import { resolveContainers } from '../engine/resolve.js';
 import { nameScope } from '../engine/compose/scope.js';
 import { projectListOptions } from '../engine/compose/services.js';
+import { isKubeName } from '../engine/target.js';
+import { kubeOptions } from '../cli/kube-flags.js';
+import { renderPodPs, runPodPs, type PodPsOutcome } from './ps-pods.js';
 import { NotFound, Unsupported, EXIT } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { renderJson } from '../render/json.js';
-import { formatBytes, renderTable } from '../render/table.js';
+import { renderProcessBlock } from '../render/process-block.js';
 import {
   ENGINE_TOP_PS_ARGS,
   ProcessTable,
@@ -19,10 +22,8 @@ import {
   containerTree,
   engineTopRows,
   findContainerInits,
-  formatStart,
   hasHostView,
   parseEngineTop,
-  shownCommand,
   type ContainerRows,
   type ProcessRow,
 } from '../procs/index.js';
@@ -30,14 +31,23 @@ import {
 export const spec = defineCommand({
   name: 'ps',
   summary: "Show containers' processes as a tree, with host PIDs and PIDs inside",
-  usage: 'porthole ps [CONTAINER...] [--json]',
+  usage: 'porthole ps [CONTAINER...|pod/NAME[/CONTAINER]...] [--json]',
   description:
     'Each container\'s processes as `ps faux` shows them on the host: rooted at the runtime shim, with the host\n' +
     'PID (for strace, gdb, lsof, nsenter), the PID inside the container, user, %CPU, RSS, start, state and command.\n' +
-    'With no CONTAINER, every running container. A container is a name, an id, or a unique id prefix.',
-  options: { json: { type: 'boolean', description: 'Print one JSON array of process rows' }, ...composeOptions },
+    'With no CONTAINER, every running container. A container is a name, an id, or a unique id prefix.\n' +
+    'pod/NAME[/CONTAINER] (or deploy/NAME, sts/NAME, ...): the pod\'s processes read from /proc inside it, PIDs as\n' +
+    'the pod sees them, each container\'s main process marked (docs/kubernetes.md).',
+  options: {
+    json: { type: 'boolean', description: 'Print one JSON array of process rows' },
+    ...kubeOptions,
+    namespace: { ...kubeOptions.namespace, short: 'n' },
+    toolbox: { type: 'string', valueName: 'IMAGE', description: 'Pods: read a container without sh/cat/od/tr through an ephemeral toolbox from this image' },
+    ...composeOptions,
+    yes: { type: 'boolean', short: 'y', description: 'Pods: agree to adding an ephemeral toolbox container, which Kubernetes cannot remove' },
+  },
   args: { min: 0, max: Number.POSITIVE_INFINITY },
-  examples: ['porthole ps', 'porthole ps web db', 'porthole ps web --json | jq \'.[] | select(.state == "zombie")\''],
+  examples: ['porthole ps', 'porthole ps web db', 'porthole ps -n shop pod/api', 'porthole ps deploy/web --json', 'porthole ps web --json | jq \'.[] | select(.state == "zombie")\''],
 });
 
 export interface ContainerBlock extends ContainerRows {
@@ -52,6 +62,8 @@ export interface PsResult {
   notRunning: { name: string; id: string; status: string }[];
   named: boolean;
   nowMs: number;
+  /** Set for Kubernetes names (ps-pods.ts). */
+  pods?: PodPsOutcome;
 }
 
 interface Target {
@@ -69,6 +81,7 @@ export function notRunningSentence(name: string, status: string): string {
 }
 
 export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<PsResult> {
+  if (parsed.args.some(isKubeName)) return { containers: [], notRunning: [], named: true, nowMs: Date.now(), pods: await runPodPs(ctx, parsed.args, parsed.options) };
   const engine = await ctx.engine();
   const named = parsed.args.length > 0;
   const targets: Target[] = [];
@@ -153,6 +166,7 @@ async function fromEngineTop(engine: EngineClient, target: Target, named: boolea
 }
 
 export function render(result: PsResult, parsed: Parsed<typeof spec.options>, ctx: Context): string {
+  if (result.pods) return renderPodPs(result.pods, !!parsed.options.json, ctx.stdout.isTTY && ctx.stdout.columns ? ctx.stdout.columns : 0, result.nowMs);
   if (parsed.options.json) return renderJson(result.containers.flatMap((c) => c.rows));
   if (!result.containers.length) {
     if (!result.named) ctx.notice('porthole: no running containers.');
@@ -164,30 +178,15 @@ export function render(result: PsResult, parsed: Parsed<typeof spec.options>, ct
 }
 
 function renderBlock(block: ContainerBlock, nowMs: number, width: number): string {
-  const lines = block.rows.map((row, i) => ({ row, prefix: block.prefixes[i]! }));
-  const dash = (v: number | null, f: (n: number) => string) => (v === null ? '-' : f(v));
-  const table = renderTable(lines, [
-    { header: 'HOST PID', value: ({ row }) => String(row.hostPid), align: 'right' },
-    { header: 'PID', value: ({ row }) => dash(row.pid, String), align: 'right' },
-    { header: 'USER', value: ({ row }) => row.user },
-    { header: '%CPU', value: ({ row }) => dash(row.cpuPercent, (n) => n.toFixed(1)), align: 'right' },
-    { header: 'RSS', value: ({ row }) => dash(row.rssBytes, formatBytes), align: 'right' },
-    { header: 'START', value: ({ row }) => (row.startTime ? formatStart(Date.parse(row.startTime), nowMs) : '-') },
-    { header: 'STAT', value: ({ row }) => row.stat ?? '-' },
-    { header: 'COMMAND', value: ({ row, prefix }) => prefix + shownCommand(row), trusted: true },
-  ]);
   const heading = `${escapeName(block.name)} (${block.id.slice(0, 12)})${block.view === 'engine' ? ' [engine view: PIDs of the engine host]' : ''}`;
-  const text = `${heading}\n${table}`;
-  if (!width) return text;
-  // Like ps on a terminal: long command lines are cut at the edge instead of wrapping into the next rows.
-  return text
-    .split('\n')
-    .map((line) => (line.length > width ? [...line].slice(0, width).join('') : line))
-    .join('\n');
+  return renderProcessBlock(heading, block.rows, block.prefixes, [
+    { header: 'HOST PID', value: ({ row }) => String(row.hostPid), align: 'right' },
+    { header: 'PID', value: ({ row }) => (row.pid === null ? '-' : String(row.pid)), align: 'right' },
+  ], nowMs, width);
 }
 
 export function exitCode(result: PsResult): number {
-  return result.notRunning.length ? EXIT.unsupported : EXIT.ok;
+  return result.notRunning.length || result.pods?.notRunning.length || result.pods?.unreadable.length ? EXIT.unsupported : EXIT.ok;
 }
 
 export type { ProcessRow };

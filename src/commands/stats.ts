@@ -15,11 +15,14 @@ import { renderTable } from '../render/table.js';
 import { Screen } from '../tui/screen.js';
 import { History, liveStatsLines, statsCells as cells, titleLine } from '../tui/stats-view.js';
 import { parseKeys } from '../tui/text.js';
+import { kubeOptions } from '../cli/kube-flags.js';
+import { namespaceOrPeriod, podStatsJson, renderPodStatsTable, runPodStats, wantsPods } from './stats-pods.js';
+import type { PodStatsRow } from '../engine/kubernetes/pod-stats.js';
 
 export const spec = defineCommand({
   name: 'stats',
   summary: 'Show CPU, memory, network, block I/O and PIDs of running containers in one table',
-  usage: 'porthole stats [CONTAINER...] [--sort cpu|mem|name] [--json] [-w [SECONDS] | --interval SECONDS]',
+  usage: 'porthole stats [CONTAINER...|pod/NAME...|-n NAMESPACE] [--sort cpu|mem|name] [--json] [-w [SECONDS] | --interval SECONDS]',
   description: [
     'CPU % counts one full core as 100%. Memory is what the container uses without the page cache, as docker',
     'stats reports it, against its limit (the machine\'s memory when it has none). One-shot by default.',
@@ -28,16 +31,22 @@ export const spec = defineCommand({
     '-w (`-w 5`, `--watch 0.5`) or use --interval SECONDS, which implies --watch. With --interval given, a number',
     'after -w is a container name, not a period. When stdout is not a terminal, --watch prints one table (or',
     'with --json one JSON line) per refresh.',
+    '',
+    'pod/NAME (deploy/NAME: all its pods) or -n NAMESPACE alone (every pod there): CPU, memory working set against',
+    'the limit, and restarts, from the metrics API or else the kubelet\'s Summary API (said on stderr). -n takes a',
+    'namespace name, or a number of seconds as --interval (docs/kubernetes.md).',
   ].join('\n'),
   options: {
     ...composeOptions,
     sort: { type: 'string', valueName: 'cpu|mem|name', description: 'Order rows by CPU, memory (biggest first) or name (default)' },
     watch: { type: 'boolean', short: 'w', description: 'Refresh in place (period: a number right after -w, or --interval)' },
-    interval: { type: 'string', short: 'n', valueName: 'SECONDS', description: 'Seconds between refreshes (implies --watch; default 2)' },
+    interval: { type: 'string', valueName: 'SECONDS', description: 'Seconds between refreshes (implies --watch; default 2); -n SECONDS too' },
     json: { type: 'boolean', description: 'Print an array of {name, id, cpuPercent, memoryBytes, memoryLimitBytes, netRxBytes, netTxBytes, blockReadBytes, blockWriteBytes, pids}' },
+    ...kubeOptions,
+    namespace: { ...kubeOptions.namespace, short: 'n', description: 'Kubernetes: the namespace (alone: every pod in it); a number is --interval' },
   },
   args: { min: 0, max: Number.MAX_SAFE_INTEGER },
-  examples: ['porthole stats', 'porthole stats web db --sort mem', 'porthole stats -w', 'porthole stats -w 5 --sort cpu', 'porthole stats --json'],
+  examples: ['porthole stats', 'porthole stats -n shop', 'porthole stats pod/api --json', 'porthole stats web db --sort mem', 'porthole stats -w', 'porthole stats -w 5 --sort cpu', 'porthole stats --json'],
 });
 
 type Options = Parsed<typeof spec.options>;
@@ -89,10 +98,17 @@ export interface StatsResult {
   rows: StatsRow[];
   /** Nothing left to print: --watch drew its own output. */
   streamed: boolean;
+  /** Set for pods (stats-pods.ts). */
+  pods?: PodStatsRow[];
 }
 
-export async function run(ctx: Context, parsed: Options): Promise<StatsResult> {
+export async function run(ctx: Context, given: Options): Promise<StatsResult> {
+  const parsed = { ...given, options: namespaceOrPeriod(given.options) };
   const settings = statsSettings(parsed);
+  if (wantsPods(settings.refs, parsed.options.namespace ?? ctx.kube?.namespace)) {
+    const pods = await runPodStats(ctx, settings.refs, parsed.options, { on: settings.watch, intervalMs: settings.intervalMs });
+    return { rows: [], streamed: pods.streamed, pods: pods.rows };
+  }
   const engine = await ctx.engine();
   const sampler = new StatsSampler(engine, samplerOptions(ctx.env));
   if (settings.watch) {
@@ -124,6 +140,7 @@ export function renderStatsTable(rows: StatsRow[]): string {
 
 export function render(result: StatsResult, parsed: Options): string {
   if (result.streamed) return '';
+  if (result.pods) return parsed.options.json ? renderJson(podStatsJson(result.pods)) : renderPodStatsTable(result.pods);
   if (parsed.options.json) return renderJson(result.rows.map(toJsonRow));
   return renderStatsTable(result.rows);
 }

@@ -11,7 +11,7 @@ import { findImageTarget } from './images/target.js';
 
 export async function resolveContainer(engine: EngineClient, ref: string): Promise<ContainerDetails> {
   if (isKubeName(ref)) {
-    throw new Unsupported(`"${ref.replace(/[\x00-\x1f\x7f]/g, '?')}" is a Kubernetes object, and this command works on Docker containers only for now.`, 'For pods, `porthole why`, `logs`, `shell`, `cat`, `ls`, `find`, `grep` and `cp` work.');
+    throw new Unsupported(`"${ref.replace(/[\x00-\x1f\x7f]/g, '?')}" is a Kubernetes object, and this command works on Docker containers only for now.`, 'For pods, `porthole why`, `logs`, `shell`, `cat`, `ls`, `find`, `grep`, `cp`, `ps` and `stats` work.');
   }
   if (!ref || /[\x00-\x1f\x7f]/.test(ref)) throw new InvalidArgument(`"${ref.replace(/[\x00-\x1f\x7f]/g, '?')}" is not a container name or id.`);
   if (/\//.test(ref.replace(/^\//, '')) && !nameScope().images && !nameScope().forceImage) {

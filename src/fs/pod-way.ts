@@ -71,7 +71,7 @@ export class PodTools {
       if (!ephemeral.PROFILES.includes(profile)) throw new InvalidArgument(`"${escapeName(profile)}" is not a toolbox profile.`, `Use one of: ${ephemeral.PROFILES.join(', ')}.`);
       if (why) this.ctx.notice(`porthole: ${why.replace(/; $/, '.')}`);
       const { confirmToolbox } = await import('../enter/pod.js');
-      await confirmToolbox(this.ctx, { yes: this.choice.yes }, podName, image, 'reading files');
+      await confirmToolbox(this.ctx, { yes: this.choice.yes }, podName, image, 'reading files through a toolbox');
       const [{ sessionId }, { hostname }] = await Promise.all([import('../enter/session.js'), import('node:os')]);
       name = `${ephemeral.TOOLBOX_PREFIX}${sessionId()}`;
       await ephemeral.addToolbox(
