@@ -7,6 +7,17 @@ import { join } from 'node:path';
 
 export const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
+export interface Tab {
+  evaluate: (expression: string) => Promise<any>;
+  /** Text as typed (Input.insertText): goes to the focused element. */
+  type: (text: string) => Promise<void>;
+  key: (key: 'Enter') => Promise<void>;
+  /** The page's JS heap in use, after a garbage collection. */
+  heapBytes: () => Promise<number>;
+  screenshot: () => Promise<Buffer>;
+  close: () => Promise<void>;
+}
+
 export class Browser {
   private nextId = 1;
   private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
@@ -27,7 +38,7 @@ export class Browser {
 
   static async launch(): Promise<Browser> {
     const profile = mkdtempSync(join(tmpdir(), 'porthole-chromium-'));
-    const child = spawn(CHROMIUM!, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(CHROMIUM!, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`, '--remote-debugging-port=0', '--window-size=1280,900', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
     const wsUrl = await new Promise<string>((resolve, reject) => {
       let err = '';
       const timer = setTimeout(() => reject(new Error(`chromium did not start: ${err}`)), 30000);
@@ -55,16 +66,37 @@ export class Browser {
     return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
   }
 
-  /** Opens a tab at url; returns a function that evaluates an expression in it. */
-  async open(url: string): Promise<{ evaluate: (expression: string) => Promise<any>; close: () => Promise<void> }> {
-    const { targetId } = await this.send('Target.createTarget', { url });
+  /**
+   * Opens a tab at url; returns functions that evaluate an expression in it, type into it, read its JS heap and
+   * take a screenshot. `init` runs in the page before any of its own scripts (e.g. to record CSP violations).
+   */
+  async open(url: string, opts: { init?: string } = {}): Promise<Tab> {
+    const { targetId } = await this.send('Target.createTarget', { url: opts.init ? 'about:blank' : url });
     const { sessionId } = await this.send('Target.attachToTarget', { targetId, flatten: true });
+    if (opts.init) {
+      await this.send('Page.enable', {}, sessionId);
+      await this.send('Page.addScriptToEvaluateOnNewDocument', { source: opts.init }, sessionId);
+      await this.send('Page.navigate', { url }, sessionId);
+    }
     return {
       evaluate: async (expression: string) => {
         const r = await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId);
-        if (r.exceptionDetails) throw new Error(r.exceptionDetails.text);
+        if (r.exceptionDetails) throw new Error(r.exceptionDetails.exception?.description ?? r.exceptionDetails.text);
         return r.result.value;
       },
+      type: async (text: string) => {
+        await this.send('Input.insertText', { text }, sessionId);
+      },
+      key: async (key: 'Enter') => {
+        const code = { Enter: 13 }[key];
+        await this.send('Input.dispatchKeyEvent', { type: 'keyDown', key, code: key, windowsVirtualKeyCode: code, text: '\r' }, sessionId);
+        await this.send('Input.dispatchKeyEvent', { type: 'keyUp', key, code: key, windowsVirtualKeyCode: code }, sessionId);
+      },
+      heapBytes: async () => {
+        await this.send('HeapProfiler.collectGarbage', {}, sessionId).catch(() => undefined);
+        return (await this.send('Runtime.getHeapUsage', {}, sessionId)).usedSize as number;
+      },
+      screenshot: async () => Buffer.from((await this.send('Page.captureScreenshot', { format: 'png' }, sessionId)).data, 'base64'),
       close: async () => {
         await this.send('Target.closeTarget', { targetId });
       },

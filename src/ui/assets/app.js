@@ -286,6 +286,13 @@ async function filesTab(name, panel, path) {
   }
 }
 
+/** What the server allows (read from /api/info once): read-only means no terminal and no edits. */
+let INFO = { readOnly: true, terminal: false };
+const infoLoaded = getJson('/api/info').then((info) => {
+  INFO = info;
+  document.getElementById('mode').textContent = `${info.version}${info.readOnly ? ' - read-only' : ''}`;
+}).catch(() => {});
+
 // ---- Terminal ----------------------------------------------------------------------------------------------
 
 let xtermLoading;
