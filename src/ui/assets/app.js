@@ -118,35 +118,55 @@ function logsTab(name, panel) {
   const pause = el('input', { type: 'checkbox' });
   const skipped = el('span', { class: 'muted' });
   const cmd = el('div');
-  const log = el('div', { id: 'log' });
+  // A windowed list: the last MAX_LOG_LINES lines are kept as strings, and only the ones in view are elements
+  // (one line each, no wrapping, so every line has the same height). A container printing 10,000 lines a second
+  // costs the page a few dozen elements per frame, not thousands.
+  const spacer = el('div', { class: 'spacer' });
+  const view = el('div', { class: 'view' });
+  const log = el('div', { id: 'log' }, spacer, view);
   const status = el('p', { class: 'muted' });
   let source;
   let skippedCount = 0;
+  let lines = [];
+  let lineHeight = 0;
+  let queue = [];
+  let scheduled = false;
+  const render = () => {
+    if (!lineHeight) {
+      const probe = el('div', { class: 'out', text: 'x' });
+      view.replaceChildren(probe);
+      lineHeight = probe.getBoundingClientRect().height || 16;
+    }
+    spacer.style.height = `${lines.length * lineHeight}px`;
+    const first = Math.max(0, Math.floor(log.scrollTop / lineHeight) - 2);
+    const count = Math.ceil(log.clientHeight / lineHeight) + 4;
+    view.style.transform = `translateY(${first * lineHeight}px)`;
+    view.replaceChildren(...lines.slice(first, first + count).map(([kind, text]) => el('div', { class: kind, text })));
+  };
+  // new lines are taken once per frame; a frame's worth beyond MAX_LOG_LINES is skipped (and counted)
+  const draw = () => {
+    scheduled = false;
+    const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - lineHeight - 4;
+    if (queue.length > MAX_LOG_LINES) {
+      skippedCount += queue.length - MAX_LOG_LINES;
+      queue = queue.slice(-MAX_LOG_LINES);
+    }
+    lines = lines.length + queue.length > MAX_LOG_LINES ? lines.slice(lines.length + queue.length - MAX_LOG_LINES).concat(queue) : lines.concat(queue);
+    queue = [];
+    skipped.textContent = skippedCount ? `${skippedCount} lines skipped` : '';
+    spacer.style.height = `${lines.length * (lineHeight || 16)}px`;
+    if (stick) log.scrollTop = log.scrollHeight;
+    render();
+  };
+  log.addEventListener('scroll', () => { if (!scheduled) render(); });
   const connect = () => {
     if (source) source.close();
-    log.replaceChildren();
+    lines = [];
+    queue = [];
+    render();
     const query = new URLSearchParams({ tail: '200' });
     if (grep.value) query.set('grep', grep.value);
     source = new EventSource(`/api/c/${encodeURIComponent(name)}/logs?${query}`);
-    // lines are drawn in batches (every 50 ms), and at most MAX_LOG_LINES of them: a container printing faster than the
-    // page can draw skips lines (counted) instead of freezing the tab or growing it without end
-    let queue = [];
-    let scheduled = false;
-    const draw = () => {
-      scheduled = false;
-      const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
-      if (queue.length > MAX_LOG_LINES) {
-        skippedCount += queue.length - MAX_LOG_LINES;
-        queue = queue.slice(-MAX_LOG_LINES);
-      }
-      const frag = document.createDocumentFragment();
-      for (const [kind, text] of queue) frag.append(el('div', { class: kind, text: text }));
-      queue = [];
-      log.append(frag);
-      while (log.childElementCount > MAX_LOG_LINES) log.firstElementChild.remove();
-      skipped.textContent = skippedCount ? `${skippedCount} lines skipped` : '';
-      if (stick) log.scrollTop = log.scrollHeight;
-    };
     const add = (kind) => (event) => {
       if (pause.checked) {
         skippedCount++;
@@ -154,14 +174,14 @@ function logsTab(name, panel) {
         return;
       }
       queue.push([kind, JSON.parse(event.data)]);
-      // bounded even while the tab is hidden (timers slow down there): the oldest waiting lines go first
+      // bounded even while the tab is hidden (no frames there): the oldest waiting lines go first
       if (queue.length > 2 * MAX_LOG_LINES) {
         skippedCount += queue.length - MAX_LOG_LINES;
         queue = queue.slice(-MAX_LOG_LINES);
       }
       if (!scheduled) {
         scheduled = true;
-        setTimeout(draw, 50);
+        requestAnimationFrame(draw);
       }
     };
     source.addEventListener('out', add('out'));
