@@ -6,6 +6,7 @@
 // Wire: binary frames are terminal bytes both ways; text frames are JSON control messages:
 //   browser -> server  {"resize":[cols,rows]}
 //   server -> browser  {"command":"porthole shell NAME"}  {"exit":CODE}  {"error":"sentence"}
+import { readFileSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -14,7 +15,9 @@ import { Cleanup } from '../cleanup.js';
 import { parseCommand } from '../cli/args.js';
 import type { Context, InputStream, OutputStream } from '../context.js';
 import { findCommand } from '../commands/registry.js';
+import type { EngineClient } from '../engine/types.js';
 import { PortholeError } from '../errors.js';
+import { cgroupMentions } from '../procs/parse.js';
 import { shellCommand } from './data.js';
 
 /**
@@ -71,6 +74,51 @@ export function parseControl(text: string): { resize?: [number, number] } {
     // not JSON: ignored
   }
   return {};
+}
+
+/**
+ * A tab closed on a running container's shell: the engine has no way to end an exec, and closing the stream
+ * leaves the shell running in the container (as a killed `docker exec -it` does). When porthole sees the engine's
+ * processes (same host), it hangs up as a terminal would: SIGHUP to the shell and to its foreground process group,
+ * only after checking in /proc/PID/cgroup that the PID is in that container (a PID from a remote engine, or one
+ * reused meanwhile, is left alone).
+ */
+export function hangUp(hostPid: number, containerId: string): boolean {
+  let cgroup: string;
+  let stat: string;
+  try {
+    cgroup = readFileSync(`/proc/${hostPid}/cgroup`, 'utf8');
+    stat = readFileSync(`/proc/${hostPid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  if (!cgroupMentions(cgroup, containerId)) return false;
+  // fields after the command name: state ppid pgrp session tty_nr tpgid
+  const tpgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[5]);
+  try {
+    process.kill(hostPid, 'SIGHUP');
+    if (tpgid > 0 && tpgid !== hostPid) process.kill(-tpgid, 'SIGHUP');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The engine, with the execs a session starts remembered (container id, exec id), so they can be hung up. */
+function recordingExecs(engine: EngineClient, execs: { containerId: string; execId: string }[]): EngineClient {
+  return new Proxy(engine, {
+    get(target, prop) {
+      if (prop === 'createExec') {
+        return async (containerId: string, spec: Parameters<EngineClient['createExec']>[1]) => {
+          const execId = await target.createExec(containerId, spec);
+          if (spec.tty) execs.push({ containerId, execId });
+          return execId;
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 let server: WebSocketServer | undefined;
@@ -134,9 +182,22 @@ function runTerminal(base: Context, ws: WebSocket, ref: string, size: { cols: nu
     }
   });
   ws.on('error', () => undefined);
+  const execs: { containerId: string; execId: string }[] = [];
+  const engine = base.engine().then((e) => recordingExecs(e, execs));
+  engine.catch(() => undefined);
+  let ended = false;
+  const hangUpShells = async () => {
+    if (ended) return;
+    const client = await engine;
+    for (const { containerId, execId } of execs.splice(0)) {
+      const state = await client.inspectExec(execId).catch(() => undefined);
+      if (state?.running && state.pid > 0) hangUp(state.pid, containerId);
+    }
+  };
   const close = () => {
     if (abort.signal.aborted) return;
     abort.abort(new Error('the terminal tab was closed'));
+    cleanup.add('hang up the shell', hangUpShells);
     // the session's stream and everything the way in made go now; the shell's run then returns
     void cleanup.runAll();
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
@@ -153,6 +214,7 @@ function runTerminal(base: Context, ws: WebSocket, ref: string, size: { cols: nu
     env: { ...base.env, TERM: 'xterm-256color' },
     cleanup,
     signal: abort.signal,
+    engine: () => engine,
     notice: (message) => toTerminal(`${message}\n`),
   };
   const undo = base.cleanup.add('close a terminal tab', () => {
@@ -165,6 +227,7 @@ function runTerminal(base: Context, ws: WebSocket, ref: string, size: { cols: nu
     try {
       const mod = await findCommand('shell')!.load();
       const result = (await mod.run(ctx, parseCommand(mod.spec, [ref]))) as { exitCode: number };
+      if (!abort.signal.aborted) ended = true;
       sendText({ exit: result.exitCode });
     } catch (err) {
       if (!abort.signal.aborted) {

@@ -85,7 +85,17 @@ test('terminal: a shell in a running, a stopped and a shell-less container; noth
     await runInTerminal(exec, 'echo "SIZE:$(stty size)"', 'SIZE:');
     const size = /SIZE:(\d+) (\d+)/.exec(await exec.evaluate(`document.querySelector('#terminal .xterm-rows').textContent`));
     assert.ok(size && Number(size[2]) < 60 && Number(size[1]) > 5, `the shell sees the narrower tab: ${size?.[0]}`);
+    // closing the tab hangs up the shell and what runs in its foreground, as closing a terminal does
+    await exec.type('sleep 4321');
+    await exec.key('Enter');
+    const top = () => docker(['top', running, '-o', 'pid,args']);
+    let deadline = Date.now() + 10000;
+    while (!top().includes('sleep 4321') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.match(top(), /sleep 4321/);
     await exec.close();
+    deadline = Date.now() + 10000;
+    while (/sleep 4321|\bsh\b/.test(top()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.doesNotMatch(top(), /sleep 4321|\bsh\b/, 'nothing of the session left running in the container');
 
     // stopped: a snapshot copy, removed when the tab closes
     const snap = await browser.open(`${base}/c/${stopped}#terminal`);
@@ -93,7 +103,7 @@ test('terminal: a shell in a running, a stopped and a shell-less container; noth
     assert.match(await snap.evaluate(`document.querySelector('#terminal .xterm-rows').textContent`), /working in a snapshot/);
     assert.notDeepEqual(leftoversFor(id(stopped)), [], 'the snapshot copy exists while the tab is open');
     await snap.close();
-    let deadline = Date.now() + 30000;
+    deadline = Date.now() + 30000;
     while (leftoversFor(id(stopped)).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(leftoversFor(id(stopped)), [], 'snapshot image and copy removed after the tab closed');
 
