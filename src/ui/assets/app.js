@@ -429,7 +429,7 @@ function processesTab(name, panel) {
       el('td', { text: row.cpuPercent == null ? '' : row.cpuPercent.toFixed(1) }),
       el('td', { text: formatBytes(row.rssBytes) }),
       el('td', { text: row.stat || row.state || '' }),
-      el('td', { class: 'command', text: `${data.prefixes[i] || ''}${row.command}` }))));
+      el('td', { class: 'command', title: row.command, text: `${data.prefixes[i] || ''}${row.command}` }))));
   });
   source.addEventListener('failed', (e) => { status.textContent = JSON.parse(e.data); status.className = 'error'; source.close(); });
   return () => source.close();
@@ -466,7 +466,8 @@ function drawChart(box, title, series, t0, t1, events, format) {
     chart.append(svg('polyline', { points: s.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' '), class: `series ${s.cls}` }));
   }
   const latest = series.map((s) => `${s.label} ${s.points.length ? format(s.points[s.points.length - 1][1]) : '-'}`).join(' · ');
-  box.replaceChildren(el('h3', { text: `${title}: ${latest}` }), chart, el('div', { class: 'muted', text: `max ${format(max)}` }));
+  box.replaceChildren(el('h3', { text: `${title}: ${latest}` }), chart,
+    el('div', { class: 'muted axis' }, el('span', { text: new Date(t0).toLocaleTimeString() }), el('span', { text: `max ${format(max)}` }), el('span', { text: new Date(t1).toLocaleTimeString() })));
 }
 
 function statsTab(name, panel) {
