@@ -270,6 +270,7 @@ test('browser: processes and stats tabs draw, files show A/C/D and edit-and-save
     const tree = await browser.open(`${base}/c/${running}#files?path=%2Fsrv%2Fdata`);
     await Browser.waitFor(tree, `document.querySelector('tr[data-path="/srv/data/one.txt"] td.change')?.textContent === 'A'`, 30000);
     assert.match(await tree.evaluate(`document.querySelector('#folder-download').getAttribute('href')`), /\/tar\?path=%2Fsrv%2Fdata$/);
+    assert.equal(await tree.evaluate(`document.querySelector('#diff-command').textContent`), `porthole diff ${running}`);
 
     const edit = await browser.open(`${base}/c/${crashing}#files?path=%2Fetc&file=%2Fetc%2Fapp.conf`);
     await Browser.waitFor(edit, `document.querySelector('#edit') !== null`, 30000);

@@ -206,7 +206,9 @@ const changesCache = new Map();
 /** `porthole diff` of the container, once per page: path -> A/C/D. */
 function containerChanges(name) {
   if (!changesCache.has(name)) {
-    changesCache.set(name, getJson(`/api/c/${encodeURIComponent(name)}/changes`).then((data) => new Map(data.changes.map((c) => [c.path, c.kind]))).catch(() => new Map()));
+    changesCache.set(name, getJson(`/api/c/${encodeURIComponent(name)}/changes`)
+      .then((data) => ({ kinds: new Map(data.changes.map((c) => [c.path, c.kind])), command: data.command }))
+      .catch(() => ({ kinds: new Map(), command: null })));
   }
   return changesCache.get(name);
 }
@@ -215,7 +217,8 @@ async function filesTab(name, panel, path) {
   const base = `/api/c/${encodeURIComponent(name)}`;
   const go = (p) => { location.hash = `files?path=${encodeURIComponent(p)}`; };
   try {
-    const [data, changes] = await Promise.all([getJson(`${base}/ls?path=${encodeURIComponent(path)}`), containerChanges(name)]);
+    const [data, diff] = await Promise.all([getJson(`${base}/ls?path=${encodeURIComponent(path)}`), containerChanges(name)]);
+    const changes = diff.kinds;
     const parent = path === '/' ? null : path.replace(/\/[^/]*$/, '') || '/';
     const body = el('tbody');
     const marker = (p) => {
@@ -297,6 +300,7 @@ async function filesTab(name, panel, path) {
     const folderCommand = `porthole cp ${name}:${path} - > ${(path.replace(/\/+$/, '').split('/').pop() || 'root')}.tar`;
     panel.replaceChildren(...present(commandLine(data.command), el('h2', { text: path }),
       el('p', null, el('a', { href: `${base}/tar?path=${encodeURIComponent(path)}`, download: '', id: 'folder-download', text: 'Download this folder (tar)' }), ' ', el('code', { class: 'muted', text: folderCommand })),
+      diff.command ? el('p', { class: 'muted' }, 'A added, C changed, D deleted since the container was created: ', el('code', { id: 'diff-command', text: diff.command })) : null,
       parent ? el('p', null, el('a', { href: '#', text: '.. (up)', onclick: (e) => { e.preventDefault(); go(parent); } })) : null,
       el('table', { id: 'files' }, body), viewer));
     const shown = new URLSearchParams(location.hash.split('?')[1] || '').get('file');
