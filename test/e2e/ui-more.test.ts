@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Browser, CHROMIUM, type Tab } from '../support/browser.js';
-import { waitFor } from '../support/crash.js';
+import { ensureNginxCrashImage, waitFor } from '../support/crash.js';
 import { docker, ensureBusyboxImage, leftoversFor, removeContainers, runContainer, uniqueName } from '../support/docker.js';
 import { ensureToolbox, runShellLess } from '../support/toolbox.js';
 import { login, readEvents, request, startUi, stopUi, upgrade } from '../support/ui.js';
@@ -286,3 +286,29 @@ test('browser: processes and stats tabs draw, files show A/C/D and edit-and-save
     assert.equal(await stopUi(ui), 143);
   }
 });
+
+test('browser: the why of a crashed nginx links its config line into the Files tab, that line marked', { skip: CHROMIUM ? false : 'no chromium installed' }, async () => {
+  const image = await ensureNginxCrashImage();
+  const nginx = uniqueName('ui-more-nginx');
+  made.push(nginx);
+  docker(['run', '-d', '--name', nginx, '--label', 'io.porthole.test=1', image]);
+  await waitFor(nginx, (s) => s.Status === 'exited');
+  const ui = await startUi([], children);
+  const browser = await Browser.launch();
+  try {
+    const first = await browser.open(ui.url);
+    await Browser.waitFor(first, `document.querySelector('#containers tbody tr') !== null`);
+    const why = await browser.open(`http://127.0.0.1:${ui.port}/c/${nginx}#why`);
+    const point = await Browser.waitFor(why, `document.querySelector('#points a.point')?.textContent`, 30000);
+    assert.match(point, /^\/etc\/nginx\/.*\.conf:1$/);
+    await why.evaluate(`document.querySelector('#points a.point').click(), true`);
+    const hit = await Browser.waitFor(why, `document.querySelector('#file-text .line.hit')?.textContent`, 30000);
+    assert.match(hit, /invalid_directive/);
+    assert.equal(await why.evaluate(`document.querySelector('#file-text .line.hit').dataset.line`), '1');
+    assert.match(await why.evaluate('location.hash'), /^#files\?.*&line=1$/);
+  } finally {
+    await browser.close();
+    assert.equal(await stopUi(ui), 143);
+  }
+});
+

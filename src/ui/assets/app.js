@@ -104,9 +104,14 @@ async function whyTab(name, panel) {
     const data = await getJson(`/api/c/${encodeURIComponent(name)}/why`);
     const h = data.report.happened || {};
     const headline = h.meaning || h.state || '';
+    // where the output points (path:line), each a link to that line in the Files tab
+    const points = (data.report.points || []).map((p) => el('li', null,
+      el('a', { href: `#files?${new URLSearchParams({ path: p.path.replace(/\/[^/]*$/, '') || '/', file: p.path, line: String(p.line) })}`, class: 'point', text: `${p.path}:${p.line}` }),
+      ` (seen in ${p.from})`));
     panel.replaceChildren(...present(commandLine(data.command),
       el('p', { class: 'headline', text: headline }),
       h.error ? el('p', { class: 'error', text: `Engine error: ${h.error}` }) : null,
+      points.length ? el('div', null, el('h3', { text: 'Where it points' }), el('ul', { id: 'points' }, ...points)) : null,
       el('pre', { id: 'why-text', text: data.text })));
   } catch (err) {
     showError(panel, err);
@@ -243,18 +248,26 @@ async function filesTab(name, panel, path) {
     }
     const viewer = el('div', { id: 'viewer' });
     const viewFile = async (filePath) => {
-      history.replaceState(null, '', `#files?path=${encodeURIComponent(path)}&file=${encodeURIComponent(filePath)}`);
+      const line = new URLSearchParams(location.hash.split('?')[1] || '').get('line');
+      const keepLine = line && new URLSearchParams(location.hash.split('?')[1] || '').get('file') === filePath ? `&line=${encodeURIComponent(line)}` : '';
+      history.replaceState(null, '', `#files?path=${encodeURIComponent(path)}&file=${encodeURIComponent(filePath)}${keepLine}`);
       viewer.replaceChildren(el('p', { class: 'muted', text: 'Loading...' }));
       try {
         const file = await getJson(`${base}/file?path=${encodeURIComponent(filePath)}`);
         const editable = !INFO.readOnly && file.hash;
         const edit = editable ? el('button', { type: 'button', id: 'edit', text: 'Edit' }) : null;
         const content = file.binary ? el('p', { class: 'muted', text: 'Binary file: download it to look inside.' }) : el('pre', { id: 'file-text', text: file.text });
+        // a line asked for (a link from Why): the file's lines as elements, that one marked and scrolled to
+        const wanted = Number(new URLSearchParams(location.hash.split('?')[1] || '').get('line'));
+        if (!file.binary && Number.isInteger(wanted) && wanted > 0) {
+          content.replaceChildren(...file.text.split('\n').map((text, i) => el('span', { class: i + 1 === wanted ? 'line hit' : 'line', 'data-line': String(i + 1), text: `${text}\n` })));
+        }
         viewer.replaceChildren(...present(el('h2', { text: filePath }), commandLine(file.command),
           el('p', null, el('a', { href: `${base}/download?path=${encodeURIComponent(filePath)}`, download: '', text: 'Download' }),
             file.truncated ? ' (only the first MB is shown)' : '', edit ? ' ' : '', edit),
           content));
         if (edit) edit.addEventListener('click', () => editFile(filePath, file, content));
+        content.querySelector?.('.hit')?.scrollIntoView({ block: 'center' });
       } catch (err) {
         showError(viewer, err);
       }
