@@ -26,7 +26,7 @@ function mainHelp(): string {
     ['engine', 'Engine and housekeeping'],
   ];
   const lines = [
-    'Usage: porthole [-H HOST | --context NAME] [--kube-context NAME] [-n NAMESPACE] COMMAND [OPTIONS]',
+    'Usage: porthole [-H HOST | --context NAME] [--tlsverify ...] [--kube-context NAME] [-n NAMESPACE] COMMAND [OPTIONS]',
     '',
     'Get inside any container and see what is wrong with it: running or crashed, with a shell or without one.',
   ];
@@ -40,6 +40,11 @@ function mainHelp(): string {
     'Global flags:',
     '  -H, --host URL       Engine address (unix://, tcp://, ssh://); default: DOCKER_HOST, the docker context, the socket',
     '  -c, --context NAME   Docker context to use',
+    '  --tls                Use TLS; implied by --tlsverify (default: DOCKER_TLS set)',
+    '  --tlsverify          Use TLS and verify the engine (default: DOCKER_TLS_VERIFY set)',
+    '  --tlscacert FILE     Trust certificates signed only by this CA (default: DOCKER_CERT_PATH or ~/.docker, ca.pem)',
+    '  --tlscert FILE       TLS client certificate (default: cert.pem there)',
+    '  --tlskey FILE        TLS client key (default: key.pem there)',
     '  --kubeconfig FILE    Kubernetes: kubeconfig to use (default: KUBECONFIG, ~/.kube/config, in-cluster)',
     '  --kube-context NAME  Kubernetes: context to use (default: the current-context)',
     "  -n, --namespace NS   Kubernetes: namespace (default: the context's, else default)",
@@ -101,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
         kubeconfig: inner.kubeconfig ?? global.kubeconfig,
         kubeContext: inner.kubeContext ?? global.kubeContext,
         namespace: inner.namespace ?? global.namespace,
+        tls: { ...global.tls, ...inner.tls },
       };
     }
     if (global.version) {
@@ -149,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
       engine: async () => {
         if (!engine) {
           const { connectEngine } = await import('./engine/index.js');
-          engine = await connectEngine({ hostFlag: global.host, contextFlag: global.context, env: process.env });
+          engine = await connectEngine({ hostFlag: global.host, contextFlag: global.context, tlsFlags: global.tls, env: process.env });
         }
         return engine;
       },
