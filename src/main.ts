@@ -4,6 +4,7 @@ import { fstatSync, statSync } from 'node:fs';
 import { Cleanup } from './cleanup.js';
 import { formatHelp, parseCommand } from './cli/args.js';
 import { parseGlobal } from './cli/global.js';
+import { rememberGlobalFlags, withGlobalFlags } from './cli/invocation.js';
 import type { Context } from './context.js';
 import type { EngineClient } from './engine/types.js';
 import { EXIT, ExitStatus, InvalidArgument, PortholeError } from './errors.js';
@@ -109,6 +110,7 @@ export async function main(argv: string[]): Promise<number> {
         tls: { ...global.tls, ...inner.tls },
       };
     }
+    rememberGlobalFlags(global);
     if (global.version) {
       process.stdout.write(`porthole ${VERSION}\n`);
       return EXIT.ok;
@@ -151,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
           if (foreground === handler) foreground = undefined;
         };
       },
-      notice: (message) => process.stderr.write(`${message}\n`),
+      notice: (message) => process.stderr.write(`${hinted(message)}\n`),
       engine: async () => {
         if (!engine) {
           const { connectEngine } = await import('./engine/index.js');
@@ -169,10 +171,16 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(err, commandName, debug);
   } finally {
     const failures = await cleanup.runAll();
-    for (const f of failures) process.stderr.write(`porthole: ${f}\n`);
+    for (const f of failures) process.stderr.write(`porthole: ${hinted(f)}\n`);
     engine?.close();
   }
 }
+
+/** A sentence with the global flags in force put into each porthole command it names (cli/invocation.ts). */
+function hinted(text: string): string {
+  return withGlobalFlags(text, commandNames);
+}
+const commandNames = commands.map((c) => c.name);
 
 /** The engine's connection dropped in the middle of an answer (wire.ts prematureClose, a reset, a stream cut short). */
 function connectionLost(err: NodeJS.ErrnoException | undefined): boolean {
@@ -182,7 +190,7 @@ function connectionLost(err: NodeJS.ErrnoException | undefined): boolean {
 function reportError(err: unknown, commandName: string, debug: boolean): number {
   if (err instanceof ExitStatus) return err.code;
   if (err instanceof PortholeError) {
-    process.stderr.write(`porthole: ${err.message}${err.hint ? ` ${err.hint}` : ''}\n`);
+    process.stderr.write(`porthole: ${hinted(err.message)}${err.hint ? ` ${hinted(err.hint)}` : ''}\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     // `shell -- CMD` passes CMD's status through, so porthole's own failures there use docker run's 125.
     if (commandName === 'shell' && err.exitCode !== EXIT.usage) return EXIT.shellOwnFailure;
