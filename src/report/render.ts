@@ -44,7 +44,7 @@ export function renderReport(r: WhyReport, opts: RenderOptions): string {
   if (!h.oomKilled && h.exitCode === 137 && h.memoryLimit) {
     happened.push(red(`it had a memory limit of ${formatBytes(h.memoryLimit)}: the engine sometimes misses an OOM kill; check \`dmesg\` for "Memory cgroup out of memory"`));
   }
-  if (h.error) happened.push(red(`the engine said: ${t(h.error)}`));
+  if (h.error && !(h.meaning ?? '').includes(h.error)) happened.push(red(`the engine said: ${t(h.error)}`));
   if (h.saidNothing) happened.push('it printed nothing on stdout or stderr');
   if (r.said.unavailable) happened.push(`its output cannot be read back: ${t(r.said.unavailable)}`);
   if (h.restartCount || h.restartPolicy !== 'no') happened.push(`restart policy ${escapeName(h.restartPolicy)}, restarted ${h.restartCount} time${h.restartCount === 1 ? '' : 's'}`);
