@@ -1,6 +1,23 @@
 // Global flags stand before the command name, as with docker.
 import { InvalidArgument } from '../errors.js';
 
+/** The global flags, as data for help-free uses (shell completion); parseGlobal below is their parser. */
+export const GLOBAL_FLAGS: { long: string; short?: string; value?: 'file' | 'word'; description: string }[] = [
+  { long: 'host', short: 'H', value: 'word', description: 'Engine address (unix://, tcp://, ssh://)' },
+  { long: 'context', short: 'c', value: 'word', description: 'Docker context to use' },
+  { long: 'tls', description: 'Use TLS; implied by --tlsverify' },
+  { long: 'tlsverify', description: 'Use TLS and verify the engine' },
+  { long: 'tlscacert', value: 'file', description: 'Trust certificates signed only by this CA' },
+  { long: 'tlscert', value: 'file', description: 'TLS client certificate' },
+  { long: 'tlskey', value: 'file', description: 'TLS client key' },
+  { long: 'kubeconfig', value: 'file', description: 'Kubernetes: kubeconfig to use' },
+  { long: 'kube-context', value: 'word', description: 'Kubernetes: context to use' },
+  { long: 'namespace', short: 'n', value: 'word', description: 'Kubernetes: namespace' },
+  { long: 'debug', short: 'D', description: 'Show stack traces for unexpected errors' },
+  { long: 'help', short: 'h', description: 'Show help' },
+  { long: 'version', short: 'v', description: 'Print the version' },
+];
+
 export interface TlsFlags {
   tls?: boolean;
   tlsVerify?: boolean;
