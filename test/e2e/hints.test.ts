@@ -88,3 +88,12 @@ test('demo up after a failed start: starts the created container, or says the de
     await porthole(['demo', 'down'], { timeoutMs: 60000 });
   }
 });
+
+test('toolbox build --from a missing path says so, without announcing a build first', async () => {
+  const missing = await porthole(['toolbox', 'build', '--from', '/no/such/busybox']);
+  assert.equal(missing.code, 3, missing.stderr);
+  assert.equal(missing.stderr, 'porthole: No busybox at /no/such/busybox. Give the path of a static busybox with --from PATH.\n');
+  const folder = await porthole(['toolbox', 'build', '--from', '/tmp']);
+  assert.equal(folder.code, 2, folder.stderr);
+  assert.equal(folder.stderr, 'porthole: /tmp is a folder, not a busybox. Give the path of a static busybox with --from PATH.\n');
+});
