@@ -39,7 +39,12 @@ export const spec = defineCommand({
   options: {
     ...composeOptions,
     sort: { type: 'string', valueName: 'cpu|mem|name', description: 'Order rows by CPU, memory (biggest first) or name (default)' },
-    watch: { type: 'boolean', short: 'w', description: 'Refresh in place (period: a number right after -w, or --interval)' },
+    watch: {
+      type: 'boolean',
+      short: 'w',
+      description: 'Refresh in place (period: a number right after -w, or --interval)',
+      valueGivenHint: 'For a refresh every {} seconds, give the period after a space: `porthole stats --watch {}`, or `porthole stats --interval {}`.',
+    },
     interval: { type: 'string', valueName: 'SECONDS', description: 'Seconds between refreshes (implies --watch; default 2); -n SECONDS too' },
     json: { type: 'boolean', description: 'Print an array of {name, id, cpuPercent, memoryBytes, memoryLimitBytes, netRxBytes, netTxBytes, blockReadBytes, blockWriteBytes, pids}' },
     ...kubeOptions,

@@ -251,7 +251,7 @@ export function toolboxPathDirs(imagePath: string | undefined, customImage: bool
 export function explainStartFailure(message: string, targetName: string): Failure {
   const name = escapeName(targetName);
   if (/is not running|cannot join network|joining .*namespace|no such process|restarting/i.test(message)) {
-    return new Failure(`${name} stopped before the toolbox could join it.`, 'Run porthole shell again: a stopped container is entered through a snapshot.');
+    return new Failure(`${name} stopped before the toolbox could join it.`, 'Run `porthole shell` again: a stopped container is entered through a snapshot.');
   }
   if (/apparmor/i.test(message)) {
     return new Failure(`The engine could not give the toolbox sidecar ${name}'s AppArmor profile.`, 'Check that the profile is loaded (aa-status) on the engine host.');

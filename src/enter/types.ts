@@ -19,6 +19,8 @@ export interface EnterRequest {
   network?: string;
   /** --rw-mounts: the snapshot's debug container gets the original's mounts writable. */
   rwMounts: boolean;
+  /** --no-limits: the snapshot's debug container runs without the original's resource limits (kept by default). */
+  noLimits?: boolean;
   /** --keep: keep the snapshot image and print its name. */
   keep: boolean;
   /** --profile for a pod's toolbox container (kubectl debug's names). */
