@@ -25,9 +25,15 @@ try {
     define: { PORTHOLE_VERSION: JSON.stringify(pkg.version) },
     // The YAML parser (kubeconfigs only) is a file of its own: 200 KB in the app would cost every Docker command
     // its parsing at start-up (about 10 ms here), and only Kubernetes names and flags need it.
-    plugins: [{ name: 'yaml-apart', setup: (b) => b.onResolve({ filter: /^yaml$/ }, () => ({ path: './porthole-yaml.cjs', external: true })) }],
+    plugins: [
+      { name: 'yaml-apart', setup: (b) => b.onResolve({ filter: /^yaml$/ }, () => ({ path: './porthole-yaml.cjs', external: true })) },
+      // The WebSocket library (porthole ui's terminal only) is a file of its own too, loaded when a terminal opens.
+      { name: 'ws-apart', setup: (b) => b.onResolve({ filter: /^ws$/ }, () => ({ path: './porthole-ws.cjs', external: true })) },
+    ],
   });
   await build({ ...common, entryPoints: ['node_modules/yaml/dist/index.js'], outfile: `${staging}/porthole-yaml.cjs`, packages: 'bundle' });
+  // ws's optional native helpers are not shipped: it falls back to its own JavaScript when require() fails
+  await build({ ...common, entryPoints: ['node_modules/ws/index.js'], outfile: `${staging}/porthole-ws.cjs`, packages: 'bundle', external: ['bufferutil', 'utf-8-validate'] });
   // src/launch.ts reads the bundle as latin1, which is right only for ASCII: esbuild escapes non-ASCII in strings,
   // not in regular expression literals, so write those as \u escapes.
   const nonAscii = readFileSync(`${staging}/porthole-app.cjs`).findIndex((b) => b > 0x7f);
@@ -57,6 +63,12 @@ try {
   });
   // `porthole ui`'s page: plain files read by the server when it starts, never by other commands.
   cpSync('src/ui/assets', `${staging}/ui`, { recursive: true });
+  // The Terminal tab's xterm.js and fit addon (UMD builds: window.Terminal, window.FitAddon) and xterm's stylesheet,
+  // served by porthole itself; their source map comments are dropped (no map is served).
+  const vendor = { 'xterm.js': '@xterm/xterm/lib/xterm.js', 'xterm.css': '@xterm/xterm/css/xterm.css', 'addon-fit.js': '@xterm/addon-fit/lib/addon-fit.js' };
+  for (const [name, from] of Object.entries(vendor)) {
+    writeFileSync(`${staging}/ui/${name}`, readFileSync(`node_modules/${from}`, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+  }
   chmodSync(`${staging}/porthole.cjs`, 0o755);
   const files = readdirSync(staging).sort((a, b) => (a === 'porthole.cjs') - (b === 'porthole.cjs'));
   for (const file of files) {

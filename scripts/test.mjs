@@ -16,6 +16,35 @@ if (up.status !== 0) {
   process.exit(1);
 }
 
+// The engine answering is not enough: one that cannot start a container (a broken network bridge, a runtime that
+// fails) would fail every test with a stack dump. One container of a tiny image, on the default network as the
+// tests use it, tells at once; when it cannot start, one sentence with the engine's own words, and no tests.
+function probeEngine() {
+  const image = 'porthole-test/probe:1';
+  const has = spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status === 0;
+  if (!has) {
+    const tar = spawnSync('tar', ['-c', '-C', '/', 'bin/busybox'], { maxBuffer: 64 * 1024 * 1024 });
+    const imported = tar.status === 0 && spawnSync('docker', ['import', '--change', 'LABEL io.porthole.test=1', '-', image], { input: tar.stdout, encoding: 'utf8' });
+    if (!imported || imported.status !== 0) {
+      console.error(`npm test: could not make the probe image from /bin/busybox: ${(imported ? imported.stderr : tar.stderr?.toString() ?? '').trim() || 'tar failed'}.`);
+      process.exit(1);
+    }
+  }
+  const name = `porthole-test-probe-${process.pid}`;
+  const started = Date.now();
+  // create, then start attached: a start the engine refuses is an error at once (docker run --rm would wait for a
+  // removal that a container that never ran may not get)
+  const create = spawnSync('docker', ['create', '--name', name, '--label', 'io.porthole.test=1', image, '/bin/busybox', 'true'], { encoding: 'utf8', timeout: 60_000 });
+  const run = create.status === 0 ? spawnSync('docker', ['start', '-a', name], { encoding: 'utf8', timeout: 60_000 }) : create;
+  spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
+  if (run.status === 0) return Date.now() - started;
+  const said = (run.stderr || '').split('\n').map((l) => l.trim()).filter((l) => l && !/^Run 'docker \w+ --help'/.test(l)).join(' ').replace(/^docker: /, '').replace(/\.$/, '');
+  const why = run.error?.code === 'ETIMEDOUT' ? 'it did not finish within 60 s' : said || `docker start exited with ${run.status}`;
+  console.error(`npm test: the engine answers but cannot start a container (${why}), so every test would fail; fix the engine (its log says more), then run npm test again.`);
+  process.exit(1);
+}
+probeEngine();
+
 function findTests(dir) {
   const found = [];
   for (const entry of readdirSync(dir)) {

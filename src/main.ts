@@ -4,11 +4,13 @@ import { fstatSync, statSync } from 'node:fs';
 import { Cleanup } from './cleanup.js';
 import { formatHelp, parseCommand } from './cli/args.js';
 import { parseGlobal } from './cli/global.js';
+import { rememberGlobalFlags, withGlobalFlags } from './cli/invocation.js';
 import type { Context } from './context.js';
 import type { EngineClient } from './engine/types.js';
 import { EXIT, ExitStatus, InvalidArgument, PortholeError } from './errors.js';
 import { commands, findCommand } from './commands/registry.js';
 import { escapeName } from './render/escape.js';
+import { scopeFromOptions, setNameScope } from './engine/compose/scope.js';
 import { widest } from './render/table.js';
 import { exitWhenFlushed } from './util/exit.js';
 
@@ -26,7 +28,7 @@ function mainHelp(): string {
     ['engine', 'Engine and housekeeping'],
   ];
   const lines = [
-    'Usage: porthole [-H HOST | --context NAME] [--kube-context NAME] [-n NAMESPACE] COMMAND [OPTIONS]',
+    'Usage: porthole [-H HOST | --context NAME] [--tlsverify ...] [--kube-context NAME] [-n NAMESPACE] COMMAND [OPTIONS]',
     '',
     'Get inside any container and see what is wrong with it: running or crashed, with a shell or without one.',
   ];
@@ -40,6 +42,11 @@ function mainHelp(): string {
     'Global flags:',
     '  -H, --host URL       Engine address (unix://, tcp://, ssh://); default: DOCKER_HOST, the docker context, the socket',
     '  -c, --context NAME   Docker context to use',
+    '  --tls                Use TLS; implied by --tlsverify (default: DOCKER_TLS set)',
+    '  --tlsverify          Use TLS and verify the engine (default: DOCKER_TLS_VERIFY set)',
+    '  --tlscacert FILE     Trust certificates signed only by this CA (default: DOCKER_CERT_PATH or ~/.docker, ca.pem)',
+    '  --tlscert FILE       TLS client certificate (default: cert.pem there)',
+    '  --tlskey FILE        TLS client key (default: key.pem there)',
     '  --kubeconfig FILE    Kubernetes: kubeconfig to use (default: KUBECONFIG, ~/.kube/config, in-cluster)',
     '  --kube-context NAME  Kubernetes: context to use (default: the current-context)',
     "  -n, --namespace NS   Kubernetes: namespace (default: the context's, else default)",
@@ -47,7 +54,8 @@ function mainHelp(): string {
     '  -v, --version        Print the version',
     '',
     'A name like pod/NAME[/CONTAINER], deploy/NAME, sts/NAME, ds/NAME or job/NAME is a Kubernetes object (why, logs, shell);',
-    'a bare name is a Docker container.',
+    'a bare name is a Docker container, else a Compose service of the project here (web, web-2), else for ls, cat, find,',
+    'grep, du and shell an image.',
     '',
     'Run `porthole COMMAND --help` for a command\'s flags and examples.',
   );
@@ -101,8 +109,10 @@ export async function main(argv: string[]): Promise<number> {
         kubeconfig: inner.kubeconfig ?? global.kubeconfig,
         kubeContext: inner.kubeContext ?? global.kubeContext,
         namespace: inner.namespace ?? global.namespace,
+        tls: { ...global.tls, ...inner.tls },
       };
     }
+    rememberGlobalFlags(global);
     if (global.version) {
       process.stdout.write(`porthole ${VERSION}\n`);
       return EXIT.ok;
@@ -145,15 +155,16 @@ export async function main(argv: string[]): Promise<number> {
           if (foreground === handler) foreground = undefined;
         };
       },
-      notice: (message) => process.stderr.write(`${message}\n`),
+      notice: (message) => process.stderr.write(`${hinted(message)}\n`),
       engine: async () => {
         if (!engine) {
           const { connectEngine } = await import('./engine/index.js');
-          engine = await connectEngine({ hostFlag: global.host, contextFlag: global.context, env: process.env });
+          engine = await connectEngine({ hostFlag: global.host, contextFlag: global.context, tlsFlags: global.tls, env: process.env });
         }
         return engine;
       },
     };
+    setNameScope({ env: ctx.env, notice: ctx.notice, cleanup, ...scopeFromOptions(entry.name, parsed.options as Record<string, unknown>) });
     // service/NAME.SLOT, task/ID: the command runs on that container's node (engine/swarm/route.ts)
     const [runCtx, runParsed] = parsed.args.some((a) => /^(service|task)\//.test(a)) ? await (await import('./engine/swarm/route.js')).routeToNode(commandName, ctx, parsed) : [ctx, parsed];
     const result = await mod.run(runCtx, runParsed);
@@ -165,10 +176,16 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(err, commandName, debug);
   } finally {
     const failures = await cleanup.runAll();
-    for (const f of failures) process.stderr.write(`porthole: ${f}\n`);
+    for (const f of failures) process.stderr.write(`porthole: ${hinted(f)}\n`);
     engine?.close();
   }
 }
+
+/** A sentence with the global flags in force put into each porthole command it names (cli/invocation.ts). */
+function hinted(text: string): string {
+  return withGlobalFlags(text, commandNames);
+}
+const commandNames = commands.map((c) => c.name);
 
 /** The engine's connection dropped in the middle of an answer (wire.ts prematureClose, a reset, a stream cut short). */
 function connectionLost(err: NodeJS.ErrnoException | undefined): boolean {
@@ -178,7 +195,7 @@ function connectionLost(err: NodeJS.ErrnoException | undefined): boolean {
 function reportError(err: unknown, commandName: string, debug: boolean): number {
   if (err instanceof ExitStatus) return err.code;
   if (err instanceof PortholeError) {
-    process.stderr.write(`porthole: ${err.message}${err.hint ? ` ${err.hint}` : ''}\n`);
+    process.stderr.write(`porthole: ${hinted(err.message)}${err.hint ? ` ${hinted(err.hint)}` : ''}\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     // `shell -- CMD` passes CMD's status through, so porthole's own failures there use docker run's 125.
     if (commandName === 'shell' && err.exitCode !== EXIT.usage) return EXIT.shellOwnFailure;

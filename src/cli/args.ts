@@ -10,6 +10,8 @@ export interface OptionDef {
   description: string;
   /** Shown in help after the flag, e.g. "N" for --tail N. */
   valueName?: string;
+  /** A boolean given a value (`--watch=5`): what to type instead; {} is the value given. */
+  valueGivenHint?: string;
 }
 
 export interface CommandSpec<O extends Record<string, OptionDef> = Record<string, OptionDef>> {
@@ -156,6 +158,7 @@ export function parseCommand<O extends Record<string, OptionDef>>(spec: CommandS
   try {
     parsed = parseArgs({ args: head, options, allowPositionals: true, strict: true });
   } catch (err) {
+    refuseValueOnSwitch(spec, head);
     const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\.$/, '');
     throw new InvalidArgument(`${message}.`, `See \`porthole ${spec.name} --help\`.`);
   }
@@ -178,6 +181,20 @@ export function parseCommand<O extends Record<string, OptionDef>>(spec: CommandS
     }
   }
   return { options: normalized as OptionValues<O>, args, rest, hasRest, help };
+}
+
+/** `--watch=5` on a switch: say the flag takes no value, and what the command offers instead. */
+function refuseValueOnSwitch(spec: CommandSpec, head: string[]): void {
+  for (const word of head) {
+    const m = /^--([\w-]+)=(.*)$/s.exec(word);
+    const def = m ? spec.options[m[1]!] : undefined;
+    if (!m || def?.type !== 'boolean') continue;
+    const shown = m[2]!.replace(/[^\x20-\x7e]/g, '?');
+    throw new InvalidArgument(
+      `--${m[1]} is a switch and takes no value ("--${m[1]}=${shown}").`,
+      def.valueGivenHint ? def.valueGivenHint.replaceAll('{}', shown) : `Leave out "=${shown}"; see \`porthole ${spec.name} --help\`.`,
+    );
+  }
 }
 
 function describeCount(n: number): string {

@@ -1,12 +1,49 @@
 // Global flags stand before the command name, as with docker.
 import { InvalidArgument } from '../errors.js';
 
+/** The global flags, as data for help-free uses (shell completion); parseGlobal below is their parser. */
+export const GLOBAL_FLAGS: { long: string; short?: string; value?: 'file' | 'word'; description: string }[] = [
+  { long: 'host', short: 'H', value: 'word', description: 'Engine address (unix://, tcp://, ssh://)' },
+  { long: 'context', short: 'c', value: 'word', description: 'Docker context to use' },
+  { long: 'tls', description: 'Use TLS; implied by --tlsverify' },
+  { long: 'tlsverify', description: 'Use TLS and verify the engine' },
+  { long: 'tlscacert', value: 'file', description: 'Trust certificates signed only by this CA' },
+  { long: 'tlscert', value: 'file', description: 'TLS client certificate' },
+  { long: 'tlskey', value: 'file', description: 'TLS client key' },
+  { long: 'kubeconfig', value: 'file', description: 'Kubernetes: kubeconfig to use' },
+  { long: 'kube-context', value: 'word', description: 'Kubernetes: context to use' },
+  { long: 'namespace', short: 'n', value: 'word', description: 'Kubernetes: namespace' },
+  { long: 'debug', short: 'D', description: 'Show stack traces for unexpected errors' },
+  { long: 'help', short: 'h', description: 'Show help' },
+  { long: 'version', short: 'v', description: 'Print the version' },
+];
+
+export interface TlsFlags {
+  tls?: boolean;
+  tlsVerify?: boolean;
+  caCert?: string;
+  cert?: string;
+  key?: string;
+}
+
+/** A boolean flag as pflag takes it: `--tls`, `--tls=true`, `--tls=false` (also 1/0). */
+function boolFlag(word: string, name: string): boolean | undefined {
+  if (word === name) return true;
+  if (!word.startsWith(`${name}=`)) return undefined;
+  const v = word.slice(name.length + 1).toLowerCase();
+  if (['true', '1', 't'].includes(v)) return true;
+  if (['false', '0', 'f'].includes(v)) return false;
+  throw new InvalidArgument(`${name} takes true or false, not "${v.replace(/[^\x20-\x7e]/g, '?')}".`);
+}
+
 export interface GlobalFlags {
   host?: string;
   context?: string;
   kubeconfig?: string;
   kubeContext?: string;
   namespace?: string;
+  /** docker's TLS flags; undefined where not given, so DOCKER_TLS / DOCKER_TLS_VERIFY decide (engine/docker/tls.ts). */
+  tls: TlsFlags;
   debug: boolean;
   help: boolean;
   version: boolean;
@@ -14,16 +51,23 @@ export interface GlobalFlags {
 }
 
 export function parseGlobal(argv: string[]): GlobalFlags {
-  const flags: GlobalFlags = { debug: false, help: false, version: false, rest: [] };
+  const flags: GlobalFlags = { tls: {}, debug: false, help: false, version: false, rest: [] };
   let i = 0;
   const value = (name: string): string => {
     const v = argv[++i];
     if (v === undefined) throw new InvalidArgument(`${name} needs a value.`);
     return v;
   };
+  const pathFlags = { '--tlscacert': 'caCert', '--tlscert': 'cert', '--tlskey': 'key' } as const;
   for (; i < argv.length; i++) {
     const word = argv[i]!;
-    if (word === '-H' || word === '--host') flags.host = value(word);
+    const tls = boolFlag(word, '--tls');
+    const tlsVerify = boolFlag(word, '--tlsverify');
+    const pathFlag = Object.keys(pathFlags).find((f) => word === f || word.startsWith(`${f}=`)) as keyof typeof pathFlags | undefined;
+    if (tls !== undefined) flags.tls.tls = tls;
+    else if (tlsVerify !== undefined) flags.tls.tlsVerify = tlsVerify;
+    else if (pathFlag) flags.tls[pathFlags[pathFlag]] = word === pathFlag ? value(word) : word.slice(pathFlag.length + 1);
+    else if (word === '-H' || word === '--host') flags.host = value(word);
     else if (word.startsWith('--host=')) flags.host = word.slice(7);
     else if (word.startsWith('-H') && word.length > 2) flags.host = word.slice(2);
     else if (word === '-c' || word === '--context') flags.context = value(word);

@@ -1,5 +1,6 @@
 // `porthole cat C PATH...`: a file's bytes exactly as stored, through the engine's archive endpoint (no cat or
 // shell needed inside). Symlinks are followed inside the container's root, resolved here, never on the host.
+import { composeOptions, imageOption } from '../cli/name-options.js';
 import { once } from 'node:events';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
@@ -8,6 +9,7 @@ import { NotFound } from '../errors.js';
 import { fromUser, normalize } from '../fs/paths.js';
 import { readFile } from '../fs/source.js';
 import { kubeOptions } from '../cli/kube-flags.js';
+import { podToolboxOptions } from '../fs/pod-way.js';
 import { parseTarget } from '../engine/target.js';
 
 export const spec = defineCommand({
@@ -15,7 +17,7 @@ export const spec = defineCommand({
   summary: 'Print files from a container byte for byte, running, stopped or without a shell',
   usage: 'porthole cat CONTAINER|pod/NAME[/CONTAINER] PATH...',
   description: 'Binary-safe: the bytes go to stdout unchanged. A folder or a missing path is reported on stderr (exit 3).',
-  options: { ...kubeOptions },
+  options: { ...kubeOptions, ...podToolboxOptions, ...composeOptions, ...imageOption },
   args: { min: 2, max: Infinity },
   examples: ['porthole cat web /etc/nginx/nginx.conf', 'porthole cat crashed /app/core > core', 'porthole cat -n shop pod/api/app /etc/app.conf'],
 });

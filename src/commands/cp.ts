@@ -11,6 +11,9 @@ import type { EngineClient } from '../engine/types.js';
 import { resolveContainer } from '../engine/resolve.js';
 import { EngineError, EngineUnavailable, Failure, InvalidArgument, NotFound, PortholeError } from '../errors.js';
 import { escapeName } from '../render/escape.js';
+import { isKubeName } from '../engine/target.js';
+import { kubeOptions } from '../cli/kube-flags.js';
+import { podToolboxOptions } from '../fs/pod-way.js';
 import {
   assertsDirectory,
   cleanPath,
@@ -34,7 +37,7 @@ import {
 export const spec = defineCommand({
   name: 'cp',
   summary: 'Copy files between a container and the host (docker cp rules, safe against hostile containers)',
-  usage: 'porthole cp [-a] [-L] [-q] [--follow-dest-link] CONTAINER:SRC_PATH DEST_PATH|-\n       porthole cp [-a] [-L] [-q] SRC_PATH|- CONTAINER:DEST_PATH',
+  usage: 'porthole cp [-a] [-L] [-q] [--follow-dest-link] CONTAINER|pod/NAME[/CONTAINER]:SRC_PATH DEST_PATH|-\n       porthole cp [-a] [-L] [-q] SRC_PATH|- CONTAINER|pod/NAME[/CONTAINER]:DEST_PATH',
   description: [
     'Copies a file or folder out of a container (running or stopped) or into it, with docker cp\'s rules: a DEST',
     'that is a folder receives the copy inside it; SRC ending in /. copies the folder\'s contents; a DEST ending',
@@ -43,12 +46,16 @@ export const spec = defineCommand({
     'to files outside the copy are refused with a warning (exit 1); device files and FIFOs are skipped;',
     'setuid/setgid bits are dropped; a failed copy removes what it wrote. A DEST that is itself a symbolic link',
     'is refused (an earlier copy from a container may have left it there) unless --follow-dest-link.',
+    'A pod is copied through exec with tar in the container (or in a toolbox container when it has none, see',
+    '--toolbox), under the same rules (docs/kubernetes.md).',
   ].join('\n'),
   options: {
     archive: { type: 'boolean', short: 'a', description: 'Keep the uid/gid of the files (otherwise: yours when copying out, root\'s when copying in)' },
     'follow-link': { type: 'boolean', short: 'L', description: 'Follow a symbolic link at SRC_PATH (links inside the copy stay links)' },
     quiet: { type: 'boolean', short: 'q', description: 'No progress on stderr' },
     'follow-dest-link': { type: 'boolean', description: 'Copying out: when DEST is a symbolic link, write where it points (docker cp does; refused otherwise)' },
+    ...kubeOptions,
+    ...podToolboxOptions,
   },
   args: { min: 2, max: 2 },
   examples: [
@@ -57,6 +64,7 @@ export const spec = defineCommand({
     'porthole cp ./fix.conf web:/etc/nginx/conf.d/',
     'porthole cp web:/data - | tar tv',
     'tar -c ./dir | porthole cp - web:/tmp',
+    'porthole cp -n shop pod/api/app:/var/log/app ./logs',
   ],
 });
 
@@ -82,6 +90,7 @@ export async function run(ctx: Context, parsed: Options): Promise<CopyResult> {
   }
   const name = (src.container ?? dst.container)!;
   if (!name) throw new InvalidArgument('A container name is missing before ":".', `Usage: ${spec.usage.split('\n')[0]}`);
+  if (isKubeName(name)) return (await import('./cp-pod.js')).copyWithPod(ctx, parsed, src, dst);
   const options = { keepOwnership: parsed.options.archive, followLink: parsed.options['follow-link'], quiet: parsed.options.quiet };
   if (src.container !== undefined) {
     if (!src.path) throw new InvalidArgument('The path inside the container is empty.', 'Write CONTAINER:/path.');
@@ -258,7 +267,7 @@ export function absoluteLocal(path: string): string {
  * it unless the user says to follow it, and then says where the copy goes. Folders above DEST are the user's own
  * path and are followed.
  */
-async function refuseLinkedDestination(ctx: Context, path: string, shown: string, follow: boolean): Promise<void> {
+export async function refuseLinkedDestination(ctx: Context, path: string, shown: string, follow: boolean): Promise<void> {
   const link = cleanPath(path);
   const st = await fsp.lstat(link).catch(() => null);
   if (!st?.isSymbolicLink()) return;
@@ -273,7 +282,7 @@ async function refuseLinkedDestination(ctx: Context, path: string, shown: string
 }
 
 /** docker's ValidateOutputPath: the parent folder must exist; an existing DEST must be a folder or a file. */
-async function validateOutputPath(path: string): Promise<void> {
+export async function validateOutputPath(path: string): Promise<void> {
   const dir = posix.dirname(cleanPath(path));
   const parent = await fsp.stat(dir).catch(() => null);
   if (!parent) throw new NotFound(`The destination folder ${escapeName(dir)} does not exist.`, 'Create it first, or pick another destination.');
@@ -285,7 +294,7 @@ async function validateOutputPath(path: string): Promise<void> {
 }
 
 /** moby's CopyInfoDestinationPath: follows links at DEST itself (the user named it), at most 10. */
-async function hostDestination(path: string): Promise<DestInfo> {
+export async function hostDestination(path: string): Promise<DestInfo> {
   let current = path;
   for (let hops = 0; ; hops++) {
     const st = await fsp.lstat(current).catch((err: NodeJS.ErrnoException) => {
@@ -322,7 +331,7 @@ export function stoppedCopyLine(dest: string, outcome: { leftovers: string[]; re
   return `${line}.`;
 }
 
-function ruleError(err: unknown, src: string, dst: string): unknown {
+export function ruleError(err: unknown, src: string, dst: string): unknown {
   if (!(err instanceof CopyRuleError)) return err;
   if (err.message === 'no such directory') {
     return new NotFound(`The destination folder ${escapeName(dst)} does not exist, and ${escapeName(src)} is a file.`, 'Create the folder first, or drop the trailing slash to name the file.');
@@ -436,7 +445,7 @@ async function containerDestination(engine: EngineClient, id: string, name: stri
 }
 
 /** moby's CopyInfoSourcePath: links in the folders above SRC are resolved; SRC itself only with -L. */
-async function hostSource(path: string, followLink: boolean, shown: string): Promise<SourceInfo> {
+export async function hostSource(path: string, followLink: boolean, shown: string): Promise<SourceInfo> {
   const missing = (err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new NotFound(`No such file or folder: ${escapeName(shown)}.`);
     throw err;

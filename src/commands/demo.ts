@@ -4,9 +4,10 @@
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import type { ContainerDetails, EngineClient } from '../engine/types.js';
-import { Failure, NotFound } from '../errors.js';
+import { EngineUnavailable, Failure, NotFound, PortholeError } from '../errors.js';
 import { renderJson } from '../render/json.js';
 import { escapeName } from '../render/escape.js';
+import { portholeWithFlags } from '../cli/invocation.js';
 
 export const spec = defineCommand({
   name: 'demo',
@@ -27,7 +28,7 @@ export interface DemoItem {
   container: string;
   image: string;
   program: string;
-  /** created | already there | removed | not there */
+  /** created | started (an earlier start had failed) | already there | removed | not there */
   action: string;
   state: string;
   exitCode: number | null;
@@ -62,13 +63,43 @@ function notOurs(kind: string, name: string): Failure {
   return new Failure(`A ${kind} named ${name} exists and is not porthole's demo.`, `Remove or rename it, then run \`porthole demo up\` again.`);
 }
 
+/** Starts a demo container; a start the engine refuses is a broken demo, with the way to reset it. */
+async function startOrExplain(engine: EngineClient, id: string, name: string): Promise<void> {
+  try {
+    await engine.startContainer(id);
+  } catch (err) {
+    if (!(err instanceof PortholeError) || err instanceof EngineUnavailable) throw err;
+    throw new Failure(
+      `The demo is broken: the engine would not start ${name} (${err.message.replace(/\.$/, '')}), and it stays created, never run.`,
+      `Reset the demo with \`porthole demo down\`, then run \`porthole demo up\` again.`,
+    );
+  }
+}
+
+/** The container's state once started; the crash container dies at once, so wait for it (the next command sees it exited). */
+async function settled(engine: EngineClient, id: string, name: string, crashes: boolean, action: string, program: string): Promise<DemoItem> {
+  let details = await engine.inspectContainer(id);
+  for (let i = 0; crashes && details.state.running && i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    details = await engine.inspectContainer(id);
+  }
+  return { container: name, image: details.image, program, action, state: details.state.status, exitCode: details.state.running ? null : details.state.exitCode };
+}
+
 async function up(ctx: Context, engine: EngineClient): Promise<DemoResult> {
+  const porthole = portholeWithFlags();
   const images = await import('../demo/images.js');
   const items: DemoItem[] = [];
   for (const which of [images.CLOCK, images.CRASH]) {
     const existing = await inspectOrNull(engine, which.container);
     if (existing) {
       if (existing.config.labels[images.DEMO_LABEL] !== 'true') throw notOurs('container', which.container);
+      // Created but never started: an earlier `demo up` whose start failed. Start it now, or say the demo is broken.
+      if (existing.state.status === 'created') {
+        await startOrExplain(engine, existing.id, which.container);
+        items.push(await settled(engine, existing.id, which.container, which === images.CRASH, 'started', existing.config.labels[images.PROGRAM_LABEL] ?? ''));
+        continue;
+      }
       items.push({
         container: which.container,
         image: existing.image,
@@ -88,31 +119,18 @@ async function up(ctx: Context, engine: EngineClient): Promise<DemoResult> {
       program = built.program;
     }
     const id = await engine.createContainer({ name: which.container, image: which.image, labels: { [images.DEMO_LABEL]: 'true' } });
-    await engine.startContainer(id);
-    let details = await engine.inspectContainer(id);
-    // The crash container dies at once; wait for it, so the next command sees it exited (as the seed does).
-    for (let i = 0; which === images.CRASH && details.state.running && i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      details = await engine.inspectContainer(id);
-    }
-    items.push({
-      container: which.container,
-      image: which.image,
-      program,
-      action: 'created',
-      state: details.state.status,
-      exitCode: details.state.running ? null : details.state.exitCode,
-    });
+    await startOrExplain(engine, id, which.container);
+    items.push(await settled(engine, id, which.container, which === images.CRASH, 'created', program));
   }
   return {
     action: 'up',
     containers: items,
     imagesRemoved: [],
     next: [
-      `porthole logs -f ${images.CLOCK.container}`,
-      `porthole why ${images.CRASH.container}`,
-      `porthole edit ${images.CRASH.container} /etc/nginx/nginx.conf --start`,
-      'porthole demo down',
+      `${porthole} logs -f ${images.CLOCK.container}`,
+      `${porthole} why ${images.CRASH.container}`,
+      `${porthole} edit ${images.CRASH.container} /etc/nginx/nginx.conf --start`,
+      `${porthole} demo down`,
     ],
   };
 }

@@ -1,6 +1,7 @@
 // `porthole diff C`: what the container changed compared with its image. By default docker diff's exact lines
 // and order; -l, --tree and --json add type, size and mode from the container's own layer where the engine is
 // local, else from ONE pass over its whole filesystem (walkNames: the layers or the export; not a request per file).
+import { composeOptions } from '../cli/name-options.js';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
@@ -19,6 +20,7 @@ export const spec = defineCommand({
     'Without flags the output is docker diff\'s, line for line (names with control characters are escaped).\n' +
     'The filters combine: --added --deleted shows both.',
   options: {
+    ...composeOptions,
     long: { type: 'boolean', short: 'l', description: 'Add type, size and mode of added and changed entries' },
     tree: { type: 'boolean', description: 'Draw the changes as a tree with the size changed below each folder' },
     added: { type: 'boolean', description: 'Only added entries (A)' },

@@ -1,5 +1,6 @@
 // `porthole du C [PATH]`: how much the container's own layer adds, folder by folder, biggest first (from its
 // diff and one pass over its files); --all counts the whole filesystem instead.
+import { composeOptions, imageOption } from '../cli/name-options.js';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
@@ -16,6 +17,7 @@ export const spec = defineCommand({
     'Counts the files the container added or changed since its image (docker diff), summed per folder; PATH\n' +
     '(default /) limits the count to one folder. --all counts every file, image included.',
   options: {
+    ...composeOptions, ...imageOption,
     all: { type: 'boolean', description: 'Count the whole filesystem, not only what the container changed' },
     json: { type: 'boolean', description: 'Print [{path, size}] (bytes), biggest first' },
   },
@@ -35,7 +37,8 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const root = normalize(fromUser(parsed.args[1] ?? '/'));
   if (root !== '/') await statOrNotFound(engine, container.id, root);
   let changed: Set<string> | undefined;
-  if (!opts.all) {
+  // an image has no changes of its own: all of it counts
+  if (!opts.all && !container.isImage) {
     changed = new Set();
     for (const c of await engine.changes(container.id)) {
       if (c.kind !== 'D' && isWithin(c.path, decode(root).text)) changed.add(c.path);

@@ -1,6 +1,7 @@
 // `porthole edit CONTAINER PATH`: the seed's "change configurations" without a rebuild. Copies the file out
 // through the archive endpoint, opens $VISUAL/$EDITOR on a private temporary copy, and writes it back only if it
 // changed, with its mode and owner kept. Works on stopped containers; --start then starts it and watches.
+import { composeOptions } from '../cli/name-options.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ export const spec = defineCommand({
     'changed, keeping its mode and owner. This changes the container on purpose. With --start, starts the\n' +
     'container and watches it: it says if it stays up, or shows `porthole why` if it dies again.',
   options: {
+    ...composeOptions,
     start: { type: 'boolean', description: 'Start the container afterwards and watch whether it stays up' },
     watch: { type: 'string', valueName: 'SECONDS', description: 'How long --start watches (default 5)' },
   },
@@ -52,7 +54,7 @@ export interface EditResult {
 }
 
 /** Reads a whole file, following symlinks inside the container as the program would. */
-async function readFileIn(engine: EngineClient, id: string, path: string): Promise<{ path: string; info: EntryInfo; content: Buffer }> {
+export async function readFileIn(engine: EngineClient, id: string, path: string): Promise<{ path: string; info: EntryInfo; content: Buffer }> {
   let current = path;
   for (let hop = 0; hop < 10; hop++) {
     const chunks: Buffer[] = [];
@@ -107,7 +109,7 @@ async function runEditor(ctx: Context, file: string): Promise<void> {
   }
 }
 
-async function watchStart(ctx: Context, engine: EngineClient, id: string, watchMs: number): Promise<EditResult['start']> {
+export async function watchStart(ctx: Context, engine: EngineClient, id: string, watchMs: number): Promise<EditResult['start']> {
   const before = await engine.inspectContainer(id);
   if (before.state.running) {
     ctx.notice(`porthole: ${escapeName(before.name)} is already running: the program sees the change when it reads the file again (restart it to be sure).`);
@@ -149,7 +151,21 @@ export async function run(ctx: Context, parsed: Options): Promise<EditResult> {
   writeFileSync(local, original.content, { mode: 0o600 });
 
   await runEditor(ctx, local);
-  const edited = readFileSync(local);
+  return applyEdit(ctx, engine, target, original, readFileSync(local), { start: !!parsed.options.start, watchMs: watchSeconds * 1000, keptAt: local, dropTemp });
+}
+
+/**
+ * Writes `edited` back over `original` (read by readFileIn) if it differs and the file has not changed in the
+ * container since it was read; then, with start, starts the container and watches it. Shared with `porthole ui`.
+ */
+export async function applyEdit(
+  ctx: Context,
+  engine: EngineClient,
+  target: { id: string; name: string },
+  original: { path: string; info: EntryInfo; content: Buffer },
+  edited: Buffer,
+  opts: { start: boolean; watchMs: number; keptAt?: string; dropTemp?: () => void },
+): Promise<EditResult> {
   const result: EditResult = {
     container: target.name,
     path: original.path,
@@ -164,10 +180,10 @@ export async function run(ctx: Context, parsed: Options): Promise<EditResult> {
     // Someone (or the program) may have written the file while the editor was open: never overwrite that.
     const now = await engine.statPath(target.id, original.path);
     if (now.size !== original.content.length || (original.info.mtime && Math.abs(Date.parse(now.mtime) - original.info.mtime.getTime()) >= 1000)) {
-      dropTemp();
+      opts.dropTemp?.();
       throw new Failure(
         `${escapeName(original.path)} changed in the container while you were editing it; nothing was written.`,
-        `Your version is kept at ${local}.`,
+        opts.keptAt ? `Your version is kept at ${opts.keptAt}.` : 'Open it again to see the new version.',
       );
     }
     ctx.notice(`porthole: writing ${escapeName(original.path)} back into ${escapeName(target.name)}: this changes the container.`);
@@ -183,7 +199,7 @@ export async function run(ctx: Context, parsed: Options): Promise<EditResult> {
     });
     await engine.putArchive(target.id, posix.dirname(original.path), Readable.from([tar]), { noOverwriteDirNonDir: true });
   }
-  if (parsed.options.start) result.start = await watchStart(ctx, engine, target.id, watchSeconds * 1000);
+  if (opts.start) result.start = await watchStart(ctx, engine, target.id, opts.watchMs);
   return result;
 }
 

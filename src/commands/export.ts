@@ -1,5 +1,6 @@
 // `porthole export C [-o FILE]`: the container's whole filesystem as tar, as docker export; -o never leaves a
 // half-written file (temp file, then rename); --list prints `tar tv` lines as the stream passes, using no disk.
+import { composeOptions } from '../cli/name-options.js';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
@@ -22,6 +23,7 @@ export const spec = defineCommand({
     'Works on running and stopped containers. Refuses to write a tar to a terminal. With -o the archive is written\n' +
     'to a temporary file next to FILE and renamed into place only when complete.',
   options: {
+    ...composeOptions,
     output: { type: 'string', short: 'o', valueName: 'FILE', description: 'Write the archive to FILE instead of stdout' },
     list: { type: 'boolean', description: 'Print a `tar tv`-style listing while streaming; nothing is written to disk' },
   },

@@ -1,6 +1,7 @@
 // `porthole find C [PATH]`: find's name, type and size tests over a container's files, streamed from the engine;
 // --newer-than-image keeps only what the container itself added or changed (from its diff), read from its own
 // layer where the engine is local.
+import { composeOptions, imageOption } from '../cli/name-options.js';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
@@ -11,6 +12,7 @@ import { globToRegExp, parseSize, sizeMatches } from '../fs/match.js';
 import { basename, decode, fromUser, isWithin, normalize, show, walkOrder } from '../fs/paths.js';
 import { OutputBuffer, loadOwners, statOrNotFound, walkNames } from '../fs/source.js';
 import { kubeOptions } from '../cli/kube-flags.js';
+import { podToolboxOptions } from '../fs/pod-way.js';
 import { parseTarget } from '../engine/target.js';
 import { Unsupported } from '../errors.js';
 import { parseIdFile } from '../fs/entry.js';
@@ -23,6 +25,7 @@ export const spec = defineCommand({
     'PATH defaults to /. Sizes are bytes unless followed by k, M or G (powers of 1024), compared exactly:\n' +
     '+N means more than N, -N less than N. Paths are escaped for the terminal; -0 prints them raw, NUL-ended.',
   options: {
+    ...composeOptions, ...imageOption,
     name: { type: 'string', valueName: 'GLOB', description: 'Base name matches this shell glob (*, ?, [..])' },
     type: { type: 'string', valueName: 'f|d|l', description: 'Only files (f), folders (d) or symlinks (l)' },
     size: { type: 'string', valueName: '+N|-N|N', description: 'Size more than, less than, or exactly N (k, M, G suffixes)' },
@@ -30,6 +33,7 @@ export const spec = defineCommand({
     print0: { type: 'boolean', short: '0', description: 'Print each path raw followed by a NUL byte (for xargs -0)' },
     json: { type: 'boolean', description: 'Print a JSON array of entries (as `porthole ls --json`)' },
     ...kubeOptions,
+    ...podToolboxOptions,
   },
   args: { min: 1, max: 2 },
   examples: ['porthole find web /var/log --name "*.log" --size +10M', 'porthole find crashed --newer-than-image --type f'],

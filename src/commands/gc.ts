@@ -25,6 +25,7 @@ import {
   IMAGE_SESSION_LABEL,
   OWNED_LABEL,
   SNAPSHOT_LABEL,
+  TARGET_LABEL,
   kindOfName,
   ownerProcessAlive,
   readOwner,
@@ -127,6 +128,9 @@ export function judgeContainer(container: ContainerFacts, image: ImageFacts | un
     if (!snapshot || image.labels[IMAGE_SESSION_LABEL] !== owner.session || !image.comment.startsWith(SNAPSHOT_COMMENT)) {
       return { remove: false, reason: `not porthole's: it does not run porthole's snapshot of session ${owner.session}` };
     }
+  } else if (kind === 'image shell') {
+    // shell IMAGE's container runs the user's own image: its target label names that image (an image id)
+    if (!/^sha256:[0-9a-f]{64}$/.test(container.labels[TARGET_LABEL] ?? '')) return { remove: false, reason: "not porthole's: it names no image as its target" };
   } else if (kind === 'toolbox sidecar') {
     const [c, script, name] = container.args;
     if (container.path !== TOOLBOX_SHELL || c !== '-c' || script !== SETUP_SCRIPT || name !== 'porthole-toolbox') {

@@ -1,5 +1,6 @@
 // `porthole grep C PATTERN [PATH...]`: search file contents inside a container (logs, configs) without a shell
 // or grep in it, streamed from the engine's archive endpoint. Exit 0 on a match, 1 on none, as grep.
+import { composeOptions, imageOption } from '../cli/name-options.js';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
@@ -8,6 +9,7 @@ import { LineMatcher } from '../fs/grep.js';
 import { fromUser, normalize, show } from '../fs/paths.js';
 import { OutputBuffer, readFile, statIsDir, statOrNotFound, walk } from '../fs/source.js';
 import { kubeOptions } from '../cli/kube-flags.js';
+import { podToolboxOptions } from '../fs/pod-way.js';
 import { parseTarget } from '../engine/target.js';
 
 export const spec = defineCommand({
@@ -20,11 +22,13 @@ export const spec = defineCommand({
     'A line longer than 16 MiB is searched in 16 MiB windows and shown as excerpts: the first match of each window,\n' +
     '"[byte N]" (its offset in the file) and 80 bytes either side.',
   options: {
+    ...composeOptions, ...imageOption,
     'ignore-case': { type: 'boolean', short: 'i', description: 'Match upper and lower case alike' },
     'line-number': { type: 'boolean', short: 'n', description: 'Print each line\'s number' },
     'files-with-matches': { type: 'boolean', short: 'l', description: 'Print only the names of files that match' },
     recursive: { type: 'boolean', short: 'r', description: 'Search folders, and every file below them' },
     ...kubeOptions,
+    ...podToolboxOptions,
   },
   args: { min: 2, max: Infinity },
   examples: ['porthole grep web -n "error|fatal" /var/log/app.log', 'porthole grep -ril password crashed /etc'],

@@ -2,10 +2,11 @@
 // Bytes pass through exactly unless a terminal is watching (then control characters are shown escaped) or
 // --grep filters lines.
 import type { Readable } from 'node:stream';
+import { composeLongOptions } from '../cli/name-options.js';
 import { defineCommand, parseCount, type Parsed } from '../cli/args.js';
 import type { Context, OutputStream } from '../context.js';
 import { kubeFlags, kubeOptions, openKube, type KubeTargetRef } from '../cli/kube-flags.js';
-import { resolveContainer } from '../engine/resolve.js';
+import { resolveContainer, resolveReplicas } from '../engine/resolve.js';
 import { parseTarget } from '../engine/target.js';
 import type { SwarmName } from '../engine/swarm/names.js';
 import { escapeName } from '../render/escape.js';
@@ -36,6 +37,7 @@ export const spec = defineCommand({
     container: { type: 'string', short: 'c', valueName: 'NAME', description: "Kubernetes: the pod's container to show (default: its default container)" },
     'all-containers': { type: 'boolean', description: "Kubernetes: every container of the pod, lines prefixed by container" },
     ...kubeOptions,
+    ...composeLongOptions,
   },
   args: { min: 1, max: 1 },
   examples: [
@@ -150,6 +152,9 @@ export async function run(ctx: Context, parsed: Options): Promise<LogsResult> {
     throw new InvalidArgument('--previous, -c and --all-containers are for pods.', 'Name a pod as pod/NAME, or leave them out for a Docker container.');
   }
   const engine = await ctx.engine();
+  // a Compose service with several replicas: all of them, each line prefixed with its replica
+  const replicas = await resolveReplicas(engine, ref.name);
+  if (replicas) return (await import('./logs-replicas.js')).replicaLogs(ctx, engine, replicas, { follow: o.follow, tail, since, until, timestamps: o.timestamps }, filter);
   const target = await resolveContainer(engine, ref.name);
   const { stream } = await engine.logs(target.id, { follow: o.follow, tail, since, until, timestamps: o.timestamps });
   // Ctrl-C while following: stop reading; main.ts then ends the process with 130.

@@ -1,6 +1,7 @@
 // `porthole ls C [PATH...]`: list a container's files through the engine's archive endpoint, so it works on
 // stopped and shell-less containers; streamed, holding only the folders on the current path in memory. One
 // folder comes from the container's layers where they can answer for sure (EngineClient.readLayerDir).
+import { composeOptions, imageOption } from '../cli/name-options.js';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
@@ -12,6 +13,7 @@ import { OutputBuffer, changedWhileRead, loadOwners, statIsDir, statIsSymlink, s
 import type { PathStat } from '../engine/types.js';
 import { ChangedWhileRead } from '../errors.js';
 import { kubeOptions } from '../cli/kube-flags.js';
+import { podToolboxOptions } from '../fs/pod-way.js';
 import { parseTarget } from '../engine/target.js';
 import { parseIdFile } from '../fs/entry.js';
 import type { PodFiles } from '../fs/pod-source.js';
@@ -27,11 +29,13 @@ export const spec = defineCommand({
     'PATH defaults to /. Names are escaped for the terminal; --json carries their exact bytes.\n' +
     "A pod's files are read through exec with the container's own sh, stat and readlink (busybox has them).",
   options: {
+    ...composeOptions, ...imageOption,
     long: { type: 'boolean', short: 'l', description: 'Mode, owner, group, size, modification time, link target' },
     all: { type: 'boolean', short: 'a', description: 'Show entries whose names start with a dot' },
     recursive: { type: 'boolean', short: 'R', description: 'List folders below, too' },
     json: { type: 'boolean', description: 'Print a JSON array of entries (exact name bytes in nameBytes/pathBytes)' },
     ...kubeOptions,
+    ...podToolboxOptions,
   },
   args: { min: 1, max: Infinity },
   examples: ['porthole ls web /etc', 'porthole ls -la web /var/log', 'porthole ls -R --json crashed /app', 'porthole ls -l -n shop pod/api/app /srv'],
@@ -161,9 +165,10 @@ async function listPod(ctx: Context, pod: PodFiles, parsed: Parsed<typeof spec.o
   const opts = parsed.options;
   const paths = (parsed.args.length > 1 ? parsed.args.slice(1) : ['/']).map((p) => normalize(fromUser(p)));
   const owners: Owners = { users: new Map(), groups: new Map() };
-  // read beside the first listing, not before it: each is a round trip to the pod
-  let ownersRead: Promise<void> = Promise.resolve();
-  if (opts.long || opts.json) {
+  // The owner names come with the first listing, in its exec (each exec costs more than the listing); where the
+  // pod cannot send them so (no od or head), read with cat afterwards.
+  let wantOwners = Boolean(opts.long || opts.json);
+  const readOwners = async () => {
     const read = async (file: string) => {
       const parts: Buffer[] = [];
       let size = 0;
@@ -175,11 +180,8 @@ async function listPod(ctx: Context, pod: PodFiles, parsed: Parsed<typeof spec.o
         .catch(() => undefined);
       return parseIdFile(Buffer.concat(parts).toString('utf8'));
     };
-    ownersRead = Promise.all([read('/etc/passwd'), read('/etc/group')]).then(([users, groups]) => {
-      owners.users = users;
-      owners.groups = groups;
-    });
-  }
+    [owners.users, owners.groups] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
+  };
   const out = new OutputBuffer(ctx.stdout);
   const keep = (e: FsEntry) => opts.all || !basename(e.path).startsWith('.');
   const jsonEntries: FsEntry[] = [];
@@ -194,8 +196,12 @@ async function listPod(ctx: Context, pod: PodFiles, parsed: Parsed<typeof spec.o
   };
   for (const path of paths) {
     // ls follows a symlink named on the command line to a folder, except with -l (which shows the link itself).
-    const first = await pod.list(path, !opts.long);
-    await ownersRead;
+    const first = await pod.list(path, !opts.long, wantOwners);
+    if (wantOwners) {
+      wantOwners = false;
+      if (first.owners) [owners.users, owners.groups] = [parseIdFile(first.owners.passwd), parseIdFile(first.owners.group)];
+      else await readOwners();
+    }
     if (!first.isDir) {
       if (opts.json) jsonEntries.push(...first.entries);
       else for (const e of first.entries) await out.write(`${opts.long ? longLines([e], owners, () => path)[0] : show(path)}\n`);

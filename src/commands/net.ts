@@ -3,6 +3,7 @@
 // (which socket is whose), so it works on containers without a shell or any tool. Adds what the engine knows
 // (networks, gateway, published and exposed ports) and names the mismatches: a published port nothing listens
 // on, a server listening on 127.0.0.1 only behind a published port.
+import { composeOptions } from '../cli/name-options.js';
 import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
@@ -35,7 +36,7 @@ export const spec = defineCommand({
     'tables of its processes for who owns each socket), so it needs no tool in the container. Adds the networks,\n' +
     'gateway and ports the engine knows, and names the mismatches: a published port nothing listens on, a server\n' +
     "listening on 127.0.0.1 only behind a published port. Needs porthole on the engine's host, as root.",
-  options: { json: { type: 'boolean', description: 'Print the whole view as JSON' } },
+  options: { json: { type: 'boolean', description: 'Print the whole view as JSON' }, ...composeOptions },
   args: { min: 1, max: 1 },
   examples: ['porthole net web', 'porthole net web --json'],
 });

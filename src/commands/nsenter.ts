@@ -2,6 +2,7 @@
 // program (ss, ip, tcpdump, dig) run inside the chosen namespaces of the container's main process, through
 // util-linux's nsenter, without the user finding the PID. Default: the network namespace only, so the program and
 // its files are the host's and nothing is written to the container. The program's exit code is porthole's.
+import { composeOptions } from '../cli/name-options.js';
 import { defineCommand, refuseFlagAsCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
@@ -23,6 +24,7 @@ export const spec = defineCommand({
     "reads are the container's. {} in the arguments becomes the main process's host PID. porthole exits with the\n" +
     "program's code (127 when there is no such program). Needs porthole on the engine's host.",
   options: {
+    ...composeOptions,
     net: { type: 'boolean', description: 'Network namespace: interfaces, addresses, routes, sockets (the default)' },
     pid: { type: 'boolean', description: "PID namespace (the program's /proc stays the host's unless --mount)" },
     mount: { type: 'boolean', description: "Mount namespace: the container's files (the program then comes from the container)" },

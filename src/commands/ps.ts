@@ -1,16 +1,22 @@
 // `porthole ps [CONTAINER...]`: each container's processes as `ps faux` shows them on the host, rooted at the
 // runtime shim, with the PID each process has inside its container. Where the engine's processes are not
 // visible here (a remote engine, porthole in another PID namespace), the engine's own top stands in.
+import { composeOptions } from '../cli/name-options.js';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import type { EngineClient } from '../engine/types.js';
 import { resolveContainers } from '../engine/resolve.js';
+import { nameScope } from '../engine/compose/scope.js';
+import { projectListOptions } from '../engine/compose/services.js';
+import { isKubeName } from '../engine/target.js';
+import { kubeOptions } from '../cli/kube-flags.js';
+import { renderPodPs, runPodPs, type PodPsOutcome } from './ps-pods.js';
 import { NotFound, Unsupported, EXIT } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { renderPsByNode } from '../render/ps-by-node.js';
 import type { PsNodesResult } from './across-nodes.js';
 import { renderJson } from '../render/json.js';
-import { formatBytes, renderTable } from '../render/table.js';
+import { renderProcessBlock } from '../render/process-block.js';
 import {
   ENGINE_TOP_PS_ARGS,
   ProcessTable,
@@ -18,10 +24,8 @@ import {
   containerTree,
   engineTopRows,
   findContainerInits,
-  formatStart,
   hasHostView,
   parseEngineTop,
-  shownCommand,
   type ContainerRows,
   type ProcessRow,
 } from '../procs/index.js';
@@ -29,19 +33,26 @@ import {
 export const spec = defineCommand({
   name: 'ps',
   summary: "Show containers' processes as a tree, with host PIDs and PIDs inside",
-  usage: 'porthole ps [CONTAINER... | service/NAME[.SLOT]... | task/ID... | --all-nodes] [--json]',
+  usage: 'porthole ps [CONTAINER...|pod/NAME[/CONTAINER]...|service/NAME[.SLOT]...|task/ID...|--all-nodes] [--json]',
   description:
     'Each container\'s processes as `ps faux` shows them on the host: rooted at the runtime shim, with the host\n' +
     'PID (for strace, gdb, lsof, nsenter), the PID inside the container, user, %CPU, RSS, start, state and command.\n' +
     'With no CONTAINER, every running container. A container is a name, an id, or a unique id prefix.\n' +
+    'pod/NAME[/CONTAINER] (or deploy/NAME, sts/NAME, ...): the pod\'s processes read from /proc inside it, PIDs as\n' +
+    'the pod sees them, each container\'s main process marked (docs/kubernetes.md).\n' +
     'On a swarm manager, service/NAME and task/ID show each running task\'s processes from its own node, grouped\n' +
     'by node; --all-nodes shows every node\'s containers. A node that does not answer is named (exit 5).',
   options: {
     json: { type: 'boolean', description: 'Print one JSON array of process rows' },
+    ...kubeOptions,
+    namespace: { ...kubeOptions.namespace, short: 'n' },
+    toolbox: { type: 'string', valueName: 'IMAGE', description: 'Pods: read a container without sh/cat/od/tr through an ephemeral toolbox from this image' },
+    ...composeOptions,
+    yes: { type: 'boolean', short: 'y', description: 'Pods: agree to adding an ephemeral toolbox container, which Kubernetes cannot remove' },
     'all-nodes': { type: 'boolean', description: 'Swarm: every running container of every node, grouped by node' },
   },
   args: { min: 0, max: Number.POSITIVE_INFINITY },
-  examples: ['porthole ps', 'porthole ps web db', 'porthole ps service/web', 'porthole ps --all-nodes', 'porthole ps web --json | jq \'.[] | select(.state == "zombie")\''],
+  examples: ['porthole ps', 'porthole ps web db', 'porthole ps -n shop pod/api', 'porthole ps deploy/web --json', 'porthole ps service/web', 'porthole ps --all-nodes', 'porthole ps web --json | jq \'.[] | select(.state == "zombie")\''],
 });
 
 export interface ContainerBlock extends ContainerRows {
@@ -56,6 +67,8 @@ export interface PsResult {
   notRunning: { name: string; id: string; status: string }[];
   named: boolean;
   nowMs: number;
+  /** Set for Kubernetes names (ps-pods.ts). */
+  pods?: PodPsOutcome;
 }
 
 interface Target {
@@ -75,6 +88,7 @@ export function notRunningSentence(name: string, status: string): string {
 export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<PsResult> {
   // a swarm's tasks live on several nodes: this same run() on each node's engine (commands/across-nodes.ts)
   if (parsed.options['all-nodes'] || parsed.args.some((a) => /^(service|task)\//.test(a))) return (await import('./across-nodes.js')).psAcrossNodes(ctx, parsed, run);
+  if (parsed.args.some(isKubeName)) return { containers: [], notRunning: [], named: true, nowMs: Date.now(), pods: await runPodPs(ctx, parsed.args, parsed.options) };
   const engine = await ctx.engine();
   const named = parsed.args.length > 0;
   const targets: Target[] = [];
@@ -98,7 +112,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
       );
     }
   } else {
-    const request = engine.listContainers();
+    const request = engine.listContainers(projectListOptions(nameScope()));
     // Read /proc while the engine answers: the two overlap instead of adding up.
     fullTable = ProcessTable.available() ? ProcessTable.read() : undefined;
     const listed = await request;
@@ -160,6 +174,7 @@ async function fromEngineTop(engine: EngineClient, target: Target, named: boolea
 
 export function render(result: PsResult, parsed: Parsed<typeof spec.options>, ctx: Context): string {
   if ('nodes' in result && !parsed.options.json) return renderPsByNode(result as PsNodesResult, (part) => render(part, parsed, ctx));
+  if (result.pods) return renderPodPs(result.pods, !!parsed.options.json, ctx.stdout.isTTY && ctx.stdout.columns ? ctx.stdout.columns : 0, result.nowMs);
   if (parsed.options.json) return renderJson(result.containers.flatMap((c) => c.rows));
   if (!result.containers.length) {
     if (!result.named) ctx.notice('porthole: no running containers.');
@@ -171,31 +186,16 @@ export function render(result: PsResult, parsed: Parsed<typeof spec.options>, ct
 }
 
 function renderBlock(block: ContainerBlock, nowMs: number, width: number): string {
-  const lines = block.rows.map((row, i) => ({ row, prefix: block.prefixes[i]! }));
-  const dash = (v: number | null, f: (n: number) => string) => (v === null ? '-' : f(v));
-  const table = renderTable(lines, [
-    { header: 'HOST PID', value: ({ row }) => String(row.hostPid), align: 'right' },
-    { header: 'PID', value: ({ row }) => dash(row.pid, String), align: 'right' },
-    { header: 'USER', value: ({ row }) => row.user },
-    { header: '%CPU', value: ({ row }) => dash(row.cpuPercent, (n) => n.toFixed(1)), align: 'right' },
-    { header: 'RSS', value: ({ row }) => dash(row.rssBytes, formatBytes), align: 'right' },
-    { header: 'START', value: ({ row }) => (row.startTime ? formatStart(Date.parse(row.startTime), nowMs) : '-') },
-    { header: 'STAT', value: ({ row }) => row.stat ?? '-' },
-    { header: 'COMMAND', value: ({ row, prefix }) => prefix + shownCommand(row), trusted: true },
-  ]);
   const heading = `${escapeName(block.name)} (${block.id.slice(0, 12)})${block.view === 'engine' ? ' [engine view: PIDs of the engine host]' : ''}`;
-  const text = `${heading}\n${table}`;
-  if (!width) return text;
-  // Like ps on a terminal: long command lines are cut at the edge instead of wrapping into the next rows.
-  return text
-    .split('\n')
-    .map((line) => (line.length > width ? [...line].slice(0, width).join('') : line))
-    .join('\n');
+  return renderProcessBlock(heading, block.rows, block.prefixes, [
+    { header: 'HOST PID', value: ({ row }) => String(row.hostPid), align: 'right' },
+    { header: 'PID', value: ({ row }) => (row.pid === null ? '-' : String(row.pid)), align: 'right' },
+  ], nowMs, width);
 }
 
 export function exitCode(result: PsResult): number {
   if ('nodes' in result && (result as PsNodesResult).nodes.some((n) => n.unavailable !== undefined)) return EXIT.engine;
-  return result.notRunning.length ? EXIT.unsupported : EXIT.ok;
+  return result.notRunning.length || result.pods?.notRunning.length || result.pods?.unreadable.length ? EXIT.unsupported : EXIT.ok;
 }
 
 export type { ProcessRow };

@@ -33,6 +33,7 @@ export const commands: CommandEntry[] = [
   { name: 'edit', summary: 'Edit a file inside a container (running or stopped) with your editor, then optionally start it', group: 'files', load: () => import('./edit.js') },
   { name: 'gc', summary: 'Remove what killed porthole sessions left behind (only things porthole made)', group: 'engine', load: () => import('./gc.js') },
   { name: 'demo', summary: 'Create (up) or remove (down) two demo containers: a clock and a crashed nginx', group: 'engine', load: () => import('./demo.js') },
+  { name: 'completion', summary: 'Print the shell completion script for bash, zsh or fish', group: 'engine', load: () => import('./completion.js') },
   { name: 'engine', summary: 'Show which engine porthole reached, how, and why earlier ways were skipped', group: 'engine', load: () => import('./engine.js') },
 ];
 

@@ -1,6 +1,7 @@
 // `porthole shell CONTAINER [-- CMD [ARG...]]`: get inside, whatever state the container is in. Picks the way:
 // exec for a running container with a shell, a snapshot for one that is not running, the toolbox sidecar for
 // one without a shell (or with --toolbox). The command's exit code is porthole's.
+import { composeOptions, imageOption } from '../cli/name-options.js';
 import { defineCommand, refuseFlagAsCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { InvalidArgument } from '../errors.js';
@@ -20,6 +21,8 @@ export const spec = defineCommand({
     "command: the user's login shell from the container's /etc/passwd, else bash, else sh. With stdin and\n" +
     'stdout on a terminal you get a TTY; otherwise plain streams. porthole exits with the command\'s code.',
   options: {
+    ...composeOptions, ...imageOption,
+    entrypoint: { type: 'boolean', description: "Images: run the image's entrypoint (with the command after --, else its CMD) instead of a shell" },
     user: { type: 'string', short: 'u', valueName: 'USER[:GROUP]', description: 'Run as this user (name or uid)' },
     workdir: { type: 'string', short: 'w', valueName: 'DIR', description: 'Working directory inside the container' },
     env: { type: 'string', short: 'e', multiple: true, valueName: 'KEY=VAL', description: 'Set an environment variable (KEY alone takes it from here)' },
@@ -29,6 +32,7 @@ export const spec = defineCommand({
     network: { type: 'string', valueName: 'NET', description: "Stopped containers: the copy's network (default the original's; none to cut it off)" },
     'rw-mounts': { type: 'boolean', description: "Stopped containers: mount the original's volumes writable (default read-only)" },
     keep: { type: 'boolean', description: 'Stopped containers: keep the snapshot image (pods: the copy) and print its name' },
+    'no-limits': { type: 'boolean', description: "Stopped containers: run the copy without the original's memory, CPU and PID limits (kept by default)" },
     profile: { type: 'string', valueName: 'NAME', description: "Pods: the toolbox container's security profile: general (default), baseline, restricted, sysadmin" },
     yes: { type: 'boolean', short: 'y', description: 'Pods: agree to adding an ephemeral toolbox container, which Kubernetes cannot remove' },
     ...kubeOptions,
@@ -84,9 +88,11 @@ export function buildRequest(parsed: Options, ctx: Context): EnterRequest {
     network: o.network,
     rwMounts: o['rw-mounts'],
     keep: o.keep,
+    noLimits: o['no-limits'],
     detachKeys: o['detach-keys'],
     yes: o.yes,
     profile: o.profile,
+    ...(o.entrypoint ? { entrypoint: true } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 // `porthole stats`: CPU, memory, network, block I/O and PIDs of every running container (or the ones named) in
 // one table. On the engine's host the figures come straight from the cgroup files, all containers sampled across
 // one short window; elsewhere from the engine's one-shot stats, concurrently. `--watch` refreshes in place.
+import { composeOptions } from '../cli/name-options.js';
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import type { EngineClient } from '../engine/types.js';
@@ -16,11 +17,14 @@ import type { StatsNodesResult } from './across-nodes.js';
 import { Screen } from '../tui/screen.js';
 import { History, liveStatsLines, statsCells as cells, titleLine } from '../tui/stats-view.js';
 import { parseKeys } from '../tui/text.js';
+import { kubeOptions } from '../cli/kube-flags.js';
+import { namespaceOrPeriod, podStatsJson, renderPodStatsTable, runPodStats, wantsPods } from './stats-pods.js';
+import type { PodStatsRow } from '../engine/kubernetes/pod-stats.js';
 
 export const spec = defineCommand({
   name: 'stats',
   summary: 'Show CPU, memory, network, block I/O and PIDs of running containers in one table',
-  usage: 'porthole stats [CONTAINER... | service/NAME[.SLOT]... | task/ID... | --all-nodes] [--sort cpu|mem|name] [--json] [-w [SECONDS] | --interval SECONDS]',
+  usage: 'porthole stats [CONTAINER...|pod/NAME...|-n NAMESPACE|service/NAME[.SLOT]...|task/ID...|--all-nodes] [--sort cpu|mem|name] [--json] [-w [SECONDS] | --interval SECONDS]',
   description: [
     'CPU % counts one full core as 100%. Memory is what the container uses without the page cache, as docker',
     'stats reports it, against its limit (the machine\'s memory when it has none). One-shot by default.',
@@ -30,19 +34,31 @@ export const spec = defineCommand({
     'after -w is a container name, not a period. When stdout is not a terminal, --watch prints one table (or',
     'with --json one JSON line) per refresh.',
     '',
+    'pod/NAME (deploy/NAME: all its pods) or -n NAMESPACE alone (every pod there): CPU, memory working set against',
+    'the limit, and restarts, from the metrics API or else the kubelet\'s Summary API (said on stderr). -n takes a',
+    'namespace name, or a number of seconds as --interval (docs/kubernetes.md).',
+    '',
     'On a swarm manager, service/NAME and task/ID sample each running task on its own node, and --all-nodes every',
     'container of every node: one table with a NODE column (one sample; no --watch). A node that does not answer',
     'is named (exit 5).',
   ].join('\n'),
   options: {
+    ...composeOptions,
     sort: { type: 'string', valueName: 'cpu|mem|name', description: 'Order rows by CPU, memory (biggest first) or name (default)' },
-    watch: { type: 'boolean', short: 'w', description: 'Refresh in place (period: a number right after -w, or --interval)' },
-    interval: { type: 'string', short: 'n', valueName: 'SECONDS', description: 'Seconds between refreshes (implies --watch; default 2)' },
+    watch: {
+      type: 'boolean',
+      short: 'w',
+      description: 'Refresh in place (period: a number right after -w, or --interval)',
+      valueGivenHint: 'For a refresh every {} seconds, give the period after a space: `porthole stats --watch {}`, or `porthole stats --interval {}`.',
+    },
+    interval: { type: 'string', valueName: 'SECONDS', description: 'Seconds between refreshes (implies --watch; default 2); -n SECONDS too' },
     json: { type: 'boolean', description: 'Print an array of {name, id, cpuPercent, memoryBytes, memoryLimitBytes, netRxBytes, netTxBytes, blockReadBytes, blockWriteBytes, pids} (across nodes: node first)' },
     'all-nodes': { type: 'boolean', description: 'Swarm: every running container of every node, with a NODE column' },
+    ...kubeOptions,
+    namespace: { ...kubeOptions.namespace, short: 'n', description: 'Kubernetes: the namespace (alone: every pod in it); a number is --interval' },
   },
   args: { min: 0, max: Number.MAX_SAFE_INTEGER },
-  examples: ['porthole stats', 'porthole stats web db --sort mem', 'porthole stats service/web', 'porthole stats --all-nodes', 'porthole stats -w', 'porthole stats -w 5 --sort cpu', 'porthole stats --json'],
+  examples: ['porthole stats', 'porthole stats -n shop', 'porthole stats pod/api --json', 'porthole stats service/web', 'porthole stats --all-nodes', 'porthole stats web db --sort mem', 'porthole stats -w', 'porthole stats -w 5 --sort cpu', 'porthole stats --json'],
 });
 
 type Options = Parsed<typeof spec.options>;
@@ -94,12 +110,19 @@ export interface StatsResult {
   rows: StatsRow[];
   /** Nothing left to print: --watch drew its own output. */
   streamed: boolean;
+  /** Set for pods (stats-pods.ts). */
+  pods?: PodStatsRow[];
 }
 
-export async function run(ctx: Context, parsed: Options): Promise<StatsResult> {
+export async function run(ctx: Context, given: Options): Promise<StatsResult> {
+  const parsed = { ...given, options: namespaceOrPeriod(given.options) };
   const settings = statsSettings(parsed);
   // a swarm's tasks live on several nodes: this same run() on each node's engine (commands/across-nodes.ts)
   if (parsed.options['all-nodes'] || settings.refs.some((a) => /^(service|task)\//.test(a))) return (await import('./across-nodes.js')).statsAcrossNodes(ctx, { ...parsed, args: settings.refs }, settings.sort, settings.watch, run);
+  if (wantsPods(settings.refs, parsed.options.namespace ?? ctx.kube?.namespace)) {
+    const pods = await runPodStats(ctx, settings.refs, parsed.options, { on: settings.watch, intervalMs: settings.intervalMs });
+    return { rows: [], streamed: pods.streamed, pods: pods.rows };
+  }
   const engine = await ctx.engine();
   const sampler = new StatsSampler(engine, samplerOptions(ctx.env));
   if (settings.watch) {
@@ -132,6 +155,7 @@ export function renderStatsTable(rows: StatsRow[]): string {
 export function render(result: StatsResult, parsed: Options): string {
   if (result.streamed) return '';
   if ('nodes' in result) return renderStatsByNode((result as StatsNodesResult).rows, (result as StatsNodesResult).nodes, parsed.options.json);
+  if (result.pods) return parsed.options.json ? renderJson(podStatsJson(result.pods)) : renderPodStatsTable(result.pods);
   if (parsed.options.json) return renderJson(result.rows.map(toJsonRow));
   return renderStatsTable(result.rows);
 }

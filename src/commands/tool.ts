@@ -2,6 +2,7 @@
 // gdb, perf, cat /proc/{}/...) run against a process of the container, `{}` in its arguments becoming that
 // process's host PID. Processes in a container are host processes; porthole finds the right one (the main
 // process, a PID inside, or a command line) so the user does not. The program's exit code is porthole's.
+import { composeOptions } from '../cli/name-options.js';
 import { defineCommand, refuseFlagAsCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { resolveContainer } from '../engine/resolve.js';
@@ -24,6 +25,7 @@ export const spec = defineCommand({
     'visible here (a remote engine), PROGRAM runs instead in a toolbox sidecar sharing their PID namespace, with\n' +
     'SYS_PTRACE, {} then being the PID inside.',
   options: {
+    ...composeOptions,
     pid: { type: 'string', valueName: 'N', description: 'The process with this PID inside the container (as porthole ps shows it)' },
     match: { type: 'string', short: 'm', valueName: 'REGEX', description: 'The one process whose command line matches (several: they are listed, exit 4)' },
     toolbox: { type: 'string', valueName: 'IMAGE', description: "Where the container's processes are not visible here: the sidecar's image (default porthole's toolbox)" },

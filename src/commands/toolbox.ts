@@ -31,8 +31,10 @@ export type ToolboxResult =
 
 export async function run(ctx: Context, parsed: Options): Promise<ToolboxResult> {
   const action = parsed.args[0];
-  const { buildToolbox, removeToolbox } = await import('../toolbox/build.js');
+  const { buildToolbox, checkBusyboxPath, removeToolbox } = await import('../toolbox/build.js');
   if (action === 'build') {
+    // a missing --from is the news, not a build that then fails
+    if (parsed.options.from !== undefined) checkBusyboxPath(parsed.options.from);
     ctx.notice(`porthole: building ${escapeName(toolboxImage(ctx.env))} from ${escapeName(parsed.options.from ?? '/bin/busybox')} ...`);
     const built = await buildToolbox(ctx, { from: parsed.options.from });
     if (built.upToDate) ctx.notice(`porthole: ${escapeName(built.image)} is already made from this busybox; nothing to rebuild.`);

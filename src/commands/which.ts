@@ -4,7 +4,7 @@
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import type { ContainerDetails, EngineClient } from '../engine/types.js';
-import { Failure, InvalidArgument, NotFound, Unsupported } from '../errors.js';
+import { Failure, InvalidArgument, NotFound, ProcessesNotVisible, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { renderJson } from '../render/json.js';
 import { ProcessTable, pidInContainer, placePid, type ProcessInfo, type ProcStatus } from '../procs/index.js';
@@ -80,6 +80,28 @@ function answer(p: ProcessInfo, d: ContainerDetails, role: WhichResult['role'], 
   };
 }
 
+/** An engine on another machine (ssh://, tcp:// to another host): its address, else undefined. */
+export function remoteHost(endpoint: { host: string }): string | undefined {
+  const url = new URL(endpoint.host);
+  if (url.protocol !== 'ssh:' && url.protocol !== 'tcp:') return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return /^(localhost|127(\.\d+){3}|::1)$/i.test(host) ? undefined : host;
+}
+
+/**
+ * A PID that is no container's here, with an engine on another machine: host PIDs are the engine host's, which this
+ * machine's /proc does not show, so "no such process" or "a process of the host" would answer the wrong question.
+ */
+async function refuseRemoteEngine(ctx: Context, asked: number): Promise<void> {
+  const engine = await ctx.engine();
+  const remote = remoteHost(engine.endpoint);
+  if (!remote) return;
+  throw new ProcessesNotVisible(
+    `The engine runs on ${escapeName(remote)} (${escapeName(engine.endpoint.host)}), and host PIDs like ${asked} belong to the engine's host: porthole which reads this machine's /proc, which does not show that host's processes.`,
+    `On ${escapeName(remote)} itself, porthole's which answers it; from here, \`porthole ps\` lists the containers' processes.`,
+  );
+}
+
 export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<WhichResult> {
   const asked = parsePid(parsed.args[0]!);
   if (!ProcessTable.available()) {
@@ -91,6 +113,7 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const thread = taskStatus?.tgid && taskStatus.tgid !== asked ? taskStatus : undefined;
   const hostPid = thread ? thread.tgid! : asked;
   const placement = placePid(table, hostPid);
+  if (placement.kind === 'no-such-process' || placement.kind === 'host') await refuseRemoteEngine(ctx, asked);
   if (placement.kind === 'no-such-process') {
     throw new NotFound(`No process with PID ${asked} on this host.`, 'It may have ended; `porthole ps` lists the processes of every container.');
   }

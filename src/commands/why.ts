@@ -1,6 +1,7 @@
 // `porthole why CONTAINER`: the seed's five-command crash investigation in one report: what happened, what it
 // ran, what it said, what it wrote, where that points, and its setting. It only reads (inspect, changes, logs,
 // archive): no exec, no snapshot, nothing created or changed.
+import { composeOptions } from '../cli/name-options.js';
 import { defineCommand, parseCount, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { kubeFlags, kubeOptions, openKube } from '../cli/kube-flags.js';
@@ -31,6 +32,7 @@ export const spec = defineCommand({
     "task's report read from its node's engine (see PORTHOLE_SWARM_NODES for how nodes are reached).\n" +
     '--all-nodes (on a swarm manager): the failed containers of every node in one table, newest first.',
   options: {
+    ...composeOptions,
     json: { type: 'boolean', description: 'Print the findings as JSON' },
     'show-secrets': { type: 'boolean', description: 'Show environment values whose names look secret (hidden by default)' },
     lines: { type: 'string', valueName: 'N', description: 'How many lines of stdout/stderr to show (default 20)' },
@@ -76,7 +78,10 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport | Ku
     dropEarlyReads(early);
     throw err;
   }
-  return collectReport(engine, container, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) }, early);
+  // the name was a Compose service's (or meant another container than the engine's own reading of it): read by id
+  const sameTarget = container.name === ref.replace(/^\//, '') || container.id.startsWith(ref);
+  if (!sameTarget) dropEarlyReads(early);
+  return collectReport(engine, container, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) }, sameTarget ? early : undefined);
 }
 
 export function render(r: WhyReport | KubeWhyReport | SwarmWhyReport | WhyNodesResult, parsed: Options, ctx: Context): string {

@@ -5,6 +5,8 @@ export interface TlsFiles {
   cert?: string;
   key?: string;
   verify: boolean;
+  /** The TLS settings in force, in words (which flag or variable, which files), for error sentences. */
+  described?: string;
 }
 
 export interface Endpoint {

@@ -41,6 +41,12 @@ export function isKubeName(word: string): boolean {
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** Kubernetes kinds porthole does not take (svc/web): a mistake to explain, never an image's name. */
+const KUBE_WORDS = new Set(['svc', 'services', 'cm', 'configmap', 'configmaps', 'secret', 'secrets', 'ns', 'namespace', 'namespaces', 'no', 'nodes', 'ing', 'ingress', 'ingresses', 'pvc', 'pv', 'cj', 'cronjob', 'cronjobs', 'hpa', 'sa', 'ep', 'endpoints', 'netpol', 'crd']);
+
+/** docker's image reference grammar, loosely: [registry[:port]/]path[/path...][:tag][@digest]. */
+const IMAGE_REF = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+
 export function parseTarget(text: string): TargetRef {
   const clean = text.replace(/[\x00-\x1f\x7f]/g, '?');
   // A Docker name may start with a slash (`/web`, as the engine lists it) but never holds one after.
@@ -50,6 +56,8 @@ export function parseTarget(text: string): TargetRef {
   if (swarm) return { engine: 'swarm', name: swarm, text };
   const [kindWord, name, container, ...extra] = text.split('/');
   const kind = KINDS[kindWord!.toLowerCase()];
+  // an image reference (registry/repo:tag): a Docker name, which resolve.ts reads as an image where the command takes one
+  if (!kind && IMAGE_REF.test(text) && !KUBE_WORDS.has(kindWord!.toLowerCase())) return { engine: 'docker', name: text };
   if (!kind) {
     throw new InvalidArgument(
       `"${clean}" is neither a container name nor a Kubernetes object.`,

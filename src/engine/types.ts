@@ -38,8 +38,27 @@ export interface PortBinding {
   hostPort: string;
 }
 
+/** A container's resource limits, as docker run sets them (--memory, --memory-swap, --cpus, --pids-limit, --ulimit ...). */
+export interface ResourceLimits {
+  memory?: number;
+  memorySwap?: number;
+  memoryReservation?: number;
+  nanoCpus?: number;
+  cpuShares?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pidsLimit?: number;
+  blkioWeight?: number;
+  oomKillDisable?: boolean;
+  ulimits?: { name: string; soft: number; hard: number }[];
+}
+
 export interface ContainerDetails {
   id: string;
+  /** Set when these details stand for an image named as a target (engine/images/target.ts): no container exists. */
+  isImage?: boolean;
   name: string; // without leading slash
   image: string; // the image reference the container was created from
   imageId: string;
@@ -89,6 +108,8 @@ export interface ContainerDetails {
     memory: number;
     nanoCpus: number;
     autoRemove: boolean;
+    /** Every resource limit the container was given (only those set), to carry over to a debug copy. */
+    limits?: ResourceLimits;
   };
   mounts: MountPoint[];
   ports: PortBinding[];
@@ -220,6 +241,8 @@ export interface ContainerCreateSpec {
     readonlyRootfs?: boolean;
     usernsMode?: string;
     memory?: number;
+    /** Resource limits (a debug copy keeps the original's); `memory` above wins where both are given. */
+    limits?: ResourceLimits;
     volumesFrom?: string[];
     tmpfs?: Record<string, string>;
     init?: boolean;

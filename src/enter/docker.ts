@@ -3,7 +3,7 @@
 import type { Context } from '../context.js';
 import type { ContainerDetails, EngineClient } from '../engine/types.js';
 import { resolveContainer } from '../engine/resolve.js';
-import { NotFound, Unsupported } from '../errors.js';
+import { InvalidArgument, NotFound, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import type { EnterRequest } from './types.js';
 
@@ -26,6 +26,9 @@ export async function enterContainer(ctx: Context, ref: string, request: EnterRe
   const shellByRef = request.cmd && !request.toolboxImage ? chooser.then(({ hasShell }) => hasShell(engine, ref)) : undefined;
   shellByRef?.catch(() => undefined);
   const target = await settled(engine, await resolveContainer(engine, ref));
+  // an image (shell IMAGE): a throwaway container made from it
+  if (target.isImage) return (await import('./image.js')).enterImage(ctx, target, request);
+  if (request.entrypoint) throw new InvalidArgument('--entrypoint is for images: a container already ran its entrypoint.', 'Leave out --entrypoint.');
   const name = escapeName(target.name);
   const state = target.state.status;
 

@@ -111,9 +111,9 @@ async function hasShell(cluster: KubeCluster, namespace: string, pod: string, co
 class NoShell extends Unsupported {}
 
 /** Says that an ephemeral container cannot be removed, and asks (or takes --yes) before adding one. */
-async function confirmToolbox(ctx: Context, request: EnterRequest, pod: string, image: string): Promise<void> {
+export async function confirmToolbox(ctx: Context, request: Pick<EnterRequest, 'yes'>, pod: string, image: string, why = 'entering through a toolbox'): Promise<void> {
   ctx.notice(
-    `porthole: entering through a toolbox: adding an ephemeral container from ${escapeName(image)} to pod/${pod}. ` +
+    `porthole: ${why}: adding an ephemeral container from ${escapeName(image)} to pod/${pod}. ` +
       'Kubernetes cannot remove ephemeral containers: it stays in the pod until the pod is deleted (porthole reuses it next time).',
   );
   if (request.yes) return;

@@ -104,9 +104,12 @@ export function sessionImageLabels(targetId?: string): Record<string, string> {
  * The names porthole gives the containers it makes, each ending in the session id: gc removes a container only
  * when its name is one of these with the session id its labels carry.
  */
-export type ContainerKind = 'debug copy' | 'toolbox sidecar' | 'toolbox reader' | 'toolbox filler';
+export type ContainerKind = 'debug copy' | 'image shell' | 'toolbox sidecar' | 'toolbox reader' | 'toolbox filler' | 'image reader';
 const KIND_SUFFIX: Record<ContainerKind, string> = {
   'debug copy': '-porthole-',
+  // shell IMAGE's throwaway container, and the never-started one that reads an image where its layers cannot
+  'image shell': '-porthole-image-',
+  'image reader': 'porthole-image-read-',
   'toolbox sidecar': '-porthole-toolbox-',
   'toolbox reader': 'porthole-toolbox-read-',
   'toolbox filler': 'porthole-toolbox-fill-',
@@ -118,16 +121,17 @@ function safeName(name: string): string {
 
 /** The name of a container of this kind for this session (the copy and the sidecar carry the target's name first). */
 export function containerName(kind: ContainerKind, targetName = ''): string {
-  const prefix = kind === 'debug copy' || kind === 'toolbox sidecar' ? safeName(targetName) : '';
+  const prefix = kind === 'debug copy' || kind === 'toolbox sidecar' || kind === 'image shell' ? safeName(targetName) : '';
   return `${prefix}${KIND_SUFFIX[kind]}${sessionId()}`;
 }
 
 /** Which of porthole's names `name` is for session `session`, if any. */
 export function kindOfName(name: string, session: string): ContainerKind | undefined {
-  const order: ContainerKind[] = ['toolbox reader', 'toolbox filler', 'toolbox sidecar', 'debug copy'];
+  const order: ContainerKind[] = ['toolbox reader', 'toolbox filler', 'image reader', 'toolbox sidecar', 'image shell', 'debug copy'];
   for (const kind of order) {
     const tail = KIND_SUFFIX[kind] + session;
-    if (kind === 'toolbox reader' || kind === 'toolbox filler' ? name === tail : name.endsWith(tail) && name.length > tail.length) return kind;
+    const whole = kind === 'toolbox reader' || kind === 'toolbox filler' || kind === 'image reader';
+    if (whole ? name === tail : name.endsWith(tail) && name.length > tail.length) return kind;
   }
   return undefined;
 }

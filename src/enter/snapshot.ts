@@ -3,7 +3,8 @@
 // attach as the exec way does. The original is only read (commit without pause); the copy and the image are
 // removed on every exit path through ctx.cleanup.
 import type { Context } from '../context.js';
-import type { ContainerCreateSpec, ContainerDetails, EngineClient } from '../engine/types.js';
+import type { ContainerCreateSpec, ContainerDetails, EngineClient, ResourceLimits } from '../engine/types.js';
+import { formatBytes } from '../render/table.js';
 import { EngineError, Failure, NotFound } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { runAttached } from './attach.js';
@@ -63,6 +64,8 @@ export interface Snapshot {
  */
 export async function takeSnapshot(ctx: Context, engine: EngineClient, target: ContainerDetails, opts: { keep: boolean }): Promise<Snapshot> {
   const started = Date.now();
+  // an image named as the target is its own snapshot: nothing to commit, nothing to remove
+  if (target.isImage) return { id: target.imageId, name: undefined, elapsedMs: 0 };
   // Image-namespace labels: the debug container made from this image must not inherit porthole's container labels.
   const own = opts.keep ? { [IMAGE_SESSION_LABEL]: sessionId(), [IMAGE_TARGET_LABEL]: target.id, [SNAPSHOT_LABEL]: 'kept' } : sessionImageLabels(target.id);
   const repo = opts.keep ? snapshotRepo(target.name) : undefined;
@@ -113,7 +116,7 @@ export function debugContainerSpec(
   const user = request.user ?? target.config.user;
   const workingDir = request.workdir ?? target.config.workingDir;
   return {
-    name: containerName('debug copy', target.name),
+    name: containerName(target.isImage ? 'image shell' : 'debug copy', target.name),
     image: imageId,
     entrypoint: [request.cmd[0]!],
     cmd: request.cmd.slice(1),
@@ -133,6 +136,8 @@ export function debugContainerSpec(
       ...(Object.keys(tmpfs).length ? { tmpfs } : {}),
       networkMode: request.network ?? (target.hostConfig.networkMode || 'default'),
       autoRemove: false,
+      // The original's limits, so what killed it (an OOM kill, a PID limit) can happen again in the copy.
+      ...(request.noLimits ? {} : { limits: target.hostConfig.limits }),
     },
   };
 }
@@ -191,6 +196,19 @@ export async function runDebugContainer(ctx: Context, engine: EngineClient, spec
   }
 }
 
+/** "memory 16.0MiB, 0.5 CPUs, 64 PIDs": the limits a person set, in docker run's terms; '' when none. */
+export function describeLimits(limits: ResourceLimits = {}): string {
+  const parts: string[] = [];
+  if (limits.memory) parts.push(`memory ${formatBytes(limits.memory)}`);
+  if (limits.memorySwap && limits.memorySwap > 0 && limits.memorySwap !== limits.memory) parts.push(`memory+swap ${formatBytes(limits.memorySwap)}`);
+  if (limits.nanoCpus) parts.push(`${limits.nanoCpus / 1e9} CPUs`);
+  else if (limits.cpuQuota && limits.cpuQuota > 0) parts.push(`CPU quota ${limits.cpuQuota}/${limits.cpuPeriod || 100000}`);
+  if (limits.cpusetCpus) parts.push(`CPUs ${limits.cpusetCpus}`);
+  if (limits.pidsLimit && limits.pidsLimit > 0) parts.push(`${limits.pidsLimit} PIDs`);
+  if (limits.ulimits?.length) parts.push(`ulimits ${limits.ulimits.map((u) => u.name).join(', ')}`);
+  return parts.join(', ');
+}
+
 function describeState(target: ContainerDetails): string {
   const s = target.state;
   if (s.status === 'exited') return `exited with code ${s.exitCode}`;
@@ -207,6 +225,14 @@ export async function enterBySnapshot(ctx: Context, target: ContainerDetails, re
     `porthole: ${name} is not running (${describeState(target)}): working in a snapshot of it. ` +
       'Changes you make stay in the copy; the original is not touched.',
   );
+  const limits = describeLimits(target.hostConfig.limits);
+  if (limits) {
+    ctx.notice(
+      request.noLimits
+        ? `porthole: the copy runs without ${name}'s limits (${limits}), as --no-limits asks.`
+        : `porthole: the copy keeps ${name}'s limits (${limits}), so what killed it can happen again; --no-limits lifts them.`,
+    );
+  }
   const snapshot = await takeSnapshot(ctx, engine, target, { keep: request.keep });
   if (snapshot.elapsedMs > 1000) ctx.notice(`porthole: the snapshot took ${(snapshot.elapsedMs / 1000).toFixed(1)} s.`);
   const code = await runDebugContainer(ctx, engine, debugContainerSpec(target, snapshot.id, request, ctx.env), request);

@@ -251,7 +251,7 @@ export function toolboxPathDirs(imagePath: string | undefined, customImage: bool
 export function explainStartFailure(message: string, targetName: string): Failure {
   const name = escapeName(targetName);
   if (/is not running|cannot join network|joining .*namespace|no such process|restarting/i.test(message)) {
-    return new Failure(`${name} stopped before the toolbox could join it.`, 'Run porthole shell again: a stopped container is entered through a snapshot.');
+    return new Failure(`${name} stopped before the toolbox could join it.`, 'Run `porthole shell` again: a stopped container is entered through a snapshot.');
   }
   if (/apparmor/i.test(message)) {
     return new Failure(`The engine could not give the toolbox sidecar ${name}'s AppArmor profile.`, 'Check that the profile is loaded (aa-status) on the engine host.');
@@ -529,8 +529,10 @@ async function enterStopped(ctx: Context, target: ContainerDetails, request: Ent
   const toolbox = await toolboxMountsFor(ctx);
   const { takeSnapshot, debugContainerSpec, runDebugContainer } = await import('./snapshot.js');
   ctx.notice(
-    `porthole: ${escapeName(target.name)} is not running and has no shell: working in a snapshot of it, with the toolbox's tools in ${TOOLBOX_BIN}. ` +
-      'Changes you make stay in the copy; the original is not touched.',
+    target.isImage
+      ? `porthole: ${escapeName(target.name)} is an image without a shell: working in a throwaway container made from it (its entrypoint not run), with the toolbox's tools in ${TOOLBOX_BIN}; it is removed afterwards.`
+      : `porthole: ${escapeName(target.name)} is not running and has no shell: working in a snapshot of it, with the toolbox's tools in ${TOOLBOX_BIN}. ` +
+          'Changes you make stay in the copy; the original is not touched.',
   );
   const snapshot = await takeSnapshot(ctx, engine, target, { keep: request.keep });
   const cmd = request.cmd ?? [toolbox.shell];

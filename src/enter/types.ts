@@ -19,6 +19,8 @@ export interface EnterRequest {
   network?: string;
   /** --rw-mounts: the snapshot's debug container gets the original's mounts writable. */
   rwMounts: boolean;
+  /** --no-limits: the snapshot's debug container runs without the original's resource limits (kept by default). */
+  noLimits?: boolean;
   /** --keep: keep the snapshot image and print its name. */
   keep: boolean;
   /** --profile for a pod's toolbox container (kubectl debug's names). */
@@ -27,6 +29,8 @@ export interface EnterRequest {
   yes?: boolean;
   /** docker's --detach-keys. */
   detachKeys?: string;
+  /** --entrypoint: for an image, run its entrypoint (with the command, else its CMD) instead of a shell. */
+  entrypoint?: boolean;
 }
 
 /** A way in: runs the session to its end and resolves with the exit code to pass through. */

@@ -67,24 +67,38 @@ export async function* walkNames(engine: EngineClient, containerId: string, path
 /**
  * The engine's walk, for walkNames. The engine reads a folder by its path: a running container that swaps it for a
  * link as the engine reads it gets an empty folder sent, which would list as empty and succeed. So a folder that
- * comes back empty is asked of the layers once more (walked safely, they answer, or say it changed).
+ * comes back empty is asked of the layers once more (walked safely, they answer, or say it changed); where the
+ * layers cannot answer either (they met the link, or the folder is a mount), the engine is asked again, up to
+ * EMPTY_READS times in all, with a fresh stat each time: a folder the stat no longer calls a folder changed while
+ * read, and only a folder that is empty in every read is listed as empty.
  */
+const EMPTY_READS = 3;
+
 async function* engineWalk(engine: EngineClient, id: string, root: string, rootStat: PathStat | undefined, again: () => Promise<AsyncIterable<LayerWalkEntry> | undefined> | undefined): AsyncGenerator<FsEntry> {
-  const it = walk(engine, id, root)[Symbol.asyncIterator]();
-  const one = await it.next();
-  if (one.done) return;
-  const two = await it.next();
-  if (two.done && rootStat && statIsDir(rootStat) && one.value.path === root && one.value.type === 'dir') {
-    const layered = await again();
-    if (layered) {
-      for await (const e of layered) yield layerEntry(e.path, e);
-      return;
+  for (let read = 1; ; read++) {
+    const it = walk(engine, id, root)[Symbol.asyncIterator]();
+    const one = await it.next();
+    if (one.done) return;
+    const two = await it.next();
+    if (two.done && rootStat && statIsDir(rootStat) && one.value.path === root && one.value.type === 'dir') {
+      const layered = await again();
+      if (layered) {
+        for await (const e of layered) yield layerEntry(e.path, e);
+        return;
+      }
+      if (read < EMPTY_READS) {
+        const now = await engine.statPath(id, toApi(root)).catch(() => undefined);
+        if (!now) throw changedWhileRead(root, rootStat, 'gone');
+        if (!statIsDir(now)) throw changedWhileRead(root, rootStat, statIsSymlink(now) ? 'symlink' : 'file');
+        continue;
+      }
     }
+    yield one.value;
+    if (two.done) return;
+    yield two.value;
+    for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+    return;
   }
-  yield one.value;
-  if (two.done) return;
-  yield two.value;
-  for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
 }
 
 async function* mapEntries<T>(source: AsyncIterable<T>, map: (e: T) => FsEntry): AsyncGenerator<FsEntry> {

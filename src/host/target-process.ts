@@ -39,7 +39,7 @@ export function processChoice(pid: string | undefined, match: string | undefined
 export function noHostView(target: ContainerDetails, table: ProcessTable | undefined, purpose = 'for a host program to work on'): Unsupported | undefined {
   const name = escapeName(target.name);
   if (!target.state.running || target.state.pid <= 0) {
-    return new Unsupported(`${name} is not running, so it has no process ${purpose}.`, `Start it first, or look at its files with porthole shell ${name}.`);
+    return new Unsupported(`${name} is not running, so it has no process ${purpose}.`, `Start it first, or look at its files with \`porthole shell ${name}\`.`);
   }
   if (target.state.paused) {
     return new Unsupported(`${name} is paused, and porthole never unpauses a container.`, `Run \`docker unpause ${name}\` first if you mean to.`);
@@ -47,7 +47,7 @@ export function noHostView(target: ContainerDetails, table: ProcessTable | undef
   if (!table || !hasHostView(table, target.id, target.state.pid)) {
     return new ProcessesNotVisible(
       `The processes of ${name} are not visible on this machine (the engine runs on another host, as with a tcp:// or ssh:// engine, or porthole runs in another PID namespace), so porthole cannot reach them from here.`,
-      `Run porthole on the engine's host, or use a tool from the toolbox inside it: porthole shell --cap-add SYS_PTRACE ${name} -- CMD.`,
+      `Run porthole on the engine's host, or use a tool from the toolbox inside it: \`porthole shell --cap-add SYS_PTRACE ${name} -- CMD\`.`,
     );
   }
   return undefined;
@@ -79,12 +79,12 @@ export function findTargetProcess(target: ContainerDetails, choice: ProcessChoic
   const described = (p: ProcessInfo) => ({ hostPid: p.hostPid, containerPid: pidInContainer(p, initDepth), command: p.command });
   if (choice.kind === 'pid') {
     const found = processes.find((p) => pidInContainer(p, initDepth) === choice.containerPid);
-    if (!found) throw new NotFound(`${name} has no process with PID ${choice.containerPid}.`, `porthole ps ${name} lists its processes with their PIDs inside.`);
+    if (!found) throw new NotFound(`${name} has no process with PID ${choice.containerPid}.`, `\`porthole ps ${name}\` lists its processes with their PIDs inside.`);
     return described(found);
   }
   const matching = processes.filter((p) => choice.pattern.test(p.command)).map(described);
   if (!matching.length) {
-    throw new NotFound(`No process of ${name} has a command line matching "${escapeName(choice.source)}".`, `porthole ps ${name} lists its processes.`);
+    throw new NotFound(`No process of ${name} has a command line matching "${escapeName(choice.source)}".`, `\`porthole ps ${name}\` lists its processes.`);
   }
   if (matching.length > 1) {
     const list = matching.map((m) => `PID ${m.containerPid ?? '?'} (host ${m.hostPid}) ${escapeName(m.command)}`);

@@ -2,7 +2,9 @@
 // against the list the way the engine resolves them (full id, then name, then unique id prefix), and only a
 // reference the list cannot settle (unknown, ambiguous) goes to resolveContainer for its error or its answer.
 import type { ContainerState, ContainerSummary, EngineClient } from '../engine/types.js';
-import { resolveContainer } from '../engine/resolve.js';
+import { resolveContainer, resolveReplicas } from '../engine/resolve.js';
+import { nameScope } from '../engine/compose/scope.js';
+import { projectListOptions } from '../engine/compose/services.js';
 import type { StatsTarget } from './sampler.js';
 
 const LIVE_STATES = new Set<ContainerState>(['running', 'paused', 'restarting']);
@@ -24,17 +26,20 @@ function target(c: ContainerSummary): StatsTarget {
 }
 
 export async function statsTargets(engine: EngineClient, refs: string[]): Promise<StatsTarget[]> {
-  if (!refs.length) return (await engine.listContainers()).filter((c) => LIVE_STATES.has(c.state)).map(target);
+  if (!refs.length) return (await engine.listContainers(projectListOptions(nameScope()))).filter((c) => LIVE_STATES.has(c.state)).map(target);
   const list = await engine.listContainers({ all: true });
   const resolved = await Promise.all(
-    refs.map(async (ref): Promise<StatsTarget> => {
+    refs.map(async (ref): Promise<StatsTarget | StatsTarget[]> => {
       const found = matchReference(list, ref);
       if (found) return target(found);
+      // a Compose service with several replicas: all of them
+      const replicas = await resolveReplicas(engine, ref);
+      if (replicas) return replicas.map((d) => ({ id: d.id, name: d.name, running: d.state.running || d.state.paused || d.state.restarting, pid: d.state.pid || undefined, state: d.state.status }));
       const d = await resolveContainer(engine, ref); // throws NotFound / Ambiguous with the sentence
       const running = d.state.running || d.state.paused || d.state.restarting;
       return { id: d.id, name: d.name, running, pid: d.state.pid || undefined, state: d.state.status };
     }),
   );
   const seen = new Set<string>();
-  return resolved.filter((t) => !seen.has(t.id) && !!seen.add(t.id));
+  return resolved.flat().filter((t) => !seen.has(t.id) && !!seen.add(t.id));
 }

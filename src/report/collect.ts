@@ -2,7 +2,7 @@
 // Nothing is created, started, executed or written: looking never changes the container looked at.
 import type { Readable } from 'node:stream';
 import type { Change, ContainerDetails, EngineClient } from '../engine/types.js';
-import { NotFound, PortholeError } from '../errors.js';
+import { EngineError, NotFound, PortholeError } from '../errors.js';
 import { demux } from '../engine/stdio.js';
 import { readHead, readLineRange, readTailLines, statKind } from './archive.js';
 import {
@@ -10,7 +10,9 @@ import {
   durationWords,
   elfInterpreter,
   engineTime,
+  causeLine,
   exitMeaning,
+  neverRanMeaning,
   findReferences,
   isErrorLine,
   isLogLike,
@@ -254,8 +256,18 @@ async function checkExecutable(engine: EngineClient, target: ContainerDetails, s
       checked: 'it started',
     };
   }
-  const { searched, found: where } = await findProgram(engine, target.id, name, pathVar, target.config.workingDir);
-  const opened = where ? await openFollow(engine, target.id, where, 4096) : null;
+  let searched: string[];
+  let where: string | null;
+  let opened: Awaited<ReturnType<typeof openFollow>> | null;
+  try {
+    ({ searched, found: where } = await findProgram(engine, target.id, name, pathVar, target.config.workingDir));
+    opened = where ? await openFollow(engine, target.id, where, 4096) : null;
+  } catch (err) {
+    // A container the engine could not set up (a file mounted over a folder) can refuse to be read as well: the
+    // engine's own error, shown above, says why it never ran; the report goes on without this check.
+    if (err instanceof EngineError && s.error && !engineTime(s.startedAt)) return null;
+    throw err;
+  }
   const check: ExecutableCheck = {
     name,
     path: opened?.path ?? null,
@@ -418,7 +430,12 @@ export async function collectReport(engine: EngineClient, target: ContainerDetai
   const ended = !s.running && finished !== null;
   const ranForMs = started === null ? null : ended ? finished! - started : s.running ? now - started : null;
   const hasExit = !s.running && (started !== null || s.exitCode !== 0 || !!s.error);
-  const meaning = hasExit ? exitMeaning(s.exitCode, s.oomKilled) : null;
+  // Never started, with the engine's error: the exit code is the engine's (128 and the like), not the program's.
+  const neverRan = !s.running && started === null && !!s.error && s.exitCode !== 0;
+  const meaning = hasExit ? (neverRan ? neverRanMeaning(s.exitCode, scrub(s.error)) : exitMeaning(s.exitCode, s.oomKilled)) : null;
+  // Output that names its own cause (a variable not set) leads, rather than a guess from the code ("usage error").
+  const cause = meaning && !neverRan && !meaning.signal && !s.oomKilled && s.exitCode !== 0 ? causeLine(said.lines.map((l) => l.text)) : null;
+  if (meaning && cause) meaning.words = `exited with code ${s.exitCode}, and its output names the cause: ${cause}`;
   // runc reports an exec that failed after the start as exit 1 plus one stderr line: that is not the program's failure.
   const execLine = said.lines.find((l) => l.stream === 'stderr' && EXEC_FAILED.test(l.text));
   if (meaning && execLine && s.exitCode === 1) meaning.words = `exit code 1: the runtime could not execute the program (${execLine.text})`;

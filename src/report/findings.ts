@@ -47,6 +47,14 @@ export interface ExitMeaning {
 
 /** An exit code in words, the way a person debugging a container needs it. */
 export function exitMeaning(code: number, oomKilled: boolean): ExitMeaning {
+  // The engine flags an OOM kill of any process in the container: with an exit code that is not SIGKILL's, the main
+  // process was not the one killed; it exited on its own afterwards (a shell whose child died, a supervisor).
+  if (oomKilled && code !== 137) {
+    return {
+      words: `a process inside was killed by the kernel's out-of-memory killer (the container used more memory than it was allowed), and the main process then exited with code ${code}`,
+      signal: null,
+    };
+  }
   if (oomKilled) {
     return {
       words: `killed by the kernel's out-of-memory killer: it used more memory than it was allowed (exit code ${code})`,
@@ -80,6 +88,32 @@ export function exitMeaning(code: number, oomKilled: boolean): ExitMeaning {
   }
   if (code === 255) return { words: 'exit code 255: the program exited with -1 or an out-of-range status', signal: null };
   return { words: `exited with code ${code}: the program reported a failure`, signal: null };
+}
+
+/** The engine's own exit code for a container it could not start (docker run's 125-128 family), in words. */
+export function neverRanMeaning(code: number, engineError: string): ExitMeaning {
+  const program = /executable file not found|exec: "[^"]*": (stat .*: )?no such file or directory/i.test(engineError)
+    ? exitMeaning(127, false).words.replace(/^exit code 127: /, '')
+    : /exec: .*permission denied|exec format error/i.test(engineError)
+      ? exitMeaning(126, false).words.replace(/^exit code 126: /, '')
+      : null;
+  return {
+    words: program
+      ? `exit code ${code}: ${program}, so the program never ran`
+      : `exit code ${code}: the program never ran: the engine could not start the container (${engineError.replace(/\.$/, '')})`,
+    signal: null,
+  };
+}
+
+/**
+ * A line of output that names the cause itself (a variable that is not set, a setting that is required): the
+ * program's own words beat any guess from the exit code. The last such line, or null.
+ */
+export function causeLine(lines: string[]): string | null {
+  const NAMES_CAUSE =
+    /\b(parameter (is )?(not set|null)|unbound variable|(environment )?variable\b.*\b(is )?(not set|missing|required|undefined|empty)|missing (required )?(environment )?variable|(must|needs to) be (set|defined|provided)|is required but (was )?not (set|given|provided)|required (environment )?variable)/i;
+  for (let i = lines.length - 1; i >= 0; i--) if (NAMES_CAUSE.test(lines[i]!)) return lines[i]!.trim();
+  return null;
 }
 
 /** "3.2 s", "4 min 10 s", "2 h 5 min", "3 days". */

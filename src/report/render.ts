@@ -5,6 +5,7 @@ import type { WhyReport } from './collect.js';
 import { formatBytes, largest } from '../render/table.js';
 import { redactRendered } from './findings.js';
 import { escapeText } from './text.js';
+import { portholeWithFlags } from '../cli/invocation.js';
 
 export interface RenderOptions {
   /** Colour for a terminal: headings bold, error lines red. */
@@ -43,7 +44,7 @@ export function renderReport(r: WhyReport, opts: RenderOptions): string {
   if (!h.oomKilled && h.exitCode === 137 && h.memoryLimit) {
     happened.push(red(`it had a memory limit of ${formatBytes(h.memoryLimit)}: the engine sometimes misses an OOM kill; check \`dmesg\` for "Memory cgroup out of memory"`));
   }
-  if (h.error) happened.push(red(`the engine said: ${t(h.error)}`));
+  if (h.error && !(h.meaning ?? '').includes(h.error)) happened.push(red(`the engine said: ${t(h.error)}`));
   if (h.saidNothing) happened.push('it printed nothing on stdout or stderr');
   if (r.said.unavailable) happened.push(`its output cannot be read back: ${t(r.said.unavailable)}`);
   if (h.restartCount || h.restartPolicy !== 'no') happened.push(`restart policy ${escapeName(h.restartPolicy)}, restarted ${h.restartCount} time${h.restartCount === 1 ? '' : 's'}`);
@@ -97,7 +98,7 @@ export function renderReport(r: WhyReport, opts: RenderOptions): string {
 
   if (r.wrote.total) {
     const lines = r.wrote.changes.map((c) => `${c.kind} ${escapeName(c.path)}`);
-    if (r.wrote.total > r.wrote.changes.length) lines.push(dim(`... and ${r.wrote.total - r.wrote.changes.length} more (porthole diff shows them all)`));
+    if (r.wrote.total > r.wrote.changes.length) lines.push(dim(`... and ${r.wrote.total - r.wrote.changes.length} more (${portholeWithFlags()} diff shows them all)`));
     for (const log of r.wrote.logs) {
       lines.push('', `${escapeName(log.path)}${log.note ? ` (${t(log.note)})` : `, last ${log.lines.length} line${log.lines.length === 1 ? '' : 's'}:`}`);
       for (const l of log.lines) lines.push(l.error ? red(`! ${t(l.text)}`) : `  ${t(l.text)}`);

@@ -89,16 +89,23 @@ const TOOLBOX_STAMP_LABEL = 'io.porthole.toolbox.source';
 /** Bumped whenever toolboxEntries() changes what goes into the image. */
 const TOOLBOX_LAYOUT = 'layout1';
 
-function readBusybox(path: string): Buffer {
-  let size;
+/** The busybox to build from, checked before anything is announced or built: its size. */
+export function checkBusyboxPath(path: string): number {
+  let st;
   try {
-    size = statSync(path).size;
+    st = statSync(path);
   } catch {
     throw new NotFound(
       `No busybox at ${path}.`,
       path === DEFAULT_BUSYBOX ? 'Install a static busybox (Debian: apt-get install busybox-static), or give one with --from PATH.' : 'Give the path of a static busybox with --from PATH.',
     );
   }
+  if (st.isDirectory()) throw new InvalidArgument(`${path} is a folder, not a busybox.`, 'Give the path of a static busybox with --from PATH.');
+  return st.size;
+}
+
+function readBusybox(path: string): Buffer {
+  const size = checkBusyboxPath(path);
   if (size > 64 * 1024 * 1024) throw new InvalidArgument(`${path} is ${Math.round(size / 1048576)} MB: that is not a busybox.`);
   return readFileSync(path);
 }

@@ -53,11 +53,13 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
+const CSP = (styleSrc: string) =>
+  `default-src 'self'; script-src 'self'; style-src ${styleSrc}; img-src 'self' data:; connect-src 'self'; ` +
+  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /** Headers on every answer: what the page may load (only itself), no framing, no sniffing, no caching, no referrer. */
 export const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'Content-Security-Policy': CSP("'self'"),
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
@@ -65,3 +67,17 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Cache-Control': 'no-store',
 };
+
+/**
+ * The page's own policy: the same, plus a nonce for <style> elements. xterm.js 6 (the Terminal tab) still creates
+ * <style> elements at run time for its colours and cell size, which `style-src 'self'` blocks; the page's script
+ * gives those elements this nonce. Scripts stay 'self' only: no inline script, no nonce for scripts.
+ */
+export function pageHeaders(styleNonce: string): Record<string, string> {
+  return { ...SECURITY_HEADERS, 'Content-Security-Policy': CSP(`'self' 'nonce-${styleNonce}'`) };
+}
+
+/** A fresh nonce per page answer (16 random bytes, base64). */
+export function newNonce(): string {
+  return randomBytes(16).toString('base64');
+}

@@ -14,7 +14,9 @@ import { redactRendered } from '../report/findings.js';
 import { renderJson } from '../render/json.js';
 import { Collector, containerPath, containerRef, containerRows, runCommand, shellCommand } from './data.js';
 import type { UiOptions } from './options.js';
-import { SECURITY_HEADERS, TOKEN_PARAM, allowedHosts, cookieName, hostAllowed, newToken, originAllowed, readCookie, tokenMatches } from './security.js';
+import type { TerminalSession } from './terminal.js';
+import { changes, contentHash, downloadFolder, parseSaveRequest, processesStream, saveFile, statsStream } from './views.js';
+import { SECURITY_HEADERS, TOKEN_PARAM, newNonce, pageHeaders, allowedHosts, cookieName, hostAllowed, newToken, originAllowed, readCookie, tokenMatches } from './security.js';
 
 declare const PORTHOLE_VERSION: string;
 
@@ -22,9 +24,15 @@ declare const PORTHOLE_VERSION: string;
 const ASSETS: Record<string, string> = {
   '/assets/app.js': 'text/javascript; charset=utf-8',
   '/assets/app.css': 'text/css; charset=utf-8',
+  // the Terminal tab's xterm.js 6 and its stylesheet, copied from the package at build time, loaded by that tab only
+  '/assets/xterm.js': 'text/javascript; charset=utf-8',
+  '/assets/xterm.css': 'text/css; charset=utf-8',
+  '/assets/addon-fit.js': 'text/javascript; charset=utf-8',
 };
 const FILE_VIEW_LIMIT = 1024 * 1024;
 const LISTING_LIMIT = 64 * 1024 * 1024;
+/** A saved file's JSON: 1 MB of text, escaped, fits. */
+const SAVE_BODY_LIMIT = 8 * 1024 * 1024;
 
 function assetFolder(): string {
   // bundled: dist/porthole-app.cjs, assets in dist/ui/; PORTHOLE_UI_ASSETS lets a source run point elsewhere
@@ -40,7 +48,7 @@ function loadAssets(): Map<string, { type: string; body: Buffer }> {
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), ...extra });
+  res.writeHead(status, { ...SECURITY_HEADERS, ...extra, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), ...extra });
   res.end(body);
 }
 
@@ -110,17 +118,24 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       });
       return;
     }
+    if (req.method === 'POST' && /^\/api\/c\/[^/]+\/save$/.test(url.pathname)) return await save(req, url, res);
     if (req.method !== 'GET') {
       send(res, 405, 'text/plain; charset=utf-8', 'Only GET is served here.\n', { Allow: 'GET' });
       return;
     }
     const asset = assets.get(url.pathname) ?? (url.pathname.startsWith('/c/') ? assets.get('/') : undefined);
+    if (asset?.type.startsWith('text/html')) {
+      // the page carries a fresh style nonce, in its policy and in a meta element the page's script reads
+      const nonce = newNonce();
+      send(res, 200, asset.type, asset.body.toString('utf8').replace('__STYLE_NONCE__', nonce), pageHeaders(nonce));
+      return;
+    }
     if (asset) {
       send(res, 200, asset.type, asset.body);
       return;
     }
     if (url.pathname === '/api/info') {
-      sendJson(res, 200, { version: typeof PORTHOLE_VERSION === 'string' ? PORTHOLE_VERSION : 'dev', readOnly: opts.readOnly, terminal: false });
+      sendJson(res, 200, { version: typeof PORTHOLE_VERSION === 'string' ? PORTHOLE_VERSION : 'dev', readOnly: opts.readOnly, terminal: !opts.readOnly });
       return;
     }
     if (url.pathname === '/api/containers') {
@@ -128,7 +143,7 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       sendJson(res, 200, { containers: rows, command: 'docker ps -a' });
       return;
     }
-    const m = /^\/api\/c\/([^/]+)\/(why|ls|file|download|logs)$/.exec(url.pathname);
+    const m = /^\/api\/c\/([^/]+)\/(why|ls|file|download|logs|ps|stats|changes|tar)$/.exec(url.pathname);
     if (!m) {
       send(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
       return;
@@ -155,7 +170,43 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
           return await download(ref, containerPath(url.searchParams.get('path')), res, abort.signal);
         case 'logs':
           return await logs(ref, url.searchParams, res, abort.signal);
+        case 'ps':
+          return await processesStream(ctx, ref, res, abort.signal);
+        case 'stats':
+          return await statsStream(ctx, ref, res, abort.signal);
+        case 'changes':
+          return sendJson(res, 200, await changes(ctx, ref, abort.signal));
+        case 'tar':
+          return await downloadFolder(ctx, ref, containerPath(url.searchParams.get('path')), res, abort.signal);
       }
+    } finally {
+      live.delete(abort);
+    }
+  };
+
+  /** POST /api/c/NAME/save?path=P: the only write. Origin was checked with the rest; JSON only; never in --read-only. */
+  const save = async (req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> => {
+    if (opts.readOnly) return sendJson(res, 403, { error: 'This server is read-only (--read-only): nothing is written.' });
+    if (!/^application\/json(;|$)/.test(req.headers['content-type'] ?? '')) return sendJson(res, 415, { error: 'Send JSON.' });
+    let ref: string;
+    let path: string;
+    try {
+      ref = containerRef(decodeURIComponent(url.pathname.split('/')[3]!));
+      path = containerPath(url.searchParams.get('path'));
+    } catch (err) {
+      return sendError(res, err);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > SAVE_BODY_LIMIT) return sendJson(res, 413, { error: 'The page edits files up to 1 MB.' });
+      chunks.push(chunk);
+    }
+    const abort = new AbortController();
+    live.add(abort);
+    try {
+      sendJson(res, 200, await saveFile(ctx, ref, path, parseSaveRequest(Buffer.concat(chunks)), abort.signal));
     } finally {
       live.delete(abort);
     }
@@ -194,6 +245,8 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       truncated: out.truncated,
       binary,
       text: binary ? null : bytes.toString('utf8'),
+      // what the page sends back with an edit, so a file changed meanwhile is never overwritten
+      hash: out.truncated || binary ? null : contentHash(bytes),
       command: shellCommand(['porthole', 'cat', ref, path]),
     });
   };
@@ -273,8 +326,8 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err) => sendError(res, err));
   };
-  const onUpgrade = (req: IncomingMessage, socket: Socket) => {
-    // No WebSocket endpoint yet (the terminal is not built): the checks still answer first, so a foreign page learns nothing.
+  const sessions = new Set<TerminalSession>();
+  const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer) => {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -282,10 +335,27 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       socket.destroy();
       return;
     }
-    const refusal = refuse(req, url) ?? { status: 404, message: 'Not found.' };
     // destroyed once written: a socket taken over by 'upgrade' is not the http server's to close at the end
     socket.on('error', () => undefined);
-    socket.end(`HTTP/1.1 ${refusal.status} ${refusal.status === 404 ? 'Not Found' : refusal.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${refusal.message.length + 1}\r\n\r\n${refusal.message}\n`, () => socket.destroy());
+    const answer = (status: number, message: string) =>
+      socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 401 ? 'Unauthorized' : status === 400 ? 'Bad Request' : 'Forbidden'}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\n\r\n${message}\n`, () => socket.destroy());
+    // the same checks as every request (Host, Origin, cookie; the token never opens a socket), before anything else
+    const refusal = refuse(req, url) ?? (url.searchParams.has(TOKEN_PARAM) ? { status: 403, message: 'The token is not accepted here.' } : undefined);
+    if (refusal) return answer(refusal.status, refusal.message);
+    if (url.pathname !== '/ws/terminal') return answer(404, 'Not found.');
+    if (opts.readOnly) return answer(403, 'This server is read-only (--read-only): no terminal.');
+    let ref: string;
+    try {
+      ref = containerRef(url.searchParams.get('c') ?? '');
+    } catch {
+      return answer(400, 'That is not a container name or id.');
+    }
+    void import('./terminal.js').then(({ upgradeToTerminal, initialSize }) =>
+      upgradeToTerminal(ctx, req, socket, head, ref, initialSize(url.searchParams), (session) => {
+        sessions.add(session);
+        void session.done.then(() => sessions.delete(session));
+      }),
+    );
   };
 
   const servers: Server[] = [];
@@ -315,6 +385,9 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
   }
   const stop = async () => {
     for (const abort of live) abort.abort();
+    // terminal tabs first: their snapshots and sidecars are removed before the server says it is gone
+    for (const session of sessions) session.close();
+    await Promise.race([Promise.all([...sessions].map((s) => s.done)), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
     // every connection is closed at once; the wait for the sockets to report it is bounded, so a peer that never
     // answers cannot keep porthole running after Ctrl-C
     const closed = Promise.all(

@@ -123,7 +123,7 @@ test('a container not in the pod, and a container without a shell: one sentence 
   const bare = await porthole(['-n', ns, 'cat', 'pod/box/bare', '/etc/passwd'], { env: env() });
   assert.equal(bare.code, 6, bare.stderr);
   assert.equal(bare.stdout, '');
-  assert.match(bare.stderr, /container bare of pod box has no shell \(sh\), which porthole needs to read its files in a pod\. .*not built yet/);
+  assert.match(bare.stderr, /container bare of pod box has no shell \(sh\), which porthole needs to reach its files in a pod\. Read them through a toolbox container: --toolbox IMAGE .*PORTHOLE_K8S_TOOLBOX=IMAGE\.\n$/);
 });
 
 test('find pod/X PATH: name, type and size tests, hostile paths escaped, -0 raw, --newer-than-image refused', { skip }, async () => {

@@ -155,10 +155,12 @@ test('cat, cp, grep, why, ls, find and du through the CLI against the swapping c
   assert.ok(results.some((r) => r.kind === 'cat' && r.code === 0 && r.out.includes('container-own-line')));
   // ls -l of the swapped folder: its own entries, or the link itself, or a sentence that it changed and a failure;
   // never an empty listing called a success
-  // One way is left, not yet found, in which ls -l of the swapped folder lists it as empty and succeeds: about 1 run
-  // in 200 on a quiet machine, 2 in 30 once under a full CI run. Before the fix 13 runs in 30 did.
+  // The way left last time: the engine sent the folder empty (it read through the link) and the layers could not
+  // answer (they met the link): the engine is now asked again with a fresh stat (source.ts engineWalk). 0 empty in
+  // 90 runs under a load of 16-25 after that (2 in 30 once before it; 13 in 30 before the first fix); one is allowed
+  // for three unlucky reads in a row on a loaded machine.
   const empty = results.filter((x) => x.kind === 'ls' && x.code === 0 && x.out === '');
-  assert.ok(empty.length <= 3, `ls -l listed nothing and succeeded ${empty.length} times in 30`);
+  assert.ok(empty.length <= 1, `ls -l listed nothing and succeeded ${empty.length} times in 30`);
   for (const r of results.filter((x) => x.kind === 'ls' && !empty.includes(x))) {
     if (r.code === 0) assert.match(r.out, /secret\.txt|-> /, `ls -l exited 0 with: ${JSON.stringify(r.out)}`);
     else {
@@ -170,7 +172,7 @@ test('cat, cp, grep, why, ls, find and du through the CLI against the swapping c
     }
   }
   const lsKinds = results.filter((x) => x.kind === 'ls').map((x) => x.code);
-  console.log(`ls -l: ${lsKinds.filter((c) => c === 0).length} listed, ${lsKinds.filter((c) => c !== 0).length} said it changed`);
+  console.log(`ls -l: ${empty.length} empty, ${lsKinds.filter((c) => c === 0).length} listed, ${lsKinds.filter((c) => c !== 0).length} said it changed`);
   assert.ok(results.some((r) => r.kind === 'ls' && r.code !== 0 && /changed while porthole read it/.test(r.out)), 'the swap was seen by ls -l at least once');
   assert.ok(readdirSync(outDir).some((f) => readFileSync(join(outDir, f), 'utf8') === 'container-own-line\n'));
 });

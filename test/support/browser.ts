@@ -1,73 +1,55 @@
-// Headless Chromium (Debian's, /usr/bin/chromium) driven over the DevTools protocol with Node's own WebSocket:
-// open a page, wait for something in it, read it. No browser download, no driver package.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Headless Chromium (Debian's, /usr/bin/chromium) driven by playwright-core, pointed at that binary: no browser
+// download, no driver of our own. One browser context per launch, so a cookie set in one tab holds in the next,
+// as in a person's browser. Tests see only this small interface: open a tab, evaluate, type, wait, read the heap.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser as PlaywrightBrowser, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
+export interface Tab {
+  /** Evaluates a JavaScript expression in the page (promises awaited); returns its value. */
+  evaluate: (expression: string) => Promise<any>;
+  /** Text as typed (an input method's commit): goes to the focused element. */
+  type: (text: string) => Promise<void>;
+  key: (key: 'Enter') => Promise<void>;
+  /** The page's JS heap in use, after a garbage collection. */
+  heapBytes: () => Promise<number>;
+  screenshot: () => Promise<Buffer>;
+  close: () => Promise<void>;
+}
+
 export class Browser {
-  private nextId = 1;
-  private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   private constructor(
-    private readonly child: ChildProcess,
-    private readonly socket: WebSocket,
-    private readonly profile: string,
-  ) {
-    socket.addEventListener('message', (event) => {
-      const msg = JSON.parse(String(event.data));
-      const waiter = msg.id !== undefined ? this.pending.get(msg.id) : undefined;
-      if (!waiter) return;
-      this.pending.delete(msg.id);
-      if (msg.error) waiter.reject(new Error(msg.error.message));
-      else waiter.resolve(msg.result);
-    });
-  }
+    private readonly browser: PlaywrightBrowser,
+    private readonly context: BrowserContext,
+  ) {}
 
   static async launch(): Promise<Browser> {
-    const profile = mkdtempSync(join(tmpdir(), 'porthole-chromium-'));
-    const child = spawn(CHROMIUM!, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const wsUrl = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      const timer = setTimeout(() => reject(new Error(`chromium did not start: ${err}`)), 30000);
-      child.stderr!.on('data', (d) => {
-        err += d;
-        const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-    });
-    const browserSocket = new WebSocket(wsUrl);
-    await new Promise((resolve, reject) => {
-      browserSocket.addEventListener('open', resolve);
-      browserSocket.addEventListener('error', reject);
-    });
-    const browser = new Browser(child, browserSocket, profile);
-    return browser;
+    const browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox', '--disable-gpu'] });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    return new Browser(browser, context);
   }
 
-  send(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<any> {
-    const id = this.nextId++;
-    this.socket.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
-    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
-  }
-
-  /** Opens a tab at url; returns a function that evaluates an expression in it. */
-  async open(url: string): Promise<{ evaluate: (expression: string) => Promise<any>; close: () => Promise<void> }> {
-    const { targetId } = await this.send('Target.createTarget', { url });
-    const { sessionId } = await this.send('Target.attachToTarget', { targetId, flatten: true });
+  /** Opens a tab at url. `init` runs in the page before any of its own scripts (e.g. to record CSP violations). */
+  async open(url: string, opts: { init?: string } = {}): Promise<Tab> {
+    const page = await this.context.newPage();
+    if (opts.init) await page.addInitScript(opts.init);
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
     return {
-      evaluate: async (expression: string) => {
-        const r = await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId);
-        if (r.exceptionDetails) throw new Error(r.exceptionDetails.text);
-        return r.result.value;
+      evaluate: (expression: string) => page.evaluate(expression),
+      type: (text: string) => page.keyboard.insertText(text),
+      key: (key) => page.keyboard.press(key),
+      heapBytes: async () => {
+        const cdp = await this.context.newCDPSession(page);
+        try {
+          await cdp.send('HeapProfiler.collectGarbage');
+          return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+        } finally {
+          await cdp.detach();
+        }
       },
-      close: async () => {
-        await this.send('Target.closeTarget', { targetId });
-      },
+      screenshot: () => page.screenshot({ fullPage: true }),
+      close: () => page.close(),
     };
   }
 
@@ -84,14 +66,6 @@ export class Browser {
   }
 
   async close(): Promise<void> {
-    this.socket.close();
-    const exited = this.child.exitCode !== null || this.child.signalCode !== null
-      ? Promise.resolve()
-      : new Promise((resolve) => this.child.on('exit', resolve));
-    this.child.kill('SIGTERM');
-    await exited;
-    // Chromium's helper processes (crashpad, GPU) may still write into the profile for a moment after the
-    // browser exits: retry the removal rather than fail the test on ENOTEMPTY.
-    rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    await this.browser.close();
   }
 }

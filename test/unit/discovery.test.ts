@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { discover, normalizeHost, tlsFromEnv } from '../../src/engine/docker/discovery.js';
+import { parseGlobal } from '../../src/cli/global.js';
 import { resolveContainer } from '../../src/engine/resolve.js';
 import { Ambiguous, EngineError, EngineUnavailable, InvalidArgument, NotFound } from '../../src/errors.js';
 import type { EngineClient } from '../../src/engine/types.js';
@@ -68,8 +69,34 @@ test('TLS from the environment: DOCKER_TLS_VERIFY turns on verification, DOCKER_
   writeFileSync(join(dir, 'cert.pem'), 'CERT');
   writeFileSync(join(dir, 'key.pem'), 'KEY');
   assert.equal(tlsFromEnv({}), undefined);
-  assert.deepEqual(tlsFromEnv({ DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir }), { ca: 'CA', cert: 'CERT', key: 'KEY', verify: true });
+  const { described, ...files } = tlsFromEnv({ DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir })!;
+  assert.deepEqual(files, { ca: 'CA', cert: 'CERT', key: 'KEY', verify: true });
+  assert.match(described!, /^DOCKER_TLS_VERIFY: verify the engine against .*ca\.pem, client certificate .*cert\.pem$/);
   assert.equal(tlsFromEnv({ DOCKER_TLS: '1', DOCKER_CERT_PATH: dir })?.verify, false);
+});
+
+test("TLS flags with docker's meanings: --tlsverify (even =false) turns TLS on, flags beat the environment, named files must exist", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-tls-'));
+  writeFileSync(join(dir, 'ca.pem'), 'CA');
+  writeFileSync(join(dir, 'other-ca.pem'), 'OTHER');
+  const env = { DOCKER_CERT_PATH: dir };
+  assert.equal(tlsFromEnv(env, { tls: false }), undefined);
+  assert.equal(tlsFromEnv(env, { tls: true })?.verify, false);
+  assert.equal(tlsFromEnv(env, { tlsVerify: true })?.verify, true);
+  assert.equal(tlsFromEnv(env, { tlsVerify: false })?.verify, false, '--tlsverify=false: TLS, not verified');
+  assert.equal(tlsFromEnv({ ...env, DOCKER_TLS_VERIFY: '1' }, { tlsVerify: false })?.verify, false, 'the flag beats the variable');
+  assert.equal(tlsFromEnv(env, { tlsVerify: true, caCert: join(dir, 'other-ca.pem') })?.ca, 'OTHER');
+  // defaults that are missing are skipped (cert.pem, key.pem here); a file named by a flag must be readable
+  assert.equal(tlsFromEnv(env, { tls: true })?.cert, undefined);
+  assert.throws(() => tlsFromEnv(env, { tls: true, cert: join(dir, 'nope.pem') }), /Could not read the TLS certificate .*nope\.pem given by --tlscert: no such file\./);
+  // ~/.docker (DOCKER_CONFIG) when DOCKER_CERT_PATH is not set
+  assert.equal(tlsFromEnv({ DOCKER_CONFIG: dir }, { tlsVerify: true })?.ca, 'CA');
+});
+
+test('docker\'s TLS global flags parse in all their forms', () => {
+  assert.deepEqual(parseGlobal(['--tls', '--tlsverify=false', '--tlscacert', 'a', '--tlscert=b', '--tlskey', 'c', 'ps']).tls, { tls: true, tlsVerify: false, caCert: 'a', cert: 'b', key: 'c' });
+  assert.deepEqual(parseGlobal(['ps', '--tls']).tls, {});
+  assert.throws(() => parseGlobal(['--tls=maybe', 'ps']), /--tls takes true or false/);
 });
 
 function fakeEngine(overrides: Partial<EngineClient>): EngineClient {

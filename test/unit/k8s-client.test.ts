@@ -92,3 +92,38 @@ test('exec WebSocket frames: short, 16-bit and split lengths', async () => {
   assert.equal(readFrame(big.subarray(0, 100)), null);
   assert.equal(readFrame(Buffer.from([0x88])), null);
 });
+
+test("exec() goes through the one upgrade path: the credential plugin's token, the exec query, output and status", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-k8s-exec-up-'));
+  writeFileSync(join(dir, 'cred'), '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-plugin"}}\'\n');
+  chmodSync(join(dir, 'cred'), 0o755);
+  const seen: IncomingMessage[] = [];
+  const server = createServer((_req, res) => res.writeHead(400).end());
+  server.on('upgrade', (req: IncomingMessage, socket: import('node:net').Socket) => {
+    seen.push(req);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n`);
+    const frame = (channel: number, text: string) => {
+      const payload = Buffer.concat([Buffer.from([channel]), Buffer.from(text)]);
+      return Buffer.concat([Buffer.from([0x82, payload.length]), payload]);
+    };
+    socket.write(Buffer.concat([frame(1, 'hi\n'), frame(2, 'oops\n'), frame(3, '{"status":"Success"}'), Buffer.from([0x88, 0])]));
+    socket.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new KubeClient(target(url, { exec: { command: './cred', args: [], env: [], apiVersion: 'client.authentication.k8s.io/v1', baseDir: dir, installHint: null } }));
+  const got = await client.exec('ns1', 'p1', 'c1', ['sed', '-n', '1p', '/etc/x y']);
+  assert.equal(got.stdout.toString(), 'hi\n');
+  assert.equal(got.stderr.toString(), 'oops\n');
+  assert.deepEqual(got.status, { status: 'Success' });
+  const req = seen[0]!;
+  assert.equal(req.headers.authorization, 'Bearer from-plugin');
+  assert.equal(req.headers['sec-websocket-protocol'], 'v5.channel.k8s.io, v4.channel.k8s.io');
+  const u = new URL(req.url!, url);
+  assert.equal(u.pathname, '/api/v1/namespaces/ns1/pods/p1/exec');
+  assert.deepEqual(u.searchParams.getAll('command'), ['sed', '-n', '1p', '/etc/x y']);
+  assert.equal(u.searchParams.get('container'), 'c1');
+  assert.equal(u.searchParams.get('stdin'), null);
+  client.close();
+  server.close();
+});

@@ -2,6 +2,7 @@
 import type { Readable } from 'node:stream';
 import type { Endpoint } from '../endpoint.js';
 import type {
+  ResourceLimits,
   AttachedStream,
   Change,
   ContainerCreateSpec,
@@ -131,6 +132,7 @@ function mapDetails(raw: any): ContainerDetails {
       memory: host.Memory ?? 0,
       nanoCpus: host.NanoCpus ?? 0,
       autoRemove: !!host.AutoRemove,
+      limits: limitsFrom(host),
     },
     mounts: (raw.Mounts ?? []).map((m: any) => ({
       type: m.Type ?? '',
@@ -181,13 +183,51 @@ function createBody(spec: ContainerCreateSpec): unknown {
       AutoRemove: h.autoRemove ?? false,
       ReadonlyRootfs: h.readonlyRootfs ?? false,
       UsernsMode: h.usernsMode,
-      Memory: h.memory,
+      ...limitsTo(h.limits),
+      ...(h.memory !== undefined ? { Memory: h.memory } : {}),
       VolumesFrom: h.volumesFrom,
       Tmpfs: h.tmpfs,
       Init: h.init,
       RestartPolicy: { Name: 'no' },
     },
   };
+}
+
+/** docker's HostConfig resource fields and porthole's names for them. */
+const LIMIT_FIELDS = [
+  ['memory', 'Memory'],
+  ['memorySwap', 'MemorySwap'],
+  ['memoryReservation', 'MemoryReservation'],
+  ['nanoCpus', 'NanoCpus'],
+  ['cpuShares', 'CpuShares'],
+  ['cpuQuota', 'CpuQuota'],
+  ['cpuPeriod', 'CpuPeriod'],
+  ['cpusetCpus', 'CpusetCpus'],
+  ['cpusetMems', 'CpusetMems'],
+  ['pidsLimit', 'PidsLimit'],
+  ['blkioWeight', 'BlkioWeight'],
+  ['oomKillDisable', 'OomKillDisable'],
+] as const;
+
+/** The limits a container was given: zero, empty and null mean "none" and are left out. */
+function limitsFrom(host: any): ResourceLimits {
+  const limits: Record<string, unknown> = {};
+  for (const [ours, theirs] of LIMIT_FIELDS) {
+    const v = host[theirs];
+    if (v !== undefined && v !== null && v !== 0 && v !== '' && v !== false) limits[ours] = v;
+  }
+  if (Array.isArray(host.Ulimits) && host.Ulimits.length) {
+    limits.ulimits = host.Ulimits.map((u: any) => ({ name: String(u.Name), soft: Number(u.Soft), hard: Number(u.Hard) }));
+  }
+  return limits as ResourceLimits;
+}
+
+function limitsTo(limits: ResourceLimits | undefined): Record<string, unknown> {
+  if (!limits) return {};
+  const out: Record<string, unknown> = {};
+  for (const [ours, theirs] of LIMIT_FIELDS) if (limits[ours] !== undefined) out[theirs] = limits[ours];
+  if (limits.ulimits?.length) out.Ulimits = limits.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }));
+  return out;
 }
 
 export class DockerEngine implements EngineClient {

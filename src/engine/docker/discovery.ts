@@ -4,11 +4,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Endpoint, TlsFiles } from '../endpoint.js';
+import type { TlsFlags } from '../../cli/global.js';
 import { EngineUnavailable, InvalidArgument } from '../../errors.js';
 
 export interface DiscoveryInput {
   contextFlag?: string;
   hostFlag?: string;
+  /** --tls, --tlsverify, --tlscacert, --tlscert, --tlskey, for -H and DOCKER_HOST (a context brings its own). */
+  tlsFlags?: TlsFlags;
   env: NodeJS.ProcessEnv;
 }
 
@@ -30,17 +33,42 @@ function readIfExists(path: string): string | undefined {
   }
 }
 
-/** TLS settings from DOCKER_TLS_VERIFY / DOCKER_TLS / DOCKER_CERT_PATH, as the docker CLI reads them. */
-export function tlsFromEnv(env: NodeJS.ProcessEnv): TlsFiles | undefined {
-  const verify = !!env.DOCKER_TLS_VERIFY;
-  if (!verify && !env.DOCKER_TLS) return undefined;
+/** A PEM file the person named (a flag): unreadable is an error. One of docker's defaults: absent is fine. */
+function readTlsFile(path: string, flag: string | undefined, what: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (!flag) return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new EngineUnavailable(
+      `Could not read the TLS ${what} ${path} given by ${flag}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}.`,
+      `Give ${flag} a readable PEM file.`,
+    );
+  }
+}
+
+/**
+ * TLS settings as the docker CLI decides them: --tls (default DOCKER_TLS set), --tlsverify (default DOCKER_TLS_VERIFY
+ * set; given at all, even =false, it turns TLS on), and the CA, certificate and key from --tlscacert/--tlscert/--tlskey,
+ * else ca.pem, cert.pem, key.pem in DOCKER_CERT_PATH (default ~/.docker). Undefined when TLS is off.
+ */
+export function tlsFromEnv(env: NodeJS.ProcessEnv, flags: TlsFlags = {}): TlsFiles | undefined {
+  const verify = flags.tlsVerify ?? !!env.DOCKER_TLS_VERIFY;
+  const on = (flags.tls ?? !!env.DOCKER_TLS) || verify || flags.tlsVerify !== undefined;
+  if (!on) return undefined;
   const dir = env.DOCKER_CERT_PATH || configDir(env);
-  return {
-    ca: readIfExists(join(dir, 'ca.pem')),
-    cert: readIfExists(join(dir, 'cert.pem')),
-    key: readIfExists(join(dir, 'key.pem')),
-    verify,
-  };
+  const caPath = flags.caCert ?? join(dir, 'ca.pem');
+  const certPath = flags.cert ?? join(dir, 'cert.pem');
+  const keyPath = flags.key ?? join(dir, 'key.pem');
+  const ca = readTlsFile(caPath, flags.caCert && '--tlscacert', 'CA certificate');
+  const cert = readTlsFile(certPath, flags.cert && '--tlscert', 'certificate');
+  const key = readTlsFile(keyPath, flags.key && '--tlskey', 'key');
+  const how = flags.tlsVerify !== undefined ? `--tlsverify${flags.tlsVerify ? '' : '=false'}` : flags.tls !== undefined ? '--tls' : env.DOCKER_TLS_VERIFY ? 'DOCKER_TLS_VERIFY' : 'DOCKER_TLS';
+  const parts = [
+    verify ? `${how}: verify the engine against ${ca ? caPath : "Node's trusted CAs (no " + caPath + ')'}` : `${how}: TLS without verifying the engine`,
+    cert && key ? `client certificate ${certPath}` : `no client certificate (none at ${certPath})`,
+  ];
+  return { ca, cert, key, verify, described: parts.join(', ') };
 }
 
 /** Reads a named docker context's endpoint from $DOCKER_CONFIG/contexts. */
@@ -115,11 +143,11 @@ export async function discover(input: DiscoveryInput): Promise<Endpoint> {
     skipped.push({ way: '--context', reason: 'the "default" context means the default socket' });
   } else skipped.push({ way: '--context', reason: 'not given' });
 
-  if (input.hostFlag) return done({ host: input.hostFlag, tls: tlsFromEnv(env), via: '--host flag' });
+  if (input.hostFlag) return done({ host: input.hostFlag, tls: tlsFromEnv(env, input.tlsFlags), via: '--host flag' });
   skipped.push({ way: '-H/--host', reason: 'not given' });
 
   if (!input.contextFlag) {
-    if (env.DOCKER_HOST) return done({ host: env.DOCKER_HOST, tls: tlsFromEnv(env), via: 'DOCKER_HOST' });
+    if (env.DOCKER_HOST) return done({ host: env.DOCKER_HOST, tls: tlsFromEnv(env, input.tlsFlags), via: 'DOCKER_HOST' });
     skipped.push({ way: 'DOCKER_HOST', reason: 'not set' });
 
     if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default') return done(await loadContext(env.DOCKER_CONTEXT, env));

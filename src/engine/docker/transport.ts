@@ -17,6 +17,15 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** ssh's failure, in its own words (the last lines it printed on stderr). */
+function sshFailure(code: number, stderr: string): NodeJS.ErrnoException {
+  const said = stderr.replace(/\r/g, '').split('\n').map((l) => l.trim()).filter((l) => l && !/^(@+|Warning: Permanently added)/.test(l));
+  // ssh says many lines for an unknown or changed host key: the sentence that names the problem is the one to keep
+  const key = said.find((l) => /host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|authenticity of host/i.test(l));
+  const words = (key ? [key] : said.slice(-2)).join(' ').replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 400).replace(/\.$/, '');
+  return Object.assign(new Error(words ? `ssh exited with ${code}: ${words}` : `ssh exited with ${code} and said nothing`), { code: 'ESSH' });
+}
+
 /** A Duplex over an ssh child's stdio, speaking to `docker system dial-stdio` on the far side. */
 async function sshDuplex(target: URL): Promise<Duplex> {
   // node:child_process is loaded only for ssh engines.
@@ -29,11 +38,12 @@ async function sshDuplex(target: URL): Promise<Duplex> {
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const duplex = new Duplex({
+    // A write to an ssh that already failed (EPIPE) is not the news: its exit status and words follow.
     write(chunk, _enc, cb) {
-      child.stdin.write(chunk, cb);
+      child.stdin.write(chunk, () => cb());
     },
     final(cb) {
-      child.stdin.end(cb);
+      child.stdin.end(() => cb());
     },
     read() {
       child.stdout.resume();
@@ -46,11 +56,17 @@ async function sshDuplex(target: URL): Promise<Duplex> {
   child.stdout.on('data', (d) => {
     if (!duplex.push(d)) child.stdout.pause();
   });
-  child.stdout.on('end', () => duplex.push(null));
-  child.on('error', (err) => duplex.destroy(err));
-  child.on('exit', (code) => {
-    if (code) duplex.destroy(Object.assign(new Error(`ssh exited with ${code}: ${stderr.trim()}`), { code: 'ESSH' }));
+  // ssh's stdout ends before its exit status is known: wait for it, so a failed ssh (refused, denied, unknown host
+  // key, no docker on the far side) reaches the person in ssh's own words, not as a connection closed early.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  child.stdout.on('end', () => {
+    void exited.then((code) => {
+      if (code) duplex.destroy(sshFailure(code, stderr));
+      else duplex.push(null);
+    });
   });
+  child.on('error', (err) => duplex.destroy(err));
+  child.stdin.on('error', () => undefined);
   return duplex;
 }
 
@@ -58,6 +74,8 @@ export class Transport {
   readonly endpoint: Endpoint;
   private readonly wire: Wire;
   private readonly where: string;
+  /** Said after the address when the port was docker's default, not given: "no port given, so 2375 was tried". */
+  private readonly portNote: string = '';
 
   constructor(endpoint: Endpoint) {
     this.endpoint = endpoint;
@@ -68,11 +86,13 @@ export class Transport {
       this.where = socketPath;
       connect = async () => net.connect(socketPath);
     } else if (url.protocol === 'tcp:') {
-      this.where = url.host;
       const host = url.hostname.replace(/^\[|\]$/g, '');
       const tlsFiles = endpoint.tls;
+      // docker's default ports: 2376 for TLS, 2375 for plain TCP
+      const port = Number(url.port || (tlsFiles ? 2376 : 2375));
+      this.where = `${url.hostname}:${port}`;
+      if (!url.port) this.portNote = `; no port in ${endpoint.host}, so docker's default ${port}${tlsFiles ? ' for TLS' : ''} was tried`;
       if (tlsFiles) {
-        const port = Number(url.port || 2376);
         connect = async () => {
           // node:tls is loaded only for TLS engines.
           const tls = await import('node:tls');
@@ -88,11 +108,10 @@ export class Transport {
           });
         };
       } else {
-        const port = Number(url.port || 2375);
         connect = async () => net.connect(port, host);
       }
     } else if (url.protocol === 'ssh:') {
-      this.where = `ssh ${url.host}`;
+      this.where = `ssh ${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.host}`;
       // Each connection is its own `docker system dial-stdio`, like the docker CLI's; wire.ts keeps them alive.
       connect = () => sshDuplex(url);
     } else {
@@ -102,7 +121,9 @@ export class Transport {
   }
 
   private explainConnectError(err: NodeJS.ErrnoException): PortholeError {
-    const how = `(reached through ${this.endpoint.via})`;
+    const how = `(reached through ${this.endpoint.via}${this.portNote})`;
+    const tls = this.explainTlsError(err, how);
+    if (tls) return tls;
     switch (err.code) {
       case 'EACCES':
       case 'EPERM':
@@ -125,11 +146,58 @@ export class Transport {
         return new EngineUnavailable(`The engine at ${this.where} closed the connection ${how}.`, 'Check that the engine is still running.');
       case 'ETIMEDOUT':
         return new EngineUnavailable(`The engine at ${this.where} did not answer in time ${how}.`, 'Check that the engine is running and not overloaded.');
-      case 'ESSH':
-        return new EngineUnavailable(`Could not reach the engine over ${this.where}: ${err.message}.`, 'Check `ssh HOST docker version` works.');
+      case 'ESSH': {
+        const url = new URL(this.endpoint.host);
+        const login = `${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.hostname}`;
+        return new EngineUnavailable(
+          `Could not reach the engine over ${this.where} (reached through ${this.endpoint.via}): ${err.message}.`,
+          `Check that \`ssh ${url.port ? `-p ${url.port} ` : ''}${login} docker version\` works.`,
+        );
+      }
       default:
         return new EngineUnavailable(`Could not reach the engine at ${this.where} ${how}: ${err.message}.`);
     }
+  }
+
+  /** A TLS handshake that failed, or TLS spoken to a plain engine: a sentence that names the TLS settings in force. */
+  private explainTlsError(err: NodeJS.ErrnoException, how: string): PortholeError | undefined {
+    const tls = this.endpoint.tls;
+    if (!tls || !this.endpoint.host.startsWith('tcp:')) return undefined;
+    const settings = `TLS settings: ${tls.described ?? (tls.verify ? 'verify the engine' : 'no verification')}`;
+    const text = `${err.code ?? ''} ${err.message}`;
+    if (/wrong version number|packet length too long|unknown protocol|http request/i.test(text)) {
+      return new EngineUnavailable(
+        `The engine at ${this.where} does not speak TLS, but porthole was told to use it ${how}; ${settings}.`,
+        'Leave out --tls/--tlsverify (and unset DOCKER_TLS_VERIFY, DOCKER_TLS), or point -H at the engine\'s TLS port (2376).',
+      );
+    }
+    if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME|certificate/i.test(text)) {
+      const certificateRequired = /certificate required|alert bad certificate|alert unknown ca|handshake failure/i.test(text);
+      return new EngineUnavailable(
+        certificateRequired
+          ? `The engine at ${this.where} refused porthole's TLS client certificate (${err.message.replace(/\.$/, '')}) ${how}; ${settings}.`
+          : `The engine at ${this.where} failed TLS verification (${err.message.replace(/\.$/, '')}) ${how}; ${settings}.`,
+        certificateRequired
+          ? 'Give the client certificate the engine trusts with --tlscert and --tlskey (or cert.pem and key.pem in DOCKER_CERT_PATH).'
+          : 'Give the CA that signed the engine\'s certificate with --tlscacert (or ca.pem in DOCKER_CERT_PATH), or use --tls without --tlsverify to skip verification.',
+      );
+    }
+    if ((err.code === 'ECONNRESET' || err.code === 'EPIPE') && !(tls.cert && tls.key)) {
+      return new EngineUnavailable(
+        `The engine at ${this.where} closed the TLS connection ${how}, as an engine that wants a client certificate does; ${settings}.`,
+        'Give the client certificate the engine trusts with --tlscert and --tlskey (or cert.pem and key.pem in DOCKER_CERT_PATH).',
+      );
+    }
+    return undefined;
+  }
+
+  /** The engine's 400 to plain HTTP on its TLS port: a sentence that names the TLS settings, exit 5. */
+  private plainHttpToTls(status: number, text: Buffer): PortholeError | undefined {
+    if (status !== 400 || this.endpoint.tls || !/Client sent an HTTP request to an HTTPS server|plain HTTP request was sent to HTTPS port/i.test(text.toString('utf8'))) return undefined;
+    return new EngineUnavailable(
+      `The engine at ${this.where} speaks TLS (HTTPS), and porthole spoke plain HTTP to it (reached through ${this.endpoint.via}${this.portNote}; TLS is off: no --tls, --tlsverify, DOCKER_TLS or DOCKER_TLS_VERIFY).`,
+      'Add --tlsverify with --tlscacert, --tlscert and --tlskey (or DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH holding ca.pem, cert.pem, key.pem), or --tls to skip verifying the engine.',
+    );
   }
 
   private buildPath(path: string, query?: RequestOptions['query']): string {
@@ -167,6 +235,8 @@ export class Transport {
     const status = res.statusCode;
     if (status < 400 || opts.okStatus?.includes(status)) return res;
     const text = await readBody(res);
+    const plain = this.plainHttpToTls(status, text);
+    if (plain) throw plain;
     // A body already streamed cannot be sent again; the version is forgotten all the same, for the next run.
     const retry = await this.retryPath(method, status, text, path);
     if (retry && isReplayable(body)) return this.request(method, retry, opts);
@@ -211,6 +281,8 @@ export class Transport {
     if ('socket' in answer) return { socket: answer.socket, head: answer.head };
     const res = answer as WireResponse;
     const text = await readBody(res);
+    const plain = this.plainHttpToTls(res.statusCode, text);
+    if (plain) throw plain;
     const retry = await this.retryPath(method, res.statusCode, text, path);
     if (retry) return this.hijack(method, retry, body, query);
     if (res.statusCode >= 400) throw engineErrorFor(res.statusCode, text, method, path);

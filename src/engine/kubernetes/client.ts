@@ -68,105 +68,58 @@ export class KubeClient {
   }
 
   /**
-   * Runs a command in a container over the exec WebSocket (v5.channel.k8s.io, no stdin) and collects its output,
-   * at most `maxBytes` of it. Used only to show the lines a log points at.
+   * Runs a command in a container over the exec WebSocket (no stdin) and collects its output, at most `maxBytes`
+   * of it, within `timeoutMs`. The same upgrade as an interactive exec (upgrade(): the keep-alive agent, its TLS
+   * options and a credential plugin's certificate, the same headers), so `why` and `shell` authenticate alike.
    */
   async exec(namespace: string, pod: string, container: string, command: string[], maxBytes = 256 * 1024, timeoutMs = 10_000): Promise<{ stdout: Buffer; stderr: Buffer; status: Status | null }> {
-    await this.setup();
-    const headers = await this.headers();
-    const q = new URLSearchParams({ container, stdout: 'true', stderr: 'true' });
-    for (const word of command) q.append('command', word);
-    const path = `${this.url.pathname.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/exec?${q}`;
-    const { randomBytes } = await import('node:crypto');
-    return new Promise((resolve, reject) => {
-      const req = this.request!({
-        protocol: this.url.protocol,
-        hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
-        port: this.url.port || (this.url.protocol === 'http:' ? 80 : 443),
-        path,
-        method: 'GET',
-        // An upgraded socket leaves the pool: a fresh one, so the keep-alive agent's sockets stay untouched.
-        agent: false as unknown as undefined,
-        ca: this.target.ca,
-        cert: this.target.auth.clientCert,
-        key: this.target.auth.clientKey,
-        rejectUnauthorized: !this.target.insecureSkipTlsVerify,
-        servername: this.target.tlsServerName,
-        headers: {
-          ...headers,
-          // The exec endpoint answers `accept: application/json` with 406: it serves only the stream.
-          accept: '*/*',
-          connection: 'Upgrade',
-          upgrade: 'websocket',
-          'sec-websocket-version': '13',
-          'sec-websocket-key': randomBytes(16).toString('base64'),
-          'sec-websocket-protocol': 'v5.channel.k8s.io, v4.channel.k8s.io',
-        },
-      });
-      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer in ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), timeoutMs);
-      req.on('error', (err: NodeJS.ErrnoException) => {
+    const path = execPath({ namespace, pod, container, command, stdin: false, tty: false });
+    const { socket, head } = await this.upgrade(path, { verb: 'create', resource: 'pods/exec', namespace, name: pod }, EXEC_PROTOCOLS, timeoutMs);
+    return new Promise((resolve) => {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let size = 0;
+      let status: Status | null = null;
+      let pending: Buffer = Buffer.alloc(0);
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
-        reject(this.unreachable(err));
-      });
-      req.on('response', (res) => {
-        clearTimeout(timer);
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          let status: Status = {};
-          try {
-            status = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Status;
-          } catch {
-            // not a Status
-          }
-          reject(this.failure(res.statusCode ?? 0, status, { verb: 'create', resource: 'pods/exec', namespace, name: pod }));
-        });
-      });
-      req.on('upgrade', (_res, socket, head) => {
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        let size = 0;
-        let status: Status | null = null;
-        let pending: Buffer = head;
-        const finish = () => {
-          clearTimeout(timer);
-          socket.destroy();
-          resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), status });
-        };
-        const onData = (chunk: Buffer) => {
-          pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-          for (;;) {
-            const frame = readFrame(pending);
-            if (!frame) break;
-            pending = pending.subarray(frame.used);
-            if (frame.opcode === 8) return finish();
-            if ((frame.opcode === 2 || frame.opcode === 0 || frame.opcode === 1) && frame.payload.length) {
-              const channel = frame.payload[0];
-              const data = frame.payload.subarray(1);
-              if (channel === 1 && size < maxBytes) out.push(data);
-              else if (channel === 2 && size < maxBytes) err.push(data);
-              else if (channel === 3) {
-                try {
-                  status = JSON.parse(data.toString('utf8')) as Status;
-                } catch {
-                  // ignore
-                }
+        socket.destroy();
+        resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), status });
+      };
+      // A command that never ends (or a server that never closes) is cut off: status stays null, which callers read as unknown.
+      const timer = setTimeout(finish, timeoutMs);
+      const onData = (chunk: Buffer) => {
+        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        for (;;) {
+          const frame = readFrame(pending);
+          if (!frame) break;
+          pending = pending.subarray(frame.used);
+          if (frame.opcode === 8) return finish();
+          if ((frame.opcode === 2 || frame.opcode === 0 || frame.opcode === 1) && frame.payload.length) {
+            const channel = frame.payload[0];
+            const data = frame.payload.subarray(1);
+            if (channel === 1 && size < maxBytes) out.push(data);
+            else if (channel === 2 && size < maxBytes) err.push(data);
+            else if (channel === 3) {
+              try {
+                status = JSON.parse(data.toString('utf8')) as Status;
+              } catch {
+                status = { status: 'Failure', message: data.toString('utf8').trim() };
               }
-              size += data.length;
-              if (size >= maxBytes) return finish();
             }
+            size += data.length;
+            if (size >= maxBytes) return finish();
           }
-        };
-        socket.on('data', onData);
-        socket.on('end', finish);
-        socket.on('close', finish);
-        socket.on('error', finish);
-        if (head.length) {
-          pending = Buffer.alloc(0);
-          onData(head);
         }
-      });
-      req.end();
+      };
+      socket.on('data', onData);
+      socket.on('end', finish);
+      socket.on('close', finish);
+      socket.on('error', finish);
+      if (head.length) onData(head);
     });
   }
 
@@ -366,6 +319,29 @@ export class KubeClient {
     }
     return new EngineError(code, `Kubernetes refused to ${p.verb} ${what}${where}: ${status.message ?? `status ${code}`}.`, status.reason === 'BadRequest' ? undefined : 'Run again with --debug for details.');
   }
+}
+
+/** The exec subprotocols offered, newest first (v5 can signal the end of stdin; v4 cannot). */
+export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+
+export interface ExecSpec {
+  namespace: string;
+  pod: string;
+  container: string;
+  command: string[];
+  stdin: boolean;
+  tty: boolean;
+}
+
+/** The exec subresource's path and query for a command: the one place both exec ways build it. */
+export function execPath(spec: ExecSpec): string {
+  const q = new URLSearchParams({ container: spec.container, stdout: 'true' });
+  // With a TTY the terminal merges the streams, and the API refuses stderr with tty.
+  if (!spec.tty) q.set('stderr', 'true');
+  if (spec.stdin) q.set('stdin', 'true');
+  if (spec.tty) q.set('tty', 'true');
+  for (const word of spec.command) q.append('command', word);
+  return `/api/v1/namespaces/${encodeURIComponent(spec.namespace)}/pods/${encodeURIComponent(spec.pod)}/exec?${q}`;
 }
 
 /** One WebSocket frame from the server (never masked), or null when more bytes are needed. */

@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { frame as dockerFrame } from '../stdio.js';
-import type { KubeClient, Status } from './client.js';
-import { readFrame } from './client.js';
+import type { ExecSpec, KubeClient, Status } from './client.js';
+import { EXEC_PROTOCOLS, execPath, readFrame } from './client.js';
 
-export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+export { EXEC_PROTOCOLS, type ExecSpec };
 
 const STDIN = 0;
 const STDOUT = 1;
@@ -20,15 +20,6 @@ const STDERR = 2;
 const ERROR = 3;
 const RESIZE = 4;
 const CLOSE = 255;
-
-export interface ExecSpec {
-  namespace: string;
-  pod: string;
-  container: string;
-  command: string[];
-  stdin: boolean;
-  tty: boolean;
-}
 
 /** A masked client frame (RFC 6455 5.3: every frame a client sends is masked). */
 export function clientFrame(opcode: number, payload: Buffer): Buffer {
@@ -174,14 +165,7 @@ export class ExecStream extends Duplex {
 
 /** Starts the command in the container and returns its stream once the server has accepted the upgrade. */
 export async function openExec(client: KubeClient, spec: ExecSpec): Promise<ExecStream> {
-  const q = new URLSearchParams({ container: spec.container, stdout: 'true' });
-  // With a TTY the terminal merges the streams, and the API refuses stderr with tty.
-  if (!spec.tty) q.set('stderr', 'true');
-  if (spec.stdin) q.set('stdin', 'true');
-  if (spec.tty) q.set('tty', 'true');
-  for (const word of spec.command) q.append('command', word);
-  const path = `/api/v1/namespaces/${encodeURIComponent(spec.namespace)}/pods/${encodeURIComponent(spec.pod)}/exec?${q}`;
-  const { socket, head, protocol } = await client.upgrade(path, { verb: 'create', resource: 'pods/exec', namespace: spec.namespace, name: spec.pod }, EXEC_PROTOCOLS);
+  const { socket, head, protocol } = await client.upgrade(execPath(spec), { verb: 'create', resource: 'pods/exec', namespace: spec.namespace, name: spec.pod }, EXEC_PROTOCOLS);
   socket.setNoDelay(true);
   return new ExecStream(socket, head, protocol, spec.tty);
 }

@@ -6,16 +6,16 @@ import { Failure, NotFound, Unsupported } from '../../errors.js';
 import type { FsEntry } from '../../fs/entry.js';
 import type { EntryType } from '../../fs/tar-reader.js';
 import { basename, join, show, walkOrder } from '../../fs/paths.js';
-import { demux } from '../stdio.js';
-import { exitFromStatus, openExec } from './exec-stream.js';
+import { exitFromStatus } from './exec-stream.js';
 import type { KubeCluster } from './index.js';
+import { openRawExec } from './pod-exec.js';
 
-const MISSING = 20;
-const IS_DIR = 21;
-const NO_TOOL = 22;
+export const MISSING = 20;
+export const IS_DIR = 21;
+export const NO_TOOL = 22;
 
 /** Checks that each tool exists before it is needed, so a missing one is named rather than guessed from output. */
-const NEED = (tools: string[]) => `for t in ${tools.join(' ')}; do command -v "$t" >/dev/null 2>&1 || { printf '%s' "$t" >&2; exit ${NO_TOOL}; }; done; `;
+export const NEED = (tools: string[]) => `for t in ${tools.join(' ')}; do command -v "$t" >/dev/null 2>&1 || { printf '%s' "$t" >&2; exit ${NO_TOOL}; }; done; `;
 
 /** cat: exit 20 for a missing path, 21 for a folder, else the file's bytes (symlinks followed inside the pod). */
 const CAT_SCRIPT = `${NEED(['cat'])}[ -e "$1" ] || exit ${MISSING}; [ -d "$1" ] && exit ${IS_DIR}; exec cat -- "$1"`;
@@ -32,6 +32,10 @@ const ONE =
 const LS_SCRIPT =
   `${NEED(['stat', 'readlink'])}` +
   `p=$1; [ -e "$p" ] || [ -L "$p" ] || exit ${MISSING}; ` +
+  // with $3 = owners (ls -l, --json): "U", /etc/passwd and /etc/group as od's hex (so no byte of theirs can break
+  // the framing), each ended by a NUL, in this same exec: each more exec costs the runtime more than the listing
+  `if [ "$3" = owners ] && command -v od >/dev/null 2>&1 && command -v head >/dev/null 2>&1; then printf U; ` +
+  `for f in /etc/passwd /etc/group; do [ -f "$f" ] && head -c 1048576 "$f" | od -An -v -tx1; printf '\\0'; done; fi; ` +
   ONE +
   `if [ -d "$p" ] && { [ "$2" = follow ] || [ ! -L "$p" ]; }; then printf B; d=\${p%/}; ` +
   // a folder in three execs of tools whatever its size (one per entry was 6x kubectl's time on /bin): the globbed
@@ -59,53 +63,77 @@ export interface PodFileTarget {
   namespace: string;
   pod: string;
   container: string;
+  /** Run the tools in this other container (porthole's toolbox) with the command wrapped to reach `container`'s files. */
+  via?: { container: string; wrap(cmd: string[]): string[]; image: string };
 }
 
+/** The container lacks a program the read needs (sh, or a tool the script checked for); nothing ran. */
+export class MissingTool extends Unsupported {
+  constructor(
+    readonly target: PodFileTarget,
+    readonly tool: string,
+  ) {
+    super(
+      target.via
+        ? `The toolbox image ${show(target.via.image)} has no ${show(tool)}, which porthole needs to reach the files of ${where(target)}.`
+        : `${where(target)} has no ${show(tool)}, which porthole needs to reach its files in a pod.`,
+      target.via
+        ? 'Name a toolbox image with sh, tar, stat, readlink and find (busybox has them) with --toolbox IMAGE.'
+        : 'Read them through a toolbox container: --toolbox IMAGE (an image the node can get, with sh and tar; busybox has them), or set PORTHOLE_K8S_TOOLBOX=IMAGE.',
+    );
+  }
+}
+
+/** The toolbox may not chroot into the target's root (exit 23 of the toolbox wrapper). */
+export const NO_CHROOT = 23;
+
 /** A byte string (latin1, one char a byte) as the exec API takes it: UTF-8 text. */
-function wire(bytes: string): string {
+export function wire(bytes: string): string {
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
-function where(t: PodFileTarget): string {
+export function where(t: PodFileTarget): string {
   return `container ${t.container} of pod ${t.pod}`;
+}
+
+/** The container the command runs in and the command itself: the target's, or the toolbox's wrapped one. */
+export function execSpec(t: PodFileTarget, cmd: string[]): { namespace: string; pod: string; container: string; command: string[] } {
+  return { namespace: t.namespace, pod: t.pod, container: t.via?.container ?? t.container, command: t.via ? t.via.wrap(cmd) : cmd };
+}
+
+/** Turns an exec that did not run (no status code) into porthole's error; `code` when it ran. */
+export function execOutcome(t: PodFileTarget, status: import('./client.js').Status | null, stderr: string): { code: number; stderr: string } {
+  const result = exitFromStatus(status);
+  if ('code' in result) {
+    if (t.via && result.code === NO_CHROOT) {
+      throw new Unsupported(
+        `The toolbox container in pod ${t.pod} may not change its root to the files of ${where(t)} (no CAP_SYS_CHROOT, as with --profile restricted), so porthole cannot read them by their paths.`,
+        'Use `porthole shell --toolbox` and look under /proc/1/root, or a toolbox with the general profile.',
+      );
+    }
+    return { code: result.code, stderr };
+  }
+  if (/executable file not found|no such file or directory/i.test(result.error)) throw new MissingTool(t, 'shell (sh)');
+  if (!status) throw new Failure(`The connection to the Kubernetes API ended before ${where(t)} said whether the command succeeded.`);
+  throw new Failure(`Kubernetes could not run the command in ${where(t)}: ${result.error}.`);
 }
 
 /** Runs `sh -c SCRIPT porthole ARGS...`, streaming stdout to onStdout; resolves with the exit code and stderr. */
 async function runScript(cluster: KubeCluster, t: PodFileTarget, script: string, args: string[], onStdout: (chunk: Buffer) => Promise<void> | void): Promise<{ code: number; stderr: string }> {
-  const stream = await openExec(cluster.client, { namespace: t.namespace, pod: t.pod, container: t.container, command: ['sh', '-c', script, 'porthole', ...args], stdin: false, tty: false });
-  const { stdout, stderr, done } = demux(stream);
-  const errChunks: Buffer[] = [];
-  stderr.on('data', (c: Buffer) => {
-    if (errChunks.reduce((n, b) => n + b.length, 0) < 4096) errChunks.push(c);
-  });
+  const exec = await openRawExec(cluster.client, { ...execSpec(t, ['sh', '-c', script, 'porthole', ...args]), stdin: false });
   try {
-    for await (const chunk of stdout) await onStdout(chunk as Buffer);
-    await done;
+    for await (const chunk of exec.stdout) await onStdout(chunk as Buffer);
+    await exec.closed;
   } finally {
     // also when the caller stopped reading early (grep has its answer): the exec's connection is closed, not left open
-    stream.destroy();
+    exec.destroy();
   }
-  const result = exitFromStatus(stream.status);
-  const errText = Buffer.concat(errChunks).toString('utf8');
-  if ('code' in result) return { code: result.code, stderr: errText };
-  if (/executable file not found|no such file or directory/i.test(result.error)) {
-    throw new Unsupported(
-      `${where(t)} has no shell (sh), which porthole needs to read its files in a pod.`,
-      'Reading files of a pod without a shell (through a toolbox container) is not built yet; use `porthole shell --toolbox` meanwhile.',
-    );
-  }
-  if (!stream.status) throw new Failure(`The connection to the Kubernetes API ended before ${where(t)} said whether the read succeeded.`);
-  throw new Failure(`Kubernetes could not run the read in ${where(t)}: ${result.error}.`);
+  return execOutcome(t, exec.status, exec.stderrText());
 }
 
 function commonFailure(t: PodFileTarget, path: string, code: number, stderr: string, tool: string): never {
   if (code === MISSING) throw new NotFound(`${show(path)}: no such file or folder in ${where(t)}.`);
-  if (code === NO_TOOL) {
-    throw new Unsupported(
-      `${where(t)} has no ${show(stderr.trim()) || tool}, which porthole needs to read its files in a pod.`,
-      'Reading files of a pod through a toolbox container is not built yet.',
-    );
-  }
+  if (code === NO_TOOL) throw new MissingTool(t, stderr.trim() || tool);
   throw new Failure(`${tool} failed in ${where(t)} on ${show(path)} (exit ${code})${stderr.trim() ? `: ${show(stderr.trim().split('\n')[0]!)}` : ''}.`);
 }
 
@@ -239,16 +267,27 @@ export async function walkPodPath(cluster: KubeCluster, t: PodFileTarget, path: 
   return parseListing(Buffer.concat(chunks), path).entries.sort((a, b) => walkOrder(a.path, b.path));
 }
 
-/** One folder's entries (or the path's own entry when it is not a folder). */
-export async function listPodPath(cluster: KubeCluster, t: PodFileTarget, path: string, followLink: boolean): Promise<{ isDir: boolean; entries: FsEntry[] }> {
+/** The owner files that came before a listing (see LS_SCRIPT), and the listing itself. Pure. */
+export function splitOwners(out: Buffer): { owners?: { passwd: string; group: string }; listing: Buffer } {
+  if (out[0] !== 0x55) return { listing: out };
+  const endPasswd = out.indexOf(0, 1);
+  const endGroup = endPasswd < 0 ? -1 : out.indexOf(0, endPasswd + 1);
+  if (endGroup < 0) throw new Failure('The pod sent a listing porthole cannot read (the owner files were cut short).');
+  const text = (hex: Buffer) => Buffer.from(hex.toString('latin1').replace(/[^0-9a-f]/g, ''), 'hex').toString('utf8');
+  return { owners: { passwd: text(out.subarray(1, endPasswd)), group: text(out.subarray(endPasswd + 1, endGroup)) }, listing: out.subarray(endGroup + 1) };
+}
+
+/** One folder's entries (or the path's own entry when it is not a folder); with `withOwners`, /etc/passwd and /etc/group read in the same exec (when the container has od and head). */
+export async function listPodPath(cluster: KubeCluster, t: PodFileTarget, path: string, followLink: boolean, withOwners = false): Promise<{ isDir: boolean; entries: FsEntry[]; owners?: { passwd: string; group: string } }> {
   const chunks: Buffer[] = [];
   let size = 0;
-  const { code, stderr } = await runScript(cluster, t, LS_SCRIPT, [wire(path), followLink ? 'follow' : ''], (c) => {
+  const { code, stderr } = await runScript(cluster, t, LS_SCRIPT, [wire(path), followLink ? 'follow' : '', withOwners ? 'owners' : ''], (c) => {
     size += c.length;
     // A listing is names and numbers: 256 MiB is far beyond any folder, and keeps a hostile pod from filling memory.
     if (size > 256 << 20) throw new Failure(`The listing of ${show(path)} in ${where(t)} is larger than 256 MiB.`);
     chunks.push(c);
   });
   if (code !== 0) commonFailure(t, path, code, stderr, 'ls');
-  return parseListing(Buffer.concat(chunks), path);
+  const { owners, listing } = splitOwners(Buffer.concat(chunks));
+  return { ...parseListing(listing, path), ...(owners ? { owners } : {}) };
 }

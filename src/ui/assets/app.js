@@ -77,7 +77,7 @@ async function listView() {
 
 function containerView(name) {
   document.title = `porthole: ${name}`;
-  const tabs = ['why', 'logs', 'files'];
+  const tabs = ['why', 'logs', 'terminal', 'files', 'processes', 'stats'];
   const nav = el('nav', { class: 'tabs' }, ...tabs.map((t) => el('a', { href: `#${t}`, 'data-tab': t, text: t[0].toUpperCase() + t.slice(1) })));
   const panel = el('section', { id: 'panel' });
   app.replaceChildren(el('p', null, el('a', { href: '/', text: 'All containers' })), el('h1', { text: name }), nav, panel);
@@ -91,6 +91,9 @@ function containerView(name) {
     if (tab === 'why') whyTab(name, panel);
     if (tab === 'logs') stopCurrent = logsTab(name, panel);
     if (tab === 'files') filesTab(name, panel, new URLSearchParams(location.hash.split('?')[1] || '').get('path') || '/');
+    if (tab === 'terminal') stopCurrent = terminalTab(name, panel);
+    if (tab === 'processes') stopCurrent = processesTab(name, panel);
+    if (tab === 'stats') stopCurrent = statsTab(name, panel);
   };
   window.addEventListener('hashchange', show);
   show();
@@ -101,9 +104,14 @@ async function whyTab(name, panel) {
     const data = await getJson(`/api/c/${encodeURIComponent(name)}/why`);
     const h = data.report.happened || {};
     const headline = h.meaning || h.state || '';
+    // where the output points (path:line), each a link to that line in the Files tab
+    const points = (data.report.points || []).map((p) => el('li', null,
+      el('a', { href: `#files?${new URLSearchParams({ path: p.path.replace(/\/[^/]*$/, '') || '/', file: p.path, line: String(p.line) })}`, class: 'point', text: `${p.path}:${p.line}` }),
+      ` (seen in ${p.from})`));
     panel.replaceChildren(...present(commandLine(data.command),
       el('p', { class: 'headline', text: headline }),
       h.error ? el('p', { class: 'error', text: `Engine error: ${h.error}` }) : null,
+      points.length ? el('div', null, el('h3', { text: 'Where it points' }), el('ul', { id: 'points' }, ...points)) : null,
       el('pre', { id: 'why-text', text: data.text })));
   } catch (err) {
     showError(panel, err);
@@ -115,35 +123,55 @@ function logsTab(name, panel) {
   const pause = el('input', { type: 'checkbox' });
   const skipped = el('span', { class: 'muted' });
   const cmd = el('div');
-  const log = el('div', { id: 'log' });
+  // A windowed list: the last MAX_LOG_LINES lines are kept as strings, and only the ones in view are elements
+  // (one line each, no wrapping, so every line has the same height). A container printing 10,000 lines a second
+  // costs the page a few dozen elements per frame, not thousands.
+  const spacer = el('div', { class: 'spacer' });
+  const view = el('div', { class: 'view' });
+  const log = el('div', { id: 'log' }, spacer, view);
   const status = el('p', { class: 'muted' });
   let source;
   let skippedCount = 0;
+  let lines = [];
+  let lineHeight = 0;
+  let queue = [];
+  let scheduled = false;
+  const render = () => {
+    if (!lineHeight) {
+      const probe = el('div', { class: 'out', text: 'x' });
+      view.replaceChildren(probe);
+      lineHeight = probe.getBoundingClientRect().height || 16;
+    }
+    spacer.style.height = `${lines.length * lineHeight}px`;
+    const first = Math.max(0, Math.floor(log.scrollTop / lineHeight) - 2);
+    const count = Math.ceil(log.clientHeight / lineHeight) + 4;
+    view.style.transform = `translateY(${first * lineHeight}px)`;
+    view.replaceChildren(...lines.slice(first, first + count).map(([kind, text]) => el('div', { class: kind, text })));
+  };
+  // new lines are taken once per frame; a frame's worth beyond MAX_LOG_LINES is skipped (and counted)
+  const draw = () => {
+    scheduled = false;
+    const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - lineHeight - 4;
+    if (queue.length > MAX_LOG_LINES) {
+      skippedCount += queue.length - MAX_LOG_LINES;
+      queue = queue.slice(-MAX_LOG_LINES);
+    }
+    lines = lines.length + queue.length > MAX_LOG_LINES ? lines.slice(lines.length + queue.length - MAX_LOG_LINES).concat(queue) : lines.concat(queue);
+    queue = [];
+    skipped.textContent = skippedCount ? `${skippedCount} lines skipped` : '';
+    spacer.style.height = `${lines.length * (lineHeight || 16)}px`;
+    if (stick) log.scrollTop = log.scrollHeight;
+    render();
+  };
+  log.addEventListener('scroll', () => { if (!scheduled) render(); });
   const connect = () => {
     if (source) source.close();
-    log.replaceChildren();
+    lines = [];
+    queue = [];
+    render();
     const query = new URLSearchParams({ tail: '200' });
     if (grep.value) query.set('grep', grep.value);
     source = new EventSource(`/api/c/${encodeURIComponent(name)}/logs?${query}`);
-    // lines are drawn in batches (every 50 ms), and at most MAX_LOG_LINES of them: a container printing faster than the
-    // page can draw skips lines (counted) instead of freezing the tab or growing it without end
-    let queue = [];
-    let scheduled = false;
-    const draw = () => {
-      scheduled = false;
-      const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
-      if (queue.length > MAX_LOG_LINES) {
-        skippedCount += queue.length - MAX_LOG_LINES;
-        queue = queue.slice(-MAX_LOG_LINES);
-      }
-      const frag = document.createDocumentFragment();
-      for (const [kind, text] of queue) frag.append(el('div', { class: kind, text: text }));
-      queue = [];
-      log.append(frag);
-      while (log.childElementCount > MAX_LOG_LINES) log.firstElementChild.remove();
-      skipped.textContent = skippedCount ? `${skippedCount} lines skipped` : '';
-      if (stick) log.scrollTop = log.scrollHeight;
-    };
     const add = (kind) => (event) => {
       if (pause.checked) {
         skippedCount++;
@@ -151,14 +179,14 @@ function logsTab(name, panel) {
         return;
       }
       queue.push([kind, JSON.parse(event.data)]);
-      // bounded even while the tab is hidden (timers slow down there): the oldest waiting lines go first
+      // bounded even while the tab is hidden (no frames there): the oldest waiting lines go first
       if (queue.length > 2 * MAX_LOG_LINES) {
         skippedCount += queue.length - MAX_LOG_LINES;
         queue = queue.slice(-MAX_LOG_LINES);
       }
       if (!scheduled) {
         scheduled = true;
-        setTimeout(draw, 50);
+        requestAnimationFrame(draw);
       }
     };
     source.addEventListener('out', add('out'));
@@ -179,13 +207,29 @@ function joinPath(dir, name) {
   return dir === '/' ? `/${name}` : `${dir}/${name}`;
 }
 
+const changesCache = new Map();
+/** `porthole diff` of the container, once per page: path -> A/C/D. */
+function containerChanges(name) {
+  if (!changesCache.has(name)) {
+    changesCache.set(name, getJson(`/api/c/${encodeURIComponent(name)}/changes`)
+      .then((data) => ({ kinds: new Map(data.changes.map((c) => [c.path, c.kind])), command: data.command }))
+      .catch(() => ({ kinds: new Map(), command: null })));
+  }
+  return changesCache.get(name);
+}
+
 async function filesTab(name, panel, path) {
   const base = `/api/c/${encodeURIComponent(name)}`;
   const go = (p) => { location.hash = `files?path=${encodeURIComponent(p)}`; };
   try {
-    const data = await getJson(`${base}/ls?path=${encodeURIComponent(path)}`);
+    const [data, diff] = await Promise.all([getJson(`${base}/ls?path=${encodeURIComponent(path)}`), containerChanges(name)]);
+    const changes = diff.kinds;
     const parent = path === '/' ? null : path.replace(/\/[^/]*$/, '') || '/';
     const body = el('tbody');
+    const marker = (p) => {
+      const kind = changes.get(p);
+      return el('td', { class: `change ${kind || ''}`, title: kind ? { A: 'added', C: 'changed', D: 'deleted' }[kind] + ' since the container was created (porthole diff)' : '', text: kind || '' });
+    };
     for (const entry of data.entries) {
       const entryPath = entry.path || joinPath(path, entry.name);
       const link = el('a', { href: '#', text: entry.name + (entry.type === 'dir' ? '/' : ''), class: 'entry' });
@@ -194,24 +238,82 @@ async function filesTab(name, panel, path) {
         if (entry.type === 'dir') go(entryPath);
         else viewFile(entryPath);
       });
-      body.append(el('tr', null, el('td', { text: entry.mode }), el('td', { text: entry.user ?? String(entry.uid) }), el('td', { text: String(entry.size) }),
+      body.append(el('tr', { 'data-path': entryPath }, marker(entryPath), el('td', { text: entry.mode }), el('td', { text: entry.user ?? String(entry.uid) }), el('td', { text: String(entry.size) }),
         el('td', null, link, entry.linkTarget ? ` -> ${entry.linkTarget}` : '')));
+    }
+    // what the container deleted from this folder is no longer listed: shown from the diff, struck through
+    for (const [changed, kind] of changes) {
+      if (kind !== 'D' || changed === path || (changed.slice(0, changed.lastIndexOf('/')) || '/') !== path) continue;
+      body.append(el('tr', { 'data-path': changed, class: 'deleted' }, marker(changed), el('td'), el('td'), el('td'), el('td', { class: 'gone', text: changed.slice(changed.lastIndexOf('/') + 1) })));
     }
     const viewer = el('div', { id: 'viewer' });
     const viewFile = async (filePath) => {
-      history.replaceState(null, '', `#files?path=${encodeURIComponent(path)}&file=${encodeURIComponent(filePath)}`);
+      const line = new URLSearchParams(location.hash.split('?')[1] || '').get('line');
+      const keepLine = line && new URLSearchParams(location.hash.split('?')[1] || '').get('file') === filePath ? `&line=${encodeURIComponent(line)}` : '';
+      history.replaceState(null, '', `#files?path=${encodeURIComponent(path)}&file=${encodeURIComponent(filePath)}${keepLine}`);
       viewer.replaceChildren(el('p', { class: 'muted', text: 'Loading...' }));
       try {
         const file = await getJson(`${base}/file?path=${encodeURIComponent(filePath)}`);
-        viewer.replaceChildren(el('h2', { text: filePath }), commandLine(file.command),
+        const editable = !INFO.readOnly && file.hash;
+        const edit = editable ? el('button', { type: 'button', id: 'edit', text: 'Edit' }) : null;
+        const content = file.binary ? el('p', { class: 'muted', text: 'Binary file: download it to look inside.' }) : el('pre', { id: 'file-text', text: file.text });
+        // a line asked for (a link from Why): the file's lines as elements, that one marked and scrolled to
+        const wanted = Number(new URLSearchParams(location.hash.split('?')[1] || '').get('line'));
+        if (!file.binary && Number.isInteger(wanted) && wanted > 0) {
+          content.replaceChildren(...file.text.split('\n').map((text, i) => el('span', { class: i + 1 === wanted ? 'line hit' : 'line', 'data-line': String(i + 1), text: `${text}\n` })));
+        }
+        viewer.replaceChildren(...present(el('h2', { text: filePath }), commandLine(file.command),
           el('p', null, el('a', { href: `${base}/download?path=${encodeURIComponent(filePath)}`, download: '', text: 'Download' }),
-            file.truncated ? ' (only the first MB is shown)' : ''),
-          file.binary ? el('p', { class: 'muted', text: 'Binary file: download it to look inside.' }) : el('pre', { id: 'file-text', text: file.text }));
+            file.truncated ? ' (only the first MB is shown)' : '', edit ? ' ' : '', edit),
+          content));
+        if (edit) edit.addEventListener('click', () => editFile(filePath, file, content));
+        content.querySelector?.('.hit')?.scrollIntoView({ block: 'center' });
       } catch (err) {
         showError(viewer, err);
       }
     };
+    const editFile = (filePath, file, content) => {
+      const area = el('textarea', { id: 'editor', spellcheck: 'false', 'aria-label': 'file contents' });
+      area.value = file.text;
+      const restart = el('input', { type: 'checkbox', id: 'restart' });
+      const saveButton = el('button', { type: 'submit', id: 'save', text: 'Save into the container' });
+      const cmd = el('div');
+      const result = el('div', { id: 'save-result' });
+      const showCommand = () => cmd.replaceChildren(commandLine(`porthole edit ${name} ${filePath}${restart.checked ? ' --start' : ''}`));
+      restart.addEventListener('change', showCommand);
+      showCommand();
+      let baseHash = file.hash;
+      const form = el('form', { id: 'edit-form' }, cmd, area, el('div', { class: 'bar' }, saveButton,
+        el('label', null, restart, ' restart after saving (start it and watch it for 5 s, as edit --start)')), result);
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        saveButton.disabled = true;
+        result.replaceChildren(el('p', { class: 'muted', text: restart.checked ? 'Saving, starting and watching...' : 'Saving...' }));
+        try {
+          const res = await fetch(`${base}/save?path=${encodeURIComponent(filePath)}`, {
+            method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ text: area.value, base: baseHash, start: restart.checked }),
+          });
+          const answer = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
+          if (!res.ok) throw new Error(answer.error || `HTTP ${res.status}`);
+          baseHash = answer.hash;
+          const lines = [answer.changed ? `Wrote ${answer.path} (${answer.bytesBefore} -> ${answer.bytesAfter} bytes).` : 'No change: the container was not touched.'];
+          if (answer.start) lines.push({ 'stays up': 'Started; it stays up.', 'was already running': 'It was already running: the program sees the change when it reads the file again (restart it to be sure).', died: 'Started, and it stopped again; here is why:' }[answer.start.outcome]);
+          result.replaceChildren(...present(...lines.map((line) => el('p', { class: answer.start?.outcome === 'died' ? 'error' : 'ok', text: line })),
+            answer.whyText ? el('pre', { id: 'save-why', text: answer.whyText }) : null));
+        } catch (err) {
+          showError(result, err);
+        } finally {
+          saveButton.disabled = false;
+        }
+      });
+      content.replaceWith(form);
+      area.focus();
+    };
+    const folderCommand = `porthole cp ${name}:${path} - > ${(path.replace(/\/+$/, '').split('/').pop() || 'root')}.tar`;
     panel.replaceChildren(...present(commandLine(data.command), el('h2', { text: path }),
+      el('p', null, el('a', { href: `${base}/tar?path=${encodeURIComponent(path)}`, download: '', id: 'folder-download', text: 'Download this folder (tar)' }), ' ', el('code', { class: 'muted', text: folderCommand })),
+      diff.command ? el('p', { class: 'muted' }, 'A added, C changed, D deleted since the container was created: ', el('code', { id: 'diff-command', text: diff.command })) : null,
       parent ? el('p', null, el('a', { href: '#', text: '.. (up)', onclick: (e) => { e.preventDefault(); go(parent); } })) : null,
       el('table', { id: 'files' }, body), viewer));
     const shown = new URLSearchParams(location.hash.split('?')[1] || '').get('file');
@@ -221,12 +323,218 @@ async function filesTab(name, panel, path) {
   }
 }
 
+/** What the server allows (read from /api/info once): read-only means no terminal and no edits. */
+let INFO = { readOnly: true, terminal: false };
+const infoLoaded = getJson('/api/info').then((info) => {
+  INFO = info;
+  document.getElementById('mode').textContent = `${info.version}${info.readOnly ? ' - read-only' : ''}`;
+}).catch(() => {});
+
+// ---- Terminal ----------------------------------------------------------------------------------------------
+
+let xtermLoading;
+/**
+ * Loads xterm.js 6 and its fit addon (served by porthole) once. xterm makes <style> elements (its colours and cell
+ * size) and sets style attributes (24-bit colours) at run time. The page's policy allows <style> elements only
+ * with this page's nonce (given to each one here) and style attributes not at all, so style attributes are set
+ * through the CSSOM (element.style.cssText), which the policy does not restrict. Scripts stay 'self' only.
+ */
+function loadXterm() {
+  xtermLoading ??= new Promise((resolve, reject) => {
+    const nonce = document.querySelector('meta[name="porthole-style-nonce"]').content;
+    const create = document.createElement;
+    document.createElement = function (tag, options) {
+      const node = create.call(this, tag, options);
+      if (String(tag).toLowerCase() === 'style') node.nonce = nonce;
+      return node;
+    };
+    const setAttribute = Element.prototype.setAttribute;
+    Element.prototype.setAttribute = function (name, value) {
+      if (String(name).toLowerCase() === 'style' && this.style) this.style.cssText = String(value);
+      else setAttribute.call(this, name, value);
+    };
+    document.head.append(el('link', { rel: 'stylesheet', href: '/assets/xterm.css' }));
+    const script = (src) => new Promise((ok, fail) => document.head.append(el('script', { src, onload: ok, onerror: () => fail(new Error(`could not load ${src}`)) })));
+    script('/assets/xterm.js').then(() => script('/assets/addon-fit.js')).then(resolve, reject);
+  });
+  return xtermLoading;
+}
+
+function terminalTab(name, panel) {
+  if (!INFO.terminal) {
+    panel.replaceChildren(el('p', { class: 'muted', text: 'No terminal: this server is read-only (porthole ui --read-only).' }));
+    return () => {};
+  }
+  const cmd = el('div');
+  const box = el('div', { id: 'terminal' });
+  const status = el('p', { class: 'muted', id: 'term-status' });
+  panel.replaceChildren(cmd, el('p', { class: 'muted', text: 'A running container gets a new process (exec); a stopped one a snapshot copy; one without a shell the toolbox. Copies are removed when this tab closes.' }), box, status);
+  let ws;
+  let term;
+  let closed = false;
+  let onResize;
+  loadXterm().then(() => {
+    if (closed) return;
+    term = new Terminal({ cursorBlink: true, fontSize: 14, scrollback: 5000, fontFamily: 'ui-monospace, monospace' });
+    const fit = new FitAddon.FitAddon();
+    term.loadAddon(fit);
+    term.open(box);
+    fit.fit();
+    const query = new URLSearchParams({ c: name, cols: String(term.cols), rows: String(term.rows) });
+    ws = new WebSocket(`ws://${location.host}/ws/terminal?${query}`);
+    ws.binaryType = 'arraybuffer';
+    const encoder = new TextEncoder();
+    ws.addEventListener('message', (event) => {
+      if (typeof event.data !== 'string') {
+        term.write(new Uint8Array(event.data));
+        return;
+      }
+      const message = JSON.parse(event.data);
+      if (message.command) cmd.replaceChildren(commandLine(message.command));
+      if ('exit' in message) status.textContent = `The shell ended (exit code ${message.exit}).`;
+      if (message.error) {
+        status.textContent = message.error;
+        status.className = 'error';
+      }
+    });
+    ws.addEventListener('open', () => { box.dataset.state = 'open'; });
+    ws.addEventListener('close', () => {
+      box.dataset.state = 'closed';
+      if (!status.textContent) status.textContent = 'Disconnected.';
+    });
+    const send = (data) => { if (ws.readyState === WebSocket.OPEN) ws.send(data); };
+    term.onData((data) => send(encoder.encode(data)));
+    term.onBinary((data) => send(Uint8Array.from(data, (c) => c.charCodeAt(0))));
+    term.onResize(({ cols, rows }) => send(JSON.stringify({ resize: [cols, rows] })));
+    onResize = () => fit.fit();
+    window.addEventListener('resize', onResize);
+    term.focus();
+  }).catch((err) => showError(panel, err));
+  return () => {
+    closed = true;
+    if (ws) ws.close();
+    if (term) term.dispose();
+    if (onResize) window.removeEventListener('resize', onResize);
+  };
+}
+
+// ---- Processes ---------------------------------------------------------------------------------------------
+
+function formatBytes(n) {
+  if (n == null) return '';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${i ? n.toFixed(1) : n} ${units[i]}`;
+}
+
+function processesTab(name, panel) {
+  const cmd = el('div');
+  const body = el('tbody');
+  const status = el('p', { class: 'muted' });
+  panel.replaceChildren(cmd, el('table', { id: 'procs' },
+    el('thead', null, el('tr', null, ...['Host PID', 'PID', 'User', '%CPU', 'RSS', 'State', 'Command'].map((h) => el('th', { text: h })))), body), status);
+  const source = new EventSource(`/api/c/${encodeURIComponent(name)}/ps`);
+  source.addEventListener('command', (e) => cmd.replaceChildren(commandLine(JSON.parse(e.data))));
+  source.addEventListener('ps', (e) => {
+    const data = JSON.parse(e.data);
+    status.textContent = data.notRunning ? `Not running (${data.notRunning}): no processes.` : `Updated ${new Date().toLocaleTimeString()} (every 2 s). %CPU is the process's lifetime average, as ps shows it.`;
+    body.replaceChildren(...data.rows.map((row, i) => el('tr', { class: row.role, 'data-pid': String(row.hostPid) },
+      el('td', { text: String(row.hostPid) }),
+      el('td', { text: row.pid == null ? '' : String(row.pid) }),
+      el('td', { text: row.user }),
+      el('td', { text: row.cpuPercent == null ? '' : row.cpuPercent.toFixed(1) }),
+      el('td', { text: formatBytes(row.rssBytes) }),
+      el('td', { text: row.stat || row.state || '' }),
+      el('td', { class: 'command', title: row.command, text: `${data.prefixes[i] || ''}${row.command}` }))));
+  });
+  source.addEventListener('failed', (e) => { status.textContent = JSON.parse(e.data); status.className = 'error'; source.close(); });
+  return () => source.close();
+}
+
+// ---- Stats -------------------------------------------------------------------------------------------------
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+  return node;
+}
+
+/** One chart: lines of [t, value] on the shared time axis [t0, t1], the events as vertical marks. */
+function drawChart(box, title, series, t0, t1, events, format) {
+  const width = 640;
+  const height = 120;
+  let max = 0;
+  for (const s of series) for (const [, v] of s.points) max = Math.max(max, v);
+  max = max || 1;
+  const x = (t) => ((t - t0) / Math.max(1, t1 - t0)) * width;
+  const y = (v) => height - (v / max) * (height - 10);
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', preserveAspectRatio: 'none', role: 'img', 'aria-label': title });
+  for (const event of events) {
+    const mark = svg('line', { x1: x(event.t), x2: x(event.t), y1: 0, y2: height, class: `event ${event.kind}` });
+    const tip = svg('title');
+    tip.textContent = `${new Date(event.t).toLocaleTimeString()}: ${event.text}`;
+    mark.append(tip);
+    chart.append(mark);
+  }
+  for (const s of series) {
+    if (!s.points.length) continue;
+    chart.append(svg('polyline', { points: s.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' '), class: `series ${s.cls}` }));
+  }
+  const latest = series.map((s) => `${s.label} ${s.points.length ? format(s.points[s.points.length - 1][1]) : '-'}`).join(' · ');
+  box.replaceChildren(el('h3', { text: `${title}: ${latest}` }), chart,
+    el('div', { class: 'muted axis' }, el('span', { text: new Date(t0).toLocaleTimeString() }), el('span', { text: `max ${format(max)}` }), el('span', { text: new Date(t1).toLocaleTimeString() })));
+}
+
+function statsTab(name, panel) {
+  const WINDOW_MS = 5 * 60 * 1000;
+  const cmd = el('div');
+  const status = el('p', { class: 'muted', text: 'Sampling every second...' });
+  const boxes = { cpu: el('div', { class: 'chart-box', id: 'chart-cpu' }), mem: el('div', { class: 'chart-box', id: 'chart-mem' }), net: el('div', { class: 'chart-box', id: 'chart-net' }), blk: el('div', { class: 'chart-box', id: 'chart-blk' }) };
+  const eventList = el('ul', { id: 'events' });
+  panel.replaceChildren(cmd, status, boxes.cpu, boxes.mem, boxes.net, boxes.blk, el('h3', { text: 'Events' }), eventList);
+  const samples = [];
+  const events = [];
+  const rate = (key) => {
+    const out = [];
+    for (let i = 1; i < samples.length; i++) {
+      const dt = (samples[i].t - samples[i - 1].t) / 1000;
+      out.push([samples[i].t, Math.max(0, samples[i][key] - samples[i - 1][key]) / (dt || 1)]);
+    }
+    return out;
+  };
+  const draw = () => {
+    const t1 = Date.now();
+    const t0 = Math.min(samples.length ? samples[0].t : t1, t1 - 60 * 1000);
+    const series = (key) => samples.map((s) => [s.t, s[key]]);
+    const perSecond = (v) => `${formatBytes(Math.round(v))}/s`;
+    drawChart(boxes.cpu, 'CPU', [{ label: '%', cls: 'a', points: series('cpuPercent') }], t0, t1, events, (v) => `${v.toFixed(1)}%`);
+    drawChart(boxes.mem, 'Memory', [{ label: 'used', cls: 'a', points: series('memoryBytes') }], t0, t1, events, formatBytes);
+    drawChart(boxes.net, 'Network', [{ label: 'rx', cls: 'a', points: rate('netRxBytes') }, { label: 'tx', cls: 'b', points: rate('netTxBytes') }], t0, t1, events, perSecond);
+    drawChart(boxes.blk, 'Block I/O', [{ label: 'read', cls: 'a', points: rate('blockReadBytes') }, { label: 'write', cls: 'b', points: rate('blockWriteBytes') }], t0, t1, events, perSecond);
+  };
+  const source = new EventSource(`/api/c/${encodeURIComponent(name)}/stats`);
+  source.addEventListener('command', (e) => cmd.replaceChildren(commandLine(JSON.parse(e.data))));
+  source.addEventListener('sample', (e) => {
+    samples.push(JSON.parse(e.data));
+    while (samples.length && samples[0].t < Date.now() - WINDOW_MS) samples.shift();
+    status.textContent = `${samples.length} samples, one a second (the last 5 minutes are kept).`;
+    draw();
+  });
+  source.addEventListener('event', (e) => {
+    const event = JSON.parse(e.data);
+    events.push(event);
+    eventList.append(el('li', { class: event.kind, text: `${new Date(event.t).toLocaleTimeString()} ${event.kind}: ${event.text}` }));
+    draw();
+  });
+  source.addEventListener('failed', (e) => { status.textContent = JSON.parse(e.data); status.className = 'error'; source.close(); });
+  return () => source.close();
+}
+
 async function start() {
-  getJson('/api/info').then((info) => {
-    document.getElementById('mode').textContent = `${info.version}${info.readOnly ? ' - read-only' : ''}`;
-  }).catch(() => {});
   const m = /^\/c\/([^/]+)$/.exec(location.pathname);
-  if (m) containerView(decodeURIComponent(m[1]));
+  if (m) infoLoaded.then(() => containerView(decodeURIComponent(m[1])));
   else listView();
 }
 

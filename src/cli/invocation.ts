@@ -1,0 +1,41 @@
+// The global flags in force (-H, --context, TLS, Kubernetes), so that every hint naming a porthole command can be
+// typed again as it stands: `porthole -H ssh://box shell web`, not `porthole shell web` against another engine.
+import type { GlobalFlags } from './global.js';
+
+let globalWords: string[] = [];
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Remembers the engine-choosing global flags given on the command line (main.ts, once). */
+export function rememberGlobalFlags(flags: Pick<GlobalFlags, 'host' | 'context' | 'tls' | 'kubeconfig' | 'kubeContext' | 'namespace'>): void {
+  const words: string[] = [];
+  if (flags.host !== undefined) words.push('-H', flags.host);
+  if (flags.context !== undefined) words.push('--context', flags.context);
+  if (flags.tls.tls !== undefined) words.push(flags.tls.tls ? '--tls' : '--tls=false');
+  if (flags.tls.tlsVerify !== undefined) words.push(flags.tls.tlsVerify ? '--tlsverify' : '--tlsverify=false');
+  if (flags.tls.caCert !== undefined) words.push('--tlscacert', flags.tls.caCert);
+  if (flags.tls.cert !== undefined) words.push('--tlscert', flags.tls.cert);
+  if (flags.tls.key !== undefined) words.push('--tlskey', flags.tls.key);
+  if (flags.kubeconfig !== undefined) words.push('--kubeconfig', flags.kubeconfig);
+  if (flags.kubeContext !== undefined) words.push('--kube-context', flags.kubeContext);
+  if (flags.namespace !== undefined) words.push('-n', flags.namespace);
+  // hostile bytes in a flag value must not reach the terminal through a hint
+  globalWords = words.map((w) => shellQuote(w.replace(/[\x00-\x1f\x7f]/g, '?')));
+}
+
+/** `porthole` followed by the global flags in force: the start of any command a hint tells the person to run. */
+export function portholeWithFlags(): string {
+  return ['porthole', ...globalWords].join(' ');
+}
+
+/**
+ * Puts the global flags in force into every `porthole COMMAND` a sentence quotes (in backticks, COMMAND one of
+ * `names`): the one place hints get them, so no hint can forget. Prose ("porthole which reads /proc") stays as it is.
+ */
+export function withGlobalFlags(text: string, names: readonly string[]): string {
+  if (!globalWords.length || !text.includes('porthole ')) return text;
+  const alternatives = names.map((n) => n.replace(/[^\w-]/g, '')).join('|');
+  return text.replace(new RegExp(`(\`)porthole (?=(?:${alternatives})(?:[\\s\`'".,;:)]|$))`, 'g'), (_m, before: string) => `${before}${portholeWithFlags()} `);
+}
