@@ -88,9 +88,7 @@ async function viaSidecar(ctx: Context, target: ContainerDetails, choice: Proces
     rwMounts: false,
     keep: false,
   });
-  if (code === 127 && !parsed.options.toolbox) {
-    ctx.notice(`porthole: porthole's toolbox carries busybox only; give --toolbox IMAGE with a static ${escapeName(parsed.rest[0]!)} in it, or run porthole on the engine's host.`);
-  }
+  // A program neither the container nor the toolbox has was one sentence in the sidecar, with the --with that adds it.
   return code;
 }
 
