@@ -66,6 +66,11 @@ function flatten(nodes: ProcessNode[]): ProcessInfo[] {
 /** Finds the chosen process of a running container in the host's /proc. Throws a sentence when it cannot. */
 export function findTargetProcess(target: ContainerDetails, choice: ProcessChoice, procRoot = '/proc'): TargetProcess {
   const initPid = target.state.pid;
+  // The main process: its own cgroup proves it is the container's; no need to read the tree around it.
+  if (choice.kind === 'main' && target.state.running && !target.state.paused && initPid > 0 && initInContainer(procRoot, initPid, target.id)) {
+    const main = describeProcess(procRoot, initPid, readNsPids(procRoot, initPid)?.length);
+    if (main) return main;
+  }
   const table = ProcessTable.available(procRoot) ? ProcessTable.readAround([initPid], { procRoot }) : undefined;
   const refused = noHostView(target, table);
   if (refused) throw refused;
