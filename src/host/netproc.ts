@@ -82,12 +82,18 @@ function formatIpv6(bytes: number[]): string {
 export function parseInetSockets(text: string, proto: InetProto): InetSocket[] {
   const v6 = proto.endsWith('6');
   const out: InetSocket[] = [];
+  // Thousands of connections share a few addresses: decode each once.
+  const decoded = new Map<string, string>();
+  const decode = (hex: string) => {
+    let address = decoded.get(hex);
+    if (address === undefined) decoded.set(hex, (address = v6 ? hexToIpv6(hex) : hexToIpv4(hex)));
+    return address;
+  };
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 10) continue;
     const [local, remote] = [f[1]!, f[2]!].map((a) => a.split(':'));
     if (!local || !remote || local.length !== 2 || remote.length !== 2) continue;
-    const decode = v6 ? hexToIpv6 : hexToIpv4;
     out.push({
       proto,
       localAddress: decode(local[0]!),

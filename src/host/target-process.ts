@@ -152,11 +152,15 @@ export function containerProcesses(target: ContainerDetails, purpose?: string, p
 }
 
 function readNsPids(procRoot: string, pid: number): number[] | undefined {
+  let text: string;
   try {
-    return parseStatus(readFileSync(`${procRoot}/${pid}/status`, 'utf8')).nsPids;
+    text = readFileSync(`${procRoot}/${pid}/status`, 'latin1');
   } catch {
     return undefined;
   }
+  // Only the NSpid line: `net` asks this of every process holding a socket (thousands), parseStatus reads all.
+  const line = /^NSpid:\t([\d\t ]+)$/m.exec(text);
+  return line ? line[1]!.trim().split(/\s+/).map(Number) : parseStatus(text).nsPids;
 }
 
 /** Whether the process exists here and its cgroup names the container (hasHostView without a table). */
