@@ -38,7 +38,7 @@ export async function run(ctx: Context, parsed: Options): Promise<ToolboxResult>
   if (action === 'build') {
     const { splitWith } = await import('../toolbox/with.js');
     const built = await buildToolbox(ctx, { from: parsed.options.from, with: splitWith(parsed.options.with) });
-    if (built.upToDate) ctx.notice(`porthole: ${escapeName(built.image)} is already made from these files; nothing to rebuild.`);
+    if (built.upToDate) ctx.notice(`porthole: ${escapeName(built.image)} is already made from this busybox${built.with.length ? ' and these programs' : ''}; nothing to rebuild.`);
     for (const m of built.missing) ctx.notice(`porthole: could not carry ${escapeName(m.name)}: ${escapeName(m.reason)}.`);
     return { action: 'build', ...built };
   }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { ContainerDetails } from '../engine/types.js';
 import { Ambiguous, InvalidArgument, NotFound, ProcessesNotVisible, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
-import { ProcessTable, containerIdsInCgroup, containerTree, hasHostView, inContainer, parseCmdline, parseStatus, pidInContainer, type ProcessInfo, type ProcessNode } from '../procs/index.js';
+import { ProcessTable, containerIdsInCgroup, containerTree, hasHostView, inContainer, parseStatus, pidInContainer, type ProcessInfo, type ProcessNode } from '../procs/index.js';
 
 export interface TargetProcess {
   hostPid: number;
@@ -154,7 +154,8 @@ export function containerProcesses(target: ContainerDetails, purpose?: string, p
 function readNsPids(procRoot: string, pid: number): number[] | undefined {
   let text: string;
   try {
-    text = readFileSync(`${procRoot}/${pid}/status`, 'latin1');
+    // 'utf8' takes Node's native whole-file path; any other encoding costs a JS read loop (thousands of files here).
+    text = readFileSync(`${procRoot}/${pid}/status`, 'utf8');
   } catch {
     return undefined;
   }
@@ -179,7 +180,9 @@ function describeProcess(procRoot: string, hostPid: number, initDepth: number | 
   let argv: string[] = [];
   let comm = '';
   try {
-    argv = parseCmdline(readFileSync(`${procRoot}/${hostPid}/cmdline`));
+    // As parseCmdline, read as text in one native call.
+    argv = readFileSync(`${procRoot}/${hostPid}/cmdline`, 'utf8').split('\0');
+    if (argv.at(-1) === '') argv.pop();
     if (!argv.length) comm = readFileSync(`${procRoot}/${hostPid}/comm`, 'utf8').trim();
   } catch {
     return undefined;
