@@ -74,6 +74,15 @@ function treeEntries(host: string, image: string, seen: Set<string>): TarEntry[]
   return entries;
 }
 
+/**
+ * Arguments put before the user's, for programs that need telling where they are. gdb, by default, reaches a
+ * process's files through its mount namespace (setns, which the sidecar may not do); there `/` already is the
+ * target's root.
+ */
+const LEADING_ARGS: Record<string, string[]> = {
+  gdb: ['-iex', 'set sysroot /'],
+};
+
 export interface LddLibrary {
   name: string;
   /** Where the loader found it; null when ldd says "not found". */
@@ -166,7 +175,8 @@ function ldd(path: string, loader: string): string {
 export function wrapperScript(name: string, loader: string, argv0: boolean): string {
   const lib = `${SIDECAR_TOOLBOX}/lib`;
   const flags = ['--inhibit-cache', '--library-path', lib, ...(argv0 ? ['--argv0', name] : [])].join(' ');
-  return `#!${SIDECAR_TOOLBOX}/bin/sh\nexec ${lib}/${basename(loader)} ${flags} ${SIDECAR_TOOLBOX}/with/${name} "$@"\n`;
+  const leading = (LEADING_ARGS[name] ?? []).map((a) => `'${a}'`).join(' ');
+  return `#!${SIDECAR_TOOLBOX}/bin/sh\nexec ${lib}/${basename(loader)} ${flags} ${SIDECAR_TOOLBOX}/with/${name}${leading ? ` ${leading}` : ''} "$@"\n`;
 }
 
 /** Whether the loader takes --argv0 (glibc 2.33 and later); asked once of the loader itself. */
