@@ -8,7 +8,7 @@ import { resolveContainer } from '../engine/resolve.js';
 import type { ContainerDetails } from '../engine/types.js';
 import { InvalidArgument, ProcessesNotVisible, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
-import { runHostProgram, substitutePid } from '../host/run-program.js';
+import { preloadSpawn, runHostProgram, substitutePid } from '../host/run-program.js';
 import { findTargetProcess, processChoice, type ProcessChoice } from '../host/target-process.js';
 
 export const spec = defineCommand({
@@ -51,7 +51,9 @@ export async function run(ctx: Context, parsed: Options): Promise<ToolResult> {
   }
   const choice = processChoice(parsed.options.pid, parsed.options.match);
   const engine = await ctx.engine();
-  const target = await resolveContainer(engine, parsed.args[0]!);
+  const resolving = resolveContainer(engine, parsed.args[0]!);
+  preloadSpawn(); // while the engine answers
+  const target = await resolving;
   let process;
   try {
     process = findTargetProcess(target, choice);
