@@ -164,11 +164,12 @@ function parseResolvConf(text: string): NetResult['dns'] {
  * /etc/resolv.conf), opened without following a link; else through the engine's archive API. Never through
  * /proc/PID/root: a link inside the container would lead to the host's files.
  */
-async function readResolvConf(engine: EngineClient, target: ContainerDetails): Promise<string | undefined> {
+async function readResolvConf(engine: EngineClient, target: ContainerDetails, onThisHost: boolean): Promise<string | undefined> {
   const raw = target.raw as { ResolvConfPath?: string; Mounts?: { Destination?: string }[] };
   const own = raw?.ResolvConfPath;
   const replaced = (raw?.Mounts ?? []).some((m) => m.Destination === '/etc/resolv.conf');
-  if (own && own.startsWith('/') && !replaced) {
+  // A remote engine's path names a file of its own host, never one of this machine.
+  if (onThisHost && own && own.startsWith('/') && !replaced) {
     let fd: number | undefined;
     try {
       fd = openSync(own, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
@@ -218,15 +219,17 @@ async function sidecarSource(ctx: Context, engine: EngineClient, target: Contain
 export async function run(ctx: Context, parsed: Options): Promise<NetResult> {
   const engine = await ctx.engine();
   const target = await resolveContainer(engine, parsed.args[0]!);
-  const resolvConf = readResolvConf(engine, target);
-  resolvConf.catch(() => undefined);
   let source: NetSource;
+  let resolvConf: Promise<string | undefined>;
   try {
     source = hostSource(containerProcesses(target, 'whose network porthole could read'), target.state.pid);
+    resolvConf = readResolvConf(engine, target, true);
   } catch (err) {
     if (!(err instanceof ProcessesNotVisible)) throw err;
     // Not on the engine's host (or not in its PID namespace): the same files, read by a sidecar in the container's namespaces.
     ctx.notice(`porthole: the processes of ${escapeName(target.name)} are not visible here (a remote engine): reading its network through a toolbox sidecar that shares its namespaces.`);
+    resolvConf = readResolvConf(engine, target, false);
+    resolvConf.catch(() => undefined);
     source = await sidecarSource(ctx, engine, target);
   }
   const pid = target.state.pid;
