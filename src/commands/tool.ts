@@ -22,7 +22,7 @@ export const spec = defineCommand({
     "its arguments replaced by that process's host PID. Stdin, stdout, stderr and the terminal are the program's;\n" +
     "porthole exits with its code (127 when there is no such program). Where the container's processes are not\n" +
     'visible here (a remote engine), PROGRAM runs instead in a toolbox sidecar sharing their PID namespace, with\n' +
-    'SYS_PTRACE, {} then being the PID inside.',
+    'SYS_PTRACE, {} then being the PID inside (`porthole toolbox build --with strace,gdb` carries the host\'s tools there).',
   options: {
     pid: { type: 'string', valueName: 'N', description: 'The process with this PID inside the container (as porthole ps shows it)' },
     match: { type: 'string', short: 'm', valueName: 'REGEX', description: 'The one process whose command line matches (several: they are listed, exit 4)' },
