@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { BIN, hasCommand, porthole, runProcess } from '../support/cli.js';
 import { containerFingerprint, docker, ensureBusyboxImage, leftoversFor, removeContainers, runContainer, uniqueName } from '../support/docker.js';
-import { containerId, statePid, waitFor } from '../support/procs.js';
+import { containerId, procStatusField, statePid, waitFor } from '../support/procs.js';
 import { ensureToolbox, runShellLess } from '../support/toolbox.js';
 
 const web = uniqueName('host-tools-net');
@@ -76,6 +76,25 @@ test('net shows established connections with both ends and their processes', asy
   assert.equal(client.owner.command, 'nc 127.0.0.1 9000');
   const server = j.connections.find((c: { local: string }) => /:9000$/.test(c.local));
   assert.equal(server.owner.command, 'nc -l -p 9000');
+});
+
+test('net on a container with hundreds of processes: PIDs inside from one nsenter read, the same as each status says', async () => {
+  const crowd = uniqueName('host-tools-net-crowd');
+  try {
+    runContainer(crowd, [], undefined, ['sh', '-c', 'i=0; while [ $i -lt 230 ]; do sleep 1000 & i=$((i+1)); done; sleep 1000 | nc -l -p 9000 & sleep 0.3; sleep 1000 | nc 127.0.0.1 9000']);
+    await waitFor('the crowd and its connection', () => docker(['top', crowd, '-o', 'pid,args']).split('\n').length > 230 && docker(['top', crowd, '-o', 'pid,args']).includes('nc 127.0.0.1 9000'), 120_000);
+    let j = await netJson(crowd);
+    if (j.connections.length < 2) j = await netJson(crowd);
+    type Owner = { pid: number; hostPid: number };
+    const owners: Owner[] = [...j.listening, ...j.connections].map((s: { owner: Owner | null }) => s.owner).filter((o: Owner | null): o is Owner => o !== null);
+    assert.ok(owners.length >= 2, JSON.stringify(j.connections));
+    for (const owner of owners) {
+      assert.equal(owner.pid, Number(procStatusField(owner.hostPid, 'NSpid').split(/\s+/).at(-1)), `host PID ${owner.hostPid}`);
+    }
+    assert.ok(owners.some((o) => o.pid > 200), 'owners made after the crowd have high PIDs inside');
+  } finally {
+    removeContainers(crowd);
+  }
 });
 
 test('net on a container without a shell or any tool', async () => {
