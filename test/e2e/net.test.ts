@@ -82,9 +82,16 @@ test('net on a container with hundreds of processes: PIDs inside from one nsente
   const crowd = uniqueName('host-tools-net-crowd');
   try {
     runContainer(crowd, [], undefined, ['sh', '-c', 'i=0; while [ $i -lt 230 ]; do sleep 1000 & i=$((i+1)); done; sleep 1000 | nc -l -p 9000 & sleep 0.3; sleep 1000 | nc 127.0.0.1 9000']);
-    await waitFor('the crowd and its connection', () => docker(['top', crowd, '-o', 'pid,args']).split('\n').length > 230 && docker(['top', crowd, '-o', 'pid,args']).includes('nc 127.0.0.1 9000'), 120_000);
+    // The main shell's own command line holds "nc 127.0.0.1 9000" too: wait for the process itself.
+    await waitFor('the crowd and its connection', () => {
+      const rows = docker(['top', crowd, '-o', 'pid,args']).split('\n');
+      return rows.length > 230 && rows.some((r) => /^\s*\d+\s+nc 127\.0\.0\.1 9000$/.test(r));
+    }, 120_000);
     let j = await netJson(crowd);
-    if (j.connections.length < 2) j = await netJson(crowd);
+    for (let tries = 0; j.connections.length < 2 && tries < 20; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      j = await netJson(crowd);
+    }
     type Owner = { pid: number; hostPid: number };
     const owners: Owner[] = [...j.listening, ...j.connections].map((s: { owner: Owner | null }) => s.owner).filter((o: Owner | null): o is Owner => o !== null);
     assert.ok(owners.length >= 2, JSON.stringify(j.connections));
