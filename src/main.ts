@@ -13,6 +13,7 @@ import { escapeName } from './render/escape.js';
 import { scopeFromOptions, setNameScope } from './engine/compose/scope.js';
 import { widest } from './render/table.js';
 import { exitWhenFlushed } from './util/exit.js';
+import { madeStreams, stderr, stdout } from './util/stdio.js';
 
 declare const PORTHOLE_VERSION: string;
 const VERSION = typeof PORTHOLE_VERSION === 'string' ? PORTHOLE_VERSION : '0.0.0-dev';
@@ -73,7 +74,7 @@ function pluginMetadata(): string {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'docker-cli-plugin-metadata') {
-    process.stdout.write(pluginMetadata());
+    stdout().write(pluginMetadata());
     return EXIT.ok;
   }
   const cleanup = new Cleanup();
@@ -88,10 +89,10 @@ export async function main(argv: string[]): Promise<number> {
     if (abort.signal.aborted) return;
     abort.abort(Object.assign(new Error(`interrupted by ${name}`), { signal: name }));
     void cleanup.runAll().then((failures) => {
-      for (const f of failures) process.stderr.write(`porthole: ${f}\n`);
+      for (const f of failures) stderr().write(`porthole: ${f}\n`);
       engine?.close();
       // What is queued for stdout and stderr still goes out, unless a reader that no longer reads holds it back.
-      exitWhenFlushed(128 + SIGNALS[name], undefined, 1000);
+      exitWhenFlushed(128 + SIGNALS[name], madeStreams(), 1000);
     });
   };
   for (const name of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.on(name, () => onSignal(name));
@@ -114,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     rememberGlobalFlags(global);
     if (global.version) {
-      process.stdout.write(`porthole ${VERSION}\n`);
+      stdout().write(`porthole ${VERSION}\n`);
       return EXIT.ok;
     }
     const [name, ...rest] = global.rest;
@@ -122,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
       const topic = name === 'help' ? rest[0] : undefined;
       const entry = topic ? findCommand(topic) : undefined;
       if (topic && !entry) throw new InvalidArgument(`Unknown command "${escapeName(topic)}".`, 'See `porthole --help`.');
-      process.stdout.write(entry ? formatHelp((await entry.load()).spec) : mainHelp());
+      stdout().write(entry ? formatHelp((await entry.load()).spec) : mainHelp());
       return name || global.help ? EXIT.ok : EXIT.usage;
     }
     const entry = findCommand(name);
@@ -131,14 +132,18 @@ export async function main(argv: string[]): Promise<number> {
     const mod = await entry.load();
     const parsed = parseCommand(mod.spec, rest);
     if (parsed.help) {
-      process.stdout.write(formatHelp(mod.spec));
+      stdout().write(formatHelp(mod.spec));
       return EXIT.ok;
     }
     // node:tty loads node:net and the streams (8 ms): only commands pay for it, which need them anyway
     const { isatty } = await import('node:tty');
     const ctx: Context = {
-      stdout: process.stdout,
-      stderr: process.stderr,
+      get stdout() {
+        return stdout();
+      },
+      get stderr() {
+        return stderr();
+      },
       // process.stdin sets up a stream on first use (about 3 ms): only commands that read it pay for it.
       get stdin() {
         return process.stdin;
@@ -155,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
           if (foreground === handler) foreground = undefined;
         };
       },
-      notice: (message) => process.stderr.write(`${hinted(message)}\n`),
+      notice: (message) => stderr().write(`${hinted(message)}\n`),
       engine: async () => {
         if (!engine) {
           const { connectEngine } = await import('./engine/index.js');
@@ -168,7 +173,7 @@ export async function main(argv: string[]): Promise<number> {
     // service/NAME.SLOT, task/ID: the command runs on that container's node (engine/swarm/route.ts)
     const [runCtx, runParsed] = parsed.args.some((a) => /^(service|task)\//.test(a)) ? await (await import('./engine/swarm/route.js')).routeToNode(commandName, ctx, parsed) : [ctx, parsed];
     const result = await mod.run(runCtx, runParsed);
-    if (mod.render) process.stdout.write(mod.render(result, parsed, ctx));
+    if (mod.render) stdout().write(mod.render(result, parsed, ctx));
     return mod.exitCode ? mod.exitCode(result) : EXIT.ok;
   } catch (err) {
     // Stopped by a signal: what failed because of it is no news; the signal's own exit code follows.
@@ -176,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(err, commandName, debug);
   } finally {
     const failures = await cleanup.runAll();
-    for (const f of failures) process.stderr.write(`porthole: ${hinted(f)}\n`);
+    for (const f of failures) stderr().write(`porthole: ${hinted(f)}\n`);
     engine?.close();
   }
 }
@@ -195,8 +200,8 @@ function connectionLost(err: NodeJS.ErrnoException | undefined): boolean {
 function reportError(err: unknown, commandName: string, debug: boolean): number {
   if (err instanceof ExitStatus) return err.code;
   if (err instanceof PortholeError) {
-    process.stderr.write(`porthole: ${hinted(err.message)}${err.hint ? ` ${hinted(err.hint)}` : ''}\n`);
-    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    stderr().write(`porthole: ${hinted(err.message)}${err.hint ? ` ${hinted(err.hint)}` : ''}\n`);
+    if (debug && err.stack) stderr().write(`${err.stack}\n`);
     // `shell -- CMD` passes CMD's status through, so porthole's own failures there use docker run's 125.
     if (commandName === 'shell' && err.exitCode !== EXIT.usage) return EXIT.shellOwnFailure;
     return err.exitCode;
@@ -206,12 +211,12 @@ function reportError(err: unknown, commandName: string, debug: boolean): number 
   if (connectionLost(error)) {
     // A stream the engine was sending (logs -f, an attach, a wait) ended with the connection: it stopped, restarted
     // or was cut off. Each command that can say more (cp: what is left) says it itself.
-    process.stderr.write(`porthole: The engine closed the connection in the middle of ${commandName}: it stopped, restarted, or the connection was cut.\n`);
-    if (debug && error?.stack) process.stderr.write(`${error.stack}\n`);
+    stderr().write(`porthole: The engine closed the connection in the middle of ${commandName}: it stopped, restarted, or the connection was cut.\n`);
+    if (debug && error?.stack) stderr().write(`${error.stack}\n`);
     return commandName === 'shell' ? EXIT.shellOwnFailure : EXIT.engine;
   }
-  process.stderr.write(`porthole: unexpected error: ${error?.message ?? String(err)}. Run again with --debug for details.\n`);
-  if (debug && error?.stack) process.stderr.write(`${error.stack}\n`);
+  stderr().write(`porthole: unexpected error: ${error?.message ?? String(err)}. Run again with --debug for details.\n`);
+  if (debug && error?.stack) stderr().write(`${error.stack}\n`);
   return commandName === 'shell' ? EXIT.shellOwnFailure : EXIT.failure;
 }
 
@@ -225,15 +230,10 @@ function isDevNull(fd: number): boolean {
   }
 }
 
-// stdout closed early by the reader (e.g. `| head`) is not an error worth a trace.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(EXIT.ok);
-});
-
 main(process.argv.slice(2)).then(
-  (code) => exitWhenFlushed(code),
+  (code) => exitWhenFlushed(code, madeStreams()),
   (err) => {
-    process.stderr.write(`porthole: ${(err as Error).message}\n`);
-    exitWhenFlushed(EXIT.failure);
+    stderr().write(`porthole: ${(err as Error).message}\n`);
+    exitWhenFlushed(EXIT.failure, madeStreams());
   },
 );

@@ -23,6 +23,7 @@ import {
   type Route,
 } from '../host/netproc.js';
 import { containerProcesses, type ContainerProcessList } from '../host/target-process.js';
+import { ProcessesNotVisible } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { renderJson } from '../render/json.js';
 import { renderTable } from '../render/table.js';
@@ -52,7 +53,8 @@ export interface NetInterface {
 
 export interface SocketOwner {
   pid: number | null;
-  hostPid: number;
+  /** null when read through a sidecar (a remote engine): only the PID inside is known there. */
+  hostPid: number | null;
   command: string;
 }
 
@@ -67,7 +69,10 @@ export interface NetSocket {
 export interface NetResult {
   container: string;
   containerId: string;
-  hostPid: number;
+  /** The main process's host PID; null when read through a sidecar (a remote engine). */
+  hostPid: number | null;
+  /** Where the view was read: this host's /proc, or a toolbox sidecar in the container's namespaces. */
+  via: 'host' | 'sidecar';
   interfaces: NetInterface[];
   routes: Route[];
   dns: { nameservers: string[]; search: string[]; options: string[] } | null;
@@ -126,16 +131,16 @@ function endpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-function interfaces(pid: number, routes: Route[], target: ContainerDetails): NetInterface[] {
-  const names = parseNetDevNames(readProc(`/proc/${pid}/net/dev`));
+function interfaces(source: NetSource, routes: Route[], target: ContainerDetails): NetInterface[] {
+  const names = parseNetDevNames(source.read('dev'));
   const byName = new Map<string, string[]>(names.map((n) => [n, []]));
   const connected = routes.filter((r) => r.gateway === null).sort((a, b) => b.prefixLength - a.prefixLength);
-  for (const address of parseFibTrieLocal(readProc(`/proc/${pid}/net/fib_trie`))) {
+  for (const address of parseFibTrieLocal(source.read('fib_trie'))) {
     const route = address.startsWith('127.') ? { iface: 'lo', prefixLength: 8 } : connected.find((r) => inSubnet(address, r.destination, r.prefixLength));
     if (!route) continue;
     byName.get(route.iface)?.push(`${address}/${route.prefixLength}`) ?? byName.set(route.iface, [`${address}/${route.prefixLength}`]);
   }
-  for (const a of parseIfInet6(readProc(`/proc/${pid}/net/if_inet6`))) byName.get(a.iface)?.push(`${a.address}/${a.prefixLength}`);
+  for (const a of parseIfInet6(source.read('if_inet6'))) byName.get(a.iface)?.push(`${a.address}/${a.prefixLength}`);
   const raw = target.raw as { NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; Gateway?: string; MacAddress?: string; GlobalIPv6Address?: string }> } };
   const networks = Object.entries(raw?.NetworkSettings?.Networks ?? {});
   return [...byName].map(([name, addresses]) => {
@@ -160,11 +165,12 @@ function parseResolvConf(text: string): NetResult['dns'] {
  * /etc/resolv.conf), opened without following a link; else through the engine's archive API. Never through
  * /proc/PID/root: a link inside the container would lead to the host's files.
  */
-async function readResolvConf(engine: EngineClient, target: ContainerDetails): Promise<string | undefined> {
+async function readResolvConf(engine: EngineClient, target: ContainerDetails, onThisHost: boolean): Promise<string | undefined> {
   const raw = target.raw as { ResolvConfPath?: string; Mounts?: { Destination?: string }[] };
   const own = raw?.ResolvConfPath;
   const replaced = (raw?.Mounts ?? []).some((m) => m.Destination === '/etc/resolv.conf');
-  if (own && own.startsWith('/') && !replaced) {
+  // A remote engine's path names a file of its own host, never one of this machine.
+  if (onThisHost && own && own.startsWith('/') && !replaced) {
     let fd: number | undefined;
     try {
       fd = openSync(own, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
@@ -183,18 +189,57 @@ async function readResolvConf(engine: EngineClient, target: ContainerDetails): P
   return readContainerFile(engine, target.id, '/etc/resolv.conf', 64 * 1024).catch(() => undefined);
 }
 
+/** Where the /proc/net files and the socket owners come from: this host's /proc, or a toolbox sidecar. */
+interface NetSource {
+  via: 'host' | 'sidecar';
+  read(file: string): string;
+  owners(wanted: Set<number>): Map<number, SocketOwner>;
+}
+
+function hostSource(processes: ContainerProcessList, pid: number): NetSource {
+  return { via: 'host', read: (file) => readProc(`/proc/${pid}/net/${file}`), owners: (wanted) => socketOwners(processes, wanted) };
+}
+
+async function sidecarSource(ctx: Context, engine: EngineClient, target: ContainerDetails): Promise<NetSource> {
+  const { readNetThroughSidecar } = await import('../enter/net-sidecar.js');
+  const view = await readNetThroughSidecar(ctx, engine, target);
+  return {
+    via: 'sidecar',
+    read: (file) => view.files[file] ?? '',
+    owners: (wanted) => {
+      const owners = new Map<number, SocketOwner>();
+      for (const inode of wanted) {
+        const pid = view.socketPids.get(inode);
+        if (pid !== undefined) owners.set(inode, { pid, hostPid: null, command: view.commands.get(pid) ?? '' });
+      }
+      return owners;
+    },
+  };
+}
+
 export async function run(ctx: Context, parsed: Options): Promise<NetResult> {
   const engine = await ctx.engine();
   const target = await resolveContainer(engine, parsed.args[0]!);
-  const processes = containerProcesses(target, 'whose network porthole could read');
+  let source: NetSource;
+  let resolvConf: Promise<string | undefined>;
+  try {
+    source = hostSource(containerProcesses(target, 'whose network porthole could read'), target.state.pid);
+    resolvConf = readResolvConf(engine, target, true);
+  } catch (err) {
+    if (!(err instanceof ProcessesNotVisible)) throw err;
+    // Not on the engine's host (or not in its PID namespace): the same files, read by a sidecar in the container's namespaces.
+    ctx.notice(`porthole: the processes of ${escapeName(target.name)} are not visible here (a remote engine): reading its network through a toolbox sidecar that shares its namespaces.`);
+    resolvConf = readResolvConf(engine, target, false);
+    resolvConf.catch(() => undefined);
+    source = await sidecarSource(ctx, engine, target);
+  }
   const pid = target.state.pid;
-  const resolvConf = readResolvConf(engine, target);
-  const routes = parseRoutes(readProc(`/proc/${pid}/net/route`));
-  const inet: InetSocket[] = (['tcp', 'tcp6', 'udp', 'udp6'] as const).flatMap((proto) => parseInetSockets(readProc(`/proc/${pid}/net/${proto}`), proto));
-  const listeningUnix = parseUnixSockets(readProc(`/proc/${pid}/net/unix`)).filter((u) => u.listening);
+  const routes = parseRoutes(source.read('route'));
+  const inet: InetSocket[] = (['tcp', 'tcp6', 'udp', 'udp6'] as const).flatMap((proto) => parseInetSockets(source.read(proto), proto));
+  const listeningUnix = parseUnixSockets(source.read('unix')).filter((u) => u.listening);
   // Sockets in TIME_WAIT belong to no process (inode 0).
   const wanted = new Set([...inet.map((s) => s.inode), ...listeningUnix.map((u) => u.inode)].filter((inode) => inode > 0));
-  const owners = socketOwners(processes, wanted);
+  const owners = source.owners(wanted);
   const toSocket = (s: InetSocket): NetSocket => ({
     proto: s.proto,
     state: s.state,
@@ -223,8 +268,9 @@ export async function run(ctx: Context, parsed: Options): Promise<NetResult> {
   return {
     container: target.name,
     containerId: target.id,
-    hostPid: pid,
-    interfaces: interfaces(pid, routes, target),
+    hostPid: source.via === 'host' ? pid : null,
+    via: source.via,
+    interfaces: interfaces(source, routes, target),
     routes,
     dns: text === undefined ? null : parseResolvConf(text),
     listening,
@@ -241,7 +287,8 @@ function owner(s: NetSocket): string {
 
 export function render(r: NetResult, parsed: Options): string {
   if (parsed.options.json) return renderJson(r);
-  const out: string[] = [`${escapeName(r.container)} (${r.containerId.slice(0, 12)}), main process host PID ${r.hostPid}`, ''];
+  const head = r.hostPid === null ? 'read through a toolbox sidecar' : `main process host PID ${r.hostPid}`;
+  const out: string[] = [`${escapeName(r.container)} (${r.containerId.slice(0, 12)}), ${head}`, ''];
   out.push(
     renderTable(r.interfaces, [
       { header: 'INTERFACE', value: (i) => i.name },
@@ -262,9 +309,9 @@ export function render(r: NetResult, parsed: Options): string {
   if (r.listening.length) {
     out.push(
       renderTable(r.listening, [
-        { header: 'PROTO', value: (s) => s.proto },
+        { header: 'PROTO', value: (s) => s.proto, trusted: true },
         { header: 'LOCAL', value: (s) => s.local },
-        { header: 'PID', value: owner, align: 'right' },
+        { header: 'PID', value: owner, align: 'right', trusted: true },
         { header: 'COMMAND', value: (s) => s.owner?.command ?? '' },
       ])
         .trimEnd()
@@ -275,11 +322,12 @@ export function render(r: NetResult, parsed: Options): string {
     out.push('', 'Connections:');
     out.push(
       renderTable(r.connections, [
-        { header: 'PROTO', value: (s) => s.proto },
-        { header: 'LOCAL', value: (s) => s.local },
-        { header: 'PEER', value: (s) => s.remote ?? '' },
+        // Addresses and ports porthole decoded from the kernel's hex: nothing there to escape (thousands of rows).
+        { header: 'PROTO', value: (s) => s.proto, trusted: true },
+        { header: 'LOCAL', value: (s) => s.local, trusted: true },
+        { header: 'PEER', value: (s) => s.remote ?? '', trusted: true },
         { header: 'STATE', value: (s) => s.state },
-        { header: 'PID', value: owner, align: 'right' },
+        { header: 'PID', value: owner, align: 'right', trusted: true },
         { header: 'COMMAND', value: (s) => s.owner?.command ?? '' },
       ])
         .trimEnd()

@@ -9,7 +9,7 @@ import { resolveContainer } from '../engine/resolve.js';
 import type { ContainerDetails } from '../engine/types.js';
 import { InvalidArgument, ProcessesNotVisible, ProgramNotFound, Unsupported } from '../errors.js';
 import { NAMESPACES, canEnterNamespaces, findOnPath, nsenterArgs, type Namespace } from '../host/nsenter.js';
-import { runHostProgram, substitutePid } from '../host/run-program.js';
+import { preloadSpawn, runHostProgram, substitutePid } from '../host/run-program.js';
 import { findTargetProcess } from '../host/target-process.js';
 import { escapeName } from '../render/escape.js';
 
@@ -64,7 +64,9 @@ export async function run(ctx: Context, parsed: Options): Promise<NsenterResult>
   const hostFiles = namespaces !== 'all' && !namespaces.includes('mount');
   const program = parsed.rest[0]!;
   const engine = await ctx.engine();
-  const target = await resolveContainer(engine, parsed.args[0]!);
+  const resolving = resolveContainer(engine, parsed.args[0]!);
+  preloadSpawn(); // while the engine answers
+  const target = await resolving;
   let process;
   try {
     process = findTargetProcess(target, { kind: 'main' });

@@ -9,7 +9,7 @@ import { resolveContainer } from '../engine/resolve.js';
 import type { ContainerDetails } from '../engine/types.js';
 import { InvalidArgument, ProcessesNotVisible, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
-import { runHostProgram, substitutePid } from '../host/run-program.js';
+import { preloadSpawn, runHostProgram, substitutePid } from '../host/run-program.js';
 import { findTargetProcess, processChoice, type ProcessChoice } from '../host/target-process.js';
 
 export const spec = defineCommand({
@@ -23,7 +23,7 @@ export const spec = defineCommand({
     "its arguments replaced by that process's host PID. Stdin, stdout, stderr and the terminal are the program's;\n" +
     "porthole exits with its code (127 when there is no such program). Where the container's processes are not\n" +
     'visible here (a remote engine), PROGRAM runs instead in a toolbox sidecar sharing their PID namespace, with\n' +
-    'SYS_PTRACE, {} then being the PID inside.',
+    'SYS_PTRACE, {} then being the PID inside (`porthole toolbox build --with strace,gdb` carries the host\'s tools there).',
   options: {
     ...composeOptions,
     pid: { type: 'string', valueName: 'N', description: 'The process with this PID inside the container (as porthole ps shows it)' },
@@ -53,7 +53,9 @@ export async function run(ctx: Context, parsed: Options): Promise<ToolResult> {
   }
   const choice = processChoice(parsed.options.pid, parsed.options.match);
   const engine = await ctx.engine();
-  const target = await resolveContainer(engine, parsed.args[0]!);
+  const resolving = resolveContainer(engine, parsed.args[0]!);
+  preloadSpawn(); // while the engine answers
+  const target = await resolving;
   let process;
   try {
     process = findTargetProcess(target, choice);
@@ -90,9 +92,7 @@ async function viaSidecar(ctx: Context, target: ContainerDetails, choice: Proces
     rwMounts: false,
     keep: false,
   });
-  if (code === 127 && !parsed.options.toolbox) {
-    ctx.notice(`porthole: porthole's toolbox carries busybox only; give --toolbox IMAGE with a static ${escapeName(parsed.rest[0]!)} in it, or run porthole on the engine's host.`);
-  }
+  // A program neither the container nor the toolbox has was one sentence in the sidecar, with the --with that adds it.
   return code;
 }
 

@@ -87,14 +87,31 @@ exec $ch /proc/$t/root ${FD_ROOT}${TOOLBOX_SHELL} -c 'i=$PORTHOLE_INNER; unset P
 
 /** Runs inside the target's root; "$@" is the user's command. */
 export const INNER_SCRIPT = `
-wd=$PORTHOLE_WORKDIR; explicit=$PORTHOLE_WORKDIR_EXPLICIT
-unset PORTHOLE_TARGET_PID PORTHOLE_TARGET_ID PORTHOLE_UID PORTHOLE_GID PORTHOLE_WORKDIR PORTHOLE_WORKDIR_EXPLICIT
+wd=$PORTHOLE_WORKDIR; explicit=$PORTHOLE_WORKDIR_EXPLICIT; tb=$PORTHOLE_TOOLBOX_CUSTOM
+unset PORTHOLE_TARGET_PID PORTHOLE_TARGET_ID PORTHOLE_UID PORTHOLE_GID PORTHOLE_WORKDIR PORTHOLE_WORKDIR_EXPLICIT PORTHOLE_TOOLBOX_CUSTOM
 if ! cd "$wd" 2>/dev/null; then
   [ -n "$explicit" ] && { echo "porthole: there is no directory $wd in the container." >&2; exit 125; }
   cd /
 fi
 [ $# -eq 0 ] && exec ${FD_ROOT}${TOOLBOX_SHELL}
-command -v -- "$1" >/dev/null 2>&1 || { echo "porthole: $1: no such command in the container or in the toolbox." >&2; exit 127; }
+if ! p=$(command -v -- "$1" 2>/dev/null); then
+  case $1 in
+  -*|*/*|*[!A-Za-z0-9_.+-]*) echo "porthole: $1: no such command in the container or in the toolbox\${tb:+ $tb}." >&2;;
+  *) echo "porthole: $1: no such command in the container or in the toolbox\${tb:+ $tb}; \\\`porthole toolbox build --with $1\\\` adds it to porthole's toolbox\${tb:+ (used without --toolbox)}." >&2;;
+  esac
+  exit 127
+fi
+# A dynamic program of the toolbox looks for its loader in the container's root: say so, rather than "not found".
+case $p in ${FD_ROOT}/*)
+  b=${FD_ROOT}${TOOLBOX_BIN}/busybox
+  if [ "$($b head -c 4 "$p" 2>/dev/null)" = "$(printf '\\177ELF')" ]; then
+    l=$($b head -c 4096 "$p" | $b tr -c 'A-Za-z0-9/._+-' '\n' | $b grep -m1 -E '^/([A-Za-z0-9._+-]+/)*ld-[A-Za-z0-9._+-]*[.]so([.][0-9]+)*$')
+    if [ -n "$l" ] && ! [ -e "$l" ]; then
+      echo "porthole: $1 in the toolbox\${tb:+ $tb} is dynamically linked and its loader $l is not in the container, so it cannot run there; \\\`porthole toolbox build --with $1\\\` carries a program with its loader and libraries." >&2
+      exit 126
+    fi
+  fi;;
+esac
 exec "$@"
 `;
 
@@ -333,6 +350,7 @@ export function sidecarSpec(
   env.set('PORTHOLE_WORKDIR', request.workdir ?? (target.config.workingDir || '/'));
   env.set('PORTHOLE_WORKDIR_EXPLICIT', request.workdir ? '1' : '');
   env.set('PORTHOLE_INNER', INNER_SCRIPT);
+  if (toolbox.custom) env.set('PORTHOLE_TOOLBOX_CUSTOM', toolbox.image);
   const h = target.hostConfig;
   return {
     name: containerName('toolbox sidecar', target.name),
@@ -510,7 +528,7 @@ async function enterRunning(ctx: Context, target: ContainerDetails, request: Ent
     // The PID namespace's init died: the kernel killed every process in it, the session included.
     const now = await engine.inspectContainer(target.id).catch(() => undefined);
     if (!now?.state.running) ctx.notice(`porthole: ${escapeName(target.name)} stopped, and that ended the session.`);
-  } else if (code !== 0 && code !== 125) {
+  } else if (code !== 0 && code !== 125 && code !== 126 && code !== 127) {
     const hint = missingCapabilityHint(request.cmd, security, user);
     if (hint) ctx.notice(hint);
   }

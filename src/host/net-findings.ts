@@ -7,7 +7,7 @@ export interface ListeningSocket {
   address: string;
   port: number;
   /** The owning process: PID inside and command, when porthole could read the container's fd tables. */
-  process: { pid: number | null; hostPid: number; command: string } | null;
+  process: { pid: number | null; hostPid: number | null; command: string } | null;
 }
 
 export interface PublishedPort {

@@ -82,21 +82,28 @@ function formatIpv6(bytes: number[]): string {
 export function parseInetSockets(text: string, proto: InetProto): InetSocket[] {
   const v6 = proto.endsWith('6');
   const out: InetSocket[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const [local, remote] = [f[1]!, f[2]!].map((a) => a.split(':'));
-    if (!local || !remote || local.length !== 2 || remote.length !== 2) continue;
-    const decode = v6 ? hexToIpv6 : hexToIpv4;
+  // Thousands of connections share a few addresses: decode each once.
+  const decoded = new Map<string, string>();
+  const decode = (hex: string) => {
+    let address = decoded.get(hex);
+    if (address === undefined) decoded.set(hex, (address = v6 ? hexToIpv6(hex) : hexToIpv4(hex)));
+    return address;
+  };
+  // One pass over the text, only the fields used (sl, addresses, state, uid, inode): a container with thousands
+  // of connections makes this file thousands of lines long, and splitting each line made 17 strings of it.
+  const row = /^\s*\d+: ([0-9A-Fa-f]+):([0-9A-Fa-f]+) ([0-9A-Fa-f]+):([0-9A-Fa-f]+) ([0-9A-Fa-f]+) \S+ \S+ \S+\s+(\d+)\s+\d+\s+(\d+)/gm;
+  const tcp = proto.startsWith('tcp');
+  for (const m of text.matchAll(row)) {
+    const state = m[5]!;
     out.push({
       proto,
-      localAddress: decode(local[0]!),
-      localPort: parseInt(local[1]!, 16),
-      remoteAddress: decode(remote[0]!),
-      remotePort: parseInt(remote[1]!, 16),
-      state: proto.startsWith('tcp') ? (TCP_STATES[f[3]!] ?? f[3]!) : f[3] === '07' ? 'UNCONN' : f[3] === '01' ? 'ESTABLISHED' : f[3]!,
-      uid: Number(f[7]),
-      inode: Number(f[9]),
+      localAddress: decode(m[1]!),
+      localPort: parseInt(m[2]!, 16),
+      remoteAddress: decode(m[3]!),
+      remotePort: parseInt(m[4]!, 16),
+      state: tcp ? (TCP_STATES[state] ?? state) : state === '07' ? 'UNCONN' : state === '01' ? 'ESTABLISHED' : state,
+      uid: Number(m[6]),
+      inode: Number(m[7]),
     });
   }
   return out;

@@ -1,7 +1,7 @@
 // Runs a program of the host with porthole's own stdin, stdout, stderr and terminal (so a TTY passes through
 // untouched) and gives back its exit status as a shell would: its code, 128+N when signal N ended it. A program
 // that is not there is one sentence and 127, one that cannot be run 126, as in a shell.
-import { spawn } from 'node:child_process';
+import type { spawn as Spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Context } from '../context.js';
 import { CannotRun, ProgramNotFound } from '../errors.js';
@@ -14,8 +14,20 @@ export interface HostProgram {
   shownAs?: string;
 }
 
-export function runHostProgram(ctx: Context, program: HostProgram): Promise<number> {
+let childProcess: Promise<typeof Spawn> | undefined;
+
+/**
+ * Loads node:child_process (and node:net, node:stream with it: about 10 ms) without waiting for it. Called as
+ * soon as the engine's request is on its way, so the loading overlaps the engine's answer instead of coming first.
+ */
+export function preloadSpawn(): Promise<typeof Spawn> {
+  childProcess ??= new Promise((resolve) => setImmediate(() => resolve(import('node:child_process').then((m) => m.spawn))));
+  return childProcess;
+}
+
+export async function runHostProgram(ctx: Context, program: HostProgram): Promise<number> {
   const shown = escapeName(program.shownAs ?? program.file);
+  const spawn = await preloadSpawn();
   return new Promise((resolve, reject) => {
     const child = spawn(program.file, program.args, { stdio: 'inherit', env: ctx.env });
     // As a shell waits for its job: Ctrl-C and the like reach the program through the terminal, so porthole only

@@ -2,10 +2,11 @@
 // with a given PID inside, or the one whose command line matches. Read from this machine's /proc; the engine only
 // names the container and its main process (State.Pid). The cgroup proves each process belongs to the container.
 import { readFileSync } from 'node:fs';
+import { findOnPath } from './nsenter.js';
 import type { ContainerDetails } from '../engine/types.js';
 import { Ambiguous, InvalidArgument, NotFound, ProcessesNotVisible, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
-import { ProcessTable, containerIdsInCgroup, containerTree, hasHostView, inContainer, parseCmdline, parseStatus, pidInContainer, type ProcessInfo, type ProcessNode } from '../procs/index.js';
+import { ProcessTable, containerIdsInCgroup, containerTree, hasHostView, inContainer, parseStatus, pidInContainer, type ProcessInfo, type ProcessNode } from '../procs/index.js';
 
 export interface TargetProcess {
   hostPid: number;
@@ -66,6 +67,11 @@ function flatten(nodes: ProcessNode[]): ProcessInfo[] {
 /** Finds the chosen process of a running container in the host's /proc. Throws a sentence when it cannot. */
 export function findTargetProcess(target: ContainerDetails, choice: ProcessChoice, procRoot = '/proc'): TargetProcess {
   const initPid = target.state.pid;
+  // The main process: its own cgroup proves it is the container's; no need to read the tree around it.
+  if (choice.kind === 'main' && target.state.running && !target.state.paused && initPid > 0 && initInContainer(procRoot, initPid, target.id)) {
+    const main = describeProcess(procRoot, initPid, readNsPids(procRoot, initPid)?.length);
+    if (main) return main;
+  }
   const table = ProcessTable.available(procRoot) ? ProcessTable.readAround([initPid], { procRoot }) : undefined;
   const refused = noHostView(target, table);
   if (refused) throw refused;
@@ -112,12 +118,18 @@ export function containerProcesses(target: ContainerDetails, purpose?: string, p
   const initPid = target.state.pid;
   // Cheap first: the main process's own files, and the container's cgroup.procs (one read instead of walking
   // thousands of /proc entries). The tree walk below is the fallback.
-  const listed = ProcessTable.available(procRoot) && initPid > 0 && target.state.running && !target.state.paused && initInContainer(procRoot, initPid, target.id) ? cgroupProcs(procRoot, initPid, target.id) : undefined;
-  if (listed) {
+  const found = ProcessTable.available(procRoot) && initPid > 0 && target.state.running && !target.state.paused && initInContainer(procRoot, initPid, target.id) ? cgroupProcsWithFile(procRoot, initPid, target.id) : undefined;
+  if (found) {
+    const listed = found.pids;
     const initDepth = readNsPids(procRoot, initPid)?.length;
+    let inside: Map<number, number> | undefined | null = null;
     return {
       hostPids: [initPid, ...listed.filter((pid) => pid !== initPid).sort((a, b) => a - b)],
-      describe: (hostPid) => describeProcess(procRoot, hostPid, initDepth),
+      describe: (hostPid) => {
+        // Many processes to describe: every PID inside at once, instead of one status file each.
+        if (inside === null) inside = listed.length >= MANY_PROCESSES && procRoot === '/proc' ? pidsInside(initPid, found.file, listed, initDepth) : undefined;
+        return describeProcess(procRoot, hostPid, initDepth, inside?.get(hostPid));
+      },
     };
   }
   const table = ProcessTable.available(procRoot) ? ProcessTable.readAround([initPid], { procRoot }) : undefined;
@@ -147,11 +159,16 @@ export function containerProcesses(target: ContainerDetails, purpose?: string, p
 }
 
 function readNsPids(procRoot: string, pid: number): number[] | undefined {
+  let text: string;
   try {
-    return parseStatus(readFileSync(`${procRoot}/${pid}/status`, 'utf8')).nsPids;
+    // 'utf8' takes Node's native whole-file path; any other encoding costs a JS read loop (thousands of files here).
+    text = readFileSync(`${procRoot}/${pid}/status`, 'utf8');
   } catch {
     return undefined;
   }
+  // Only the NSpid line: `net` asks this of every process holding a socket (thousands), parseStatus reads all.
+  const line = /^NSpid:\t([\d\t ]+)$/m.exec(text);
+  return line ? line[1]!.trim().split(/\s+/).map(Number) : parseStatus(text).nsPids;
 }
 
 /** Whether the process exists here and its cgroup names the container (hasHostView without a table). */
@@ -164,18 +181,56 @@ function initInContainer(procRoot: string, pid: number, containerId: string): bo
 }
 
 /** PID inside and command line of one process, from its status and cmdline alone. */
-function describeProcess(procRoot: string, hostPid: number, initDepth: number | undefined): TargetProcess | undefined {
-  const nsPids = readNsPids(procRoot, hostPid);
+function describeProcess(procRoot: string, hostPid: number, initDepth: number | undefined, knownInside?: number): TargetProcess | undefined {
+  const nsPids = knownInside === undefined ? readNsPids(procRoot, hostPid) : [knownInside];
   if (!nsPids) return undefined;
   let argv: string[] = [];
   let comm = '';
   try {
-    argv = parseCmdline(readFileSync(`${procRoot}/${hostPid}/cmdline`));
+    // As parseCmdline, read as text in one native call.
+    argv = readFileSync(`${procRoot}/${hostPid}/cmdline`, 'utf8').split('\0');
+    if (argv.at(-1) === '') argv.pop();
     if (!argv.length) comm = readFileSync(`${procRoot}/${hostPid}/comm`, 'utf8').trim();
   } catch {
     return undefined;
   }
-  return { hostPid, containerPid: pidInContainer({ nsPids, nsPid: nsPids.at(-1) ?? null }, initDepth), command: argv.length ? argv.join(' ') : `[${comm}]` };
+  const containerPid = knownInside ?? pidInContainer({ nsPids, nsPid: nsPids.at(-1) ?? null }, initDepth);
+  return { hostPid, containerPid, command: argv.length ? argv.join(' ') : `[${comm}]` };
+}
+
+/** From this many processes on, describing them pays for one nsenter (about 10 ms) instead of a status read each. */
+const MANY_PROCESSES = 200;
+
+/**
+ * host PID -> PID inside for the container's processes, from one read of its cgroup.procs made inside its PID
+ * namespace (nsenter --pid: the kernel writes each PID as that namespace numbers it), paired by position with
+ * the host's read of the same file: cgroup v2 lists in the same order for every reader, v1 sorts by PID, and both
+ * namespaces number processes in the order they were made. Checked against the status files of the first, middle
+ * and last process; any doubt (a process came or went between the reads, PIDs wrapped around, no nsenter) gives
+ * undefined, and each process's own status is read instead.
+ */
+function pidsInside(initPid: number, file: string, hostOrder: number[], initDepth: number | undefined): Map<number, number> | undefined {
+  if (!initDepth) return undefined;
+  const nsenter = findOnPath('nsenter', process.env.PATH);
+  const cat = findOnPath('cat', process.env.PATH);
+  if (!nsenter || !cat) return undefined;
+  let text: string;
+  try {
+    // process.getBuiltinModule: loaded only here, synchronously (tool's start-up never pays for it).
+    const { execFileSync } = process.getBuiltinModule('node:child_process');
+    text = execFileSync(nsenter, ['--target', String(initPid), '--pid', '--', cat, file], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return undefined;
+  }
+  const inside = text.split('\n').filter(Boolean).map(Number);
+  if (inside.length !== hostOrder.length || inside.some((pid) => !Number.isInteger(pid) || pid <= 0)) return undefined;
+  const map = new Map<number, number>();
+  hostOrder.forEach((hostPid, i) => map.set(hostPid, inside[i]!));
+  for (const hostPid of new Set([initPid, hostOrder[0]!, hostOrder[hostOrder.length >> 1]!, hostOrder.at(-1)!])) {
+    const nsPids = readNsPids('/proc', hostPid);
+    if (!nsPids || nsPids[initDepth - 1] !== map.get(hostPid)) return undefined;
+  }
+  return map;
 }
 
 /**
@@ -183,6 +238,11 @@ function describeProcess(procRoot: string, hostPid: number, initDepth: number | 
  * main process's /proc/PID/cgroup names; undefined when that path does not name the container or is not readable.
  */
 export function cgroupProcs(procRoot: string, initPid: number, containerId: string, cgroupRoot = '/sys/fs/cgroup'): number[] | undefined {
+  return cgroupProcsWithFile(procRoot, initPid, containerId, cgroupRoot)?.pids;
+}
+
+/** cgroupProcs() and the file it read (in the file's own order). */
+function cgroupProcsWithFile(procRoot: string, initPid: number, containerId: string, cgroupRoot = '/sys/fs/cgroup'): { pids: number[]; file: string } | undefined {
   let text: string;
   try {
     text = readFileSync(`${procRoot}/${initPid}/cgroup`, 'utf8');
@@ -199,7 +259,7 @@ export function cgroupProcs(procRoot: string, initPid: number, containerId: stri
   for (const file of candidates) {
     try {
       const pids = readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
-      if (pids.includes(initPid)) return pids.filter((pid) => Number.isInteger(pid) && pid > 0);
+      if (pids.includes(initPid)) return { pids: pids.filter((pid) => Number.isInteger(pid) && pid > 0), file };
     } catch {
       // not there on this host: the next one
     }

@@ -16,7 +16,9 @@ import type { Context } from '../context.js';
 import type { EngineClient } from '../engine/types.js';
 import { EngineError, Failure, InvalidArgument, NotFound } from '../errors.js';
 import { containerName, sessionLabels } from '../enter/session.js';
+import { escapeName } from '../render/escape.js';
 import { CAP_SYS_CHROOT, fileCapability, writeTar, type TarEntry } from './tar.js';
+import { planWith, type WithMissing, type WithPlan, type WithProgram } from './with.js';
 import { DEFAULT_TOOLBOX_IMAGE, TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_LABEL, splitImageRef, toolboxImage, toolboxVolume } from './image.js';
 
 export const DEFAULT_BUSYBOX = '/bin/busybox';
@@ -52,7 +54,7 @@ export function elfInfo(bytes: Buffer): ElfInfo | undefined {
 }
 
 /** The image's root filesystem as tar entries (pure, for tests). */
-export function toolboxEntries(busybox: Buffer, applets: string[]): TarEntry[] {
+export function toolboxEntries(busybox: Buffer, applets: string[], withPlan?: WithPlan): TarEntry[] {
   const dir = TOOLBOX_DIR.slice(1);
   const entries: TarEntry[] = [
     { path: dir, type: 'dir', mode: 0o755 },
@@ -62,13 +64,15 @@ export function toolboxEntries(busybox: Buffer, applets: string[]): TarEntry[] {
     { path: 'bin', type: 'symlink', mode: 0o777, linkTarget: `${dir}/bin` },
     { path: 'tmp', type: 'dir', mode: 0o1777 },
   ];
-  const seen = new Set(['busybox']);
+  // A program carried with --with takes the place of busybox's applet of the same name (lsof, for one).
+  const seen = new Set(['busybox', ...(withPlan?.programs.map((p) => p.name) ?? [])]);
   for (const applet of applets) {
     // Applet names come from running the binary: keep only plain file names.
     if (!/^[A-Za-z0-9_.[\]-]+$/.test(applet) || applet === '.' || applet === '..' || seen.has(applet)) continue;
     seen.add(applet);
     entries.push({ path: `${dir}/bin/${applet}`, type: 'symlink', mode: 0o777, linkTarget: 'busybox' });
   }
+  if (withPlan) entries.push(...withPlan.entries);
   return entries;
 }
 
@@ -82,6 +86,10 @@ export interface BuildResult {
   replaced: string | null;
   /** The image there was already made from the same busybox: nothing was rebuilt. */
   upToDate: boolean;
+  /** Host programs carried with --with (each with the libraries it loads). */
+  with: WithProgram[];
+  /** What --with asked for that could not be carried, and why. */
+  missing: WithMissing[];
 }
 
 /** What a toolbox image was made from (layout version and busybox digest), to skip needless rebuilds. */
@@ -96,17 +104,17 @@ export function checkBusyboxPath(path: string): number {
     st = statSync(path);
   } catch {
     throw new NotFound(
-      `No busybox at ${path}.`,
+      `No busybox at ${escapeName(path)}.`,
       path === DEFAULT_BUSYBOX ? 'Install a static busybox (Debian: apt-get install busybox-static), or give one with --from PATH.' : 'Give the path of a static busybox with --from PATH.',
     );
   }
-  if (st.isDirectory()) throw new InvalidArgument(`${path} is a folder, not a busybox.`, 'Give the path of a static busybox with --from PATH.');
+  if (st.isDirectory()) throw new InvalidArgument(`${escapeName(path)} is a folder, not a busybox.`, 'Give the path of a static busybox with --from PATH.');
   return st.size;
 }
 
 function readBusybox(path: string): Buffer {
   const size = checkBusyboxPath(path);
-  if (size > 64 * 1024 * 1024) throw new InvalidArgument(`${path} is ${Math.round(size / 1048576)} MB: that is not a busybox.`);
+  if (size > 64 * 1024 * 1024) throw new InvalidArgument(`${escapeName(path)} is ${Math.round(size / 1048576)} MB: that is not a busybox.`);
   return readFileSync(path);
 }
 
@@ -137,17 +145,24 @@ async function checkBusybox(engine: EngineClient, source: string, busybox: Buffe
 }
 
 /** Imports the toolbox image from busybox's bytes, drops the image it replaces, and refills the volume. */
-async function importToolbox(ctx: Context, engine: EngineClient, image: string, busybox: Buffer, applets: string[], source: string, arch: string): Promise<BuildResult> {
-  // Same busybox, same layout: the image there already is this build (a rebuild would only churn the engine).
-  const stamp = `${TOOLBOX_LAYOUT}:${createHash('sha256').update(busybox).digest('hex')}`;
+async function importToolbox(ctx: Context, engine: EngineClient, image: string, busybox: Buffer, applets: string[], source: string, arch: string, withPlan?: WithPlan): Promise<BuildResult> {
+  // Same busybox, same layout, same --with files: the image there already is this build (a rebuild would only
+  // churn the engine).
+  let stamp = `${TOOLBOX_LAYOUT}:${createHash('sha256').update(busybox).digest('hex')}`;
+  if (withPlan?.entries.length) {
+    const hash = createHash('sha256');
+    for (const e of withPlan.entries) hash.update(`${e.path}\0${e.type}\0${e.mode}\0`).update(e.data ?? Buffer.alloc(0));
+    stamp += `+with:${hash.digest('hex')}`;
+  }
+  const carried = { with: withPlan?.programs ?? [], missing: withPlan?.missing ?? [] };
   const existing = await engine.inspectImage(image).catch(() => undefined);
   if (existing && existing.config.labels[TOOLBOX_STAMP_LABEL] === stamp) {
     const volume = toolboxVolume(image);
     if (!(await volumeExists(engine, volume))) await fillToolboxVolume(ctx, engine, image);
-    return { image, id: existing.id, source, tools: applets.length, arch, replaced: null, upToDate: true };
+    return { image, id: existing.id, source, tools: applets.length, arch, replaced: null, upToDate: true, ...carried };
   }
   const previous = existing?.id ?? null;
-  const tar = writeTar(toolboxEntries(busybox, applets));
+  const tar = writeTar(toolboxEntries(busybox, applets, withPlan));
   const id = await engine.importImage(Readable.from([tar]), {
     ...splitImageRef(image),
     changes: [`LABEL ${TOOLBOX_LABEL}=1`, `LABEL ${TOOLBOX_STAMP_LABEL}=${stamp}`, `ENV PATH=${TOOLBOX_DIR}/bin`, 'CMD ["sh"]'],
@@ -158,23 +173,39 @@ async function importToolbox(ctx: Context, engine: EngineClient, image: string, 
     await engine.removeImage(previous).catch(() => undefined);
   }
   await refillToolboxVolume(ctx, engine, image);
-  return { image, id, source, tools: applets.length, arch, replaced: previous && previous !== id ? previous : null, upToDate: false };
+  return { image, id, source, tools: applets.length, arch, replaced: previous && previous !== id ? previous : null, upToDate: false, ...carried };
 }
 
 /**
  * Makes the toolbox image from a static busybox on this machine (--from, else /bin/busybox); with neither
  * given nor installed, from busybox:musl pulled by the engine.
  */
-export async function buildToolbox(ctx: Context, opts: { from?: string }): Promise<BuildResult> {
-  const engine = await ctx.engine();
+export async function buildToolbox(ctx: Context, opts: { from?: string; with?: string[] }): Promise<BuildResult> {
   const image = toolboxImage(ctx.env);
-  if (opts.from === undefined && !existsSync(DEFAULT_BUSYBOX)) return pullToolbox(ctx, engine, image);
+  const shown = escapeName(image);
+  if (opts.from === undefined && !existsSync(DEFAULT_BUSYBOX)) {
+    if (opts.with?.length) {
+      throw new NotFound(`No busybox at ${DEFAULT_BUSYBOX} to build the toolbox with --with from.`, 'Install a static busybox (Debian: apt-get install busybox-static), or give one with --from PATH.');
+    }
+    const engine = await ctx.engine();
+    ctx.notice(`porthole: building ${shown} from ${PULL_SOURCE} (pulling) ...`);
+    return pullToolbox(ctx, engine, image);
+  }
   const source = opts.from ?? DEFAULT_BUSYBOX;
+  // Everything about the host's files is checked before a word about building: `--from /missing` is one sentence.
   const busybox = readBusybox(source);
-  if (!elfInfo(busybox)) throw new InvalidArgument(`${source} is not a Linux executable.`, 'Give the path of a static busybox with --from PATH.');
-  const applets = elfInfo(busybox)!.static ? listApplets(source) : ['sh', 'chroot'];
+  const elf = elfInfo(busybox);
+  if (!elf) throw new InvalidArgument(`${escapeName(source)} is not a Linux executable.`, 'Give the path of a static busybox with --from PATH.');
+  const applets = elf.static ? listApplets(source) : ['sh', 'chroot'];
+  const engine = await ctx.engine();
   const arch = await checkBusybox(engine, source, busybox, applets, 'Give the path of a static busybox with --from PATH.');
-  return importToolbox(ctx, engine, image, busybox, applets, source, arch);
+  const withPlan = opts.with?.length ? planWith(opts.with, ctx.env.PATH, arch, (bytes) => elfInfo(bytes)?.arch) : undefined;
+  if (withPlan && !withPlan.programs.length) {
+    throw new NotFound(`None of the programs to carry could be found: ${withPlan.missing.map((m) => `${escapeName(m.name)} (${escapeName(m.reason)})`).join(', ')}.`, 'Name programs on this host\'s PATH, or give their paths.');
+  }
+  const carrying = withPlan ? ` with ${withPlan.programs.map((p) => escapeName(p.name)).join(', ')}` : '';
+  ctx.notice(`porthole: building ${shown} from ${escapeName(source)}${carrying} ...`);
+  return importToolbox(ctx, engine, image, busybox, applets, source, arch, withPlan);
 }
 
 /** The image the toolbox is made from where the engine can pull: busybox's static musl build. */
@@ -237,6 +268,7 @@ export async function pullToolbox(ctx: Context, engine: EngineClient, image: str
   const arch = await checkBusybox(engine, source, found.busybox, found.applets, 'Run `porthole toolbox build --from PATH` with a static busybox.');
   return importToolbox(ctx, engine, image, found.busybox, found.applets, source, arch);
 }
+
 
 /**
  * What `shell` does when the toolbox image is missing: pull it where the engine can (the default toolbox is

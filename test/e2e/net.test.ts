@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { BIN, hasCommand, porthole, runProcess } from '../support/cli.js';
-import { containerFingerprint, docker, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
-import { statePid, waitFor } from '../support/procs.js';
-import { runShellLess } from '../support/toolbox.js';
+import { containerFingerprint, docker, ensureBusyboxImage, leftoversFor, removeContainers, runContainer, uniqueName } from '../support/docker.js';
+import { containerId, procStatusField, statePid, waitFor } from '../support/procs.js';
+import { ensureToolbox, runShellLess } from '../support/toolbox.js';
 
 const web = uniqueName('host-tools-net');
 const talk = uniqueName('host-tools-talk');
@@ -78,6 +78,32 @@ test('net shows established connections with both ends and their processes', asy
   assert.equal(server.owner.command, 'nc -l -p 9000');
 });
 
+test('net on a container with hundreds of processes: PIDs inside from one nsenter read, the same as each status says', async () => {
+  const crowd = uniqueName('host-tools-net-crowd');
+  try {
+    runContainer(crowd, [], undefined, ['sh', '-c', 'i=0; while [ $i -lt 230 ]; do sleep 1000 & i=$((i+1)); done; sleep 1000 | nc -l -p 9000 & sleep 0.3; sleep 1000 | nc 127.0.0.1 9000']);
+    // The main shell's own command line holds "nc 127.0.0.1 9000" too: wait for the process itself.
+    await waitFor('the crowd and its connection', () => {
+      const rows = docker(['top', crowd, '-o', 'pid,args']).split('\n');
+      return rows.length > 230 && rows.some((r) => /^\s*\d+\s+nc 127\.0\.0\.1 9000$/.test(r));
+    }, 120_000);
+    let j = await netJson(crowd);
+    for (let tries = 0; j.connections.length < 2 && tries < 20; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      j = await netJson(crowd);
+    }
+    type Owner = { pid: number; hostPid: number };
+    const owners: Owner[] = [...j.listening, ...j.connections].map((s: { owner: Owner | null }) => s.owner).filter((o: Owner | null): o is Owner => o !== null);
+    assert.ok(owners.length >= 2, JSON.stringify(j.connections));
+    for (const owner of owners) {
+      assert.equal(owner.pid, Number(procStatusField(owner.hostPid, 'NSpid').split(/\s+/).at(-1)), `host PID ${owner.hostPid}`);
+    }
+    assert.ok(owners.some((o) => o.pid > 200), 'owners made after the crowd have high PIDs inside');
+  } finally {
+    removeContainers(crowd);
+  }
+});
+
 test('net on a container without a shell or any tool', async () => {
   const r = await porthole(['net', shellLess]);
   assert.equal(r.code, 0, r.stderr);
@@ -85,16 +111,29 @@ test('net on a container without a shell or any tool', async () => {
   assert.match(r.stdout, /Listening:\n {2}\(nothing\)/);
 });
 
-test('net on a stopped container, or from another PID namespace: one sentence, exit 6', async () => {
+test('net on a stopped container: one sentence, exit 6', async () => {
   const r = await porthole(['net', stopped]);
   assert.equal(r.code, 6);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /is not running, so it has no process whose network porthole could read\./);
-  if (hasCommand('unshare')) {
-    const elsewhere = await runProcess('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, BIN, 'net', web]);
-    assert.equal(elsewhere.code, 6, elsewhere.stderr);
-    assert.match(elsewhere.stderr, /are not visible on this machine/);
-  }
+});
+
+test('net from another PID namespace: the same view, read through a toolbox sidecar', { skip: !hasCommand('unshare') }, async () => {
+  ensureToolbox();
+  const host = await netJson(web);
+  const elsewhere = await runProcess('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, BIN, 'net', web, '--json']);
+  assert.equal(elsewhere.code, 0, elsewhere.stderr);
+  assert.match(elsewhere.stderr, /are not visible here \(a remote engine\): reading its network through a toolbox sidecar/);
+  const j = JSON.parse(elsewhere.stdout);
+  assert.equal(j.via, 'sidecar');
+  assert.equal(j.hostPid, null);
+  const strip = (sockets: { owner: { hostPid: number | null } | null }[]) => sockets.map((s) => ({ ...s, owner: s.owner && { ...s.owner, hostPid: null } }));
+  assert.deepEqual(strip(j.listening), strip(host.listening));
+  assert.deepEqual(j.interfaces, host.interfaces);
+  assert.deepEqual(j.routes, host.routes);
+  assert.deepEqual(j.findings, host.findings);
+  assert.deepEqual(j.dns, host.dns);
+  assert.deepEqual(leftoversFor(containerId(web)), [], 'the sidecar is gone');
 });
 
 test('net never changes the target', () => {

@@ -160,7 +160,7 @@ test("processes not visible here (porthole in another PID namespace): the progra
   assert.equal(byPid.stdout, 'sleep\x001002\x00');
   const missing = await elsewhere(['tool', target, '--', 'no-such-program-xyz', '-p', '{}']);
   assert.equal(missing.code, 127);
-  assert.match(missing.stderr, /no-such-program-xyz: no such command in the container or in the toolbox\.\nporthole: porthole's toolbox carries busybox only; give --toolbox IMAGE/);
+  assert.match(missing.stderr, /\nporthole: no-such-program-xyz: no such command in the container or in the toolbox; `porthole toolbox build --with no-such-program-xyz` adds it to porthole's toolbox\.\n$/);
   const match = await elsewhere(['tool', target, '--match', 'sleep', '--', 'true']);
   assert.equal(match.code, 6);
   assert.match(match.stderr, /--match needs them\. Give --pid N/);
@@ -190,7 +190,7 @@ test('shell C --cap-add X -- CMD: options after the container are options, no in
   assert.doesNotMatch(r.stderr, /illegal option|line \d+/);
   const absent = await porthole(['shell', shellLess, '--cap-add', 'SYS_PTRACE', '--', 'strace', '-p', '1']);
   assert.equal(absent.code, 127);
-  assert.equal(absent.stderr, 'porthole: strace: no such command in the container or in the toolbox.\n');
+  assert.equal(absent.stderr, "porthole: strace: no such command in the container or in the toolbox; `porthole toolbox build --with strace` adds it to porthole's toolbox.\n");
   const dashed = await porthole(['shell', shellLess, '--', '--weird']);
   assert.equal(dashed.code, 127);
   assert.equal(dashed.stderr, 'porthole: --weird: no such command in the container or in the toolbox.\n');
