@@ -141,6 +141,8 @@ test('find pod/X PATH: name, type and size tests, hostile paths escaped, -0 raw,
 
   const json = await porthole(['-n', ns, 'find', '--json', 'pod/box', '/data', '--type', 'l'], { env: env() });
   assert.deepEqual((JSON.parse(json.stdout) as { path: string; linkTarget: string }[]).map((e) => [e.path, e.linkTarget]), [['/data/link', '/etc']]);
+  // owner names from the pod's /etc/passwd and /etc/group, read in the walk's own exec
+  assert.deepEqual((JSON.parse(json.stdout) as { user: string | null; group: string | null }[]).map((e) => [e.user, e.group]), [['root', 'root']]);
 
   const diff = await porthole(['-n', ns, 'find', 'pod/box', '--newer-than-image'], { env: env() });
   assert.equal(diff.code, 6);
