@@ -85,6 +85,14 @@ spec:
     imagePullPolicy: Never
     # an argument with terminal escapes and a newline (sh keeps it in its argv)
     command: [sh, -c, 'sleep 100003; :', "\\e]0;owned\\a\\e[31mred\\nP99"]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: done }
+spec:
+  restartPolicy: Never
+  containers:
+  - { name: app, image: ${BUSYBOX}, imagePullPolicy: Never, command: ['true'] }
 `,
   );
   for (const [name, count] of [['multi', 3], ['shared', 2], ['hostile', 1]] as const) {
@@ -197,6 +205,45 @@ test('a container without a shell: read through a toolbox only with consent, the
   const pod = JSON.parse(kubectlOk(['get', 'pod', 'multi', '-n', ns, '-o', 'json']));
   assert.equal(pod.spec.ephemeralContainers.length, 1, 'one toolbox, reused');
   assert.ok(pod.status.containerStatuses.every((c: { restartCount: number }) => c.restartCount === 0), 'the target containers are untouched');
+});
+
+test('ps -n NS with no names: every running pod of the namespace, grouped by pod in name order; a finished pod left out', { skip }, async () => {
+  await waitForPod(ns, 'done finished', (p) => p.metadata.name === 'done' && p.status?.phase === 'Succeeded');
+  const r = await porthole(['ps', '-n', ns], { env: env() });
+  assert.equal(r.code, 0, r.stderr);
+  const headings = r.stdout.split('\n').filter((l) => l.startsWith('pod/'));
+  assert.deepEqual(
+    headings.map((l) => l.replace(/ \(namespace [^)]+\)/, '').replace(/, read through porthole-toolbox-\S+;/, ', read through TOOLBOX;').replace(/; \* marks.*$/, '')),
+    ['pod/hostile: container app', 'pod/multi: container app', 'pod/multi: container side', 'pod/multi: container bare, read through TOOLBOX', 'pod/shared: one process namespace for all containers (shareProcessNamespace)'],
+  );
+  assert.match(r.stdout, /^\s*1\s+side\*\s+nobody\s.*sleep 300000$/m);
+  assert.doesNotMatch(r.stdout, /pod\/done/);
+  const json = await porthole(['ps', '-n', ns, '--json'], { env: env() });
+  assert.equal(json.code, 0, json.stderr);
+  const rows = JSON.parse(json.stdout) as Row[];
+  const order = [...new Set(rows.map((row) => row.pod))];
+  assert.deepEqual(order, ['hostile', 'multi', 'shared']);
+  assert.ok(rows.some((row) => row.pod === 'shared' && row.role === 'sandbox'));
+
+  // --profile is taken as shell takes it: a name it does not know is exit 2 before anything is asked
+  const badProfile = await porthole(['ps', '-n', ns, '--profile', 'nonsense'], { env: env() });
+  assert.equal(badProfile.code, 2);
+  assert.match(badProfile.stderr, /^porthole: "nonsense" is not a toolbox profile\. Use one of: general, baseline, restricted, sysadmin\.\n$/);
+  const withProfile = await porthole(['ps', '-n', ns, '--profile', 'baseline', 'pod/multi/bare'], { env: env() });
+  assert.equal(withProfile.code, 0, withProfile.stderr);
+
+  // a namespace with no pods: nothing on stdout, said on stderr, exit 0
+  const empty = makeNamespace('ps-empty');
+  try {
+    const none = await porthole(['ps', '-n', empty], { env: env() });
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, '');
+    assert.equal(none.stderr, `porthole: no running pods in namespace "${empty}".\n`);
+    const noneJson = await porthole(['ps', '-n', empty, '--json'], { env: env() });
+    assert.equal(noneJson.stdout, '[]\n');
+  } finally {
+    deleteNamespace(empty);
+  }
 });
 
 test('errors: a missing pod is exit 3, a user without rights exit 5, each one sentence', { skip }, async () => {
