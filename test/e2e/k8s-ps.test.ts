@@ -4,15 +4,14 @@
 // own ps shows, a container without a shell read through the toolbox (consent asked, then reused), and the errors
 // (no such pod, a user with no rights) as one sentence and their exit codes. One namespace, deleted afterwards.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { porthole } from '../support/cli.js';
-import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlOk, makeNamespace, skipReason, userKubeconfig, waitForPod } from '../support/k8s.js';
+import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlOk, makeNamespace, manifests, PAUSE, podManifest, skipReason, useNamespace, userKubeconfig, waitForPod, waitForReady } from '../support/k8s.js';
 
 const skip = skipReason();
 if (skip) console.log(`# skipping the Kubernetes ps tests: ${skip}`);
 let ns = '';
 const env = () => ({ KUBECONFIG: clusterKubeconfig()!, PORTHOLE_K8S_TOOLBOX: '' });
-const PAUSE = 'localhost/pause:local';
 
 interface Row {
   namespace: string;
@@ -34,74 +33,31 @@ interface Row {
   state: string;
 }
 
-before(async () => {
-  if (skip) return;
-  ns = makeNamespace('ps');
+useNamespace('ps', async (made) => {
+  ns = made;
   apply(
     ns,
-    `
-apiVersion: v1
-kind: Pod
-metadata: { name: multi }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'sleep 100000 & su -s /bin/sh user -c "exec sleep 100001" & exec sleep 200000']
-  - name: side
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    securityContext: { runAsUser: 65534 }
-    command: [sh, -c, 'exec sleep 300000']
-  - { name: bare, image: ${PAUSE}, imagePullPolicy: Never }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: shared }
-spec:
-  shareProcessNamespace: true
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'sleep 100002 & exec sleep 200002']
-  - name: side
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    securityContext: { runAsUser: 1000 }
-    command: [sh, -c, 'exec sleep 300002']
----
-apiVersion: v1
-kind: Pod
-metadata: { name: hostile }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    # an argument with terminal escapes and a newline (sh keeps it in its argv)
-    command: [sh, -c, 'sleep 100003; :', "\\e]0;owned\\a\\e[31mred\\nP99"]
----
-apiVersion: v1
-kind: Pod
-metadata: { name: done }
-spec:
-  restartPolicy: Never
-  containers:
-  - { name: app, image: ${BUSYBOX}, imagePullPolicy: Never, command: ['true'] }
-`,
+    manifests(
+      podManifest('multi', {
+        containers: [
+          { name: 'app', command: ['sh', '-c', 'sleep 100000 & su -s /bin/sh user -c "exec sleep 100001" & exec sleep 200000'] },
+          { name: 'side', command: ['sh', '-c', 'exec sleep 300000'], yaml: ['securityContext: { runAsUser: 65534 }'] },
+          { name: 'bare', image: PAUSE },
+        ],
+      }),
+      podManifest('shared', {
+        spec: ['shareProcessNamespace: true'],
+        containers: [
+          { name: 'app', command: ['sh', '-c', 'sleep 100002 & exec sleep 200002'] },
+          { name: 'side', command: ['sh', '-c', 'exec sleep 300002'], yaml: ['securityContext: { runAsUser: 1000 }'] },
+        ],
+      }),
+      // an argument with terminal escapes and a newline (sh keeps it in its argv)
+      podManifest('hostile', { containers: [{ name: 'app', command: ['sh', '-c', 'sleep 100003; :', '\x1b]0;owned\x07\x1b[31mred\nP99'] }] }),
+      podManifest('done', { spec: ['restartPolicy: Never'], containers: [{ name: 'app', command: ['true'] }] }),
+    ),
   );
-  for (const [name, count] of [['multi', 3], ['shared', 2], ['hostile', 1]] as const) {
-    await waitForPod(ns, `${name} running`, (p) => p.metadata.name === name && (p.status?.containerStatuses ?? []).length === count && (p.status?.containerStatuses ?? []).every((c) => c.ready === true));
-  }
-});
-
-after(() => {
-  if (ns) deleteNamespace(ns);
+  for (const [name, count] of [['multi', 3], ['shared', 2], ['hostile', 1]] as const) await waitForReady(ns, name, count);
 });
 
 test('ps pod/X/C: the container\'s own tree, PID 1 its main process, users from its passwd, PIDs as its ps shows them', { skip }, async () => {
