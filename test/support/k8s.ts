@@ -115,27 +115,34 @@ export interface TestContainer {
   command?: string[];
   /** A multi-line script run as `sh -c SCRIPT` (written as a YAML block literal, so written as read). */
   script?: string;
-  /** More lines of the container, as YAML (e.g. `securityContext: { runAsUser: 1000 }`). */
-  yaml?: string[];
+  /** More lines of the container, as YAML (e.g. `securityContext: { runAsUser: 1000 }`); a string is split at newlines. */
+  yaml?: string[] | string;
+  /** imagePullPolicy; Never unless told (the cluster has no registry). */
+  pull?: 'Never' | 'Always' | 'IfNotPresent';
 }
 
 export interface TestPod {
   containers: TestContainer[];
   labels?: Record<string, string>;
-  /** More lines of the pod spec, as YAML (e.g. `shareProcessNamespace: true`, `restartPolicy: Never`). */
-  spec?: string[];
+  /** More lines of the pod spec, as YAML (e.g. `shareProcessNamespace: true`, `restartPolicy: Never`); a string is split at newlines. */
+  spec?: string[] | string;
+  /** Init containers, built as the containers are. */
+  initContainers?: TestContainer[];
 }
 
+const yamlLines = (v: string[] | string | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? v.replace(/^\n|\n$/g, '').split('\n') : v);
+
 function containerYaml(c: TestContainer, indent: string): string {
-  const lines = [`- name: ${c.name}`, `  image: ${c.image ?? BUSYBOX}`, '  imagePullPolicy: Never'];
+  const lines = [`- name: ${c.name}`, `  image: ${c.image ?? BUSYBOX}`, `  imagePullPolicy: ${c.pull ?? 'Never'}`];
   if (c.command) lines.push(`  command: ${JSON.stringify(c.command)}`);
   if (c.script !== undefined) lines.push('  command:', '  - sh', '  - -c', '  - |', ...c.script.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));
-  for (const l of c.yaml ?? []) lines.push(`  ${l}`);
+  for (const l of yamlLines(c.yaml)) lines.push(`  ${l}`);
   return lines.map((l) => `${indent}${l}`).join('\n');
 }
 
 function podSpecYaml(pod: TestPod, indent: string): string {
-  return [`${indent}terminationGracePeriodSeconds: 1`, ...(pod.spec ?? []).map((l) => `${indent}${l}`), `${indent}containers:`, ...pod.containers.map((c) => containerYaml(c, indent))].join('\n');
+  const init = pod.initContainers ? [`${indent}initContainers:`, ...pod.initContainers.map((c) => containerYaml(c, indent))] : [];
+  return [`${indent}terminationGracePeriodSeconds: 1`, ...yamlLines(pod.spec).map((l) => `${indent}${l}`), ...init, `${indent}containers:`, ...pod.containers.map((c) => containerYaml(c, indent))].join('\n');
 }
 
 /** A Pod manifest: busybox containers (unless told), never pulled, a 1 s grace period. */
