@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { porthole } from '../support/cli.js';
 import { craftTar } from '../support/cp.js';
 import { docker, ensureBusyboxImage, removeContainers, runContainer, uniqueName } from '../support/docker.js';
-import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlOk, makeNamespace, skipReason, waitForPod } from '../support/k8s.js';
+import { apply, clusterKubeconfig, deleteNamespace, kubectlOk, makeNamespace, podManifest, skipReason, waitForReady } from '../support/k8s.js';
 
 const skip = skipReason();
 if (skip) console.log(`# skipping the Kubernetes cp-from-stdin tests: ${skip}`);
@@ -30,22 +30,8 @@ function podState(): string {
 before(async () => {
   if (skip) return;
   ns = makeNamespace('cp-stdin');
-  apply(
-    ns,
-    `
-apiVersion: v1
-kind: Pod
-metadata: { name: box }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'mkdir -p /tmp/in /tmp/trap && ln -s /etc /tmp/trap/conf && exec sleep 100000']
-`,
-  );
-  await waitForPod(ns, 'pod box ready', (p) => p.metadata.name === 'box' && (p.status?.containerStatuses ?? []).every((c) => c.ready) && (p.status?.containerStatuses ?? []).length > 0);
+  apply(ns, podManifest('box', { containers: [{ name: 'main', command: ['sh', '-c', 'mkdir -p /tmp/in /tmp/trap && ln -s /etc /tmp/trap/conf && exec sleep 100000'] }] }));
+  await waitForReady(ns, 'box');
   ensureBusyboxImage();
   runContainer(container, [], undefined, ['sh', '-c', 'mkdir -p /in && ln -s /etc /in/conf && exec sleep 100000']);
 });
