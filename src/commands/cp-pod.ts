@@ -184,10 +184,21 @@ async function copyIn(ctx: Context, cluster: KubeCluster, t: PodFileTarget, name
   let packError: Error | undefined;
   let body: Readable;
   let extractDir: string;
+  let inbound: import('../fs/inbound-tar.js').InboundTar | undefined;
   if (srcPath === '-') {
     if (!dest.exists || !dest.isDir) throw new InvalidArgument(`The destination ${shown} must be an existing folder when the tar comes from stdin.`);
     extractDir = dest.path;
-    body = ctx.stdin.pipe(
+    // Read whole first: its names are checked, and every folder it writes into is checked for a link in the pod.
+    const { readInboundTar, inboundRefusal } = await import('../fs/inbound-tar.js');
+    inbound = await readInboundTar(ctx.stdin, (remove) => ctx.cleanup.add('remove the stdin tar kept for the copy', remove));
+    try {
+      if (inbound.problem) throw inboundRefusal(inbound, shown);
+      await refusePodLinks(cluster, t, shown, extractDir, inbound.folders);
+    } catch (err) {
+      await inbound.remove();
+      throw err;
+    }
+    body = inbound.open().pipe(
       new Transform({
         transform(chunk: Buffer, _enc, cb) {
           bytes += chunk.length;
@@ -209,14 +220,7 @@ async function copyIn(ctx: Context, cluster: KubeCluster, t: PodFileTarget, name
     if (source.isDir) {
       const top = plan.renameTop === '.' ? '' : fromUser(plan.renameTop);
       const folders = [...(top ? [top] : []), ...(await hostFolders(source.path, top))];
-      const links = await pod.podLinksAmong(cluster, t, extractDir, folders);
-      if (links.length) {
-        const first = links[0]!;
-        throw new Failure(
-          `Refused to copy into ${shown}: ${show(`${extractDir.replace(/\/$/, '')}/${first.name}`)} in the pod is a symbolic link to ${show(first.target)}${links.length > 1 ? ` (and ${links.length - 1} more)` : ''}, and tar would write through it; nothing was copied.`,
-          'Remove the link in the pod, or copy to another folder.',
-        );
-      }
+      await refusePodLinks(cluster, t, shown, extractDir, folders);
     }
     const { packPath } = await import('../fs/pack.js');
     const chunks = packPath(source.path, plan.renameTop, {
@@ -250,12 +254,33 @@ async function copyIn(ctx: Context, cluster: KubeCluster, t: PodFileTarget, name
       { objectMode: false, highWaterMark: 8 * 1024 * 1024 },
     );
   }
+  try {
+    return await sendToPod(ctx, cluster, t, pod, shown, srcPath, extractDir, body, progress, () => bytes, () => packError, skipped);
+  } finally {
+    await inbound?.remove();
+  }
+}
+
+async function sendToPod(
+  ctx: Context,
+  cluster: KubeCluster,
+  t: PodFileTarget,
+  pod: typeof import('../engine/kubernetes/pod-tar.js'),
+  shown: string,
+  srcPath: string,
+  extractDir: string,
+  body: Readable,
+  progress: Progress,
+  sent: () => number,
+  packFailure: () => Error | undefined,
+  skipped: number,
+): Promise<CopyResult> {
   const exec = await pod.openPodExtract(cluster, t, extractDir);
   const drop = ctx.cleanup.add('stop the copy into the pod', () => {
     body.destroy();
     exec.destroy();
     progress.stop(false);
-    ctx.stderr.write(`porthole: The copy into ${shown} was stopped after ${formatBytes(bytes)}; the part tar had already written there stays, possibly ending in a cut-off file.\n`);
+    ctx.stderr.write(`porthole: The copy into ${shown} was stopped after ${formatBytes(sent())}; the part tar had already written there stays, possibly ending in a cut-off file.\n`);
   });
   let sendError: Error | undefined;
   try {
@@ -265,6 +290,7 @@ async function copyIn(ctx: Context, cluster: KubeCluster, t: PodFileTarget, name
   }
   drop();
   if (ctx.signal.aborted) throw sendError ?? ctx.signal.reason;
+  const packError = packFailure();
   if (packError) {
     exec.destroy();
     progress.stop(false);
@@ -279,7 +305,20 @@ async function copyIn(ctx: Context, cluster: KubeCluster, t: PodFileTarget, name
   progress.stop(code === 0 && !sendError, shown);
   if (code !== 0) throw pod.extractFailure(t, extractDir, shown, code, stderr);
   if (sendError) throw new Failure(`The connection to the pod broke during the copy to ${shown}: ${sendError.message}.`, 'Part of the copy may have reached the pod.');
-  return { direction: 'in', bytes, entries: 0, refused: 0, skipped };
+  return { direction: 'in', bytes: sent(), entries: 0, refused: 0, skipped };
+}
+
+/** Refuses the copy when a folder it writes into (relative to `dir`) stands as a symbolic link in the pod. */
+async function refusePodLinks(cluster: KubeCluster, t: PodFileTarget, shown: string, dir: string, folders: string[]): Promise<void> {
+  if (!folders.length) return;
+  const { podLinksAmong } = await import('../engine/kubernetes/pod-tar.js');
+  const links = await podLinksAmong(cluster, t, dir, folders);
+  if (!links.length) return;
+  const first = links[0]!;
+  throw new Failure(
+    `Refused to copy into ${shown}: ${show(`${dir.replace(/\/$/, '')}/${first.name}`)} in the pod is a symbolic link to ${show(first.target)}${links.length > 1 ? ` (and ${links.length - 1} more)` : ''}, and tar would write through it; nothing was copied.`,
+    'Remove the link in the pod, or copy to another folder.',
+  );
 }
 
 /** The destination in the pod, following a link there once, as docker cp does (the user named it). */

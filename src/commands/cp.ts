@@ -350,10 +350,18 @@ async function copyIn(ctx: Context, engine: EngineClient, id: string, name: stri
   let body: Readable;
   let extractDir: string;
   let skipped = 0;
+  let inbound: import('../fs/inbound-tar.js').InboundTar | undefined;
   if (srcPath === '-') {
     if (!dest.exists || !dest.isDir) throw new InvalidArgument(`The destination ${shown} must be an existing folder when the tar comes from stdin.`);
     extractDir = dest.path;
-    body = ctx.stdin.pipe(
+    // Read whole and checked first, under the same name rules as for a pod (fs/inbound-tar.ts).
+    const { readInboundTar, inboundRefusal } = await import('../fs/inbound-tar.js');
+    inbound = await readInboundTar(ctx.stdin, (remove) => ctx.cleanup.add('remove the stdin tar kept for the copy', remove));
+    if (inbound.problem) {
+      await inbound.remove();
+      throw inboundRefusal(inbound, shown);
+    }
+    body = inbound.open().pipe(
       new Transform({
         transform(chunk: Buffer, _enc, cb) {
           bytes += chunk.length;
@@ -409,12 +417,14 @@ async function copyIn(ctx: Context, engine: EngineClient, id: string, name: stri
     await engine.putArchive(id, extractDir, body, { noOverwriteDirNonDir: true });
   } catch (err) {
     drop();
+    await inbound?.remove();
     if (ctx.signal.aborted) throw err;
     progress.stop(false);
     if (packError) throw new Failure(`Reading ${escapeName(srcPath)} failed: ${packError.message}`, 'Part of the copy may have reached the container.');
     throw explainPutError(err, name, dstPath, extractDir);
   }
   drop();
+  await inbound?.remove();
   progress.stop(true, shown);
   return { direction: 'in', bytes, entries: 0, refused: 0, skipped };
 }

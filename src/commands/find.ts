@@ -76,8 +76,14 @@ async function source(ctx: Context, parsed: Parsed<typeof spec.options>, root: s
       await pod.cat(file, (chunk) => void parts.push(chunk)).catch(() => undefined);
       return parseIdFile(Buffer.concat(parts).subarray(0, 4 << 20).toString('utf8'));
     };
-    const [entries, users, groups] = await Promise.all([pod.walk(root), opts.json ? read('/etc/passwd') : new Map<number, string>(), opts.json ? read('/etc/group') : new Map<number, string>()]);
-    return { entries, owners: { users, groups } };
+    // The owner files come in the walk's own exec; read with cat only where the pod cannot send them so (no od, head).
+    const walked = await pod.walk(root, opts.json);
+    const owners: Owners = { users: new Map(), groups: new Map() };
+    if (walked.owners) {
+      owners.users = parseIdFile(walked.owners.passwd);
+      owners.groups = parseIdFile(walked.owners.group);
+    } else if (opts.json) [owners.users, owners.groups] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
+    return { entries: walked.entries, owners };
   }
   const engine = await ctx.engine();
   const container = await resolveContainer(engine, parsed.args[0]!);

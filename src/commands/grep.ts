@@ -136,7 +136,7 @@ async function openSource(ctx: Context, text: string, kube: Parsed<typeof spec.o
     return {
       isDir: async (path) => (await pod.list(path, true)).isDir,
       async *filesBelow(path) {
-        for (const entry of await pod.walk(path)) if (entry.type === 'file') yield { path: entry.path, read: (onChunk) => pod.cat(entry.path, onChunk) };
+        for (const entry of (await pod.walk(path)).entries) if (entry.type === 'file') yield { path: entry.path, read: (onChunk) => pod.cat(entry.path, onChunk) };
       },
       read: (path, onChunk) => pod.cat(path, onChunk),
     };

@@ -10,7 +10,7 @@ import { nameScope } from '../engine/compose/scope.js';
 import { projectListOptions } from '../engine/compose/services.js';
 import { isKubeName } from '../engine/target.js';
 import { kubeOptions } from '../cli/kube-flags.js';
-import { renderPodPs, runPodPs, type PodPsOutcome } from './ps-pods.js';
+import { renderPodPs, runPodPs, wantsPodPs, type PodPsOutcome } from './ps-pods.js';
 import { NotFound, Unsupported, EXIT } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { renderPsByNode } from '../render/ps-by-node.js';
@@ -39,7 +39,8 @@ export const spec = defineCommand({
     'PID (for strace, gdb, lsof, nsenter), the PID inside the container, user, %CPU, RSS, start, state and command.\n' +
     'With no CONTAINER, every running container. A container is a name, an id, or a unique id prefix.\n' +
     'pod/NAME[/CONTAINER] (or deploy/NAME, sts/NAME, ...): the pod\'s processes read from /proc inside it, PIDs as\n' +
-    'the pod sees them, each container\'s main process marked (docs/kubernetes.md).\n' +
+    'the pod sees them, each container\'s main process marked (docs/kubernetes.md). -n NAMESPACE with no names:\n' +
+    'every running pod of that namespace, grouped by pod.\n' +
     'On a swarm manager, service/NAME and task/ID show each running task\'s processes from its own node, grouped\n' +
     'by node; --all-nodes shows every node\'s containers. A node that does not answer is named (exit 5).',
   options: {
@@ -47,12 +48,13 @@ export const spec = defineCommand({
     ...kubeOptions,
     namespace: { ...kubeOptions.namespace, short: 'n' },
     toolbox: { type: 'string', valueName: 'IMAGE', description: 'Pods: read a container without sh/cat/od/tr through an ephemeral toolbox from this image' },
+    profile: { type: 'string', valueName: 'NAME', description: "Pods: a new toolbox container's security profile: general (default), baseline, restricted, sysadmin" },
     ...composeOptions,
     yes: { type: 'boolean', short: 'y', description: 'Pods: agree to adding an ephemeral toolbox container, which Kubernetes cannot remove' },
     'all-nodes': { type: 'boolean', description: 'Swarm: every running container of every node, grouped by node' },
   },
   args: { min: 0, max: Number.POSITIVE_INFINITY },
-  examples: ['porthole ps', 'porthole ps web db', 'porthole ps -n shop pod/api', 'porthole ps deploy/web --json', 'porthole ps service/web', 'porthole ps --all-nodes', 'porthole ps web --json | jq \'.[] | select(.state == "zombie")\''],
+  examples: ['porthole ps', 'porthole ps web db', 'porthole ps -n shop pod/api', 'porthole ps -n shop', 'porthole ps deploy/web --json', 'porthole ps service/web', 'porthole ps --all-nodes', 'porthole ps web --json | jq \'.[] | select(.state == "zombie")\''],
 });
 
 export interface ContainerBlock extends ContainerRows {
@@ -88,7 +90,7 @@ export function notRunningSentence(name: string, status: string): string {
 export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<PsResult> {
   // a swarm's tasks live on several nodes: this same run() on each node's engine (commands/across-nodes.ts)
   if (parsed.options['all-nodes'] || parsed.args.some((a) => /^(service|task)\//.test(a))) return (await import('./across-nodes.js')).psAcrossNodes(ctx, parsed, run);
-  if (parsed.args.some(isKubeName)) return { containers: [], notRunning: [], named: true, nowMs: Date.now(), pods: await runPodPs(ctx, parsed.args, parsed.options) };
+  if (wantsPodPs(parsed.args, parsed.options.namespace, isKubeName)) return { containers: [], notRunning: [], named: true, nowMs: Date.now(), pods: await runPodPs(ctx, parsed.args, parsed.options) };
   const engine = await ctx.engine();
   const named = parsed.args.length > 0;
   const targets: Target[] = [];

@@ -13,7 +13,7 @@ export interface PodFiles {
   /** With `withOwners`, the pod's /etc/passwd and /etc/group come along when it can send them in the same exec. */
   list(path: string, followLink: boolean, withOwners?: boolean): Promise<{ isDir: boolean; entries: FsEntry[]; owners?: { passwd: string; group: string } }>;
   /** The path and everything below it (links not followed), in the engine's walk order. */
-  walk(path: string): Promise<FsEntry[]>;
+  walk(path: string, withOwners?: boolean): Promise<{ entries: FsEntry[]; owners?: { passwd: string; group: string } }>;
 }
 
 export type PodFileOptions = { kubeconfig?: string; 'kube-context'?: string; namespace?: string } & ToolboxChoice;
@@ -43,6 +43,6 @@ export async function openPodFiles(ctx: Context, ref: KubeTargetRef, opts: PodFi
   return {
     cat: (path, write) => tools.run((t) => files.catPodFile(cluster, t, path, write)),
     list: (path, followLink, withOwners) => tools.run((t) => files.listPodPath(cluster, t, path, followLink, withOwners)),
-    walk: (path) => tools.run((t) => files.walkPodPath(cluster, t, path)),
+    walk: (path, withOwners) => tools.run((t) => files.walkPodPath(cluster, t, path, withOwners)),
   };
 }

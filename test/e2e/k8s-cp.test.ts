@@ -12,13 +12,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { porthole, portholeInTty, spawnPorthole } from '../support/cli.js';
 import { craftTar, snapshotTree } from '../support/cp.js';
-import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlOk, kubectlPath, makeNamespace, skipReason, waitForPod } from '../support/k8s.js';
+import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlOk, kubectlPath, makeNamespace, manifests, PAUSE, podManifest, skipReason, waitForReady } from '../support/k8s.js';
 
 const skip = skipReason();
 if (skip) console.log(`# skipping the Kubernetes cp tests: ${skip}`);
 let ns = '';
 const env = (extra: Record<string, string> = {}) => ({ KUBECONFIG: clusterKubeconfig()!, ...extra });
-const PAUSE = 'localhost/pause:local';
 const work = mkdtempSync(join(tmpdir(), 'pt-k8s-cp-'));
 // A folder on the host beside every DEST, with a canary file: hostile entries aim at it.
 const outside = join(work, 'outside');
@@ -30,9 +29,6 @@ function fresh(name: string): string {
   mkdirSync(dir, { recursive: true });
   return dir;
 }
-
-const ready = (name: string) => (p: { metadata: { name: string }; status?: { containerStatuses?: { ready?: boolean }[] } }) =>
-  p.metadata.name === name && (p.status?.containerStatuses ?? []).length > 0 && (p.status?.containerStatuses ?? []).every((c) => c.ready);
 
 function exec(pod: string, container: string, script: string): string {
   return kubectlOk(['exec', '-n', ns, pod, '-c', container, '--', 'sh', '-c', script]);
@@ -71,95 +67,51 @@ before(async () => {
   ns = makeNamespace('cp');
   apply(
     ns,
-    `
+    manifests(
+      `
 apiVersion: v1
 kind: ConfigMap
 metadata: { name: evil }
 binaryData:
   evil.tar: ${hostileTar().toString('base64')}
----
-apiVersion: v1
-kind: Pod
-metadata: { name: box }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command:
-    - sh
-    - -c
-    - |
-      mkdir -p /data/sub/deeper /data/empty
-      echo hello > /data/plain
-      head -c 300000 /dev/urandom > /data/sub/random.bin
-      echo deep > /data/sub/deeper/f
-      ln -s /etc/passwd /data/link
-      ln -s ${outside} /data/to-host
-      chmod 4755 /data/plain
-      printf x > "/data/$(printf 'esc\\033]0;owned\\007')"
-      mkdir -p /tmp/in /tmp/trap /big
-      ln -s /etc /tmp/trap/conf
-      head -c 134217728 /dev/zero > /big/file
-      exec sleep 100000
-  - name: ro
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sleep, '100000']
-    securityContext: { readOnlyRootFilesystem: true }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: evil }
-spec:
-  terminationGracePeriodSeconds: 1
-  volumes:
-  - { name: evil, configMap: { name: evil } }
-  containers:
-  - name: main
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    volumeMounts: [{ name: evil, mountPath: /evil }]
-    command:
-    - sh
-    - -c
-    - |
-      mkdir -p /data && echo fine > /data/ok
-      rm /bin/sh
-      printf '#!/bin/busybox sh\\ncase "$2" in *"tar cf"*) printf "D/data\\\\0"; exec /bin/busybox cat /evil/evil.tar;; esac\\nexec /bin/busybox sh "$@"\\n' > /bin/sh
-      chmod 755 /bin/sh
-      exec /bin/busybox sleep 100000
----
-apiVersion: v1
-kind: Pod
-metadata: { name: swap }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command:
-    - sh
-    - -c
-    - |
-      mkdir -p /s
-      while :; do
-        rm -rf /s/f /s/d; echo pod > /s/f; mkdir /s/d; echo pod > /s/d/in
-        rm -rf /s/f /s/d; ln -s ${outside}/canary /s/f; ln -s ${outside} /s/d
-      done
----
-apiVersion: v1
-kind: Pod
-metadata: { name: bare }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - { name: app, image: ${PAUSE}, imagePullPolicy: Never }
 `,
+      podManifest('box', {
+        containers: [
+          {
+            name: 'main',
+            script: `mkdir -p /data/sub/deeper /data/empty
+echo hello > /data/plain
+head -c 300000 /dev/urandom > /data/sub/random.bin
+echo deep > /data/sub/deeper/f
+ln -s /etc/passwd /data/link
+ln -s ${outside} /data/to-host
+chmod 4755 /data/plain
+printf x > "/data/$(printf 'esc\\033]0;owned\\007')"
+mkdir -p /tmp/in /tmp/trap /big
+ln -s /etc /tmp/trap/conf
+head -c 134217728 /dev/zero > /big/file
+exec sleep 100000`,
+          },
+          { name: 'ro', command: ['sleep', '100000'], yaml: ['securityContext: { readOnlyRootFilesystem: true }'] },
+        ],
+      }),
+      podManifest('evil', {
+        spec: ['volumes:', '- { name: evil, configMap: { name: evil } }'],
+        containers: [{ name: 'main', yaml: ['volumeMounts: [{ name: evil, mountPath: /evil }]'], script: `mkdir -p /data && echo fine > /data/ok
+rm /bin/sh
+printf '#!/bin/busybox sh\\ncase "$2" in *"tar cf"*) printf "D/data\\\\0"; exec /bin/busybox cat /evil/evil.tar;; esac\\nexec /bin/busybox sh "$@"\\n' > /bin/sh
+chmod 755 /bin/sh
+exec /bin/busybox sleep 100000` }],
+      }),
+      podManifest('swap', { containers: [{ name: 'main', script: `mkdir -p /s
+while :; do
+  rm -rf /s/f /s/d; echo pod > /s/f; mkdir /s/d; echo pod > /s/d/in
+  rm -rf /s/f /s/d; ln -s ${outside}/canary /s/f; ln -s ${outside} /s/d
+done` }] }),
+      podManifest('bare', { containers: [{ name: 'app', image: PAUSE }] }),
+    ),
   );
-  for (const pod of ['box', 'evil', 'swap', 'bare']) await waitForPod(ns, `${pod} running`, ready(pod));
+  for (const pod of ['box', 'evil', 'swap', 'bare']) await waitForReady(ns, pod);
 });
 
 after(() => {

@@ -3,51 +3,37 @@
 // and exact in --json, a container not in the pod, a container with no shell. One namespace, deleted afterwards.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { porthole } from '../support/cli.js';
-import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlPath, makeNamespace, skipReason, waitForPod } from '../support/k8s.js';
+import { apply, clusterKubeconfig, kubectlPath, PAUSE, podManifest, skipReason, useNamespace, waitForReady } from '../support/k8s.js';
 
 const skip = skipReason();
 if (skip) console.log(`# skipping the Kubernetes file tests: ${skip}`);
 let ns = '';
 const env = () => ({ KUBECONFIG: clusterKubeconfig()! });
 // The test cluster's pause image is one static binary, /pause: a container with no shell at all.
-const PAUSE = 'localhost/pause:local';
 
-before(async () => {
-  if (skip) return;
-  ns = makeNamespace('files');
+useNamespace('files', async (made) => {
+  ns = made;
   apply(
     ns,
-    `
-apiVersion: v1
-kind: Pod
-metadata: { name: box }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command:
-    - sh
-    - -c
-    - |
-      mkdir -p /data/sub /data/.hidden
-      echo hello > /data/plain
-      head -c 200000 /dev/urandom > /data/random.bin
-      printf x > "/data/$(printf 'new\\nline')"
-      printf y > "/data/$(printf 'esc\\033]0;owned\\007\\033[31mred')"
-      ln -s /etc /data/link
-      exec sleep 100000
-  - { name: bare, image: ${PAUSE}, imagePullPolicy: Never }
-`,
+    podManifest('box', {
+      containers: [
+        {
+          name: 'main',
+          script: `mkdir -p /data/sub /data/.hidden
+echo hello > /data/plain
+head -c 200000 /dev/urandom > /data/random.bin
+printf x > "/data/$(printf 'new\\nline')"
+printf y > "/data/$(printf 'esc\\033]0;owned\\007\\033[31mred')"
+ln -s /etc /data/link
+exec sleep 100000`,
+        },
+        { name: 'bare', image: PAUSE },
+      ],
+    }),
   );
-  await waitForPod(ns, 'box running', (p) => p.metadata.name === 'box' && (p.status?.containerStatuses ?? []).length === 2 && (p.status?.containerStatuses ?? []).every((c) => c.ready === true));
-});
-
-after(() => {
-  if (ns) deleteNamespace(ns);
+  await waitForReady(ns, 'box', 2);
 });
 
 test('cat pod/X PATH: the bytes exactly as kubectl exec cat gives them; pod/X/C picks the container', { skip }, async () => {
@@ -141,6 +127,8 @@ test('find pod/X PATH: name, type and size tests, hostile paths escaped, -0 raw,
 
   const json = await porthole(['-n', ns, 'find', '--json', 'pod/box', '/data', '--type', 'l'], { env: env() });
   assert.deepEqual((JSON.parse(json.stdout) as { path: string; linkTarget: string }[]).map((e) => [e.path, e.linkTarget]), [['/data/link', '/etc']]);
+  // owner names from the pod's /etc/passwd and /etc/group, read in the walk's own exec
+  assert.deepEqual((JSON.parse(json.stdout) as { user: string | null; group: string | null }[]).map((e) => [e.user, e.group]), [['root', 'root']]);
 
   const diff = await porthole(['-n', ns, 'find', 'pod/box', '--newer-than-image'], { env: env() });
   assert.equal(diff.code, 6);

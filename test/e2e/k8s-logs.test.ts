@@ -1,9 +1,9 @@
 // `porthole logs` on pods of the real test cluster: --previous, -c, --all-containers, --tail/--grep/-t, and -f on a
 // Deployment following every pod, picking up pods that appear. Each test file's namespace is removed afterwards.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { porthole, spawnPorthole } from '../support/cli.js';
-import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlOk, makeNamespace, skipReason, waitForPod } from '../support/k8s.js';
+import { apply, clusterKubeconfig, deploymentManifest, kubectlOk, manifests, podManifest, skipReason, useNamespace, waitForPod } from '../support/k8s.js';
 
 const skip = skipReason();
 if (skip) console.log(`# skipping the Kubernetes logs tests: ${skip}`);
@@ -11,59 +11,21 @@ let ns = '';
 const env = () => ({ KUBECONFIG: clusterKubeconfig()! });
 const logs = (args: string[]) => porthole(['logs', ...args, '--namespace', ns], { env: env(), timeoutMs: 60_000 });
 
-before(() => {
-  if (skip) return;
-  ns = makeNamespace('logs');
+useNamespace('logs', (made) => {
+  ns = made;
   apply(
     ns,
-    `
-apiVersion: v1
-kind: Pod
-metadata: { name: twice }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'n=$(cat /proc/uptime); echo "run at $n"; sleep 0.5; echo "error: giving up" >&2; sleep 2; exit 1']
----
-apiVersion: v1
-kind: Pod
-metadata: { name: duo }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: web
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'for i in 1 2 3 4 5; do echo "web line $i"; done; sleep 3600']
-  - name: side
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'echo "side says hi"; sleep 0.5; echo "side warning: disk" >&2; sleep 3600']
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ticker }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: ticker } }
-  template:
-    metadata: { labels: { app: ticker } }
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: tick
-        image: ${BUSYBOX}
-        imagePullPolicy: Never
-        command: [sh, -c, 'i=0; while true; do echo "tick $i from $HOSTNAME"; i=$((i+1)); sleep 1; done']
-`,
+    manifests(
+      podManifest('twice', { containers: [{ name: 'app', command: ['sh', '-c', 'n=$(cat /proc/uptime); echo "run at $n"; sleep 0.5; echo "error: giving up" >&2; sleep 2; exit 1'] }] }),
+      podManifest('duo', {
+        containers: [
+          { name: 'web', command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo "web line $i"; done; sleep 3600'] },
+          { name: 'side', command: ['sh', '-c', 'echo "side says hi"; sleep 0.5; echo "side warning: disk" >&2; sleep 3600'] },
+        ],
+      }),
+      deploymentManifest('ticker', { containers: [{ name: 'tick', command: ['sh', '-c', 'i=0; while true; do echo "tick $i from $HOSTNAME"; i=$((i+1)); sleep 1; done'] }] }),
+    ),
   );
-});
-
-after(() => {
-  if (ns) deleteNamespace(ns);
 });
 
 test('logs --previous shows the instance before the restart; without it, the current one', { skip }, async () => {

@@ -4,15 +4,14 @@
 // own ps shows, a container without a shell read through the toolbox (consent asked, then reused), and the errors
 // (no such pod, a user with no rights) as one sentence and their exit codes. One namespace, deleted afterwards.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { porthole } from '../support/cli.js';
-import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlOk, makeNamespace, skipReason, userKubeconfig, waitForPod } from '../support/k8s.js';
+import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlOk, makeNamespace, manifests, PAUSE, podManifest, skipReason, useNamespace, userKubeconfig, waitForPod, waitForReady } from '../support/k8s.js';
 
 const skip = skipReason();
 if (skip) console.log(`# skipping the Kubernetes ps tests: ${skip}`);
 let ns = '';
 const env = () => ({ KUBECONFIG: clusterKubeconfig()!, PORTHOLE_K8S_TOOLBOX: '' });
-const PAUSE = 'localhost/pause:local';
 
 interface Row {
   namespace: string;
@@ -34,66 +33,31 @@ interface Row {
   state: string;
 }
 
-before(async () => {
-  if (skip) return;
-  ns = makeNamespace('ps');
+useNamespace('ps', async (made) => {
+  ns = made;
   apply(
     ns,
-    `
-apiVersion: v1
-kind: Pod
-metadata: { name: multi }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'sleep 100000 & su -s /bin/sh user -c "exec sleep 100001" & exec sleep 200000']
-  - name: side
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    securityContext: { runAsUser: 65534 }
-    command: [sh, -c, 'exec sleep 300000']
-  - { name: bare, image: ${PAUSE}, imagePullPolicy: Never }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: shared }
-spec:
-  shareProcessNamespace: true
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'sleep 100002 & exec sleep 200002']
-  - name: side
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    securityContext: { runAsUser: 1000 }
-    command: [sh, -c, 'exec sleep 300002']
----
-apiVersion: v1
-kind: Pod
-metadata: { name: hostile }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    # an argument with terminal escapes and a newline (sh keeps it in its argv)
-    command: [sh, -c, 'sleep 100003; :', "\\e]0;owned\\a\\e[31mred\\nP99"]
-`,
+    manifests(
+      podManifest('multi', {
+        containers: [
+          { name: 'app', command: ['sh', '-c', 'sleep 100000 & su -s /bin/sh user -c "exec sleep 100001" & exec sleep 200000'] },
+          { name: 'side', command: ['sh', '-c', 'exec sleep 300000'], yaml: ['securityContext: { runAsUser: 65534 }'] },
+          { name: 'bare', image: PAUSE },
+        ],
+      }),
+      podManifest('shared', {
+        spec: ['shareProcessNamespace: true'],
+        containers: [
+          { name: 'app', command: ['sh', '-c', 'sleep 100002 & exec sleep 200002'] },
+          { name: 'side', command: ['sh', '-c', 'exec sleep 300002'], yaml: ['securityContext: { runAsUser: 1000 }'] },
+        ],
+      }),
+      // an argument with terminal escapes and a newline (sh keeps it in its argv)
+      podManifest('hostile', { containers: [{ name: 'app', command: ['sh', '-c', 'sleep 100003; :', '\x1b]0;owned\x07\x1b[31mred\nP99'] }] }),
+      podManifest('done', { spec: ['restartPolicy: Never'], containers: [{ name: 'app', command: ['true'] }] }),
+    ),
   );
-  for (const [name, count] of [['multi', 3], ['shared', 2], ['hostile', 1]] as const) {
-    await waitForPod(ns, `${name} running`, (p) => p.metadata.name === name && (p.status?.containerStatuses ?? []).length === count && (p.status?.containerStatuses ?? []).every((c) => c.ready === true));
-  }
-});
-
-after(() => {
-  if (ns) deleteNamespace(ns);
+  for (const [name, count] of [['multi', 3], ['shared', 2], ['hostile', 1]] as const) await waitForReady(ns, name, count);
 });
 
 test('ps pod/X/C: the container\'s own tree, PID 1 its main process, users from its passwd, PIDs as its ps shows them', { skip }, async () => {
@@ -197,6 +161,45 @@ test('a container without a shell: read through a toolbox only with consent, the
   const pod = JSON.parse(kubectlOk(['get', 'pod', 'multi', '-n', ns, '-o', 'json']));
   assert.equal(pod.spec.ephemeralContainers.length, 1, 'one toolbox, reused');
   assert.ok(pod.status.containerStatuses.every((c: { restartCount: number }) => c.restartCount === 0), 'the target containers are untouched');
+});
+
+test('ps -n NS with no names: every running pod of the namespace, grouped by pod in name order; a finished pod left out', { skip }, async () => {
+  await waitForPod(ns, 'done finished', (p) => p.metadata.name === 'done' && p.status?.phase === 'Succeeded');
+  const r = await porthole(['ps', '-n', ns], { env: env() });
+  assert.equal(r.code, 0, r.stderr);
+  const headings = r.stdout.split('\n').filter((l) => l.startsWith('pod/'));
+  assert.deepEqual(
+    headings.map((l) => l.replace(/ \(namespace [^)]+\)/, '').replace(/, read through porthole-toolbox-\S+;/, ', read through TOOLBOX;').replace(/; \* marks.*$/, '')),
+    ['pod/hostile: container app', 'pod/multi: container app', 'pod/multi: container side', 'pod/multi: container bare, read through TOOLBOX', 'pod/shared: one process namespace for all containers (shareProcessNamespace)'],
+  );
+  assert.match(r.stdout, /^\s*1\s+side\*\s+nobody\s.*sleep 300000$/m);
+  assert.doesNotMatch(r.stdout, /pod\/done/);
+  const json = await porthole(['ps', '-n', ns, '--json'], { env: env() });
+  assert.equal(json.code, 0, json.stderr);
+  const rows = JSON.parse(json.stdout) as Row[];
+  const order = [...new Set(rows.map((row) => row.pod))];
+  assert.deepEqual(order, ['hostile', 'multi', 'shared']);
+  assert.ok(rows.some((row) => row.pod === 'shared' && row.role === 'sandbox'));
+
+  // --profile is taken as shell takes it: a name it does not know is exit 2 before anything is asked
+  const badProfile = await porthole(['ps', '-n', ns, '--profile', 'nonsense'], { env: env() });
+  assert.equal(badProfile.code, 2);
+  assert.match(badProfile.stderr, /^porthole: "nonsense" is not a toolbox profile\. Use one of: general, baseline, restricted, sysadmin\.\n$/);
+  const withProfile = await porthole(['ps', '-n', ns, '--profile', 'baseline', 'pod/multi/bare'], { env: env() });
+  assert.equal(withProfile.code, 0, withProfile.stderr);
+
+  // a namespace with no pods: nothing on stdout, said on stderr, exit 0
+  const empty = makeNamespace('ps-empty');
+  try {
+    const none = await porthole(['ps', '-n', empty], { env: env() });
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, '');
+    assert.equal(none.stderr, `porthole: no running pods in namespace "${empty}".\n`);
+    const noneJson = await porthole(['ps', '-n', empty, '--json'], { env: env() });
+    assert.equal(noneJson.stdout, '[]\n');
+  } finally {
+    deleteNamespace(empty);
+  }
 });
 
 test('errors: a missing pod is exit 3, a user without rights exit 5, each one sentence', { skip }, async () => {

@@ -3,9 +3,9 @@
 // gone afterwards, whether the session ended, was interrupted (SIGINT, SIGTERM, SIGHUP) or was kept (--keep);
 // `porthole gc` removes the copy of a session killed with SIGKILL and leaves a pod that only looks like one.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { porthole, spawnPorthole } from '../support/cli.js';
-import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectl, kubectlOk, makeNamespace, skipReason, waitForPod } from '../support/k8s.js';
+import { apply, BUSYBOX, clusterKubeconfig, deploymentManifest, kubectl, kubectlOk, manifests, podManifest, skipReason, useNamespace, waitForPod } from '../support/k8s.js';
 import { sleep, waitFor } from '../support/shell.js';
 
 const skip = skipReason();
@@ -34,52 +34,29 @@ async function noCopiesLeft(): Promise<void> {
   await waitFor('the copy to be gone', () => copies().length === 0, 45_000);
 }
 
-before(async () => {
-  if (skip) return;
-  ns = makeNamespace('inside-copy');
+useNamespace('inside-copy', async (made) => {
+  ns = made;
   apply(
     ns,
-    `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: crashy }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: crashy } }
-  template:
-    metadata: { labels: { app: crashy } }
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: app
-        image: ${BUSYBOX}
-        imagePullPolicy: Never
-        command: [sh, -c, 'echo "config broken" > /tmp/written-by-crash; echo "config broken"; exit 3']
-        env: [{ name: APP_MODE, value: crashy }]
-        livenessProbe: { exec: { command: ["true"] } }
-        readinessProbe: { exec: { command: ["true"] } }
-        resources: { limits: { memory: 64Mi } }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: done, labels: { app: done } }
-spec:
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: job
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'echo finished']
-    env: [{ name: STAGE, value: final }]
-`,
+    manifests(
+      deploymentManifest('crashy', {
+        containers: [
+          {
+            name: 'app',
+            command: ['sh', '-c', 'echo "config broken" > /tmp/written-by-crash; echo "config broken"; exit 3'],
+            yaml: ['env: [{ name: APP_MODE, value: crashy }]', 'livenessProbe: { exec: { command: ["true"] } }', 'readinessProbe: { exec: { command: ["true"] } }', 'resources: { limits: { memory: 64Mi } }'],
+          },
+        ],
+      }),
+      podManifest('done', {
+        labels: { app: 'done' },
+        spec: ['restartPolicy: Never'],
+        containers: [{ name: 'job', command: ['sh', '-c', 'echo finished'], yaml: ['env: [{ name: STAGE, value: final }]'] }],
+      }),
+    ),
   );
   await waitForPod(ns, 'crashy crash-looping', (p) => p.metadata.name.startsWith('crashy-') && (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
   await waitForPod(ns, 'done completed', (p) => p.metadata.name === 'done' && p.status?.phase === 'Succeeded');
-});
-
-after(() => {
-  if (ns) deleteNamespace(ns);
 });
 
 test('a crash-looping Deployment is entered through a copy: same env, exit code through, the copy gone afterwards', { skip }, async () => {

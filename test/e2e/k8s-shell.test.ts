@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { porthole, portholeInTty } from '../support/cli.js';
-import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectlOk, makeNamespace, skipReason, waitForPod } from '../support/k8s.js';
+import { apply, clusterKubeconfig, kubectlOk, podManifest, skipReason, useNamespace, waitForReady } from '../support/k8s.js';
 import { inTerminal, portholeBytes, portholeCommand, sleep, terminalCooked, waitFor } from '../support/shell.js';
 
 const skip = skipReason();
@@ -14,33 +14,18 @@ if (skip) console.log(`# skipping the Kubernetes shell tests: ${skip}`);
 let ns = '';
 const env = () => ({ KUBECONFIG: clusterKubeconfig()! });
 
-before(async () => {
-  if (skip) return;
-  ns = makeNamespace('inside-shell');
+useNamespace('inside-shell', async (made) => {
+  ns = made;
   apply(
     ns,
-    `
-apiVersion: v1
-kind: Pod
-metadata: { name: box }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'echo original > /tmp/mark; exec sleep 100000']
-  - name: side
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sleep, '100000']
-`,
+    podManifest('box', {
+      containers: [
+        { name: 'main', command: ['sh', '-c', 'echo original > /tmp/mark; exec sleep 100000'] },
+        { name: 'side', command: ['sleep', '100000'] },
+      ],
+    }),
   );
-  await waitForPod(ns, 'box running', (p) => p.metadata.name === 'box' && (p.status?.containerStatuses ?? []).every((c) => c.ready === true) && (p.status?.containerStatuses?.length ?? 0) === 2);
-});
-
-after(() => {
-  if (ns) deleteNamespace(ns);
+  await waitForReady(ns, 'box', 2);
 });
 
 test('piped stdin: its end is the end of input, and the command ends (echo hi | shell pod/x -- cat)', { skip }, async () => {

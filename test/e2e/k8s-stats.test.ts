@@ -4,9 +4,9 @@
 // crash-looping pod its restarts as Kubernetes counts them; --json, --watch, and the errors (no such pod, a user
 // with no rights, a user who may list pods but not read figures) as one sentence and their exit codes.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { porthole, portholeInTty, spawnPorthole } from '../support/cli.js';
-import { apply, BUSYBOX, clusterKubeconfig, deleteNamespace, kubectl, makeNamespace, pods, skipReason, userKubeconfig, waitForPod } from '../support/k8s.js';
+import { apply, clusterKubeconfig, kubectl, manifests, podManifest, pods, skipReason, useNamespace, userKubeconfig, waitForPod, waitForReady } from '../support/k8s.js';
 
 const skip = skipReason();
 if (skip) console.log(`# skipping the Kubernetes stats tests: ${skip}`);
@@ -30,69 +30,35 @@ interface PodJson {
   containers: { name: string; cpuPercent: number | null; memoryWorkingSetBytes: number | null; memoryLimitBytes: number | null; restarts: number }[];
 }
 
-before(async () => {
-  if (skip) return;
-  ns = makeNamespace('stats');
+useNamespace('stats', async (made) => {
+  ns = made;
   apply(
     ns,
-    `
-apiVersion: v1
-kind: Pod
-metadata: { name: alloc }
-spec:
-  terminationGracePeriodSeconds: 1
-  volumes: [{ name: mem, emptyDir: { medium: Memory, sizeLimit: 100Mi } }]
-  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    # 48 MiB in a memory-backed folder: charged to the container, in its working set
-    command: [sh, -c, 'dd if=/dev/zero of=/mem/fill bs=1048576 count=48 2>/dev/null; exec sleep 100000']
-    volumeMounts: [{ name: mem, mountPath: /mem }]
-    resources: { limits: { memory: 128Mi } }
-  - name: side
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sleep, '100000']
-    resources: { limits: { memory: 32Mi } }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: busy }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - { name: spin, image: ${BUSYBOX}, imagePullPolicy: Never, command: [sh, -c, 'while :; do :; done'] }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: crashy }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - { name: fail, image: ${BUSYBOX}, imagePullPolicy: Never, command: [sh, -c, 'sleep 1; exit 1'] }
-`,
+    manifests(
+      podManifest('alloc', {
+        spec: ['volumes: [{ name: mem, emptyDir: { medium: Memory, sizeLimit: 100Mi } }]'],
+        containers: [
+          {
+            name: 'app',
+            // 48 MiB in a memory-backed folder: charged to the container, in its working set
+            command: ['sh', '-c', 'dd if=/dev/zero of=/mem/fill bs=1048576 count=48 2>/dev/null; exec sleep 100000'],
+            yaml: ['volumeMounts: [{ name: mem, mountPath: /mem }]', 'resources: { limits: { memory: 128Mi } }'],
+          },
+          { name: 'side', command: ['sleep', '100000'], yaml: ['resources: { limits: { memory: 32Mi } }'] },
+        ],
+      }),
+      podManifest('busy', { containers: [{ name: 'spin', command: ['sh', '-c', 'while :; do :; done'] }] }),
+      podManifest('crashy', { containers: [{ name: 'fail', command: ['sh', '-c', 'sleep 1; exit 1'] }] }),
+    ),
   );
-  apply(
-    'default',
-    `
-apiVersion: v1
-kind: Pod
-metadata: { name: ${viewerPod} }
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - { name: app, image: ${BUSYBOX}, imagePullPolicy: Never, command: [sleep, '100000'] }
-`,
-  );
-  await waitForPod(ns, 'alloc running', (p) => p.metadata.name === 'alloc' && (p.status?.containerStatuses ?? []).every((c) => c.ready === true) && (p.status?.containerStatuses ?? []).length === 2);
+  apply('default', podManifest(viewerPod, { containers: [{ name: 'app', command: ['sleep', '100000'] }] }));
+  await waitForReady(ns, 'alloc', 2);
   await waitForPod(ns, 'busy running', (p) => p.metadata.name === 'busy' && (p.status?.containerStatuses ?? []).some((c) => c.ready === true));
   await waitForPod(ns, 'crashy restarted', (p) => p.metadata.name === 'crashy' && (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
   await waitForPod('default', 'the viewer pod running', (p) => p.metadata.name === viewerPod && p.status?.phase === 'Running');
 });
 
 after(() => {
-  if (ns) deleteNamespace(ns);
   if (!skip) kubectl(['delete', 'pod', viewerPod, '-n', 'default', '--wait=false', '--ignore-not-found']);
 });
 

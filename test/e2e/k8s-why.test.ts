@@ -6,11 +6,13 @@ import { after, before, test } from 'node:test';
 import { porthole } from '../support/cli.js';
 import {
   apply,
-  BUSYBOX,
   clusterKubeconfig,
   deleteNamespace,
+  deploymentManifest,
   kubeconfigWithToken,
   makeNamespace,
+  manifests,
+  podManifest,
   skipReason,
   userKubeconfig,
   waitForEvent,
@@ -24,7 +26,8 @@ const ns: Record<string, string> = {};
 const env = () => ({ KUBECONFIG: clusterKubeconfig()! });
 const why = (args: string[], extra: Record<string, string | undefined> = {}) => porthole(['why', ...args], { env: { ...env(), ...extra }, timeoutMs: 60_000 });
 
-const CRASHY = `
+const CRASHY = manifests(
+  `
 apiVersion: v1
 kind: ConfigMap
 metadata: { name: app-config }
@@ -32,135 +35,78 @@ data:
   app.conf: |
     name = shop
     port = eighty
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: crashy }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: crashy } }
-  template:
-    metadata: { labels: { app: crashy } }
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: app
-        image: ${BUSYBOX}
-        imagePullPolicy: Never
-        command: [sh, -c]
-        args:
-        - |
-          echo "shop starting, reading /etc/app/app.conf"
-          port=$(sed -n 's/^port *= *//p' /etc/app/app.conf)
-          case "$port" in ''|*[!0-9]*) echo "/etc/app/app.conf:2: port must be a number, got \\"$port\\"" >&2; exit 3;; esac
-          exec httpd -f -p "$port"
-        env:
-        - { name: MODE, value: production }
-        - { name: API_TOKEN, value: s3cr3t-t0ken }
-        - name: DB_PASSWORD
-          valueFrom: { secretKeyRef: { name: db, key: password, optional: true } }
-        resources:
-          limits: { memory: 64Mi, cpu: 200m }
-        volumeMounts:
-        - { name: config, mountPath: /etc/app }
-      volumes:
-      - name: config
-        configMap: { name: app-config }
-`;
+`,
+  deploymentManifest('crashy', {
+    spec: `
+volumes:
+- name: config
+  configMap: { name: app-config }`,
+    containers: [
+      {
+        name: 'app',
+        command: ['sh', '-c'],
+        yaml: `
+args:
+- |
+  echo "shop starting, reading /etc/app/app.conf"
+  port=$(sed -n 's/^port *= *//p' /etc/app/app.conf)
+  case "$port" in ''|*[!0-9]*) echo "/etc/app/app.conf:2: port must be a number, got \\"$port\\"" >&2; exit 3;; esac
+  exec httpd -f -p "$port"
+env:
+- { name: MODE, value: production }
+- { name: API_TOKEN, value: s3cr3t-t0ken }
+- name: DB_PASSWORD
+  valueFrom: { secretKeyRef: { name: db, key: password, optional: true } }
+resources:
+  limits: { memory: 64Mi, cpu: 200m }
+volumeMounts:
+- { name: config, mountPath: /etc/app }`,
+      },
+    ],
+  }),
+);
 
-const pod = (name: string, spec: string) => `
-apiVersion: v1
-kind: Pod
-metadata: { name: ${name} }
-spec:
-  terminationGracePeriodSeconds: 1
-${spec}`;
+const NAMESPACES = ['crash', 'oom', 'pull', 'cfg', 'probe', 'init', 'auth'];
 
 before(() => {
   if (skip) return;
-  for (const name of ['crash', 'oom', 'pull', 'cfg', 'probe', 'init', 'auth']) {
+  for (const name of NAMESPACES) {
     ns[name] = makeNamespace(name);
     made.push(ns[name]!);
   }
   apply(ns.crash!, CRASHY);
   apply(
     ns.oom!,
-    pod(
-      'hog',
-      `  restartPolicy: Never
-  containers:
-  - name: hog
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'echo allocating; head -c 200m /dev/zero | tail']
-    resources: { limits: { memory: 24Mi } }`,
-    ),
+    podManifest('hog', {
+      spec: ['restartPolicy: Never'],
+      containers: [{ name: 'hog', command: ['sh', '-c', 'echo allocating; head -c 200m /dev/zero | tail'], yaml: ['resources: { limits: { memory: 24Mi } }'] }],
+    }),
   );
-  apply(
-    ns.pull!,
-    pod(
-      'nopull',
-      `  containers:
-  - name: app
-    image: 127.0.0.1:9/porthole/does-not-exist:1
-    imagePullPolicy: Always`,
-    ),
-  );
+  apply(ns.pull!, podManifest('nopull', { containers: [{ name: 'app', image: '127.0.0.1:9/porthole/does-not-exist:1', pull: 'Always' }] }));
   apply(
     ns.cfg!,
-    pod(
-      'nocfg',
-      `  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sleep, '3600']
-    env:
-    - name: LISTEN
-      valueFrom: { configMapKeyRef: { name: missing-config, key: listen } }`,
-    ),
+    podManifest('nocfg', {
+      containers: [{ name: 'app', command: ['sleep', '3600'], yaml: ['env:', '- name: LISTEN', '  valueFrom: { configMapKeyRef: { name: missing-config, key: listen } }'] }],
+    }),
   );
   apply(
     ns.probe!,
-    pod(
-      'sick',
-      `  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'echo up; sleep 3600']
-    livenessProbe:
-      exec: { command: [cat, /tmp/healthy] }
-      periodSeconds: 2
-      failureThreshold: 1`,
-    ),
+    podManifest('sick', {
+      containers: [{ name: 'app', command: ['sh', '-c', 'echo up; sleep 3600'], yaml: ['livenessProbe:', '  exec: { command: [cat, /tmp/healthy] }', '  periodSeconds: 2', '  failureThreshold: 1'] }],
+    }),
   );
   apply(
     ns.init!,
-    pod(
-      'waits',
-      `  initContainers:
-  - name: wait-db
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'echo "waiting for db:5432"; echo "db:5432: connection refused" >&2; exit 2']
-  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sleep, '3600']`,
-    ),
+    podManifest('waits', {
+      initContainers: [{ name: 'wait-db', command: ['sh', '-c', 'echo "waiting for db:5432"; echo "db:5432: connection refused" >&2; exit 2'] }],
+      containers: [{ name: 'app', command: ['sleep', '3600'] }],
+    }),
   );
   apply(
     ns.auth!,
-    pod(
-      'plain',
-      `  containers:
-  - name: app
-    image: ${BUSYBOX}
-    imagePullPolicy: Never
-    command: [sh, -c, 'printf "name = shop\\nport = eighty\\nworkers = 4\\n" > /tmp/app.conf; echo "/tmp/app.conf:2: port must be a number" >&2; exec sleep 3600']`,
-    ),
+    podManifest('plain', {
+      containers: [{ name: 'app', command: ['sh', '-c', 'printf "name = shop\\nport = eighty\\nworkers = 4\\n" > /tmp/app.conf; echo "/tmp/app.conf:2: port must be a number" >&2; exec sleep 3600'] }],
+    }),
   );
 });
 

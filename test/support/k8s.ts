@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 
 const RUN = process.env.PORTHOLE_K8S_RUN ?? '/run/porthole-k8s';
 
@@ -103,3 +104,88 @@ export function userKubeconfig(user: string): string {
 }
 
 export const BUSYBOX = 'localhost/busybox:local';
+
+export const PAUSE = 'localhost/pause:local';
+
+/** One container of a test manifest: the busybox image unless told, never pulled. */
+export interface TestContainer {
+  name: string;
+  image?: string;
+  /** The command as an argument list (written as a JSON flow sequence: exact strings, escapes included). */
+  command?: string[];
+  /** A multi-line script run as `sh -c SCRIPT` (written as a YAML block literal, so written as read). */
+  script?: string;
+  /** More lines of the container, as YAML (e.g. `securityContext: { runAsUser: 1000 }`); a string is split at newlines. */
+  yaml?: string[] | string;
+  /** imagePullPolicy; Never unless told (the cluster has no registry). */
+  pull?: 'Never' | 'Always' | 'IfNotPresent';
+}
+
+export interface TestPod {
+  containers: TestContainer[];
+  labels?: Record<string, string>;
+  /** More lines of the pod spec, as YAML (e.g. `shareProcessNamespace: true`, `restartPolicy: Never`); a string is split at newlines. */
+  spec?: string[] | string;
+  /** Init containers, built as the containers are. */
+  initContainers?: TestContainer[];
+}
+
+const yamlLines = (v: string[] | string | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? v.replace(/^\n|\n$/g, '').split('\n') : v);
+
+function containerYaml(c: TestContainer, indent: string): string {
+  const lines = [`- name: ${c.name}`, `  image: ${c.image ?? BUSYBOX}`, `  imagePullPolicy: ${c.pull ?? 'Never'}`];
+  if (c.command) lines.push(`  command: ${JSON.stringify(c.command)}`);
+  if (c.script !== undefined) lines.push('  command:', '  - sh', '  - -c', '  - |', ...c.script.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));
+  for (const l of yamlLines(c.yaml)) lines.push(`  ${l}`);
+  return lines.map((l) => `${indent}${l}`).join('\n');
+}
+
+function podSpecYaml(pod: TestPod, indent: string): string {
+  const init = pod.initContainers ? [`${indent}initContainers:`, ...pod.initContainers.map((c) => containerYaml(c, indent))] : [];
+  return [`${indent}terminationGracePeriodSeconds: 1`, ...yamlLines(pod.spec).map((l) => `${indent}${l}`), ...init, `${indent}containers:`, ...pod.containers.map((c) => containerYaml(c, indent))].join('\n');
+}
+
+/** A Pod manifest: busybox containers (unless told), never pulled, a 1 s grace period. */
+export function podManifest(name: string, pod: TestPod): string {
+  const labels = pod.labels ? `, labels: ${JSON.stringify(pod.labels)}` : '';
+  return `apiVersion: v1\nkind: Pod\nmetadata: { name: ${name}${labels} }\nspec:\n${podSpecYaml(pod, '  ')}\n`;
+}
+
+/** A Deployment manifest of such pods, selected by `app: NAME`. */
+export function deploymentManifest(name: string, pod: TestPod & { replicas?: number }): string {
+  const labels = JSON.stringify({ app: name, ...pod.labels });
+  return (
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: ${name} }\nspec:\n  replicas: ${pod.replicas ?? 1}\n` +
+    `  selector: { matchLabels: { app: ${name} } }\n  template:\n    metadata: { labels: ${labels} }\n    spec:\n${podSpecYaml(pod, '      ')}\n`
+  );
+}
+
+/** Several manifests as one document stream for apply(). */
+export function manifests(...docs: string[]): string {
+  return docs.join('---\n');
+}
+
+/** Waits until pod NAME has `count` containers (when given), all ready. */
+export function waitForReady(ns: string, name: string, count?: number): Promise<PodJson> {
+  return waitForPod(ns, `${name} ready`, (p) => {
+    const statuses = (p.status?.containerStatuses ?? []) as { ready?: boolean }[];
+    return p.metadata.name === name && statuses.length > 0 && (count === undefined || statuses.length === count) && statuses.every((c) => c.ready === true);
+  });
+}
+
+/**
+ * A namespace of the test file's own: made before its tests (then `setup` runs in it), deleted after them. Returns
+ * a getter of its name ('' when the cluster is not there).
+ */
+export function useNamespace(label: string, setup?: (ns: string) => Promise<void> | void): () => string {
+  let ns = '';
+  before(async () => {
+    if (skipReason()) return;
+    ns = makeNamespace(label);
+    await setup?.(ns);
+  });
+  after(() => {
+    if (ns) deleteNamespace(ns);
+  });
+  return () => ns;
+}

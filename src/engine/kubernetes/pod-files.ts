@@ -29,13 +29,16 @@ const CAT_SCRIPT = `${NEED(['cat'])}[ -e "$1" ] || exit ${MISSING}; [ -d "$1" ] 
 const ONE =
   `one() { stat -c '%f %u %g %s %Y' -- "$1" || return 0; printf '%s\\0' "$1"; ` +
   `if [ -L "$1" ]; then t=$(readlink -- "$1"; echo .); printf '%s\\0' "\${t%??}"; else printf '\\0'; fi; }; `;
+/** With $3 = owners: "U", /etc/passwd and /etc/group as od's hex, each ended by a NUL (see splitOwners). */
+const OWNERS =
+  `if [ "$3" = owners ] && command -v od >/dev/null 2>&1 && command -v head >/dev/null 2>&1; then printf U; ` +
+  `for f in /etc/passwd /etc/group; do [ -f "$f" ] && head -c 1048576 "$f" | od -An -v -tx1; printf '\\0'; done; fi; `;
 const LS_SCRIPT =
   `${NEED(['stat', 'readlink'])}` +
   `p=$1; [ -e "$p" ] || [ -L "$p" ] || exit ${MISSING}; ` +
   // with $3 = owners (ls -l, --json): "U", /etc/passwd and /etc/group as od's hex (so no byte of theirs can break
   // the framing), each ended by a NUL, in this same exec: each more exec costs the runtime more than the listing
-  `if [ "$3" = owners ] && command -v od >/dev/null 2>&1 && command -v head >/dev/null 2>&1; then printf U; ` +
-  `for f in /etc/passwd /etc/group; do [ -f "$f" ] && head -c 1048576 "$f" | od -An -v -tx1; printf '\\0'; done; fi; ` +
+  OWNERS +
   ONE +
   `if [ -d "$p" ] && { [ "$2" = follow ] || [ ! -L "$p" ]; }; then printf B; d=\${p%/}; ` +
   // a folder in three execs of tools whatever its size (one per entry was 6x kubectl's time on /bin): the globbed
@@ -55,7 +58,7 @@ const LS_SCRIPT =
  */
 const WALK_SCRIPT =
   `${NEED(['find', 'stat', 'readlink'])}` +
-  `p=$1; [ -e "$p" ] || [ -L "$p" ] || exit ${MISSING}; printf W; ` +
+  `p=$1; [ -e "$p" ] || [ -L "$p" ] || exit ${MISSING}; ${OWNERS}printf W; ` +
   `find "$p" \\( -path /proc -o -path /sys \\) -prune -o -exec sh -c "$2" sh {} +`;
 const WALK_EACH = `${ONE}for f; do one "$f"; done`;
 
@@ -255,16 +258,18 @@ function parseBatch(out: Buffer, asked: string): FsEntry[] {
 }
 
 /** The path and everything below it, in the engine walk order the Docker side uses. */
-export async function walkPodPath(cluster: KubeCluster, t: PodFileTarget, path: string): Promise<FsEntry[]> {
+export async function walkPodPath(cluster: KubeCluster, t: PodFileTarget, path: string, withOwners = false): Promise<{ entries: FsEntry[]; owners?: { passwd: string; group: string } }> {
   const chunks: Buffer[] = [];
   let size = 0;
-  const { code, stderr } = await runScript(cluster, t, WALK_SCRIPT, [wire(path), WALK_EACH], (c) => {
+  // The owner files (find --json) come in this same exec, as for ls -l: each exec costs more than the walk's start.
+  const { code, stderr } = await runScript(cluster, t, WALK_SCRIPT, [wire(path), WALK_EACH, withOwners ? 'owners' : ''], (c) => {
     size += c.length;
     if (size > 256 << 20) throw new Failure(`The listing of ${show(path)} in ${where(t)} is larger than 256 MiB.`);
     chunks.push(c);
   });
   if (code !== 0) commonFailure(t, path, code, stderr, 'find');
-  return parseListing(Buffer.concat(chunks), path).entries.sort((a, b) => walkOrder(a.path, b.path));
+  const { owners, listing } = splitOwners(Buffer.concat(chunks));
+  return { entries: parseListing(listing, path).entries.sort((a, b) => walkOrder(a.path, b.path)), ...(owners ? { owners } : {}) };
 }
 
 /** The owner files that came before a listing (see LS_SCRIPT), and the listing itself. Pure. */

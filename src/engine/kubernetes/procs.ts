@@ -23,6 +23,8 @@ export interface PodPsHost {
   confirmToolbox(pod: string, image: string): Promise<void>;
   /** --toolbox IMAGE, else PORTHOLE_K8S_TOOLBOX: the image a new toolbox may be made from. */
   toolboxImage: string | undefined;
+  /** --profile: the new toolbox's security profile (kubectl debug's), general when unset. */
+  profile?: import('./ephemeral.js').Profile;
   signal: AbortSignal;
 }
 
@@ -112,7 +114,7 @@ async function readThroughToolbox(cluster: KubeCluster, host: PodPsHost, pod: Po
     const { sessionId } = await import('../../enter/session.js');
     const { hostname } = await import('node:os');
     name = `${TOOLBOX_PREFIX}${sessionId()}`;
-    await addToolbox(cluster, pod, toolboxSpec({ name, image, target: container, session: sessionId(), pid: process.pid, host: hostname(), securityContext: profileContext('general', pod, container) }));
+    await addToolbox(cluster, pod, toolboxSpec({ name, image, target: container, session: sessionId(), pid: process.pid, host: hostname(), securityContext: profileContext(host.profile ?? 'general', pod, container) }));
     await waitToolbox(cluster, namespace, podName, name, host.signal);
   }
   const { podPath } = await import('./index.js');
