@@ -2,6 +2,7 @@
 // for the command's spec; the server (src/ui/) loads when the command runs, so no other command pays for it.
 import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
+import { kubeFlags, kubeOptions } from './../cli/kube-flags.js';
 
 export const spec = defineCommand({
   name: 'ui',
@@ -18,6 +19,7 @@ export const spec = defineCommand({
     host: { type: 'string', valueName: 'ADDR', description: 'Address to bind (default 127.0.0.1 and ::1); others need --i-know-this-exposes-root' },
     'i-know-this-exposes-root': { type: 'boolean', description: 'Allow a --host that is not loopback (anyone with the URL gets into containers)' },
     'read-only': { type: 'boolean', description: 'Views only: no terminal, no edits, no writes' },
+    ...kubeOptions,
   },
   args: { min: 0, max: 0 },
   examples: ['porthole ui', 'porthole ui --port 8765 --read-only'],
@@ -27,5 +29,6 @@ export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Pr
   const { parseUiOptions } = await import('../ui/options.js');
   const options = parseUiOptions(parsed.options);
   const { serveUi } = await import('../ui/server.js');
-  await serveUi(ctx, options);
+  // the Kubernetes flags after `ui` count as they do for every command: the page's pods are that namespace's
+  await serveUi({ ...ctx, kube: kubeFlags(ctx, parsed.options) }, options);
 }
