@@ -43,6 +43,8 @@ export function podRows(pods: Pod[]): PodRow[] {
       const term = c.state?.terminated ?? c.lastState?.terminated;
       if (waiting && waiting !== 'ContainerCreating' && waiting !== 'PodInitializing') crashed = true;
       if (c.state?.terminated && c.state.terminated.exitCode !== 0) crashed = true;
+      // crash-looping: restarted after a failure, even while the new run is up
+      if ((c.restartCount ?? 0) > 0 && (c.lastState?.terminated?.exitCode ?? 0) !== 0) crashed = true;
       if (term || waiting) {
         const words = [waiting, term ? `${term.reason ?? 'terminated'}, exit code ${term.exitCode}` : undefined].filter(Boolean).join(': ');
         reason ??= statuses.length > 1 ? `${c.name}: ${words}` : words;
