@@ -87,6 +87,13 @@ test('pods in the list (crashed first), why, live logs, ps, and pod names checke
     assert.ok(block, JSON.stringify(ps));
     assert.ok(block.data.rows.some((r: { command: string }) => /sleep 1/.test(r.command)) || block.data.rows.some((r: { command: string }) => /while true/.test(r.command)), JSON.stringify(block.data.rows));
 
+    const ls = await request(ui.port, '/api/c/pod%2Fticker/ls?path=%2Fetc', { headers: { Cookie: cookie } });
+    assert.equal(ls.status, 200, ls.body);
+    assert.ok(JSON.parse(ls.body).entries.some((e: { name: string }) => e.name === 'hostname'), ls.body.slice(0, 500));
+    const file = await request(ui.port, '/api/c/pod%2Fticker/file?path=%2Fetc%2Fhostname', { headers: { Cookie: cookie } });
+    assert.equal(file.status, 200, file.body);
+    assert.equal(JSON.parse(file.body).text.trim(), 'ticker');
+
     for (const bad of ['pod%2F..%2Fetc', 'pod%2FA_B', 'pod%2Fx%2Fy%2Fz', 'pod%2F-rf']) {
       const r = await request(ui.port, `/api/c/${bad}/why`, { headers: { Cookie: cookie } });
       assert.equal(r.status, 400, `${bad}: ${r.body}`);
@@ -115,6 +122,9 @@ test('in the browser: the pod list, hostile output as text, a terminal in a pod'
     assert.equal(await logs.evaluate(`document.querySelectorAll('#log img, #log b').length`), 0);
     assert.equal(await logs.evaluate(`window.PWNED === undefined`), true);
     assert.equal(await logs.evaluate(`document.title`), 'porthole: pod/crasher');
+
+    const procs = await browser.open(`${base}/c/pod%2Fticker#processes`);
+    await Browser.waitFor(procs, `[...document.querySelectorAll('#procs tbody tr')].some((r) => r.textContent.includes('while true'))`, 60_000);
 
     const why = await browser.open(`${base}/c/pod%2Fcrasher#why`);
     await Browser.waitFor(why, `document.querySelector('#why-text')?.textContent.length > 0`, 60_000);
