@@ -75,6 +75,21 @@ async function listView() {
   }
   // pods come after, on their own request: a cluster that is slow or absent never holds the containers back
   podList().catch(() => {});
+  serviceList().catch(() => {});
+}
+
+/** The swarm's services, when this engine is a manager; nothing at all otherwise. */
+async function serviceList() {
+  const data = await getJson('/api/services');
+  if (!data.services || !data.services.length) return;
+  const body = el('tbody');
+  body.replaceChildren(...data.services.map((s) => el('tr', { class: s.crashed ? 'crashed' : 'running', 'data-name': s.ref },
+    el('td', null, el('a', { href: `/c/${encodeURIComponent(s.ref)}#why`, text: s.name })),
+    el('td', { class: 'state', text: `${s.running}/${s.wanted == null ? s.mode : s.wanted}${s.crashed ? ' (crashed)' : ''}` }),
+    el('td', { text: s.reason || '' }),
+    el('td', { text: s.image }))));
+  app.append(el('h2', { text: 'Swarm services' }), commandLine(data.command), el('table', { id: 'services' },
+    el('thead', null, el('tr', null, ...['Service', 'Running', 'Last failure', 'Image'].map((h) => el('th', { text: h })))), body));
 }
 
 /** The namespace's pods under the containers, crashed first; nothing at all when there is no cluster. */
@@ -95,10 +110,11 @@ async function podList() {
 function containerView(name) {
   document.title = `porthole: ${name}`;
   const pod = name.startsWith('pod/');
-  const tabs = pod ? ['why', 'logs', 'terminal', 'files', 'processes'] : ['why', 'logs', 'terminal', 'files', 'processes', 'stats'];
+  const service = name.startsWith('service/');
+  const tabs = service ? ['why', 'logs', 'processes'] : pod ? ['why', 'logs', 'terminal', 'files', 'processes'] : ['why', 'logs', 'terminal', 'files', 'processes', 'stats'];
   const nav = el('nav', { class: 'tabs' }, ...tabs.map((t) => el('a', { href: `#${t}`, 'data-tab': t, text: t[0].toUpperCase() + t.slice(1) })));
   const panel = el('section', { id: 'panel' });
-  app.replaceChildren(el('p', null, el('a', { href: '/', text: pod ? 'All containers and pods' : 'All containers' })), el('h1', { text: name }), nav, panel);
+  app.replaceChildren(el('p', null, el('a', { href: '/', text: pod || service ? 'All containers, pods and services' : 'All containers' })), el('h1', { text: name }), nav, panel);
   let stopCurrent = () => {};
   const show = () => {
     stopCurrent();
