@@ -86,6 +86,27 @@ export class PodSource {
     return this.cluster;
   }
 
+  /**
+   * The page's terminal enters a pod by exec only: a pod whose container is not running (a copy of the pod would
+   * be made) is refused here with the reason, before `porthole shell` starts. Adding an ephemeral toolbox is
+   * still asked in the terminal itself ("Add it? [y/N]"), after porthole says that it cannot be removed.
+   */
+  async execOnly(ref: string): Promise<void> {
+    const cluster = await this.open();
+    if (!cluster) throw new InvalidArgument('No Kubernetes cluster answers: check the kubeconfig.');
+    const name = ref.slice('pod/'.length);
+    const [{ podPath }, { pickWay }] = await Promise.all([import('../engine/kubernetes/index.js'), import('../enter/pod.js')]);
+    const pod = await cluster.client.get<Pod>(podPath(cluster.namespace, name), { verb: 'get', resource: 'pods', namespace: cluster.namespace, name });
+    const container = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? pod.spec.containers[0]?.name ?? '';
+    const way = pickWay(pod, container);
+    if (way.way !== 'exec') {
+      throw new InvalidArgument(
+        `The page opens a shell in a pod by exec only, and ${way.why}.`,
+        way.way === 'copy' ? `\`porthole shell ${ref}\` in a terminal works in a copy of the pod (removed at the end).` : way.hint,
+      );
+    }
+  }
+
   /** The namespace's pods as rows, or null when there is no cluster to ask (no kubeconfig, unreachable, forbidden). */
   async rows(): Promise<{ namespace: string; pods: PodRow[] } | null> {
     const cluster = await this.open();

@@ -373,10 +373,19 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       return answer(400, 'That is not a container name or id.');
     }
     void import('./terminal.js').then(({ upgradeToTerminal, initialSize }) =>
-      upgradeToTerminal(ctx, req, socket, head, ref, initialSize(url.searchParams), (session) => {
-        sessions.add(session);
-        void session.done.then(() => sessions.delete(session));
-      }),
+      upgradeToTerminal(
+        ctx,
+        req,
+        socket,
+        head,
+        ref,
+        initialSize(url.searchParams),
+        (session) => {
+          sessions.add(session);
+          void session.done.then(() => sessions.delete(session));
+        },
+        ref.startsWith('pod/') ? () => pods.execOnly(ref) : undefined,
+      ),
     );
   };
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { Browser, CHROMIUM } from '../support/browser.js';
-import { apply, BUSYBOX, deleteNamespace, makeNamespace, skipReason, waitForPod } from '../support/k8s.js';
+import { apply, BUSYBOX, deleteNamespace, makeNamespace, pods, skipReason, waitForPod } from '../support/k8s.js';
 import { login, readEvents, request, startUi, stopUi } from '../support/ui.js';
 
 const skip = skipReason();
@@ -136,6 +136,12 @@ test('in the browser: the pod list, hostile output as text, a terminal in a pod'
     await term.key('Enter');
     await Browser.waitFor(term, `document.querySelector('#terminal .xterm-rows')?.textContent.includes('UI-K8S-42')`, 30_000);
     assert.ok(!(await term.evaluate(`document.querySelector('#term-status').textContent`)).includes('error'));
+
+    // a crash-looping pod: exec only from the page, so refused with the reason; no copy of the pod is made
+    const crashed = await browser.open(`${base}/c/pod%2Fcrasher#terminal`);
+    await Browser.waitFor(crashed, `document.querySelector('#term-status')?.textContent.includes('by exec only')`, 30_000);
+    assert.match(await crashed.evaluate(`document.querySelector('#term-status').textContent`), /keeps crashing|has exited|not running/);
+    assert.deepEqual(pods(ns).map((p) => p.metadata.name).sort(), ['crasher', 'ticker'], 'no copy of the pod was made');
   } finally {
     await browser.close();
     await stopUi(ui);

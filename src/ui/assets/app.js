@@ -405,7 +405,7 @@ function terminalTab(name, panel) {
   const box = el('div', { id: 'terminal' });
   const status = el('p', { class: 'muted', id: 'term-status' });
   const how = name.startsWith('pod/')
-    ? 'A pod gets a new process in its container (exec). If it has no shell, porthole asks in this terminal before adding an ephemeral toolbox container, which Kubernetes cannot remove: answer N to add nothing.'
+    ? 'A pod is entered by exec only: a new process in its running container. A crashed pod is not copied from here (porthole shell pod/NAME in a terminal does that). If the container has no shell, porthole asks in this terminal before adding an ephemeral toolbox container, which Kubernetes cannot remove: answer N to add nothing.'
     : 'A running container gets a new process (exec); a stopped one a snapshot copy; one without a shell the toolbox. Copies are removed when this tab closes.';
   panel.replaceChildren(cmd, el('p', { class: 'muted', text: how }), box, status);
   let ws;
