@@ -14,6 +14,8 @@ import { redactRendered } from '../report/findings.js';
 import { renderJson } from '../render/json.js';
 import { Collector, containerPath, containerRef, containerRows, runCommand, shellCommand } from './data.js';
 import type { UiOptions } from './options.js';
+import { podRef, PodSource } from './pods.js';
+import { listServiceRows, serviceRef } from './services.js';
 import type { TerminalSession } from './terminal.js';
 import { changes, contentHash, downloadFolder, parseSaveRequest, processesStream, saveFile, statsStream } from './views.js';
 import { SECURITY_HEADERS, TOKEN_PARAM, newNonce, pageHeaders, allowedHosts, cookieName, hostAllowed, newToken, originAllowed, readCookie, tokenMatches } from './security.js';
@@ -76,6 +78,9 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
   let port = opts.port;
   let allowed = allowedHosts(port, opts.exposedHost);
   const live = new Set<AbortController>();
+  const pods = new PodSource(ctx);
+  /** A container name or id, or pod/NAME (checked by the CLI's own parseTarget): nothing else reaches a command. */
+  const targetRef = (value: string): string => (value.startsWith('pod/') ? podRef(value) : value.startsWith('service/') ? serviceRef(value) : containerRef(value));
 
   /** The checks every request and upgrade passes; returns the refusal, or undefined to go on. */
   const refuse = (req: IncomingMessage, url: URL): { status: number; message: string } | undefined => {
@@ -138,6 +143,17 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       sendJson(res, 200, { version: typeof PORTHOLE_VERSION === 'string' ? PORTHOLE_VERSION : 'dev', readOnly: opts.readOnly, terminal: !opts.readOnly });
       return;
     }
+    if (url.pathname === '/api/pods') {
+      // no cluster (no kubeconfig, unreachable, forbidden) is an empty answer: the page then shows nothing of it
+      const found = await pods.rows();
+      sendJson(res, 200, found ? { ...found, command: shellCommand(['kubectl', 'get', 'pods', '-n', found.namespace]) } : { pods: [] });
+      return;
+    }
+    if (url.pathname === '/api/services') {
+      const services = await listServiceRows(engine);
+      sendJson(res, 200, services.length ? { services, command: 'docker service ls' } : { services: [] });
+      return;
+    }
     if (url.pathname === '/api/containers') {
       const rows = containerRows(await engine.listContainers({ all: true }));
       sendJson(res, 200, { containers: rows, command: 'docker ps -a' });
@@ -150,9 +166,14 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     }
     let ref: string;
     try {
-      ref = containerRef(decodeURIComponent(m[1]!));
+      ref = targetRef(decodeURIComponent(m[1]!));
     } catch {
       sendJson(res, 400, { error: 'That is not a container name or id.' });
+      return;
+    }
+    // a service has why, logs and ps as on the command line; nothing that reads or writes a container's files
+    if (ref.startsWith('service/') && !['why', 'logs', 'ps'].includes(m[2]!)) {
+      sendJson(res, 400, { error: 'A service has Why, Logs and Processes here.' });
       return;
     }
     const abort = new AbortController();
@@ -346,15 +367,25 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     if (opts.readOnly) return answer(403, 'This server is read-only (--read-only): no terminal.');
     let ref: string;
     try {
-      ref = containerRef(url.searchParams.get('c') ?? '');
+      ref = targetRef(url.searchParams.get('c') ?? '');
+      if (ref.startsWith('service/')) throw new InvalidArgument('A service has no terminal here.');
     } catch {
       return answer(400, 'That is not a container name or id.');
     }
     void import('./terminal.js').then(({ upgradeToTerminal, initialSize }) =>
-      upgradeToTerminal(ctx, req, socket, head, ref, initialSize(url.searchParams), (session) => {
-        sessions.add(session);
-        void session.done.then(() => sessions.delete(session));
-      }),
+      upgradeToTerminal(
+        ctx,
+        req,
+        socket,
+        head,
+        ref,
+        initialSize(url.searchParams),
+        (session) => {
+          sessions.add(session);
+          void session.done.then(() => sessions.delete(session));
+        },
+        ref.startsWith('pod/') ? () => pods.execOnly(ref) : undefined,
+      ),
     );
   };
 

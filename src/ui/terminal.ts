@@ -132,13 +132,15 @@ export function upgradeToTerminal(
   ref: string,
   size: { cols: number; rows: number },
   onSession: (session: TerminalSession) => void,
+  /** Checked before the shell starts; what it throws is the tab's error (a pod that exec cannot enter). */
+  preflight?: () => Promise<void>,
 ): void {
   // no compression (a terminal's frames are small, and deflate has its own memory costs), 1 MB frames at most
   server ??= new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 });
-  server.handleUpgrade(req, socket, head, (ws) => onSession(runTerminal(base, ws, ref, size)));
+  server.handleUpgrade(req, socket, head, (ws) => onSession(runTerminal(base, ws, ref, size, preflight)));
 }
 
-function runTerminal(base: Context, ws: WebSocket, ref: string, size: { cols: number; rows: number }): TerminalSession {
+function runTerminal(base: Context, ws: WebSocket, ref: string, size: { cols: number; rows: number }, preflight?: () => Promise<void>): TerminalSession {
   const abort = new AbortController();
   const cleanup = new SessionCleanup();
   const sendText = (value: unknown) => {
@@ -225,6 +227,7 @@ function runTerminal(base: Context, ws: WebSocket, ref: string, size: { cols: nu
   sendText({ command });
   const done = (async () => {
     try {
+      await preflight?.();
       const mod = await findCommand('shell')!.load();
       const result = (await mod.run(ctx, parseCommand(mod.spec, [ref]))) as { exitCode: number };
       if (!abort.signal.aborted) ended = true;

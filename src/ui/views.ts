@@ -40,11 +40,13 @@ export async function processesStream(ctx: Context, ref: string, res: ServerResp
     try {
       const result = (await runCommand(ctx, 'ps', [ref], { stdout: new Collector(0), signal })) as {
         containers: { rows: unknown[]; prefixes: string[] }[];
+        pods?: { blocks: { rows: unknown[]; prefixes: string[] }[]; notRunning: { why: string }[] };
         notRunning: { name: string; status: string }[];
         nowMs: number;
       };
-      const block = result.containers[0];
-      send('ps', block ? { rows: block.rows, prefixes: block.prefixes } : { rows: [], prefixes: [], notRunning: result.notRunning[0]?.status ?? 'not running' });
+      // a pod's ps answers blocks of its own (the pod's PID namespace), the same rows and tree prefixes
+      const block = result.pods?.blocks[0] ?? result.containers[0];
+      send('ps', block ? { rows: block.rows, prefixes: block.prefixes } : { rows: [], prefixes: [], notRunning: result.notRunning[0]?.status ?? result.pods?.notRunning[0]?.why ?? 'not running' });
     } catch (err) {
       if (signal.aborted) return;
       send('failed', sentence(err));

@@ -73,14 +73,48 @@ async function listView() {
   } catch (err) {
     showError(cmd, err);
   }
+  // pods come after, on their own request: a cluster that is slow or absent never holds the containers back
+  podList().catch(() => {});
+  serviceList().catch(() => {});
+}
+
+/** The swarm's services, when this engine is a manager; nothing at all otherwise. */
+async function serviceList() {
+  const data = await getJson('/api/services');
+  if (!data.services || !data.services.length) return;
+  const body = el('tbody');
+  body.replaceChildren(...data.services.map((s) => el('tr', { class: s.crashed ? 'crashed' : 'running', 'data-name': s.ref },
+    el('td', null, el('a', { href: `/c/${encodeURIComponent(s.ref)}#why`, text: s.name })),
+    el('td', { class: 'state', text: `${s.running}/${s.wanted == null ? s.mode : s.wanted}${s.crashed ? ' (crashed)' : ''}` }),
+    el('td', { text: s.reason || '' }),
+    el('td', { text: s.image }))));
+  app.append(el('h2', { text: 'Swarm services' }), commandLine(data.command), el('table', { id: 'services' },
+    el('thead', null, el('tr', null, ...['Service', 'Running', 'Last failure', 'Image'].map((h) => el('th', { text: h })))), body));
+}
+
+/** The namespace's pods under the containers, crashed first; nothing at all when there is no cluster. */
+async function podList() {
+  const data = await getJson('/api/pods');
+  if (!data.pods || !data.pods.length) return;
+  const body = el('tbody');
+  body.replaceChildren(...data.pods.map((p) => el('tr', { class: p.crashed ? 'crashed' : p.phase.toLowerCase(), 'data-name': p.ref },
+    el('td', null, el('a', { href: `/c/${encodeURIComponent(p.ref)}#why`, text: p.name })),
+    el('td', { class: 'state', text: p.crashed ? `${p.phase} (crashed)` : p.phase }),
+    el('td', { text: p.ready }),
+    el('td', { text: String(p.restarts) }),
+    el('td', { text: p.reason || '' }))));
+  app.append(el('h2', { text: `Pods (namespace ${data.namespace})` }), commandLine(data.command), el('table', { id: 'pods' },
+    el('thead', null, el('tr', null, ...['Pod', 'Phase', 'Ready', 'Restarts', 'Last termination'].map((h) => el('th', { text: h })))), body));
 }
 
 function containerView(name) {
   document.title = `porthole: ${name}`;
-  const tabs = ['why', 'logs', 'terminal', 'files', 'processes', 'stats'];
+  const pod = name.startsWith('pod/');
+  const service = name.startsWith('service/');
+  const tabs = service ? ['why', 'logs', 'processes'] : pod ? ['why', 'logs', 'terminal', 'files', 'processes'] : ['why', 'logs', 'terminal', 'files', 'processes', 'stats'];
   const nav = el('nav', { class: 'tabs' }, ...tabs.map((t) => el('a', { href: `#${t}`, 'data-tab': t, text: t[0].toUpperCase() + t.slice(1) })));
   const panel = el('section', { id: 'panel' });
-  app.replaceChildren(el('p', null, el('a', { href: '/', text: 'All containers' })), el('h1', { text: name }), nav, panel);
+  app.replaceChildren(el('p', null, el('a', { href: '/', text: pod || service ? 'All containers, pods and services' : 'All containers' })), el('h1', { text: name }), nav, panel);
   let stopCurrent = () => {};
   const show = () => {
     stopCurrent();
@@ -210,6 +244,8 @@ function joinPath(dir, name) {
 const changesCache = new Map();
 /** `porthole diff` of the container, once per page: path -> A/C/D. */
 function containerChanges(name) {
+  // a pod has no image layers to compare with: no changes to mark
+  if (name.startsWith('pod/')) return Promise.resolve({ kinds: new Map(), command: null });
   if (!changesCache.has(name)) {
     changesCache.set(name, getJson(`/api/c/${encodeURIComponent(name)}/changes`)
       .then((data) => ({ kinds: new Map(data.changes.map((c) => [c.path, c.kind])), command: data.command }))
@@ -368,7 +404,10 @@ function terminalTab(name, panel) {
   const cmd = el('div');
   const box = el('div', { id: 'terminal' });
   const status = el('p', { class: 'muted', id: 'term-status' });
-  panel.replaceChildren(cmd, el('p', { class: 'muted', text: 'A running container gets a new process (exec); a stopped one a snapshot copy; one without a shell the toolbox. Copies are removed when this tab closes.' }), box, status);
+  const how = name.startsWith('pod/')
+    ? 'A pod is entered by exec only: a new process in its running container. A crashed pod is not copied from here (porthole shell pod/NAME in a terminal does that). If the container has no shell, porthole asks in this terminal before adding an ephemeral toolbox container, which Kubernetes cannot remove: answer N to add nothing.'
+    : 'A running container gets a new process (exec); a stopped one a snapshot copy; one without a shell the toolbox. Copies are removed when this tab closes.';
+  panel.replaceChildren(cmd, el('p', { class: 'muted', text: how }), box, status);
   let ws;
   let term;
   let closed = false;
@@ -440,7 +479,7 @@ function processesTab(name, panel) {
     const data = JSON.parse(e.data);
     status.textContent = data.notRunning ? `Not running (${data.notRunning}): no processes.` : `Updated ${new Date().toLocaleTimeString()} (every 2 s). %CPU is the process's lifetime average, as ps shows it.`;
     body.replaceChildren(...data.rows.map((row, i) => el('tr', { class: row.role, 'data-pid': String(row.hostPid) },
-      el('td', { text: String(row.hostPid) }),
+      el('td', { text: row.hostPid == null ? '' : String(row.hostPid) }),
       el('td', { text: row.pid == null ? '' : String(row.pid) }),
       el('td', { text: row.user }),
       el('td', { text: row.cpuPercent == null ? '' : row.cpuPercent.toFixed(1) }),
