@@ -1,0 +1,89 @@
+// More failure shapes of issue 15 on the real three-node test swarm: a replica killed for memory on a worker, and a
+// service that crashes only on the node that lacks a file. porthole reads the manager, then the failed task's
+// container on its own node (PORTHOLE_SWARM_NODES).
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { porthole } from '../support/cli.js';
+import { createService, dockerAt, MANAGER, NODES, removeService, serviceTasks, skipSwarm, uniqueService, waitFor } from '../support/swarm.js';
+
+const created: string[] = [];
+const volumes: [string, string][] = [];
+after(async () => {
+  if (created.length) removeService(...created);
+  // a volume is freed once the node has removed the service's containers
+  for (const [host, vol] of volumes) {
+    await waitFor(`volume ${vol} removed`, () => { const r = dockerAt(host, ['volume', 'rm', vol]); return r.code === 0 || /no such volume/i.test(r.stderr); }, 60_000).catch(() => {});
+  }
+});
+const ph = (args: string[]) => porthole(['-H', MANAGER!, ...args], { timeoutMs: 60_000 });
+function nothingOwnedLeft(): void {
+  for (const [node, host] of Object.entries(NODES)) {
+    for (const what of [['ps', '-aq'], ['volume', 'ls', '-q'], ['network', 'ls', '-q']]) {
+      const r = dockerAt(host, [...what, '--filter', 'label=io.porthole.owned=true']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), '', `porthole left ${what[0]} objects on ${node}`);
+    }
+  }
+}
+
+test('why service/NAME: a replica on a worker is OOM-killed: the task reads "out-of-memory" on that node, with its container report', { skip: skipSwarm }, async () => {
+  const name = uniqueService('swarm-oom');
+  created.push(name);
+  // 16 MiB allowed, no swap on this machine; busybox dd allocates (and fills) a 64 MiB buffer. `exec` makes dd the
+  // container's main process, so the kernel's kill is the task's end (exit 137) and not a child's.
+  createService(name, ['--replicas', '1', '--constraint', 'node.hostname==porthole-swarm-2', '--limit-memory', '16m',
+    '--restart-condition', 'none', 'porthole-fixture/busybox:1', 'sh', '-c', 'echo allocating 64 MiB; exec dd if=/dev/zero of=/dev/null bs=64M count=1']);
+  await waitFor('a failed task', () => serviceTasks(name).some((t) => t.current.startsWith('Failed')));
+  const r = await ph(['why', `service/${name}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /1 failed: 1 on porthole-swarm-2\n/);
+  assert.match(r.stdout, new RegExp(`${name}\\.1 +task \\w{12} +on porthole-swarm-2 +failed[^\\n]*\\n +killed by the kernel's out-of-memory killer: it used more memory than it was allowed \\(exit code 137\\)`));
+  assert.match(r.stdout, /Latest failed task \w{12}, from node porthole-swarm-2/);
+  assert.match(r.stdout, /allocating 64 MiB/);
+
+  const j = JSON.parse((await ph(['why', `service/${name}`, '--json'])).stdout);
+  assert.equal(j.failures.length, 1);
+  assert.equal(j.failures[0].node, 'porthole-swarm-2');
+  assert.equal(j.failures[0].exitCode, 137);
+  assert.equal(j.failures[0].oomKilled, true);
+  assert.equal(j.latest.report.happened.oomKilled, true);
+  // the engine of the node agrees
+  const onNode = dockerAt(NODES['porthole-swarm-2']!, ['inspect', '--format', '{{.State.OOMKilled}} {{.HostConfig.Memory}}', j.failures[0].containerId]);
+  assert.equal(onNode.stdout.trim(), 'true 16777216');
+  nothingOwnedLeft();
+});
+
+test('why service/NAME: a global service crashes only on the node whose volume lacks its config file', { skip: skipSwarm }, async () => {
+  // The nodes share this machine's filesystem, so a bind mount is the same everywhere; a named volume is not: each
+  // dockerd keeps its volumes under its own data root. The config file is written into the volume on nodes 1 and 2;
+  // on node 3 swarm creates the volume empty when the task starts, as it would on a freshly added machine.
+  const name = uniqueService('swarm-nofile');
+  const vol = `${name}-conf`;
+  for (const node of ['porthole-swarm-1', 'porthole-swarm-2']) {
+    const host = NODES[node]!;
+    const w = dockerAt(host, ['run', '--rm', '--network', 'none', '-v', `${vol}:/conf`, 'porthole-fixture/busybox:1', 'sh', '-c', 'echo port=8080 > /conf/app.conf']);
+    assert.equal(w.code, 0, w.stderr);
+  }
+  for (const host of Object.values(NODES)) volumes.push([host, vol]);
+  created.push(name);
+  createService(name, ['--mode', 'global', '--restart-max-attempts', '1', '--restart-delay', '1s', '--mount', `type=volume,source=${vol},target=/conf`,
+    'porthole-fixture/busybox:1', 'sh', '-c', 'cat /conf/app.conf || { echo "fatal: /conf/app.conf not found" >&2; exit 2; }; sleep 3600']);
+  await waitFor('two running and a failure on porthole-swarm-3', () => {
+    const tasks = serviceTasks(name);
+    return tasks.filter((t) => t.current.startsWith('Running')).length === 2 &&
+      tasks.some((t) => t.node === 'porthole-swarm-3' && t.current.startsWith('Failed'));
+  });
+  const r = await ph(['why', `service/${name}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /2 running, global/);
+  assert.match(r.stdout, /\d+ failed: \d+ on porthole-swarm-3\n/);
+  assert.doesNotMatch(r.stdout, /on porthole-swarm-[12] +failed/);
+  assert.match(r.stdout, /exited with code 2/);
+  assert.match(r.stdout, /Latest failed task \w{12}, from node porthole-swarm-3/);
+  assert.match(r.stdout, /! fatal: \/conf\/app\.conf not found/);
+  // a healthy node's task: running, its output is the file
+  const ok = JSON.parse((await ph(['why', `service/${name}@porthole-swarm-1`, '--json'])).stdout);
+  assert.equal(ok.failures.length, 0);
+  assert.equal(ok.running, 1);
+  nothingOwnedLeft();
+});
