@@ -81,6 +81,8 @@ export interface FailedContainer {
 export interface WhyNodesResult extends NodeBlocks<FailedContainer[]> {
   kind: 'swarm-nodes';
   failed: FailedContainer[];
+  /** For node/NAME: each named node as the manager sees it. */
+  nodeStates?: { node: string; id: string; state: string; availability: string; message: string; manager: boolean; addr: string }[];
 }
 
 /** A container that stopped by failing: a non-zero exit, dead, or restarting after one. */
@@ -90,8 +92,9 @@ export function failedSummary(c: ContainerSummary): boolean {
   return c.state === 'exited' && !!m && m[1] !== '0';
 }
 
-export async function whyAcrossNodes(ctx: Context): Promise<WhyNodesResult> {
-  const { nodes } = await nodeTargets(ctx, [], true);
+/** `why --all-nodes` (no refs), or `why node/NAME`: the named nodes' state from the manager and their failed containers. */
+export async function whyAcrossNodes(ctx: Context, refs: string[] = []): Promise<WhyNodesResult> {
+  const { nodes } = await nodeTargets(ctx, refs, !refs.length);
   const answers = await eachNode(ctx, nodes, async (nodeCtx, node) => {
     const engine = await nodeCtx.engine();
     const failed = (await engine.listContainers({ all: true })).filter(failedSummary);
@@ -117,7 +120,10 @@ export async function whyAcrossNodes(ctx: Context): Promise<WhyNodesResult> {
   });
   sayMissing(ctx, answers);
   const failed = answers.flatMap((a) => a.value ?? []).sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''));
-  return { kind: 'swarm-nodes', nodes: answers.map((a) => ({ node: a.node, unavailable: a.unavailable })), failed };
+  const nodeStates = refs.length
+    ? nodes.map((n) => ({ node: n.hostname, id: n.id, state: n.state, availability: n.availability, message: n.message ?? '', manager: n.manager, addr: n.addr }))
+    : undefined;
+  return { kind: 'swarm-nodes', nodes: answers.map((a) => ({ node: a.node, unavailable: a.unavailable })), failed, ...(nodeStates ? { nodeStates } : {}) };
 }
 
 /** Exit status of a run across nodes: 5 (engine) when some node is missing, so scripts know the answer is partial. */
