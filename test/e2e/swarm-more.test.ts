@@ -87,3 +87,42 @@ test('why service/NAME: a global service crashes only on the node whose volume l
   assert.equal(ok.running, 1);
   nothingOwnedLeft();
 });
+
+test('node/NAME: ps and stats show that node\'s containers, why gives its state and failed containers, others say which commands take a node', { skip: skipSwarm }, async () => {
+  const up = uniqueService('swarm-onnode');
+  const down = uniqueService('swarm-onnode-crash');
+  created.push(up, down);
+  createService(up, ['--replicas', '1', '--constraint', 'node.hostname==porthole-swarm-2', 'porthole-fixture/busybox:1', 'sleep', '3600']);
+  createService(down, ['--replicas', '1', '--constraint', 'node.hostname==porthole-swarm-2', '--restart-condition', 'none', 'porthole-fixture/busybox:1', 'sh', '-c', 'exit 4']);
+  await waitFor('one running, one failed', () => serviceTasks(up).some((t) => t.current.startsWith('Running')) && serviceTasks(down).some((t) => t.current.startsWith('Failed')));
+
+  const ps = await ph(['ps', 'node/porthole-swarm-2']);
+  assert.equal(ps.code, 0, ps.stderr);
+  assert.match(ps.stdout, new RegExp(`${up}\\.1\\.`));
+  assert.match(ps.stdout, /sleep 3600/);
+  assert.doesNotMatch(ps.stdout, /porthole-swarm-[13]/);
+
+  const stats = await ph(['stats', 'node/porthole-swarm-2']);
+  assert.equal(stats.code, 0, stats.stderr);
+  assert.match(stats.stdout, /^NODE +CONTAINER ID +NAME/);
+  assert.match(stats.stdout, new RegExp(`porthole-swarm-2 +\\w{12} +${up}\\.1\\.`));
+  assert.doesNotMatch(stats.stdout, /porthole-swarm-[13] /);
+
+  const why = await ph(['why', 'node/porthole-swarm-2']);
+  assert.equal(why.code, 0, why.stderr);
+  assert.match(why.stdout, /^node\/porthole-swarm-2 {2}\w{12} {2}worker {2}10\.216\.0\.12\n {2}status ready, availability active\n/);
+  assert.match(why.stdout, new RegExp(`porthole-swarm-2 +\\w{12} +${down}\\.1\\.\\w+ +Exited \\(4\\)[^\\n]*exited with code 4`));
+  assert.doesNotMatch(why.stdout, new RegExp(`${up}\\.1`));
+  const j = JSON.parse((await ph(['why', 'node/porthole-swarm-2', '--json'])).stdout);
+  assert.deepEqual(j.nodeStates.map((n: any) => [n.node, n.state, n.availability, n.manager]), [['porthole-swarm-2', 'ready', 'active', false]]);
+  assert.ok(j.failed.every((f: any) => f.node === 'porthole-swarm-2'));
+
+  const cat = await ph(['cat', 'node/porthole-swarm-2', '/etc/hosts']);
+  assert.equal(cat.code, 2);
+  assert.equal(cat.stderr, 'porthole: cat works on one container, not a node: node/NAME goes with ps, stats and why; name the container\'s task (task/ID, service/NAME.SLOT) or use -H with the node\'s engine.\n');
+  assert.equal(cat.stdout, '');
+  const none = await ph(['ps', 'node/porthole-swarm-9']);
+  assert.equal(none.code, 3);
+  assert.equal(none.stderr, 'porthole: No such node: porthole-swarm-9. List nodes with `docker node ls`.\n');
+  nothingOwnedLeft();
+});
