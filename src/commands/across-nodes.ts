@@ -5,7 +5,6 @@ import type { Context } from '../context.js';
 import type { Parsed } from '../cli/args.js';
 import type { ContainerSummary } from '../engine/types.js';
 import { eachNode, missingNodes, nodeTargets, partial, type NodeAnswer } from '../engine/swarm/across.js';
-import { InvalidArgument } from '../errors.js';
 import { sortStats, type SortKey } from '../metrics/calc.js';
 import type { StatsRow } from '../metrics/types.js';
 import { exitMeaning } from '../report/findings.js';
@@ -46,11 +45,16 @@ export async function psAcrossNodes(ctx: Context, parsed: Parsed<any>, runOne: (
 export type NodeStatsRow = StatsRow & { node: string };
 export type StatsNodesResult = StatsResult & NodeBlocks<StatsResult> & { rows: NodeStatsRow[] };
 
-export async function statsAcrossNodes(ctx: Context, parsed: Parsed<any>, sort: SortKey, watch: boolean, runOne: (ctx: Context, parsed: Parsed<any>) => Promise<StatsResult>): Promise<StatsNodesResult> {
-  if (watch) throw new InvalidArgument('stats --watch works on one engine; across nodes it takes one sample.', 'Drop -w/--interval, or run it with -H on one node.');
+export async function statsAcrossNodes(ctx: Context, parsed: Parsed<any>, sort: SortKey, watch: boolean, runOne: (ctx: Context, parsed: Parsed<any>) => Promise<StatsResult>, intervalMs = 2000): Promise<StatsNodesResult> {
+  if (watch) return (await import('./across-nodes-watch.js')).watchAcrossNodes(ctx, parsed, sort, intervalMs, (quiet) => sampleAcrossNodes(quiet, parsed, sort, runOne));
+  return sampleAcrossNodes(ctx, parsed, sort, runOne);
+}
+
+/** One sample of every node's part: the rows with their node, and each node's answer or why it is missing. */
+export async function sampleAcrossNodes(ctx: Context, parsed: Parsed<any>, sort: SortKey, runOne: (ctx: Context, parsed: Parsed<any>) => Promise<StatsResult>): Promise<StatsNodesResult> {
   const { nodes, idsOn, notRunning } = await nodeTargets(ctx, parsed.args, !!parsed.options['all-nodes']);
   for (const name of notRunning) ctx.notice(`porthole: no task of ${name} is running: no figures.`);
-  const answers = await eachNode(ctx, nodes, (nodeCtx, node) => runOne(nodeCtx, { ...parsed, options: { ...parsed.options, 'all-nodes': false }, args: idsOn(node) }));
+  const answers = await eachNode(ctx, nodes, (nodeCtx, node) => runOne(nodeCtx, { ...parsed, options: { ...parsed.options, 'all-nodes': false, watch: false, interval: undefined }, args: idsOn(node) }));
   sayMissing(ctx, answers);
   const rows = answers.flatMap((a) => (a.value?.rows ?? []).map((r) => Object.assign(r, { node: a.node })));
   const sorted = sortStats(rows, sort) as NodeStatsRow[];
