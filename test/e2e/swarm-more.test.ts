@@ -2,9 +2,10 @@
 // service that crashes only on the node that lacks a file. porthole reads the manager, then the failed task's
 // container on its own node (PORTHOLE_SWARM_NODES).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
-import { porthole } from '../support/cli.js';
-import { createService, dockerAt, MANAGER, NODES, removeService, serviceTasks, skipSwarm, uniqueService, waitFor } from '../support/swarm.js';
+import { porthole, spawnPorthole } from '../support/cli.js';
+import { createService, dockerAt, MANAGER, NODES, onManager, removeService, serviceTasks, skipSwarm, uniqueService, waitFor } from '../support/swarm.js';
 
 const created: string[] = [];
 const volumes: [string, string][] = [];
@@ -124,5 +125,47 @@ test('node/NAME: ps and stats show that node\'s containers, why gives its state 
   const none = await ph(['ps', 'node/porthole-swarm-9']);
   assert.equal(none.code, 3);
   assert.equal(none.stderr, 'porthole: No such node: porthole-swarm-9. List nodes with `docker node ls`.\n');
+  nothingOwnedLeft();
+});
+
+// Last in this file: it stops a node's engine and starts it again.
+test('stats service/NAME --watch, piped: one table per refresh across nodes; a node stopped mid-watch is marked and the watch goes on', { skip: skipSwarm }, async () => {
+  const name = uniqueService('swarm-watch');
+  created.push(name);
+  createService(name, ['--replicas', '3', '--stop-grace-period', '1s', 'porthole-fixture/busybox:1', 'sleep', '3600']);
+  await waitFor('3 running replicas on 3 nodes', () => {
+    const running = serviceTasks(name).filter((t) => t.current.startsWith('Running'));
+    return running.length === 3 && new Set(running.map((t) => t.node)).size === 3;
+  });
+  const child = spawnPorthole(['-H', MANAGER!, 'stats', `service/${name}`, '--watch', '--interval', '1'], { PORTHOLE_SWARM_NODE_TIMEOUT_MS: '3000' });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  let stopped = false;
+  try {
+    await waitFor('two tables', () => out.split(/^NODE +CONTAINER ID/m).length - 1 >= 2, 30_000);
+    const first = out.split('\n\n')[0]!;
+    for (const n of [1, 2, 3]) assert.match(first, new RegExp(`^porthole-swarm-${n} +\\w{12} +${name}\\.\\d\\.`, 'm'));
+    const stop = spawnSync('bash', ['scripts/swarm-node.sh', 'stop', '3'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(stop.status, 0, stop.stderr);
+    stopped = true;
+    await waitFor('a table marking porthole-swarm-3', () => /^porthole-swarm-3: no answer/m.test(out), 60_000);
+    const seen = out.length;
+    await waitFor('another table after it', () => out.slice(seen).includes('CONTAINER ID'), 30_000);
+    assert.match(err, /porthole-swarm-3[^\n]*; still watching the others\.\n/);
+    assert.equal(err.split('still watching').length - 1, 1, 'said once, not at each refresh');
+    assert.equal(child.exitCode, null, 'the watch goes on');
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    if (stopped) {
+      const start = spawnSync('bash', ['scripts/swarm-node.sh', 'start', '3'], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(start.status, 0, start.stderr);
+      await waitFor('porthole-swarm-3 ready again', () => onManager(['node', 'inspect', '--format', '{{.Status.State}}', 'porthole-swarm-3']).stdout.trim() === 'ready', 90_000);
+    }
+  }
   nothingOwnedLeft();
 });
