@@ -171,7 +171,7 @@ export async function main(argv: string[]): Promise<number> {
     };
     setNameScope({ env: ctx.env, notice: ctx.notice, cleanup, ...scopeFromOptions(entry.name, parsed.options as Record<string, unknown>) });
     // service/NAME.SLOT, task/ID: the command runs on that container's node (engine/swarm/route.ts)
-    const [runCtx, runParsed] = parsed.args.some((a) => /^(service|task)\//.test(a)) ? await (await import('./engine/swarm/route.js')).routeToNode(commandName, ctx, parsed) : [ctx, parsed];
+    const [runCtx, runParsed] = parsed.args.some((a) => /^(service|task|node)\//.test(a)) ? await (await import('./engine/swarm/route.js')).routeToNode(commandName, ctx, parsed) : [ctx, parsed];
     const result = await mod.run(runCtx, runParsed);
     if (mod.render) stdout().write(mod.render(result, parsed, ctx));
     return mod.exitCode ? mod.exitCode(result) : EXIT.ok;

@@ -5,7 +5,6 @@ import type { Context } from '../context.js';
 import type { Parsed } from '../cli/args.js';
 import type { ContainerSummary } from '../engine/types.js';
 import { eachNode, missingNodes, nodeTargets, partial, type NodeAnswer } from '../engine/swarm/across.js';
-import { InvalidArgument } from '../errors.js';
 import { sortStats, type SortKey } from '../metrics/calc.js';
 import type { StatsRow } from '../metrics/types.js';
 import { exitMeaning } from '../report/findings.js';
@@ -46,11 +45,16 @@ export async function psAcrossNodes(ctx: Context, parsed: Parsed<any>, runOne: (
 export type NodeStatsRow = StatsRow & { node: string };
 export type StatsNodesResult = StatsResult & NodeBlocks<StatsResult> & { rows: NodeStatsRow[] };
 
-export async function statsAcrossNodes(ctx: Context, parsed: Parsed<any>, sort: SortKey, watch: boolean, runOne: (ctx: Context, parsed: Parsed<any>) => Promise<StatsResult>): Promise<StatsNodesResult> {
-  if (watch) throw new InvalidArgument('stats --watch works on one engine; across nodes it takes one sample.', 'Drop -w/--interval, or run it with -H on one node.');
+export async function statsAcrossNodes(ctx: Context, parsed: Parsed<any>, sort: SortKey, watch: boolean, runOne: (ctx: Context, parsed: Parsed<any>) => Promise<StatsResult>, intervalMs = 2000): Promise<StatsNodesResult> {
+  if (watch) return (await import('./across-nodes-watch.js')).watchAcrossNodes(ctx, parsed, sort, intervalMs, (quiet) => sampleAcrossNodes(quiet, parsed, sort, runOne));
+  return sampleAcrossNodes(ctx, parsed, sort, runOne);
+}
+
+/** One sample of every node's part: the rows with their node, and each node's answer or why it is missing. */
+export async function sampleAcrossNodes(ctx: Context, parsed: Parsed<any>, sort: SortKey, runOne: (ctx: Context, parsed: Parsed<any>) => Promise<StatsResult>): Promise<StatsNodesResult> {
   const { nodes, idsOn, notRunning } = await nodeTargets(ctx, parsed.args, !!parsed.options['all-nodes']);
   for (const name of notRunning) ctx.notice(`porthole: no task of ${name} is running: no figures.`);
-  const answers = await eachNode(ctx, nodes, (nodeCtx, node) => runOne(nodeCtx, { ...parsed, options: { ...parsed.options, 'all-nodes': false }, args: idsOn(node) }));
+  const answers = await eachNode(ctx, nodes, (nodeCtx, node) => runOne(nodeCtx, { ...parsed, options: { ...parsed.options, 'all-nodes': false, watch: false, interval: undefined }, args: idsOn(node) }));
   sayMissing(ctx, answers);
   const rows = answers.flatMap((a) => (a.value?.rows ?? []).map((r) => Object.assign(r, { node: a.node })));
   const sorted = sortStats(rows, sort) as NodeStatsRow[];
@@ -81,6 +85,8 @@ export interface FailedContainer {
 export interface WhyNodesResult extends NodeBlocks<FailedContainer[]> {
   kind: 'swarm-nodes';
   failed: FailedContainer[];
+  /** For node/NAME: each named node as the manager sees it. */
+  nodeStates?: { node: string; id: string; state: string; availability: string; message: string; manager: boolean; addr: string }[];
 }
 
 /** A container that stopped by failing: a non-zero exit, dead, or restarting after one. */
@@ -90,8 +96,9 @@ export function failedSummary(c: ContainerSummary): boolean {
   return c.state === 'exited' && !!m && m[1] !== '0';
 }
 
-export async function whyAcrossNodes(ctx: Context): Promise<WhyNodesResult> {
-  const { nodes } = await nodeTargets(ctx, [], true);
+/** `why --all-nodes` (no refs), or `why node/NAME`: the named nodes' state from the manager and their failed containers. */
+export async function whyAcrossNodes(ctx: Context, refs: string[] = []): Promise<WhyNodesResult> {
+  const { nodes } = await nodeTargets(ctx, refs, !refs.length);
   const answers = await eachNode(ctx, nodes, async (nodeCtx, node) => {
     const engine = await nodeCtx.engine();
     const failed = (await engine.listContainers({ all: true })).filter(failedSummary);
@@ -117,7 +124,10 @@ export async function whyAcrossNodes(ctx: Context): Promise<WhyNodesResult> {
   });
   sayMissing(ctx, answers);
   const failed = answers.flatMap((a) => a.value ?? []).sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''));
-  return { kind: 'swarm-nodes', nodes: answers.map((a) => ({ node: a.node, unavailable: a.unavailable })), failed };
+  const nodeStates = refs.length
+    ? nodes.map((n) => ({ node: n.hostname, id: n.id, state: n.state, availability: n.availability, message: n.message ?? '', manager: n.manager, addr: n.addr }))
+    : undefined;
+  return { kind: 'swarm-nodes', nodes: answers.map((a) => ({ node: a.node, unavailable: a.unavailable })), failed, ...(nodeStates ? { nodeStates } : {}) };
 }
 
 /** Exit status of a run across nodes: 5 (engine) when some node is missing, so scripts know the answer is partial. */

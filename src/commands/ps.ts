@@ -89,7 +89,7 @@ export function notRunningSentence(name: string, status: string): string {
 
 export async function run(ctx: Context, parsed: Parsed<typeof spec.options>): Promise<PsResult> {
   // a swarm's tasks live on several nodes: this same run() on each node's engine (commands/across-nodes.ts)
-  if (parsed.options['all-nodes'] || parsed.args.some((a) => /^(service|task)\//.test(a))) return (await import('./across-nodes.js')).psAcrossNodes(ctx, parsed, run);
+  if (parsed.options['all-nodes'] || parsed.args.some((a) => /^(service|task|node)\//.test(a))) return (await import('./across-nodes.js')).psAcrossNodes(ctx, parsed, run);
   if (wantsPodPs(parsed.args, parsed.options.namespace, isKubeName)) return { containers: [], notRunning: [], named: true, nowMs: Date.now(), pods: await runPodPs(ctx, parsed.args, parsed.options) };
   const engine = await ctx.engine();
   const named = parsed.args.length > 0;

@@ -118,7 +118,7 @@ export async function run(ctx: Context, given: Options): Promise<StatsResult> {
   const parsed = { ...given, options: namespaceOrPeriod(given.options) };
   const settings = statsSettings(parsed);
   // a swarm's tasks live on several nodes: this same run() on each node's engine (commands/across-nodes.ts)
-  if (parsed.options['all-nodes'] || settings.refs.some((a) => /^(service|task)\//.test(a))) return (await import('./across-nodes.js')).statsAcrossNodes(ctx, { ...parsed, args: settings.refs }, settings.sort, settings.watch, run);
+  if (parsed.options['all-nodes'] || settings.refs.some((a) => /^(service|task|node)\//.test(a))) return (await import('./across-nodes.js')).statsAcrossNodes(ctx, { ...parsed, args: settings.refs }, settings.sort, settings.watch, run, settings.intervalMs);
   if (wantsPods(settings.refs, parsed.options.namespace ?? ctx.kube?.namespace)) {
     const pods = await runPodStats(ctx, settings.refs, parsed.options, { on: settings.watch, intervalMs: settings.intervalMs });
     return { rows: [], streamed: pods.streamed, pods: pods.rows };

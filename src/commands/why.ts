@@ -60,7 +60,7 @@ export async function run(ctx: Context, parsed: Options): Promise<WhyReport | Ku
     return collectKubeReport(cluster, target, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines) });
   }
   if (target.engine === 'swarm') {
-    if (target.name.kind === 'node') throw new InvalidArgument('why takes a container, service/NAME[.SLOT] or task/ID; node/ names are not explained yet.');
+    if (target.name.kind === 'node') return (await import('./across-nodes.js')).whyAcrossNodes(ctx, [ref]);
     const { collectSwarmReport } = await import('../report/swarm.js');
     return collectSwarmReport(await ctx.engine(), target.name, { showSecrets: parsed.options['show-secrets'], lines: Math.max(1, lines), env: ctx.env });
   }

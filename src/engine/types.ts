@@ -407,6 +407,8 @@ export interface SwarmNode {
   hostname: string;
   state: string; // ready | down | unknown | disconnected
   availability: string;
+  /** The manager's words on the node's status ("heartbeat failure"), empty when none. */
+  message?: string;
   /** The node's address as the manager knows it (for a manager, its manager address's host). */
   addr: string;
   manager: boolean;

@@ -7,6 +7,14 @@ import { renderTable } from './table.js';
 export function renderFailedByNode(result: WhyNodesResult, json: boolean): string {
   if (json) return renderJson(result);
   const lines: string[] = [];
+  for (const n of result.nodeStates ?? []) {
+    lines.push(`node/${escapeName(n.node)}  ${n.id.slice(0, 12)}  ${n.manager ? 'manager' : 'worker'}  ${escapeName(n.addr)}\n`);
+    lines.push(`  status ${escapeName(n.state)}${n.message ? ` (${escapeName(n.message)})` : ''}, availability ${escapeName(n.availability)}\n`);
+    if (n.state !== 'ready') lines.push(`  the manager does not see it ready: its tasks are being moved elsewhere, and its engine may not answer\n`);
+    if (n.availability === 'drain') lines.push(`  drained: no tasks are scheduled on it\n`);
+    else if (n.availability === 'pause') lines.push(`  paused: no new tasks are scheduled on it\n`);
+  }
+  if (result.nodeStates?.length) lines.push('\n');
   const answered = result.nodes.filter((n) => n.unavailable === undefined).length;
   if (!result.failed.length) lines.push(`No failed containers on the ${answered} node${answered === 1 ? '' : 's'} that answered.\n`);
   else {

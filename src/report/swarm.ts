@@ -23,6 +23,8 @@ export interface SwarmTaskFact {
   /** The exit code or the error in words. */
   meaning: string | null;
   containerId: string | null;
+  /** The node's engine says the kernel killed it for memory (known only for the task whose container was read). */
+  oomKilled: boolean;
 }
 
 export interface SwarmWhyReport {
@@ -71,6 +73,7 @@ function fact(t: SwarmTask, service: SwarmService, nodes: Map<string, SwarmNode>
     exitCode: t.exitCode ?? (exit ? Number(exit[1]) : null),
     meaning: taskMeaning(t),
     containerId: t.containerId ?? null,
+    oomKilled: false,
   };
 }
 
@@ -185,6 +188,12 @@ export async function collectSwarmReport(
       });
       try {
         latest.report = await collectReport(engine, target, { showSecrets: opts.showSecrets, lines: opts.lines }, early);
+        // the manager reads an OOM kill as a bare exit code: the node's engine knows the kernel killed it
+        const failed = facts.find((f) => f.task === latestTask.id);
+        if (failed && latest.report.happened.oomKilled) {
+          failed.oomKilled = true;
+          failed.meaning = exitMeaning(failed.exitCode ?? latest.report.happened.exitCode ?? 137, true).words;
+        }
       } finally {
         engine.close();
       }

@@ -41,6 +41,7 @@ export function toNode(n: any): SwarmNode {
     hostname: String(n?.Description?.Hostname ?? ''),
     state: String(n?.Status?.State ?? 'unknown'),
     availability: String(n?.Spec?.Availability ?? ''),
+    message: String(n?.Status?.Message ?? ''),
     addr,
     manager: !!n?.ManagerStatus,
   };

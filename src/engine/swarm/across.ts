@@ -4,7 +4,7 @@
 // after at most a deadline; the other nodes' answers are given all the same.
 import type { Context } from '../../context.js';
 import type { EngineClient, SwarmNode, SwarmTask } from '../types.js';
-import { EngineUnavailable, InvalidArgument, PortholeError, Unsupported } from '../../errors.js';
+import { EngineUnavailable, InvalidArgument, NotFound, PortholeError, Unsupported } from '../../errors.js';
 import { parseSwarmName, type SwarmName } from './names.js';
 import { connectNode } from './reach.js';
 import { notManager, selectSwarm, swarmApi } from '../../report/swarm.js';
@@ -101,7 +101,7 @@ export async function runningTasksByNode(manager: EngineClient, refs: string[]):
   return { nodes: nodes.filter((n) => byNode.has(n.id)).sort((a, b) => a.hostname.localeCompare(b.hostname, undefined, { numeric: true })), containers: byNode, notRunning };
 }
 
-export const isSwarmRef = (ref: string) => /^(service|task)\//.test(ref);
+export const isSwarmRef = (ref: string) => /^(service|task|node)\//.test(ref);
 
 /** The nodes and, per node, the container ids to run a command on: every node's (--all-nodes) or the tasks'. */
 export async function nodeTargets(ctx: Context, refs: string[], allNodesFlag: boolean): Promise<{ nodes: SwarmNode[]; idsOn: (node: SwarmNode) => string[]; notRunning: string[] }> {
@@ -109,6 +109,11 @@ export async function nodeTargets(ctx: Context, refs: string[], allNodesFlag: bo
   if (allNodesFlag) {
     if (refs.length) throw new InvalidArgument('--all-nodes takes no names: it covers every container of every node.', 'Name services instead: service/NAME.');
     return { nodes: await allNodes(manager), idsOn: () => [], notRunning: [] };
+  }
+  // node/NAME: every container of that node, as --all-nodes gives it, for the nodes named
+  if (refs.some((r) => r.startsWith('node/'))) {
+    if (!refs.every((r) => r.startsWith('node/'))) throw new InvalidArgument('Name nodes (node/NAME) or services and tasks in one run, not both.', 'Run the two apart.');
+    return { nodes: await namedNodes(manager, refs), idsOn: () => [], notRunning: [] };
   }
   const found = await runningTasksByNode(manager, refs);
   if (!found.nodes.length) {
@@ -129,3 +134,17 @@ export function partial<T>(answers: NodeAnswer<T>[]): EngineUnavailable | undefi
   return new EngineUnavailable(`${missing.length} of ${answers.length} nodes did not answer (${missing.map((a) => a.node).join(', ')}): the rest is shown.`);
 }
 
+
+/** The nodes node/NAME arguments name, by hostname or id prefix, in hostname order, each once. */
+export async function namedNodes(manager: EngineClient, refs: string[]): Promise<SwarmNode[]> {
+  const all = await allNodes(manager);
+  const picked = new Map<string, SwarmNode>();
+  for (const ref of refs) {
+    const name = parseSwarmName(ref);
+    if (!name || name.kind !== 'node') throw new InvalidArgument(`${JSON.stringify(ref)} is not node/NAME.`);
+    const found = all.find((n) => n.hostname === name.node) ?? all.find((n) => n.id.startsWith(name.node));
+    if (!found) throw new NotFound(`No such node: ${name.node}.`, 'List nodes with `docker node ls`.');
+    picked.set(found.id, found);
+  }
+  return [...picked.values()].sort((a, b) => a.hostname.localeCompare(b.hostname, undefined, { numeric: true }));
+}

@@ -10,6 +10,10 @@ import { parseSwarmName } from './names.js';
 /** Whether an argument names a service's or task's container (CONTAINER:PATH included, for cp). */
 export const SWARM_ARG = /^(service|task)\//;
 
+/** The one sentence for node/NAME given to a command on one container. */
+export const NODE_TAKERS = (command: string) =>
+  `${command} works on one container, not a node: node/NAME goes with ps, stats and why; name the container's task (task/ID, service/NAME.SLOT) or use -H with the node's engine.`;
+
 /** Which argument of each command names its container; cp's is whichever side has CONTAINER:PATH. */
 const CONTAINER_ARG: Record<string, 'first' | 'cp'> = {
   shell: 'first', ls: 'first', cat: 'first', diff: 'first', find: 'first', grep: 'first', du: 'first', export: 'first', cp: 'cp',
@@ -23,6 +27,8 @@ const CONTAINER_ARG: Record<string, 'first' | 'cp'> = {
 export async function routeToNode<P extends Parsed<any>>(command: string, ctx: Context, parsed: P): Promise<[Context, P]> {
   const where = CONTAINER_ARG[command];
   if (!where) return [ctx, parsed];
+  const named = where === 'first' ? parsed.args[0] : parsed.args.find((a: string) => /^node\/[^:]*:/.test(a));
+  if (typeof named === 'string' && /^node\//.test(named)) throw new InvalidArgument(NODE_TAKERS(command));
   const index = where === 'first' ? 0 : parsed.args.findIndex((a: string) => SWARM_ARG.test(a) && a.includes(':'));
   const arg: string | undefined = parsed.args[index];
   if (index < 0 || !arg || !SWARM_ARG.test(arg)) return [ctx, parsed];
