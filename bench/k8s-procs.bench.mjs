@@ -6,15 +6,9 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, PORTHOLE, sh } from './lib.mjs';
+import { compare, PORTHOLE, sh, kubeBench } from './lib.mjs';
 
-const kubeconfig = process.env.KUBECONFIG || (existsSync('/run/porthole-k8s/admin.kubeconfig') ? '/run/porthole-k8s/admin.kubeconfig' : '');
-if (!kubeconfig) {
-  console.log('  skipped: no Kubernetes cluster (KUBECONFIG unset and scripts/k8s-up.sh has not run)');
-  process.exit(0);
-}
-const kubectl = existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : '/var/cache/porthole/k8s/v1.36.3/bin/kubectl';
-const k = `${kubectl} --kubeconfig ${kubeconfig}`;
+const { kubeconfig, kubectl, k } = kubeBench();
 const ns = `porthole-bench-procs-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'porthole-bench-k8s-procs-'));
 const manifest = join(dir, 'pods.yaml');

@@ -2,15 +2,9 @@
 //   shell pod/X -- true   vs kubectl exec X -- true   (target: within 50 ms)
 //   echo | shell pod/X -- cat (piped stdin to its end) vs kubectl exec -i X -- cat
 import { existsSync } from 'node:fs';
-import { compare, PORTHOLE, sh } from './lib.mjs';
+import { compare, PORTHOLE, sh, kubeBench } from './lib.mjs';
 
-const kubeconfig = process.env.KUBECONFIG || (existsSync('/run/porthole-k8s/admin.kubeconfig') ? '/run/porthole-k8s/admin.kubeconfig' : '');
-if (!kubeconfig) {
-  console.log('  skipped: no Kubernetes cluster (KUBECONFIG unset and scripts/k8s-up.sh has not run)');
-  process.exit(0);
-}
-const kubectl = existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : '/var/cache/porthole/k8s/v1.36.3/bin/kubectl';
-const k = `${kubectl} --kubeconfig ${kubeconfig}`;
+const { kubeconfig, kubectl, k } = kubeBench();
 const ns = `porthole-bench-shell-${process.pid}`;
 sh(`${k} create namespace ${ns} >/dev/null`);
 try {

@@ -1,7 +1,7 @@
 // Side-by-side timing with hyperfine: every command of one comparison runs in the same hyperfine call, so they
 // share the machine's noise, and the report prints each mean with its ratio to the baseline.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,4 +67,19 @@ export function cpuMs(command, runs = 15) {
     samples.push((user + sys) * 1000);
   }
   return samples.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+/**
+ * The test cluster for a Kubernetes bench: KUBECONFIG, else the one scripts/k8s-up.sh writes; exits the bench
+ * with "skipped" when there is none. kubectl is Debian's (/usr/bin/kubectl) when there, else the cluster's own build.
+ * Returns the kubectl command line (`k`) with the kubeconfig.
+ */
+export function kubeBench() {
+  const kubeconfig = process.env.KUBECONFIG || (existsSync('/run/porthole-k8s/admin.kubeconfig') ? '/run/porthole-k8s/admin.kubeconfig' : '');
+  if (!kubeconfig) {
+    console.log('  skipped: no Kubernetes cluster (KUBECONFIG unset and scripts/k8s-up.sh has not run)');
+    process.exit(0);
+  }
+  const kubectl = existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : '/var/cache/porthole/k8s/v1.36.3/bin/kubectl';
+  return { kubeconfig, kubectl, k: `${kubectl} --kubeconfig ${kubeconfig}` };
 }
