@@ -15,7 +15,7 @@ import { renderTable } from '../render/table.js';
 import { renderStatsByNode } from '../render/stats-by-node.js';
 import type { StatsNodesResult } from './across-nodes.js';
 import { Screen } from '../tui/screen.js';
-import { History, liveStatsLines, statsCells as cells, titleLine } from '../tui/stats-view.js';
+import { History, liveStatsLines, STATS_COLUMNS, titleLine } from '../tui/stats-view.js';
 import { parseKeys } from '../tui/text.js';
 import { kubeOptions } from '../cli/kube-flags.js';
 import { namespaceOrPeriod, podStatsJson, renderPodStatsTable, runPodStats, wantsPods } from './stats-pods.js';
@@ -140,16 +140,7 @@ export async function run(ctx: Context, given: Options): Promise<StatsResult> {
 }
 
 export function renderStatsTable(rows: StatsRow[]): string {
-  return renderTable(rows, [
-    { header: 'CONTAINER ID', value: (r) => r.id.slice(0, 12) },
-    { header: 'NAME', value: (r) => r.name },
-    { header: 'CPU %', value: (r) => cells(r).cpu, align: 'right', trusted: true },
-    { header: 'MEM USAGE / LIMIT', value: (r) => cells(r).mem, align: 'right', trusted: true },
-    { header: 'MEM %', value: (r) => cells(r).memPercent, align: 'right', trusted: true },
-    { header: 'NET I/O', value: (r) => cells(r).net, align: 'right', trusted: true },
-    { header: 'BLOCK I/O', value: (r) => cells(r).block, align: 'right', trusted: true },
-    { header: 'PIDS', value: (r) => cells(r).pids, align: 'right', trusted: true },
-  ]);
+  return renderTable(rows, STATS_COLUMNS);
 }
 
 export function render(result: StatsResult, parsed: Options): string {

@@ -3,7 +3,7 @@
 import { formatBinaryBytes, formatDecimalBytes, formatPercent, memoryPercent } from '../metrics/calc.js';
 import type { StatsRow } from '../metrics/types.js';
 import { escapeName } from '../render/escape.js';
-import { largest } from '../render/table.js';
+import { largest, type Column } from '../render/table.js';
 import { BOLD, REVERSE, RESET } from './screen.js';
 import { clip, layoutTable, sparkline, type TableColumn } from './text.js';
 
@@ -77,3 +77,15 @@ export function liveStatsLines(rows: StatsRow[], history: History, width: number
 export function titleLine(text: string, width: number): string {
   return REVERSE + clip(text, width).padEnd(width) + RESET;
 }
+
+/** docker stats' columns (after CONTAINER ID and NAME come the figures), shared by every stats table. */
+export const STATS_COLUMNS: Column<StatsRow>[] = [
+  { header: 'CONTAINER ID', value: (r) => r.id.slice(0, 12) },
+  { header: 'NAME', value: (r) => r.name },
+  { header: 'CPU %', value: (r) => statsCells(r).cpu, align: 'right', trusted: true },
+  { header: 'MEM USAGE / LIMIT', value: (r) => statsCells(r).mem, align: 'right', trusted: true },
+  { header: 'MEM %', value: (r) => statsCells(r).memPercent, align: 'right', trusted: true },
+  { header: 'NET I/O', value: (r) => statsCells(r).net, align: 'right', trusted: true },
+  { header: 'BLOCK I/O', value: (r) => statsCells(r).block, align: 'right', trusted: true },
+  { header: 'PIDS', value: (r) => statsCells(r).pids, align: 'right', trusted: true },
+];
