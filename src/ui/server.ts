@@ -17,7 +17,7 @@ import type { UiOptions } from './options.js';
 import { podRef, PodSource } from './pods.js';
 import { listServiceRows, serviceRef } from './services.js';
 import type { TerminalSession } from './terminal.js';
-import { changes, contentHash, downloadFolder, parseSaveRequest, processesStream, saveFile, statsStream } from './views.js';
+import { changes, contentHash, downloadFolder, parseSaveRequest, processesStream, saveFile, sendAttachment, statsStream } from './views.js';
 import { SECURITY_HEADERS, TOKEN_PARAM, newNonce, pageHeaders, allowedHosts, cookieName, hostAllowed, newToken, originAllowed, readCookie, tokenMatches } from './security.js';
 
 declare const PORTHOLE_VERSION: string;
@@ -272,31 +272,9 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     });
   };
 
-  const download = async (ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> => {
-    const base = path.split('/').pop() || 'file';
-    const ascii = base.replace(/[^A-Za-z0-9._-]/g, '_');
-    let started = false;
-    const start = () => {
-      if (started) return;
-      started = true;
-      res.writeHead(200, {
-        ...SECURITY_HEADERS,
-        'Content-Type': 'application/octet-stream',
-        'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(base)}`,
-      });
-    };
-    // headers go out with the first bytes, so a missing file is still a 404 with a sentence
-    const body = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        start();
-        if (res.write(chunk)) cb();
-        else res.once('drain', () => cb());
-      },
-    });
-    await runCommand(ctx, 'cat', [ref, path], { stdout: body, signal });
-    start();
-    res.end();
-  };
+  // a file as it is (`porthole cat NAME PATH`)
+  const download = (ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> =>
+    sendAttachment(ctx, 'cat', [ref, path], path.split('/').pop() || 'file', 'application/octet-stream', res, signal);
 
   const logs = async (ref: string, params: URLSearchParams, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const args = ['--follow', `--tail=${/^\d{1,6}$/.test(params.get('tail') ?? '') ? params.get('tail') : '200'}`];

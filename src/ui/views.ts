@@ -113,18 +113,20 @@ export async function changes(ctx: Context, ref: string, signal: AbortSignal): P
   return { changes: list.map((c) => ({ path: c.path, kind: c.kind })), command: shellCommand(['porthole', 'diff', ref]) };
 }
 
-/** A folder as a tar (`porthole cp NAME:DIR -`), streamed; headers go with the first bytes so a missing path is a 404. */
-export async function downloadFolder(ctx: Context, ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> {
-  const base = (path.replace(/\/+$/, '').split('/').pop() || 'root') + '.tar';
-  const ascii = base.replace(/[^A-Za-z0-9._-]/g, '_');
+/**
+ * A command's stdout sent as a download named `name`: the headers go with the first bytes, so a command that fails
+ * before writing (a missing path) still answers with its error status and sentence.
+ */
+export async function sendAttachment(ctx: Context, command: string, args: string[], name: string, contentType: string, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const ascii = name.replace(/[^A-Za-z0-9._-]/g, '_');
   let started = false;
   const start = () => {
     if (started) return;
     started = true;
     res.writeHead(200, {
       ...SECURITY_HEADERS,
-      'Content-Type': 'application/x-tar',
-      'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(base)}`,
+      'Content-Type': contentType,
+      'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
     });
   };
   const body = new Writable({
@@ -134,9 +136,15 @@ export async function downloadFolder(ctx: Context, ref: string, path: string, re
       else res.once('drain', () => cb());
     },
   });
-  await runCommand(ctx, 'cp', [`${ref}:${path}`, '-'], { stdout: body, signal });
+  await runCommand(ctx, command, args, { stdout: body, signal });
   start();
   res.end();
+}
+
+/** A folder as a tar (`porthole cp NAME:DIR -`), streamed. */
+export function downloadFolder(ctx: Context, ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const name = (path.replace(/\/+$/, '').split('/').pop() || 'root') + '.tar';
+  return sendAttachment(ctx, 'cp', [`${ref}:${path}`, '-'], name, 'application/x-tar', res, signal);
 }
 
 /** The hash the page sends back with an edit: what it showed, so a file changed since is never overwritten. */

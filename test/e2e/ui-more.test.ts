@@ -82,7 +82,9 @@ test('terminal: a shell in a running, a stopped and a shell-less container; noth
     // resize: the shell sees the new size
     await exec.evaluate(`(() => { document.querySelector('#terminal').style.width = '400px'; window.dispatchEvent(new Event('resize')); return true; })()`);
     await new Promise((r) => setTimeout(r, 500));
+    // 'SIZE:' is in the echoed command line at once: wait for the answer itself
     await runInTerminal(exec, 'echo "SIZE:$(stty size)"', 'SIZE:');
+    await Browser.waitFor(exec, `/SIZE:\\d+ \\d+/.test(document.querySelector('#terminal .xterm-rows')?.textContent)`);
     const size = /SIZE:(\d+) (\d+)/.exec(await exec.evaluate(`document.querySelector('#terminal .xterm-rows').textContent`));
     assert.ok(size && Number(size[2]) < 60 && Number(size[1]) > 5, `the shell sees the narrower tab: ${size?.[0]}`);
     // closing the tab hangs up the shell and what runs in its foreground, as closing a terminal does
