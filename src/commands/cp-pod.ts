@@ -19,7 +19,7 @@ import { Failure, InvalidArgument, NotFound, PortholeError } from '../errors.js'
 import { containerPath, planCopy, rebaseAfterLink, resolveLinkTarget, splitPathDirEntry, type CpArg, type DestInfo } from '../fs/cp-paths.js';
 import { fromUser, show } from '../fs/paths.js';
 import { escapeName } from '../render/escape.js';
-import { absoluteLocal, formatBytes, hostDestination, hostSource, Progress, refuseLinkedDestination, ruleError, stoppedCopyLine, validateOutputPath, type CopyResult, type spec } from './cp.js';
+import { absoluteLocal, extractCopy, packBody, formatBytes, hostDestination, hostSource, Progress, refusedEntries, refuseLinkedDestination, ruleError, validateOutputPath, type CopyResult, type spec } from './cp.js';
 
 type Options = Parsed<typeof spec.options>;
 
@@ -67,7 +67,7 @@ async function copyOut(ctx: Context, cluster: KubeCluster, t: PodFileTarget, nam
   }
   const dest = await hostDestination(absoluteLocal(dstPath));
   // Loaded before the stream opens, so no bytes wait on a module load.
-  const { Extraction } = await import('../fs/extract.js');
+  await import('../fs/extract.js');
   await import('tar');
   const archive = await pod.openPodArchive(cluster, t, asked, dir, tarBase, opts.followLink);
   archive.stream.on('error', () => undefined); // reported by the extraction
@@ -79,32 +79,10 @@ async function copyOut(ctx: Context, cluster: KubeCluster, t: PodFileTarget, nam
     archive.destroy();
     throw ruleError(err, `${name}:${srcPath}`, dstPath);
   }
-  const progress = new Progress(ctx.stderr, !opts.quiet);
-  const extraction = new Extraction({
-    parentDir: plan.extractDir,
-    expectTop: plan.archiveTop === '/' ? '.' : plan.archiveTop,
-    renameTop: plan.renameTop,
-    keepOwnership: opts.keepOwnership,
-    warn: (line) => ctx.stderr.write(`${progress.clearLine()}porthole: ${line}\n`),
-    onBytes: (n) => progress.add(n),
+  const { result, progress } = await extractCopy(ctx, archive.stream, plan.archiveTop === '/' ? '.' : plan.archiveTop, plan, opts, dstPath, {
+    stop: () => archive.destroy(),
+    failure: async (err) => `Copying ${shownSrc} failed: ${err.message}${await tarSaid(archive)}`,
   });
-  const drop = ctx.cleanup.add('remove a partly copied destination', async () => {
-    archive.destroy();
-    const outcome = await extraction.abort();
-    progress.stop(false);
-    ctx.stderr.write(`porthole: ${stoppedCopyLine(escapeName(dstPath), outcome)}\n`);
-  });
-  let result;
-  try {
-    result = await extraction.run(archive.stream);
-  } catch (err) {
-    progress.stop(false);
-    drop();
-    if (ctx.signal.aborted) throw err;
-    const said = await tarSaid(archive);
-    throw new Failure(`Copying ${shownSrc} failed: ${(err as Error).message}${said}`, 'Nothing of this copy was left in the destination.');
-  }
-  drop();
   const { code, stderr } = await archive.finish();
   progress.stop(code === 0, escapeName(dstPath));
   if (code !== 0) {
@@ -114,12 +92,7 @@ async function copyOut(ctx: Context, cluster: KubeCluster, t: PodFileTarget, nam
       'The copy runs as the container\'s own user: files it may not read are left out.',
     );
   }
-  if (result.refused) {
-    throw new Failure(
-      `Copied ${shownSrc} to ${escapeName(dstPath)}, but refused ${result.refused} ${result.refused === 1 ? 'entry' : 'entries'} that would have been written outside it or through a link (named above).`,
-      'The pod holds names or links that point out of the copy; look at them before trusting what it holds.',
-    );
-  }
+  if (result.refused) throw refusedEntries(`${name}:${srcPath}`, dstPath, result.refused, 'pod');
   return { direction: 'out', bytes: result.bytes, entries: result.entries, refused: result.refused, skipped: result.skipped };
 }
 
@@ -235,24 +208,9 @@ async function copyIn(ctx: Context, cluster: KubeCluster, t: PodFileTarget, name
       signal: ctx.signal,
       ...(opts.keepOwnership ? {} : { owner: { uid: 0, gid: 0 } }),
     });
-    body = Readable.from(
-      (async function* () {
-        try {
-          // Padded to whole 10 KiB records, as tar itself writes them: a tar that reads by records then finds the
-          // end marker without waiting for an end of input that a v4 API server cannot send.
-          let sent = 0;
-          for await (const chunk of chunks) {
-            sent += chunk.length;
-            yield chunk;
-          }
-          if (sent % 10240) yield Buffer.alloc(10240 - (sent % 10240));
-        } catch (err) {
-          packError = err as Error;
-          throw err;
-        }
-      })(),
-      { objectMode: false, highWaterMark: 8 * 1024 * 1024 },
-    );
+    // Padded to whole 10 KiB records, as tar itself writes them: a tar that reads by records then finds the end
+    // marker without waiting for an end of input that a v4 API server cannot send.
+    body = packBody(chunks, (err) => (packError = err), { highWaterMark: 8 * 1024 * 1024, record: 10240 });
   }
   try {
     return await sendToPod(ctx, cluster, t, pod, shown, srcPath, extractDir, body, progress, () => bytes, () => packError, skipped);

@@ -133,7 +133,7 @@ async function copyOut(ctx: Context, engine: EngineClient, id: string, name: str
   const dstAbs = absoluteLocal(dstPath);
   const dest = await hostDestination(dstAbs);
   // Loaded before the stream opens, so no bytes (or errors) wait on a module load.
-  const { Extraction } = await import('../fs/extract.js');
+  await import('../fs/extract.js');
   await import('tar');
   const { isDir, stream } = await sourceArchive(engine, id, name, srcPath, archivePath, opts);
   stream.on('error', () => undefined); // reported by the extraction, which also checks for an earlier failure
@@ -144,38 +144,12 @@ async function copyOut(ctx: Context, engine: EngineClient, id: string, name: str
     stream.destroy();
     throw ruleError(err, `${name}:${srcPath}`, dstPath);
   }
-  const progress = new Progress(ctx.stderr, !opts.quiet);
-  const extraction = new Extraction({
-    parentDir: plan.extractDir,
-    expectTop: plan.archiveTop,
-    renameTop: plan.renameTop,
-    keepOwnership: opts.keepOwnership,
-    warn: (line) => ctx.stderr.write(`${progress.clearLine()}porthole: ${line}\n`),
-    onBytes: (n) => progress.add(n),
+  const { result, progress } = await extractCopy(ctx, stream, plan.archiveTop, plan, opts, dstPath, {
+    stop: () => stream.destroy(),
+    failure: (err) => `Copying ${escapeName(`${name}:${srcPath}`)} failed: ${err.message}`,
   });
-  // Only a signal runs this (the copy drops it when it ends): stop, remove what it made, say what is left.
-  const drop = ctx.cleanup.add('remove a partly copied destination', async () => {
-    const outcome = await extraction.abort();
-    progress.stop(false);
-    ctx.stderr.write(`porthole: ${stoppedCopyLine(escapeName(dstPath), outcome)}\n`);
-  });
-  let result;
-  try {
-    result = await extraction.run(stream);
-  } catch (err) {
-    progress.stop(false);
-    drop();
-    if (ctx.signal.aborted) throw err;
-    throw new Failure(`Copying ${escapeName(`${name}:${srcPath}`)} failed: ${(err as Error).message}`, 'Nothing of this copy was left in the destination.');
-  }
-  drop();
   progress.stop(true, escapeName(dstPath));
-  if (result.refused) {
-    throw new Failure(
-      `Copied ${escapeName(`${name}:${srcPath}`)} to ${escapeName(dstPath)}, but refused ${result.refused} ${result.refused === 1 ? 'entry' : 'entries'} that would have been written outside it or through a link (named above).`,
-      'The container holds names or links that point out of the copy; look at them before trusting what it holds.',
-    );
-  }
+  if (result.refused) throw refusedEntries(`${name}:${srcPath}`, dstPath, result.refused, 'container');
   return { direction: 'out', bytes: result.bytes, entries: result.entries, refused: result.refused, skipped: result.skipped };
 }
 
@@ -320,6 +294,88 @@ export async function hostDestination(path: string): Promise<DestInfo> {
 }
 
 /** What a copy stopped by a signal left in DEST, in one sentence. */
+/**
+ * A pack's chunks as the body of a copy in. `onPackError` hears of a failure of the pack itself (a file that could
+ * not be read) and only of that: when the receiver fails (the engine or the pod closed early), its error comes back
+ * into this generator at a `yield`, and is the receiver's to report, not a failure to read the source.
+ * `record`: pad the end to whole records of that size, as tar itself writes them.
+ */
+export function packBody(chunks: AsyncIterable<Buffer>, onPackError: (err: Error) => void, opts: { highWaterMark: number; record?: number }): Readable {
+  return Readable.from(
+    (async function* () {
+      let atYield = false;
+      try {
+        let sent = 0;
+        for await (const chunk of chunks) {
+          sent += chunk.length;
+          atYield = true;
+          yield chunk;
+          atYield = false;
+        }
+        if (opts.record && sent % opts.record) {
+          atYield = true;
+          yield Buffer.alloc(opts.record - (sent % opts.record));
+        }
+      } catch (err) {
+        if (!atYield) onPackError(err as Error);
+        throw err;
+      }
+    })(),
+    { objectMode: false, highWaterMark: opts.highWaterMark },
+  );
+}
+
+/**
+ * A copy out's tar, unpacked into the destination by porthole's own extraction (every rule of cp), with progress
+ * on stderr; a signal stops it, removes what it made and says what is left. Returns with the progress still shown
+ * (the caller ends it once its source has said how it ended).
+ */
+export async function extractCopy(
+  ctx: Context,
+  stream: Readable,
+  expectTop: string,
+  plan: { extractDir: string; renameTop: string },
+  opts: { keepOwnership: boolean; quiet: boolean },
+  dstPath: string,
+  source: { stop(): void; failure(err: Error): Promise<string> | string },
+): Promise<{ result: import('../fs/extract.js').ExtractResult; progress: Progress }> {
+  const { Extraction } = await import('../fs/extract.js');
+  const progress = new Progress(ctx.stderr, !opts.quiet);
+  const extraction = new Extraction({
+    parentDir: plan.extractDir,
+    expectTop,
+    renameTop: plan.renameTop,
+    keepOwnership: opts.keepOwnership,
+    warn: (line) => ctx.stderr.write(`${progress.clearLine()}porthole: ${line}\n`),
+    onBytes: (n) => progress.add(n),
+  });
+  // Only a signal runs this (the copy drops it when it ends): stop, remove what it made, say what is left.
+  const drop = ctx.cleanup.add('remove a partly copied destination', async () => {
+    source.stop();
+    const outcome = await extraction.abort();
+    progress.stop(false);
+    ctx.stderr.write(`porthole: ${stoppedCopyLine(escapeName(dstPath), outcome)}\n`);
+  });
+  try {
+    const result = await extraction.run(stream);
+    drop();
+    return { result, progress };
+  } catch (err) {
+    progress.stop(false);
+    drop();
+    if (ctx.signal.aborted) throw err;
+    throw new Failure(await source.failure(err as Error), 'Nothing of this copy was left in the destination.');
+  }
+}
+
+/** A copy that went through, less the entries the extraction refused (named on stderr as it met them). */
+export function refusedEntries(src: string, dstPath: string, refused: number, holder: 'container' | 'pod'): Failure {
+  return new Failure(
+    `Copied ${escapeName(src)} to ${escapeName(dstPath)}, but refused ${refused} ${refused === 1 ? 'entry' : 'entries'} that would have been written outside it or through a link (named above).`,
+    `The ${holder} holds names or links that point out of the copy; look at them before trusting what it holds.`,
+  );
+}
+
 export function stoppedCopyLine(dest: string, outcome: { leftovers: string[]; replaced: number }): string {
   const { leftovers, replaced } = outcome;
   let line = `The copy was stopped; what it had created in ${dest} was removed`;
@@ -394,17 +450,7 @@ async function copyIn(ctx: Context, engine: EngineClient, id: string, name: stri
       // tar carries, so the ids are decided here.
       ...(opts.keepOwnership ? {} : { owner: { uid: 0, gid: 0 } }),
     });
-    body = Readable.from(
-      (async function* () {
-        try {
-          yield* chunks;
-        } catch (err) {
-          packError = err as Error;
-          throw err;
-        }
-      })(),
-      { objectMode: false, highWaterMark: 8 * 1024 * 1024 }, // reads ahead while the socket drains
-    );
+    body = packBody(chunks, (err) => (packError = err), { highWaterMark: 8 * 1024 * 1024 }); // reads ahead while the socket drains
   }
   // Only a signal runs this: the engine extracts as the tar arrives, and porthole cannot take back what it wrote.
   const drop = ctx.cleanup.add('stop the copy into the container', () => {
