@@ -6,24 +6,14 @@ import type { Context } from '../context.js';
 import type { Parsed } from '../cli/args.js';
 import type { SortKey } from '../metrics/calc.js';
 import { renderStatsByNode } from '../render/stats-by-node.js';
-import { parseKeys } from '../tui/text.js';
-import { Screen } from '../tui/screen.js';
+import { clip } from '../tui/text.js';
+import { watchLoop } from '../tui/watch.js';
 import type { StatsNodesResult } from './across-nodes.js';
-
-function sleep(ms: number, wake: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), wake]).finally(() => clearTimeout(timer));
-}
 
 export async function watchAcrossNodes(
   ctx: Context, parsed: Parsed<any>, sort: SortKey, intervalMs: number,
   sample: (quiet: Context) => Promise<StatsNodesResult>,
 ): Promise<StatsNodesResult> {
-  let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  let done = false;
-  const halt = () => { done = true; stop(); };
-  ctx.signal.addEventListener('abort', halt, { once: true });
   const json = !!parsed.options.json;
   // the per-sample notices (a node missing) are said here, when a node's state changes, not at every refresh
   const missing = new Map<string, string>();
@@ -39,52 +29,22 @@ export async function watchAcrossNodes(
       }
     }
   };
-
-  if (json || !ctx.stdout.isTTY) {
-    let first = true;
-    while (!done) {
-      const result = await sample(quiet);
-      if (done) break;
-      say(result);
-      ctx.stdout.write(json ? renderStatsByNode(result.rows, result.nodes, true).trimEnd().replace(/\n\s*/g, ' ') + '\n' : (first ? '' : '\n') + renderStatsByNode(result.rows, result.nodes, false));
-      first = false;
-      await sleep(intervalMs, stopped);
-    }
-    return { rows: [], streamed: true, nodes: [] };
-  }
-
-  const screen = new Screen(ctx.stdout, ctx.stdin);
-  let body: string[] = [];
-  let status = 'sampling…';
-  const draw = () => {
-    const title = `porthole stats · across nodes · every ${intervalMs / 1000}s · sorted by ${sort} · q quit`;
-    const room = Math.max(1, screen.rows - 3);
-    const shown = body.length > room ? [...body.slice(0, room - 1), `… and ${body.length - room + 1} more lines (a taller terminal shows them)`] : body;
-    screen.draw([title.slice(0, screen.columns), ...shown.map((l) => l.slice(0, screen.columns)), '', status]);
-  };
-  const onKey = (data: Buffer) => {
-    for (const key of parseKeys(data.toString('latin1'))) if (key === 'quit' || key === 'interrupt' || key === 'escape') halt();
-  };
-  const dropCleanup = ctx.cleanup.add('restore the terminal', () => screen.leave());
-  const onResize = () => draw();
-  try {
-    screen.enter(onKey);
-    ctx.stdout.on('resize', onResize);
-    draw();
-    while (!done) {
-      const result = await sample(quiet);
-      if (done) break;
-      // on the screen, a node not answering is in its table and the status line (stderr would tear the drawing)
-      body = renderStatsByNode(result.rows, result.nodes, false).trimEnd().split('\n');
-      const down = result.nodes.filter((n) => n.unavailable !== undefined).map((n) => n.node);
-      status = `updated ${new Date().toLocaleTimeString()}${down.length ? ` · not answering: ${down.join(', ')}` : ''}`;
-      draw();
-      await sleep(intervalMs, stopped);
-    }
-  } finally {
-    ctx.stdout.off('resize', onResize);
-    screen.leave();
-    dropCleanup();
-  }
+  await watchLoop<StatsNodesResult>(ctx, {
+    intervalMs,
+    json,
+    sample: () => sample(quiet),
+    // piped, a node's state changes are said on stderr; on the screen, a node not answering is in its table and the
+    // status line (stderr would tear the drawing)
+    seen: (result, onScreen) => onScreen || say(result),
+    piped: (result, first) => (json ? renderStatsByNode(result.rows, result.nodes, true).trimEnd().replace(/\n\s*/g, ' ') + '\n' : (first ? '' : '\n') + renderStatsByNode(result.rows, result.nodes, false)),
+    frame: (result, width) => {
+      const down = result?.nodes.filter((n) => n.unavailable !== undefined).map((n) => n.node) ?? [];
+      return {
+        title: clip(`porthole stats · across nodes · every ${intervalMs / 1000}s · sorted by ${sort} · q quit`, width),
+        body: result ? renderStatsByNode(result.rows, result.nodes, false).trimEnd().split('\n').map((l) => clip(l, width)) : [],
+        status: down.length ? `not answering: ${down.join(', ')}` : undefined,
+      };
+    },
+  });
   return { rows: [], streamed: true, nodes: [] };
 }

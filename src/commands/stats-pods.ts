@@ -9,8 +9,8 @@ import { formatBinaryBytes, formatPercent, memoryPercent } from '../metrics/calc
 import type { PodStatsRow } from '../engine/kubernetes/pod-stats.js';
 import { escapeName } from '../render/escape.js';
 import { renderTable } from '../render/table.js';
-import { Screen } from '../tui/screen.js';
-import { parseKeys } from '../tui/text.js';
+import { clip } from '../tui/text.js';
+import { watchLoop } from '../tui/watch.js';
 
 export interface PodStatsOptions {
   json?: boolean;
@@ -115,48 +115,16 @@ export async function runPodStats(ctx: Context, args: string[], options: PodStat
 }
 
 async function watchPods(ctx: Context, sample: () => Promise<PodStatsRow[]>, intervalMs: number, json: boolean, namespace: string): Promise<void> {
-  let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  let done = false;
-  const halt = () => {
-    done = true;
-    stop();
-  };
-  ctx.signal.addEventListener('abort', halt, { once: true });
-  const pause = () => {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, intervalMs))), stopped]).finally(() => clearTimeout(timer));
-  };
-  if (json || !ctx.stdout.isTTY) {
-    let first = true;
-    while (!done) {
-      const rows = await sample();
-      if (done) break;
-      ctx.stdout.write(json ? JSON.stringify(podStatsJson(rows)) + '\n' : (first ? '' : '\n') + renderPodStatsTable(rows));
-      first = false;
-      await pause();
-    }
-    return;
-  }
-  // The first sample before the screen is taken: the sentence about the source stays on the normal screen.
-  let rows = await sample();
-  const screen = new Screen(ctx.stdout, ctx.stdin);
-  const dropCleanup = ctx.cleanup.add('restore the terminal', () => screen.leave());
-  try {
-    screen.enter((data) => {
-      for (const key of parseKeys(data.toString('latin1'))) if (key === 'quit' || key === 'interrupt' || key === 'escape') halt();
-    });
-    while (!done) {
-      const title = `porthole stats · namespace ${escapeName(namespace)} · ${rows.length} pod${rows.length === 1 ? '' : 's'} · every ${intervalMs / 1000}s · q quit`;
-      const width = screen.columns;
-      const fit = (line: string) => ([...line].length > width ? [...line].slice(0, width).join('') : line);
-      screen.draw([fit(title), ...renderPodStatsTable(rows).trimEnd().split('\n').map(fit), '', `updated ${new Date().toLocaleTimeString()}`]);
-      await pause();
-      if (done) break;
-      rows = await sample();
-    }
-  } finally {
-    screen.leave();
-    dropCleanup();
-  }
+  await watchLoop<PodStatsRow[]>(ctx, {
+    intervalMs,
+    json,
+    sample,
+    piped: (rows, first) => (json ? JSON.stringify(podStatsJson(rows)) + '\n' : (first ? '' : '\n') + renderPodStatsTable(rows)),
+    // the first sample before the screen is taken: the sentence about the source stays on the normal screen
+    sampleBeforeScreen: true,
+    frame: (rows = [], width) => ({
+      title: clip(`porthole stats · namespace ${escapeName(namespace)} · ${rows.length} pod${rows.length === 1 ? '' : 's'} · every ${intervalMs / 1000}s · q quit`, width),
+      body: renderPodStatsTable(rows).trimEnd().split('\n').map((l) => clip(l, width)),
+    }),
+  });
 }

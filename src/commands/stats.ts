@@ -14,9 +14,8 @@ import { renderJson } from '../render/json.js';
 import { renderTable } from '../render/table.js';
 import { renderStatsByNode } from '../render/stats-by-node.js';
 import type { StatsNodesResult } from './across-nodes.js';
-import { Screen } from '../tui/screen.js';
 import { History, liveStatsLines, STATS_COLUMNS, titleLine } from '../tui/stats-view.js';
-import { parseKeys } from '../tui/text.js';
+import { watchLoop } from '../tui/watch.js';
 import { kubeOptions } from '../cli/kube-flags.js';
 import { namespaceOrPeriod, podStatsJson, renderPodStatsTable, runPodStats, wantsPods } from './stats-pods.js';
 import type { PodStatsRow } from '../engine/kubernetes/pod-stats.js';
@@ -151,80 +150,22 @@ export function render(result: StatsResult, parsed: Options): string {
   return renderStatsTable(result.rows);
 }
 
-/** Waits ms, or less when woken (q, Ctrl-C, a signal). */
-function sleep(ms: number, wake: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), wake]).finally(() => clearTimeout(timer));
-}
-
 async function watch(ctx: Context, engine: EngineClient, sampler: StatsSampler, settings: StatsSettings, json: boolean): Promise<void> {
-  let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  let done = false;
-  const halt = () => {
-    done = true;
-    stop();
-  };
-  ctx.signal.addEventListener('abort', halt, { once: true });
-  const stopSignal = new AbortController();
-  void stopped.then(() => stopSignal.abort());
-
   // The named containers are resolved once (an unknown name fails at once); with none named, every refresh
   // lists the running containers again so new ones appear and gone ones drop out.
   const fixed = settings.refs.length ? await statsTargets(engine, settings.refs) : undefined;
-  const targets = () => fixed ?? statsTargets(engine, []);
-
-  if (json || !ctx.stdout.isTTY) {
-    let first = true;
-    while (!done) {
-      const rows = sortStats(await sampler.sample(await targets(), SAMPLE_WINDOW_MS, stopSignal.signal), settings.sort);
-      if (done) break;
-      ctx.stdout.write(json ? JSON.stringify(rows.map(toJsonRow)) + '\n' : (first ? '' : '\n') + renderStatsTable(rows));
-      first = false;
-      await sleep(settings.intervalMs, stopped);
-    }
-    return;
-  }
-
-  const screen = new Screen(ctx.stdout, ctx.stdin);
   const history = new History();
-  let rows: StatsRow[] = [];
-  let status = 'sampling…';
-  const draw = () => {
-    const width = screen.columns;
-    const title = `porthole stats · ${rows.length} container${rows.length === 1 ? '' : 's'} · every ${settings.intervalMs / 1000}s · sorted by ${settings.sort} · q quit`;
-    // Title, header, rows, blank, status: when the rows do not fit, the last visible line says how many are hidden.
-    const room = Math.max(1, screen.rows - 4);
-    const shown = rows.length > room ? rows.slice(0, room - 1) : rows;
-    const more = rows.length - shown.length;
-    const lines = liveStatsLines(shown, history, width);
-    if (more) lines.push(`… and ${more} more (a taller terminal shows them)`);
-    screen.draw([titleLine(title, width), ...lines, '', status]);
-  };
-  const onKey = (data: Buffer) => {
-    for (const key of parseKeys(data.toString('latin1'))) if (key === 'quit' || key === 'interrupt' || key === 'escape') halt();
-  };
-  const dropCleanup = ctx.cleanup.add('restore the terminal', () => screen.leave());
-  const onResize = () => draw();
-  try {
-    screen.enter(onKey);
-    ctx.stdout.on('resize', onResize);
-    draw();
-    while (!done) {
-      const fresh = await sampler.sample(await targets(), SAMPLE_WINDOW_MS, stopSignal.signal);
-      if (done) break;
-      rows = sortStats(fresh, settings.sort);
-      history.record(rows);
-      status = `updated ${new Date().toLocaleTimeString()}`;
-      draw();
-      await sleep(settings.intervalMs, stopped);
-    }
-  } finally {
-    ctx.stdout.off('resize', onResize);
-    // Leave before anything is printed (an error message), or it would vanish with the alternate screen.
-    screen.leave();
-    dropCleanup();
-  }
+  await watchLoop<StatsRow[]>(ctx, {
+    intervalMs: settings.intervalMs,
+    json,
+    sample: async (signal) => sortStats(await sampler.sample(await (fixed ?? statsTargets(engine, [])), SAMPLE_WINDOW_MS, signal), settings.sort),
+    piped: (rows, first) => (json ? JSON.stringify(rows.map(toJsonRow)) + '\n' : (first ? '' : '\n') + renderStatsTable(rows)),
+    seen: (rows) => history.record(rows),
+    frame: (rows = [], width) => ({
+      title: titleLine(`porthole stats · ${rows.length} container${rows.length === 1 ? '' : 's'} · every ${settings.intervalMs / 1000}s · sorted by ${settings.sort} · q quit`, width),
+      body: liveStatsLines(rows, history, width),
+    }),
+  });
 }
 
 export function exitCode(result: StatsResult): number {
