@@ -2,14 +2,19 @@
 // its entry names can be checked (the rules copying out applies to a container's tar: no absolute name, no `..`,
 // nothing written through a link the stream itself made, hardlinks only to files of this stream, no device or
 // unknown entry type) and the folders it writes into are known (for pods, each is checked for a link in the pod
-// before tar runs there). The bytes are kept in a private temporary file, sent unchanged, and removed afterwards.
+// before tar runs there). The bytes are kept in a private temporary file and removed afterwards. What is sent is
+// written anew from the entries porthole read and checked (header by header, bodies as given), never the bytes as
+// given: a receiver whose tar reads a crafted header differently (PAX against ustar fields, a size the two parse
+// apart, entries hidden after the end-of-archive blocks) cannot find an entry the check did not see.
 import { createReadStream, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Failure } from '../errors.js';
 import { show } from './paths.js';
+import { encodeHeader, endOfArchive, padding } from './pack.js';
 import { readTar, type EntryType } from './tar-reader.js';
+import { decodeName } from './tar-names.js';
 
 export interface InboundProblem {
   /** The entry's name as the stream holds it (a byte string). */
@@ -27,7 +32,7 @@ export interface InboundTar {
   problem: InboundProblem | undefined;
   /** How many entries break a rule. */
   problems: number;
-  /** The tar's bytes, unchanged, padded to a whole 10 KiB record. */
+  /** The checked entries as a tar written anew, padded to a whole 10 KiB record. */
   open(): Readable;
   /** Removes the temporary copy (also done by the cleanup registry on a signal). */
   remove(): Promise<void>;
@@ -153,20 +158,57 @@ export async function readInboundTar(input: NodeJS.ReadableStream, register: (re
     bytes,
     problem: rules.problems[0],
     problems: rules.problems.length,
-    open: () =>
-      Readable.from(
-        (async function* () {
-          for await (const chunk of createReadStream(spool.path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
-          // Padded to whole 10 KiB records, as tar writes them: a tar in a pod reads by records.
-          if (bytes % 10240) yield Buffer.alloc(10240 - (bytes % 10240));
-        })(),
-        { objectMode: false },
-      ),
+    open: () => Readable.from(repack(spool.path), { objectMode: false }),
     remove: async () => {
       drop();
       await remove();
     },
   };
+}
+
+/** The byte-string names of the tar reader as the writer takes them (raw bytes kept exactly, see tar-names.ts). */
+function writerName(name: string): string {
+  return decodeName(Buffer.from(name, 'latin1'));
+}
+
+/**
+ * The kept tar, read again entry by entry and written anew: only what the reader saw (and the rules checked) goes
+ * out, in headers porthole wrote itself. Padded to whole 10 KiB records, as tar writes them: a tar in a pod reads by
+ * records.
+ */
+async function* repack(path: string): AsyncGenerator<Buffer> {
+  let written = 0;
+  for await (const e of readTar(createReadStream(path, { highWaterMark: 1 << 20 }))) {
+    if (!ALLOWED.has(e.type)) continue; // refused by the rules before anything is sent; never written
+    const header = encodeHeader({
+      name: writerName(e.name),
+      type: e.type as 'file' | 'dir' | 'symlink' | 'hardlink',
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+      size: e.size,
+      mtime: e.mtime,
+      linkname: e.linkName ? writerName(e.linkName) : undefined,
+      uname: /^[\x01-\x7f]*$/.test(e.uname) ? e.uname : undefined,
+      gname: /^[\x01-\x7f]*$/.test(e.gname) ? e.gname : undefined,
+    });
+    yield header;
+    written += header.length;
+    if (e.type !== 'file') continue;
+    let got = 0;
+    for await (const chunk of e.body()) {
+      got += chunk.length;
+      yield chunk;
+    }
+    if (got !== e.size) throw new Failure('The tar on stdin changed while it was kept for the copy; the copy was stopped part way.');
+    const pad = padding(e.size);
+    yield pad;
+    written += e.size + pad.length;
+  }
+  const end = endOfArchive();
+  yield end;
+  written += end.length;
+  if (written % 10240) yield Buffer.alloc(10240 - (written % 10240));
 }
 
 /** The refusal of a stdin tar whose entries break a rule, as one sentence. */

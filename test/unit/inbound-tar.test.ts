@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { InboundRules, inboundSegments, readInboundTar } from '../../src/fs/inbound-tar.js';
+import { readTar } from '../../src/fs/tar-reader.js';
 import { craftTar } from '../support/cp.js';
 
 test('names: absolute, .. anywhere and NUL refused; ./ and doubled slashes folded', () => {
@@ -40,7 +41,7 @@ test('hardlinks only to files made earlier; devices, FIFOs and unknown types ref
   assert.deepEqual(rules.problems.map((p) => p.name), ['ahead', 'out', 'dev', 'pipe', 'odd', '.']);
 });
 
-test('readInboundTar keeps the bytes exactly, pads to a record, and removes its copy', async () => {
+test('readInboundTar sends a plain tar as it came (written anew, same bytes), padded to a record, and removes its copy', async () => {
   const tar = craftTar([{ name: 'a', body: 'x'.repeat(1000) }]);
   const removed: (() => Promise<void>)[] = [];
   const got = await readInboundTar(Readable.from([tar.subarray(0, 700), tar.subarray(700)]), (remove) => {
@@ -58,4 +59,44 @@ test('readInboundTar keeps the bytes exactly, pads to a record, and removes its 
   assert.ok(sent.subarray(tar.length).every((b) => b === 0));
   await got.remove();
   await assert.rejects(readInboundTar(Readable.from([Buffer.alloc(1024, 0x41)]), () => () => undefined), /The tar on stdin cannot be read/);
+});
+
+test('what is sent is written anew from the entries checked: nothing hidden after the end blocks, names byte for byte', async () => {
+  const checked = craftTar([{ name: 'a', body: 'one' }, { name: 'd/', type: 'dir' }, { name: 'long/'.repeat(30) + 'f', body: 'two' }]);
+  // a second archive after the end-of-archive blocks: a reader that skips zero blocks (tar -i) would extract it
+  const hidden = craftTar([{ name: '../../etc/cron.d/x', body: 'evil' }]);
+  const given = Buffer.concat([checked, hidden]);
+  const got = await readInboundTar(Readable.from([given]), () => () => undefined);
+  assert.equal(got.entries, 3, 'the reader stops at the end of the first archive');
+  assert.equal(got.problem, undefined);
+  const parts: Buffer[] = [];
+  for await (const c of got.open()) parts.push(c as Buffer);
+  const sent = Buffer.concat(parts);
+  assert.equal(sent.length % 10240, 0);
+  assert.equal(sent.indexOf('cron.d'), -1, 'the hidden entry is not sent');
+  assert.equal(sent.indexOf('evil'), -1);
+  const names: string[] = [];
+  for await (const e of readTar(Readable.from([sent]))) {
+    names.push(e.name);
+    if (e.type === 'file') for await (const c of e.body()) names.push(`=${c.toString()}`);
+  }
+  assert.deepEqual(names, ['a', '=one', 'd/', 'long/'.repeat(30) + 'f', '=two']);
+  await got.remove();
+});
+
+test('a name with bytes that are not UTF-8 reaches the receiver with the same bytes', async () => {
+  const name = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x1b, 0x5b, 0x32, 0x4a]).toString('latin1'); // "caf\xe9" + ESC[2J
+  const header = craftTar([{ name: 'x', body: 'z' }], { end: false });
+  header.write(name, 0, 'latin1'); // the raw bytes in the ustar name field
+  header.fill(' ', 148, 156);
+  let sum = 0;
+  for (const b of header.subarray(0, 512)) sum += b;
+  header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+  const got = await readInboundTar(Readable.from([Buffer.concat([header, Buffer.alloc(1024)])]), () => () => undefined);
+  const parts: Buffer[] = [];
+  for await (const c of got.open()) parts.push(c as Buffer);
+  const seen: string[] = [];
+  for await (const e of readTar(Readable.from([Buffer.concat(parts)]))) seen.push(e.name);
+  assert.deepEqual(seen, [name]);
+  await got.remove();
 });
