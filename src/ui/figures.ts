@@ -109,8 +109,9 @@ export async function figuresStream(ctx: Context, res: ServerResponse, request: 
       cb();
     },
   });
-  // every running container, one sampler, the CLI's `stats --watch --json` loop
-  const sampling = runCommand(ctx, 'stats', ['--json', '--interval', FIGURES_INTERVAL_S], { stdout: samples, signal }).catch(fail);
+  // every running container, one sampler, the CLI's `stats --watch --json` loop; without the Kubernetes flags the
+  // ui may have been given (`porthole -n shop ui`), with which a bare `stats` would sample that namespace's pods
+  const sampling = runCommand({ ...ctx, kube: undefined }, 'stats', ['--json', '--interval', FIGURES_INTERVAL_S], { stdout: samples, signal }).catch(fail);
 
   const counts = new RestartCounts(engine);
   let first = true;

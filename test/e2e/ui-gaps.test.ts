@@ -86,20 +86,28 @@ test('list: restart counts and CPU/memory sparklines come after the list and agr
   }
 });
 
-test('list figures: the stream is a GET read behind the same Host and cookie checks', async () => {
-  const ui = await startUi([], children);
+test('list figures: the stream is a GET read behind the same Host and cookie checks; containers even with a namespace given', async () => {
+  const sleeper = uniqueName('ui-gaps-sleeper');
+  made.push(sleeper);
+  runContainer(sleeper, [], undefined, ['sleep', '3600']);
+  // with --namespace the page lists that namespace's pods too; the list's figures stay the containers'
+  const ui = await startUi(['--namespace', 'pt-ui-gaps-no-such-namespace'], children);
   try {
     assert.equal((await request(ui.port, '/api/containers/figures')).status, 401, 'no cookie');
     const cookie = await login(ui);
     assert.equal((await request(ui.port, '/api/containers/figures', { headers: { Cookie: cookie }, host: 'evil.test' })).status, 403, 'foreign Host');
     assert.equal((await request(ui.port, `/api/containers/figures?t=${ui.token}`, { headers: { Cookie: cookie } })).status, 403, 'token again');
     assert.equal((await request(ui.port, '/api/containers/figures', { method: 'POST', headers: { Cookie: cookie, Origin: `http://127.0.0.1:${ui.port}` } })).status, 405);
+    const sleeperId = docker(['inspect', '-f', '{{.Id}}', sleeper]);
     const events = await readEvents(ui.port, '/api/containers/figures', cookie, (e) => e.some((x) => x.event === 'restarts') && e.some((x) => x.event === 'sample'), 30000);
+    assert.equal(events.find((e) => e.event === 'restarts')!.data[sleeperId], 0);
     assert.equal(events[0]!.event, 'command');
     assert.equal(events[0]!.data, 'porthole stats --interval 2');
     const sample = events.find((e) => e.event === 'sample')!.data;
     assert.ok(Array.isArray(sample.rows) && typeof sample.t === 'number');
     for (const row of sample.rows) assert.deepEqual(Object.keys(row), ['id', 'cpuPercent', 'memoryBytes', 'memoryLimitBytes']);
+    const mine = sample.rows.find((r: { id: string }) => r.id === sleeperId);
+    assert.ok(mine && mine.memoryBytes > 0 && mine.cpuPercent < 5, JSON.stringify(sample.rows).slice(0, 500));
   } finally {
     assert.equal(await stopUi(ui), 143);
   }
