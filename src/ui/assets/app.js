@@ -93,11 +93,11 @@ async function listView() {
 
 const SPARK_POINTS = 30;
 
-/** A small inline chart of the last values (0 at the bottom, the largest of them at the top). */
-function sparkline(values, label) {
+/** A small inline chart of the last values: 0 at the bottom, the largest of them (or `floor`) at the top. */
+function sparkline(values, label, floor) {
   const width = 80;
   const height = 18;
-  const max = Math.max(...values, 0) || 1;
+  const max = Math.max(...values, floor || 0) || 1;
   const step = width / (SPARK_POINTS - 1);
   const offset = (SPARK_POINTS - values.length) * step;
   const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'spark', width, height, role: 'img', 'aria-label': label });
@@ -119,7 +119,8 @@ function drawFigures(row, f) {
   }
   const lastCpu = f.cpu[f.cpu.length - 1];
   const lastMem = f.mem[f.mem.length - 1];
-  cpu.replaceChildren(sparkline(f.cpu, `CPU, last ${f.cpu.length} samples`), el('span', { class: 'value', text: `${lastCpu.toFixed(1)}%` }));
+  // CPU up to at least 10% of a core: an idle container's noise stays a flat line at the bottom
+  cpu.replaceChildren(sparkline(f.cpu, `CPU, last ${f.cpu.length} samples`, 10), el('span', { class: 'value', text: `${lastCpu.toFixed(1)}%` }));
   mem.replaceChildren(sparkline(f.mem, `Memory, last ${f.mem.length} samples`), el('span', { class: 'value', text: formatBytes(lastMem) }));
   cpu.dataset.value = String(lastCpu);
   mem.dataset.value = String(lastMem);
