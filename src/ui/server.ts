@@ -14,6 +14,8 @@ import { redactRendered } from '../report/findings.js';
 import { renderJson } from '../render/json.js';
 import { Collector, containerPath, containerRef, containerRows, runCommand, shellCommand } from './data.js';
 import type { UiOptions } from './options.js';
+import { figuresStream } from './figures.js';
+import { whyMarkdown } from './markdown.js';
 import { podRef, PodSource } from './pods.js';
 import { listServiceRows, serviceRef } from './services.js';
 import type { TerminalSession } from './terminal.js';
@@ -159,6 +161,17 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       sendJson(res, 200, { containers: rows, command: 'docker ps -a' });
       return;
     }
+    if (url.pathname === '/api/containers/figures') {
+      // the list's restart counts and CPU/memory sparklines, asked for after the list is drawn
+      const abort = new AbortController();
+      live.add(abort);
+      res.on('close', () => abort.abort());
+      try {
+        return await figuresStream(ctx, res, abort.signal);
+      } finally {
+        live.delete(abort);
+      }
+    }
     const m = /^\/api\/c\/([^/]+)\/(why|ls|file|download|logs|ps|stats|changes|tar)$/.exec(url.pathname);
     if (!m) {
       send(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
@@ -241,7 +254,11 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     const text = mod.render!(result, parseCommand(mod.spec, [ref]), fakeCtx);
     // secrets masked in the text are masked in the data too (as `why --json` does)
     const report = JSON.parse(redactRendered(result as never, renderJson(result)));
-    sendJson(res, 200, { report, text, command: shellCommand(['porthole', 'why', ref]) });
+    const command = shellCommand(['porthole', 'why', ref]);
+    // the tab's headline and the Markdown its copy button copies, both from this same report
+    const headline: string = report.happened?.meaning || report.happened?.state || '';
+    const markdown = whyMarkdown({ ref, headline, text, command, points: Array.isArray(report.points) ? report.points : [] });
+    sendJson(res, 200, { report, text, headline, markdown, command });
   };
 
   const listFolder = async (ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> => {
@@ -277,7 +294,9 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     sendAttachment(ctx, 'cat', [ref, path], path.split('/').pop() || 'file', 'application/octet-stream', res, signal);
 
   const logs = async (ref: string, params: URLSearchParams, res: ServerResponse, signal: AbortSignal): Promise<void> => {
-    const args = ['--follow', `--tail=${/^\d{1,6}$/.test(params.get('tail') ?? '') ? params.get('tail') : '200'}`];
+    // jump to time: everything since then (the logs command reads the time: 10m, an ISO time, unix seconds), else the last lines
+    const since = params.get('since')?.trim();
+    const args = ['--follow', since ? `--since=${since}` : `--tail=${/^\d{1,6}$/.test(params.get('tail') ?? '') ? params.get('tail') : '200'}`];
     const grep = params.get('grep');
     if (grep) args.push(`--grep=${grep}`);
     args.push(ref);

@@ -12,6 +12,8 @@ export interface Tab {
   /** Text as typed (an input method's commit): goes to the focused element. */
   type: (text: string) => Promise<void>;
   key: (key: 'Enter') => Promise<void>;
+  /** A real mouse click on the element (a user gesture, as the Clipboard API wants). */
+  click: (selector: string) => Promise<void>;
   /** The page's JS heap in use, after a garbage collection. */
   heapBytes: () => Promise<number>;
   screenshot: () => Promise<Buffer>;
@@ -24,9 +26,10 @@ export class Browser {
     private readonly context: BrowserContext,
   ) {}
 
-  static async launch(): Promise<Browser> {
+  /** `permissions`: granted to every page, e.g. ['clipboard-read', 'clipboard-write'] to read back what a page copied. */
+  static async launch(opts: { permissions?: string[] } = {}): Promise<Browser> {
     const browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox', '--disable-gpu'] });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, permissions: opts.permissions });
     return new Browser(browser, context);
   }
 
@@ -39,6 +42,7 @@ export class Browser {
       evaluate: (expression: string) => page.evaluate(expression),
       type: (text: string) => page.keyboard.insertText(text),
       key: (key) => page.keyboard.press(key),
+      click: (selector) => page.click(selector),
       heapBytes: async () => {
         const cdp = await this.context.newCDPSession(page);
         try {

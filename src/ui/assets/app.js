@@ -43,19 +43,30 @@ async function listView() {
   const filter = el('input', { type: 'search', placeholder: 'Filter by name, image, state', 'aria-label': 'filter' });
   const body = el('tbody');
   const cmd = el('div');
+  const figuresCmd = el('div');
+  const figuresStatus = el('p', { class: 'muted', id: 'figures-status' });
   app.replaceChildren(el('h1', { text: 'Containers' }), cmd, el('div', { class: 'bar' }, filter), el('table', { id: 'containers' },
-    el('thead', null, el('tr', null, ...['Name', 'State', 'Exit', 'Status', 'Image'].map((h) => el('th', { text: h })))), body));
+    el('thead', null, el('tr', null, ...['Name', 'State', 'Exit', 'Restarts', 'CPU', 'Memory', 'Status', 'Image'].map((h) => el('th', { text: h })))), body),
+    figuresCmd, figuresStatus);
   let rows = [];
+  const figures = new Map();
   const draw = () => {
     const words = filter.value.trim().toLowerCase();
     body.replaceChildren(...rows
       .filter((c) => !words || `${c.name} ${c.image} ${c.state} ${c.status}`.toLowerCase().includes(words))
-      .map((c) => el('tr', { class: c.crashed ? 'crashed' : c.state, 'data-name': c.name },
-        el('td', null, el('a', { href: `/c/${encodeURIComponent(c.name)}#why`, text: c.name })),
-        el('td', { class: 'state', text: c.crashed ? `${c.state} (crashed)` : c.state }),
-        el('td', { text: c.exitWords || '' }),
-        el('td', { class: 'muted', text: c.status }),
-        el('td', { text: c.image }))));
+      .map((c) => {
+        const row = el('tr', { class: c.crashed ? 'crashed' : c.state, 'data-name': c.name, 'data-id': c.id },
+          el('td', null, el('a', { href: `/c/${encodeURIComponent(c.name)}#why`, text: c.name })),
+          el('td', { class: 'state', text: c.crashed ? `${c.state} (crashed)` : c.state }),
+          el('td', { text: c.exitWords || '' }),
+          el('td', { class: 'restarts' }),
+          el('td', { class: 'cpu spark-cell' }),
+          el('td', { class: 'mem spark-cell' }),
+          el('td', { class: 'muted', text: c.status }),
+          el('td', { text: c.image }));
+        drawFigures(row, figures.get(c.id));
+        return row;
+      }));
   };
   // #q=WORDS fills the filter box, so a filtered list can be linked to
   filter.value = new URLSearchParams(location.hash.slice(1)).get('q') || '';
@@ -73,9 +84,95 @@ async function listView() {
   } catch (err) {
     showError(cmd, err);
   }
+  // restart counts and sparklines come after, on their own stream: the list never waits for a sample
+  listFigures(body, figures, figuresCmd, figuresStatus);
   // pods come after, on their own request: a cluster that is slow or absent never holds the containers back
   podList().catch(() => {});
   serviceList().catch(() => {});
+}
+
+const SPARK_POINTS = 30;
+
+/** A small inline chart of the last values: 0 at the bottom, the largest of them (or `floor`) at the top. */
+function sparkline(values, label, floor) {
+  const width = 80;
+  const height = 18;
+  const max = Math.max(...values, floor || 0) || 1;
+  const step = width / (SPARK_POINTS - 1);
+  const offset = (SPARK_POINTS - values.length) * step;
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'spark', width, height, role: 'img', 'aria-label': label });
+  chart.append(svg('polyline', { points: values.map((v, i) => `${(offset + i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`).join(' ') }));
+  const tip = svg('title');
+  tip.textContent = label;
+  chart.append(tip);
+  return chart;
+}
+
+/** Fills a list row's Restarts, CPU and Memory cells from what the figures stream said of that container. */
+function drawFigures(row, f) {
+  const [restarts, cpu, mem] = ['restarts', 'cpu', 'mem'].map((c) => row.querySelector(`td.${c}`));
+  restarts.textContent = f && f.restarts != null ? String(f.restarts) : '';
+  if (!f || !f.cpu.length) {
+    cpu.replaceChildren();
+    mem.replaceChildren();
+    return;
+  }
+  const lastCpu = f.cpu[f.cpu.length - 1];
+  const lastMem = f.mem[f.mem.length - 1];
+  // CPU up to at least 10% of a core: an idle container's noise stays a flat line at the bottom
+  cpu.replaceChildren(sparkline(f.cpu, `CPU, last ${f.cpu.length} samples`, 10), el('span', { class: 'value', text: `${lastCpu.toFixed(1)}%` }));
+  mem.replaceChildren(sparkline(f.mem, `Memory, last ${f.mem.length} samples`), el('span', { class: 'value', text: formatBytes(lastMem) }));
+  cpu.dataset.value = String(lastCpu);
+  mem.dataset.value = String(lastMem);
+}
+
+/** The figures stream (`porthole stats --interval 2` for every running container, restart counts from inspect). */
+function listFigures(body, figures, cmd, status) {
+  let source;
+  const entry = (id) => {
+    if (!figures.has(id)) figures.set(id, { restarts: null, cpu: [], mem: [] });
+    return figures.get(id);
+  };
+  const redraw = (ids) => {
+    for (const id of ids) {
+      const row = body.querySelector(`tr[data-id="${CSS.escape(id)}"]`);
+      if (row) drawFigures(row, figures.get(id));
+    }
+  };
+  const open = () => {
+    source = new EventSource('/api/containers/figures');
+    source.addEventListener('command', (e) => cmd.replaceChildren(commandLine(JSON.parse(e.data))));
+    source.addEventListener('restarts', (e) => {
+      const counts = JSON.parse(e.data);
+      for (const [id, n] of Object.entries(counts)) entry(id).restarts = n;
+      redraw(Object.keys(counts));
+      status.dataset.restarts = 'loaded';
+    });
+    source.addEventListener('sample', (e) => {
+      const data = JSON.parse(e.data);
+      const seen = new Set();
+      for (const r of data.rows) {
+        const f = entry(r.id);
+        f.cpu.push(r.cpuPercent);
+        f.mem.push(r.memoryBytes);
+        if (f.cpu.length > SPARK_POINTS) { f.cpu.shift(); f.mem.shift(); }
+        seen.add(r.id);
+      }
+      // a container that stopped has no figures any more
+      for (const [id, f] of figures) if (!seen.has(id) && f.cpu.length) { f.cpu = []; f.mem = []; seen.add(id); }
+      redraw(seen);
+      // after the list, never before it: read by the browser test
+      if (!performance.getEntriesByName('porthole-figures-drawn').length) performance.mark('porthole-figures-drawn');
+      status.textContent = `CPU and memory of the running containers every 2 s (the last ${SPARK_POINTS} samples); updated ${new Date(data.t).toLocaleTimeString()}.`;
+    });
+    source.addEventListener('failed', (e) => { status.textContent = JSON.parse(e.data); status.className = 'error'; source.close(); });
+  };
+  // a hidden tab costs nothing: the stream is closed until it is shown again
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) { if (source) source.close(); source = undefined; }
+    else if (!source) open();
+  });
+  if (!document.hidden) open();
 }
 
 /** The swarm's services, when this engine is a manager; nothing at all otherwise. */
@@ -137,12 +234,21 @@ async function whyTab(name, panel) {
   try {
     const data = await getJson(`/api/c/${encodeURIComponent(name)}/why`);
     const h = data.report.happened || {};
-    const headline = h.meaning || h.state || '';
+    const headline = data.headline;
     // where the output points (path:line), each a link to that line in the Files tab
     const points = (data.report.points || []).map((p) => el('li', null,
       el('a', { href: `#files?${new URLSearchParams({ path: p.path.replace(/\/[^/]*$/, '') || '/', file: p.path, line: String(p.line) })}`, class: 'point', text: `${p.path}:${p.line}` }),
       ` (seen in ${p.from})`));
+    // Copy as Markdown: the server's Markdown of this same report, kept in the page as text and copied on a click
+    const markdown = el('textarea', { id: 'why-markdown', readonly: '', hidden: '', 'aria-hidden': 'true', tabindex: '-1' });
+    markdown.value = data.markdown;
+    const copied = el('span', { class: 'muted', id: 'why-copied', role: 'status' });
+    const copy = el('button', { type: 'button', id: 'copy-markdown', text: 'Copy as Markdown' });
+    copy.addEventListener('click', () => copyText(markdown).then(
+      () => { copied.textContent = 'Copied.'; copied.className = 'ok'; },
+      (err) => { copied.textContent = `Not copied: ${err.message || err}`; copied.className = 'error'; }));
     panel.replaceChildren(...present(commandLine(data.command),
+      el('div', { class: 'bar' }, copy, copied), markdown,
       el('p', { class: 'headline', text: headline }),
       h.error ? el('p', { class: 'error', text: `Engine error: ${h.error}` }) : null,
       points.length ? el('div', null, el('h3', { text: 'Where it points' }), el('ul', { id: 'points' }, ...points)) : null,
@@ -152,9 +258,23 @@ async function whyTab(name, panel) {
   }
 }
 
+/** Copies a textarea's text: the Clipboard API, or where the browser refuses it, the selection and copy command. */
+async function copyText(area) {
+  try {
+    await navigator.clipboard.writeText(area.value);
+  } catch (err) {
+    area.hidden = false;
+    area.select();
+    const done = document.execCommand('copy');
+    area.hidden = true;
+    if (!done) throw err;
+  }
+}
+
 function logsTab(name, panel) {
   const grep = el('input', { type: 'text', placeholder: 'regular expression (filtered on the server)', 'aria-label': 'filter' });
   const pause = el('input', { type: 'checkbox' });
+  const since = el('input', { type: 'text', name: 'since', placeholder: 'time: 10m, 1h, 2024-05-01T10:00:00Z (as logs --since)', 'aria-label': 'jump to time' });
   const skipped = el('span', { class: 'muted' });
   const cmd = el('div');
   // A windowed list: the last MAX_LOG_LINES lines are kept as strings, and only the ones in view are elements
@@ -203,7 +323,10 @@ function logsTab(name, panel) {
     lines = [];
     queue = [];
     render();
-    const query = new URLSearchParams({ tail: '200' });
+    const query = new URLSearchParams();
+    // jump to time: the stream starts again from then (all lines since), else from the last 200
+    if (since.value.trim()) query.set('since', since.value.trim());
+    else query.set('tail', '200');
     if (grep.value) query.set('grep', grep.value);
     source = new EventSource(`/api/c/${encodeURIComponent(name)}/logs?${query}`);
     const add = (kind) => (event) => {
@@ -231,8 +354,13 @@ function logsTab(name, panel) {
   };
   pause.addEventListener('change', () => { if (!pause.checked) { skippedCount = 0; skipped.textContent = ''; } });
   const form = el('form', { class: 'bar' }, grep, el('button', { type: 'submit', text: 'Filter' }), el('label', null, pause, ' pause'), skipped);
-  form.addEventListener('submit', (e) => { e.preventDefault(); status.textContent = ''; status.className = 'muted'; connect(); });
-  panel.replaceChildren(cmd, form, log, status);
+  const restart = (e) => { e.preventDefault(); status.textContent = ''; status.className = 'muted'; connect(); };
+  form.addEventListener('submit', restart);
+  const latest = el('button', { type: 'button', text: 'Latest', title: 'Back to the last 200 lines and what follows' });
+  latest.addEventListener('click', (e) => { since.value = ''; restart(e); });
+  const jump = el('form', { class: 'bar', id: 'jump' }, since, el('button', { type: 'submit', text: 'Jump to time' }), latest);
+  jump.addEventListener('submit', restart);
+  panel.replaceChildren(cmd, form, jump, log, status);
   connect();
   return () => source && source.close();
 }
