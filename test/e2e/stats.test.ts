@@ -50,18 +50,28 @@ function cpuTicks(pid: number): number {
 test('a busy loop reads about one full core (all the kernel gives it), an idle container near zero', async () => {
   // Other tests share this machine's CPUs, so "one full core" is checked against what the kernel itself
   // accounted to the loop's process over the same time, measured here from /proc, not by porthole's code.
+  // porthole samples a short window inside the reference's longer one (which includes its start-up): on a loaded
+  // machine the two can differ by chance, so up to three tries; a porthole that reads wrongly misses all three.
   const pid = Number(docker(['inspect', '-f', '{{.State.Pid}}', busy]));
-  const t0 = process.hrtime.bigint();
-  const ticks0 = cpuTicks(pid);
-  const rows = await statsJson([busy, idle]);
-  const reference = ((cpuTicks(pid) - ticks0) * 10e6) / Number(process.hrtime.bigint() - t0) * 100;
-  assert.equal(rows.length, 2);
-  const b = byName(rows, busy);
-  const i = byName(rows, idle);
+  let b: Awaited<ReturnType<typeof statsJson>>[number] | undefined;
+  let i: typeof b;
+  let reference = 0;
+  const seen: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const t0 = process.hrtime.bigint();
+    const ticks0 = cpuTicks(pid);
+    const rows = await statsJson([busy, idle]);
+    reference = ((cpuTicks(pid) - ticks0) * 10e6) / Number(process.hrtime.bigint() - t0) * 100;
+    assert.equal(rows.length, 2);
+    b = byName(rows, busy);
+    i = byName(rows, idle);
+    seen.push(`porthole ${b.cpuPercent} vs kernel ${reference.toFixed(1)}`);
+    if (reference > 15 && b.cpuPercent < 110 && Math.abs(b.cpuPercent - reference) < 25) break;
+  }
   assert.ok(reference > 15, `the loop got only ${reference.toFixed(1)}% of a core: the machine is too busy to tell`);
-  assert.ok(b.cpuPercent < 110 && Math.abs(b.cpuPercent - reference) < 25, `busy: porthole ${b.cpuPercent} vs kernel ${reference.toFixed(1)}`);
-  assert.ok(i.cpuPercent < 5, `idle: ${i.cpuPercent}`);
-  assert.equal(b.id, docker(['inspect', '-f', '{{.Id}}', busy]));
+  assert.ok(b!.cpuPercent < 110 && Math.abs(b!.cpuPercent - reference) < 25, `busy, in three tries: ${seen.join('; ')}`);
+  assert.ok(i!.cpuPercent < 5, `idle: ${i!.cpuPercent}`);
+  assert.equal(b!.id, docker(['inspect', '-f', '{{.Id}}', busy]));
 });
 
 test('the memory limit is reported, and memory leaves out the page cache', async () => {
