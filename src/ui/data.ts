@@ -40,6 +40,19 @@ export async function runCommand(base: Context, name: string, args: string[], io
   }
 }
 
+/** A Writable for a command's `--json` stream output (`stats --watch --json`): each whole line parsed, handed on. */
+export function jsonLines(onValue: (value: unknown) => void): Writable {
+  let pending = '';
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      const lines = (pending + chunk.toString('utf8')).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) onValue(JSON.parse(line));
+      cb();
+    },
+  });
+}
+
 /** A Writable that keeps what it is given, up to a limit; past it, the write fails (which stops the command). */
 export class Collector extends Writable {
   private chunks: Buffer[] = [];

@@ -4,11 +4,10 @@
 // engine stream per row); and restart counts, which the engine's list does not carry, from inspect, asked only of
 // the containers whose count can have moved since it was last read.
 import type { ServerResponse } from 'node:http';
-import { Writable } from 'node:stream';
 import type { Context } from '../context.js';
 import type { ContainerState, ContainerSummary, EngineClient } from '../engine/types.js';
 import { EngineUnavailable, PortholeError } from '../errors.js';
-import { runCommand, shellCommand } from './data.js';
+import { jsonLines, runCommand, shellCommand } from './data.js';
 import { SECURITY_HEADERS } from './security.js';
 
 /** Seconds between samples, as `porthole stats --interval` takes them. */
@@ -97,17 +96,9 @@ export async function figuresStream(ctx: Context, res: ServerResponse, request: 
   };
   send('command', shellCommand(['porthole', 'stats', '--interval', FIGURES_INTERVAL_S]));
 
-  let pending = '';
-  const samples = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      const lines = (pending + chunk.toString('utf8')).split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) {
-        const rows = JSON.parse(line) as { id: string; cpuPercent: number; memoryBytes: number; memoryLimitBytes: number }[];
-        send('sample', { t: Date.now(), rows: rows.map((r) => ({ id: r.id, cpuPercent: r.cpuPercent, memoryBytes: r.memoryBytes, memoryLimitBytes: r.memoryLimitBytes })) });
-      }
-      cb();
-    },
+  const samples = jsonLines((value) => {
+    const rows = value as { id: string; cpuPercent: number; memoryBytes: number; memoryLimitBytes: number }[];
+    send('sample', { t: Date.now(), rows: rows.map((r) => ({ id: r.id, cpuPercent: r.cpuPercent, memoryBytes: r.memoryBytes, memoryLimitBytes: r.memoryLimitBytes })) });
   });
   // every running container, one sampler, the CLI's `stats --watch --json` loop; without the Kubernetes flags the
   // ui may have been given (`porthole -n shop ui`), with which a bare `stats` would sample that namespace's pods

@@ -9,7 +9,7 @@ import { resolveContainer } from '../engine/resolve.js';
 import { Failure, InvalidArgument, PortholeError } from '../errors.js';
 import { redactRendered } from '../report/findings.js';
 import { renderJson } from '../render/json.js';
-import { Collector, runCommand, shellCommand } from './data.js';
+import { Collector, jsonLines, runCommand, shellCommand } from './data.js';
 import { SECURITY_HEADERS } from './security.js';
 
 const PS_INTERVAL_MS = 2000;
@@ -66,17 +66,9 @@ export async function statsStream(ctx: Context, ref: string, res: ServerResponse
   const target = await resolveContainer(engine, ref);
   const send = openEvents(res);
   send('command', shellCommand(['porthole', 'stats', '--interval', STATS_INTERVAL_S, ref]));
-  let pending = '';
-  const samples = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      const lines = (pending + chunk.toString('utf8')).split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) {
-        const rows = JSON.parse(line) as unknown[];
-        if (rows[0]) send('sample', { t: Date.now(), ...(rows[0] as object) });
-      }
-      cb();
-    },
+  const samples = jsonLines((value) => {
+    const rows = value as unknown[];
+    if (rows[0]) send('sample', { t: Date.now(), ...(rows[0] as object) });
   });
   // the engine's view of the container's life: start time, restart count, running, OOM-killed
   let last = target;
