@@ -13,19 +13,22 @@ export interface WhyMarkdownInput {
   points: { path: string; line: number; from?: string }[];
 }
 
-/** A fence longer than any run of backticks in the text, so nothing inside can close it. */
-export function fenceFor(text: string): string {
+/** The longest run of backticks in the text. */
+function longestBackticks(text: string): number {
   let longest = 0;
   for (const run of text.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
-  return '`'.repeat(Math.max(3, longest + 1));
+  return longest;
+}
+
+/** A fence longer than any run of backticks in the text, so nothing inside can close it. */
+export function fenceFor(text: string): string {
+  return '`'.repeat(Math.max(3, longestBackticks(text) + 1));
 }
 
 /** Inline code that holds any text: delimiters longer than its backtick runs, padded when it starts or ends with one. */
 export function inlineCode(text: string): string {
   const flat = text.replace(/[\r\n]+/g, ' ');
-  let longest = 0;
-  for (const run of flat.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
-  const ticks = '`'.repeat(longest + 1);
+  const ticks = '`'.repeat(longestBackticks(flat) + 1);
   const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
   return `${ticks}${pad}${flat}${pad}${ticks}`;
 }
