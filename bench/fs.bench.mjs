@@ -67,6 +67,9 @@ try {
   }
   compare('what the container changed, with sizes (same container, 20 files copied in)', [
     { name: 'docker diff C (no sizes)', cmd: `docker diff ${name} >/dev/null` },
+    // the engine's diff walks the whole image twice (its "naive" diff); porthole reads the container's layer alone
+    { name: 'porthole diff C', cmd: `${PORTHOLE} diff ${name} >/dev/null` },
+    { name: 'porthole diff C through the engine', cmd: `PORTHOLE_LAYER_READS=0 ${PORTHOLE} diff ${name} >/dev/null` },
     { name: 'porthole diff -l C', cmd: `${PORTHOLE} diff -l ${name} >/dev/null` },
     { name: 'porthole du C', cmd: `${PORTHOLE} du ${name} >/dev/null` },
     { name: 'porthole diff -l C through the export', cmd: `PORTHOLE_LAYER_READS=0 ${PORTHOLE} diff -l ${name} >/dev/null` },

@@ -28,6 +28,7 @@ import { EngineError, EngineUnavailable, NotFound } from '../../errors.js';
 import { Transport, readBody } from './transport.js';
 import { confirmChanges, openLayerFile, statOwnLayer, type InspectDoc } from './layer.js';
 import { listLayerDir, prepareLayerWalk } from './layer-walk.js';
+import { layerChanges } from './layer-diff.js';
 import { RememberedVersion } from './remembered-version.js';
 import { toNode, toService, toTask } from './swarm.js';
 import { cacheFolder } from '../../util/cache-folder.js';
@@ -391,10 +392,20 @@ export class DockerEngine implements EngineClient {
   }
 
   async changes(id: string): Promise<Change[]> {
+    const local = this.endpoint.host.startsWith('unix://') && process.env.PORTHOLE_LAYER_READS !== '0';
+    if (local) {
+      // a stopped container's changes from its own layer, where that is certain (layer-diff.ts): the engine's walk
+      // of the whole image is skipped, and the inspect and logs it would hold up go through at once
+      const doc = (this.inspected.get(id) as InspectDoc | undefined) ?? (await this.inspectContainer(id).then((d) => d.raw as InspectDoc, () => undefined));
+      const read = doc && (await layerChanges(doc, (p) => this.statOrAbsent(id, p)));
+      if (read) {
+        if (process.env.PORTHOLE_TRACE) process.stderr.write(`porthole-trace: changes of ${id} read from its layers (${read.length})\n`);
+        return read;
+      }
+    }
     const listed = this.get<any[] | null>(`/containers/${encodeURIComponent(id)}/changes`);
     // the engine names changes by walking the layer by path: checked against the layer walked safely, where porthole
     // can see it (a local engine on overlay2); the layer's place asked at the same time when not known yet
-    const local = this.endpoint.host.startsWith('unix://') && process.env.PORTHOLE_LAYER_READS !== '0';
     const known = this.inspected.get(id) as InspectDoc | undefined;
     const doc = local && !known ? this.inspectContainer(id).then((d) => d.raw as InspectDoc, () => undefined) : known;
     const changes: Change[] = ((await listed) ?? []).map((c) => ({ path: c.Path, kind: CHANGE_KIND[c.Kind] ?? 'C' }));
