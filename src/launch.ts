@@ -52,7 +52,7 @@ function runCached(): void {
   const cacheDir = codeCacheFolder();
   // One cache per command: the first word that looks like one (global flags and their values come first and are
   // skipped: `-n shop why` is `why`, not a cache per namespace). Kubernetes names run other code than container
-  // names, so they get their own cache (`why-k8s`).
+  // names, so they get their own cache (`why-k8s`); so do swarm names and --all-nodes (`why-swarm`).
   const argv = process.argv.slice(2);
   let word: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -64,7 +64,8 @@ function runCached(): void {
     }
   }
   const kube = argv.some((a) => /^(pods?|po|deploy(ments?)?|sts|statefulsets?|ds|daemonsets?|jobs?|rs|replicasets?)\//i.test(a));
-  const key = word && /^[a-z]{2,12}$/.test(word) ? `${word}${kube ? '-k8s' : ''}` : 'other';
+  const swarm = !kube && argv.some((a) => /^(service|task|node)\//.test(a) || a === '--all-nodes');
+  const key = word && /^[a-z]{2,12}$/.test(word) ? `${word}${kube ? '-k8s' : swarm ? '-swarm' : ''}` : 'other';
   const cacheFile = cacheDir && join(cacheDir, `${PORTHOLE_BUILD_ID}-${process.version}-${process.arch}-${key}.v8`);
   let cached: Buffer | undefined;
   if (cacheFile) {
