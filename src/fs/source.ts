@@ -117,14 +117,20 @@ export async function statOrNotFound(engine: EngineClient, containerId: string, 
   try {
     return await engine.statPath(containerId, toApi(path));
   } catch (err) {
-    // HEAD answers carry no message; the container was resolved just before, so a 404 means the path.
-    if (err instanceof NotFound && !/no such container/i.test(err.message)) throw noSuchPath(path);
+    // HEAD answers carry no message; the container was resolved just before, so a 404 means the path. An image
+    // target's own layers say so about the image already.
+    if (err instanceof NotFound && !/no such container/i.test(err.message)) throw samePath(err, path);
     throw err;
   }
 }
 
 export function noSuchPath(path: string): NotFound {
   return new NotFound(`No such file or directory in the container: ${show(path)}.`, 'Check the path with `porthole ls`.');
+}
+
+/** The engine's "not found" for `path`, as a sentence; an image target's own layers already said it about the image. */
+function samePath(err: NotFound, path: string): NotFound {
+  return / in image /.test(err.message) ? err : noSuchPath(path);
 }
 
 /** Most symlinks followed in one lookup, as Linux's ELOOP limit. */
@@ -153,7 +159,7 @@ export async function readFile(
     try {
       archive = await engine.getArchive(containerId, toApi(current));
     } catch (err) {
-      if (err instanceof NotFound) throw current === normalize(path) ? noSuchPath(path) : new NotFound(`${show(path)} is a symlink to ${show(current)}, which does not exist in the container.`);
+      if (err instanceof NotFound) throw current === normalize(path) ? samePath(err, path) : new NotFound(`${show(path)} is a symlink to ${show(current)}, which does not exist in the container.`);
       throw err;
     }
     if (statIsDir(archive.stat)) {

@@ -95,6 +95,12 @@ test('ls, cat, find, grep, du on an image: from its layers, and no container is 
     assert.equal(cat.stdout, 'changed\nchanged\nfresh\n');
     const missing = await porthole(['cat', IMAGE, '/etc/group']);
     assert.equal(missing.code, 3);
+    // said about the image (not "in the container"), the path escaped, for each command that reads paths
+    for (const args of [['cat', IMAGE, '/etc/group'], ['find', IMAGE, '/nope\x1b[2J'], ['ls', IMAGE, '/nope\x1b[2J'], ['du', IMAGE, '/nope\x1b[2J']]) {
+      const r = await porthole(args);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, new RegExp(`^porthole: No such file or directory in image ${IMAGE.replace(/[.]/g, '\\.')}: /(etc/group|nope\\\\e\\[2J)\\. Check the path with \`porthole ls\`\\.\n$`));
+    }
     const grep = await porthole(['grep', '-r', IMAGE, 'changed|fresh', '/etc', '/home']);
     assert.equal(grep.code, 0, grep.stderr);
     // passwd-hard is the second name of passwd: a hardlink entry, as in the engine's own archive of a container
