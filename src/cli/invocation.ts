@@ -8,6 +8,11 @@ function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** A word for a command a hint quotes: shell-quoted, and hostile bytes (a flag value, an endpoint) never reach the terminal. */
+export function hintWord(word: string): string {
+  return shellQuote(word.replace(/[\x00-\x1f\x7f]/g, '?'));
+}
+
 /** Remembers the engine-choosing global flags given on the command line (main.ts, once). */
 export function rememberGlobalFlags(flags: Pick<GlobalFlags, 'host' | 'context' | 'tls' | 'kubeconfig' | 'kubeContext' | 'namespace'>): void {
   const words: string[] = [];
@@ -22,7 +27,7 @@ export function rememberGlobalFlags(flags: Pick<GlobalFlags, 'host' | 'context' 
   if (flags.kubeContext !== undefined) words.push('--kube-context', flags.kubeContext);
   if (flags.namespace !== undefined) words.push('-n', flags.namespace);
   // hostile bytes in a flag value must not reach the terminal through a hint
-  globalWords = words.map((w) => shellQuote(w.replace(/[\x00-\x1f\x7f]/g, '?')));
+  globalWords = words.map(hintWord);
 }
 
 /** `porthole` followed by the global flags in force: the start of any command a hint tells the person to run. */

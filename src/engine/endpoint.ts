@@ -19,4 +19,6 @@ export interface Endpoint {
   context?: string;
   /** Earlier ways in the precedence order and why each was not used. */
   skipped: { way: string; reason: string }[];
+  /** The swarm node whose engine this is, when porthole reached it for a task (engine/swarm/reach.ts). */
+  node?: string;
 }

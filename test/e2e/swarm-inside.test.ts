@@ -78,9 +78,18 @@ test('shell into a replica on a worker: pipes, exit code, a TTY, by slot and by 
   assert.match(interactive.stdout, /in-42/);
   assert.match(interactive.stdout, new RegExp(`service/${name}\\.1 is task \\w{12} \\(${name}\\.1\\) on node porthole-swarm-2`));
 
-  // the toolbox way, on the node: built there once (offline, from /bin/busybox), removed at the end
+  // the toolbox way, on the node. Not there yet: the node is named, and the hint builds it on that node (the
+  // manager's -H would build it where it is not needed); built there once (offline, from /bin/busybox), removed at the end
   const worker = NODES['porthole-swarm-2']!;
-  const built = await porthole(['-H', worker, 'toolbox', 'build'], { timeoutMs: 90_000 });
+  await porthole(['-H', worker, 'toolbox', 'rm'], { timeoutMs: 60_000 });
+  const missing = await ph(['shell', '--toolbox', 'porthole/toolbox:1', `task/${task!.id}`, '--', 'true']);
+  assert.equal(missing.code, 125, missing.stderr);
+  assert.match(missing.stderr, /The toolbox image porthole\/toolbox:1 is not on node porthole-swarm-2's engine/);
+  const hint = /Run `porthole (-H \S+) toolbox build` once \(it builds it offline from \/bin\/busybox\) on that node/.exec(missing.stderr);
+  assert.ok(hint, missing.stderr);
+  assert.equal(hint[1], `-H ${worker}`);
+  assert.deepEqual(ownedLeftOnNodes(), []);
+  const built = await porthole([...hint[1]!.split(' '), 'toolbox', 'build'], { timeoutMs: 90_000 });
   assert.equal(built.code, 0, built.stderr);
   try {
     const viaToolbox = await ph(['shell', '--toolbox', 'porthole/toolbox:1', `task/${task!.id}`, '--', 'sh', '-c', 'cat /proc/1/root/tmp/from-porthole; exit 9']);

@@ -94,7 +94,7 @@ export async function connectNode<T = string>(
   const ask = first ?? ((engine: EngineClient) => engine.apiVersion({ fresh: true }) as Promise<T>);
   /** The way's engine and its answer; undefined (the reason noted on the way) when it does not answer. */
   const attempt = async (way: NodeWay & { endpoint: Endpoint }) => {
-    const engine = engineAt(way.endpoint);
+    const engine = engineAt({ ...way.endpoint, node: node.hostname });
     let timer: NodeJS.Timeout | undefined;
     try {
       const answer = await Promise.race([
