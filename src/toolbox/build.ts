@@ -293,7 +293,7 @@ export async function obtainToolbox(ctx: Context, engine: EngineClient, image: s
 
 /** "this engine", or the swarm node's engine a task's container was reached on. */
 function engineWords(engine: EngineClient): string {
-  return engine.endpoint.node ? `node ${engine.endpoint.node}'s engine` : 'this engine';
+  return engine.endpoint?.node ? `node ${engine.endpoint.node}'s engine` : 'this engine';
 }
 
 async function volumeExists(engine: EngineClient, volume: string): Promise<boolean> {
@@ -339,7 +339,7 @@ async function refillToolboxVolume(ctx: Context, engine: EngineClient, image: st
 export function toolboxMissing(image: string, pullFailure?: string, engine?: EngineClient): NotFound {
   const why = pullFailure ? ` and could not be pulled (${pullFailure.replace(/\.$/, '')})` : '';
   // on a swarm node: built there, through the way porthole reached it (the global flags name the manager)
-  const node = engine?.endpoint.node;
+  const node = engine?.endpoint?.node;
   const build = node
     ? `porthole ${engine!.endpoint.context ? `--context ${hintWord(engine!.endpoint.context)}` : `-H ${hintWord(engine!.endpoint.host)}`} toolbox build`
     : 'porthole toolbox build';
