@@ -16,6 +16,12 @@ export interface RunStreams {
   signal: AbortSignal;
 }
 
+/** `porthole`, with -n NS where the target is a pod and a namespace was chosen: the command as a person would type it. */
+export function portholeFor(ctx: Context, ref: string): string[] {
+  const namespace = ref.startsWith('pod/') ? ctx.kube?.namespace : undefined;
+  return namespace ? ['porthole', '-n', namespace] : ['porthole'];
+}
+
 /** Runs `porthole NAME ARGS...` in this process, on the ui's engine connection. */
 export async function runCommand(base: Context, name: string, args: string[], io: RunStreams): Promise<unknown> {
   const mod = await findCommand(name)!.load();

@@ -8,13 +8,19 @@ export interface UiOptions {
   /** Addresses to bind; the first is the one printed in the URL. */
   hosts: string[];
   readOnly: boolean;
+  /** -A: the pods of every namespace, not only the one in force. */
+  allNamespaces?: boolean;
   /** Set when a non-loopback address was allowed: that host:port is also a valid Host header. */
   exposedHost?: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-export function parseUiOptions(o: { port?: string; host?: string; 'i-know-this-exposes-root'?: boolean; 'read-only'?: boolean }): UiOptions {
+export function parseUiOptions(o: { port?: string; host?: string; 'i-know-this-exposes-root'?: boolean; 'read-only'?: boolean; 'all-namespaces'?: boolean }): UiOptions {
+  return { ...hostAndPort(o), allNamespaces: !!o['all-namespaces'] };
+}
+
+function hostAndPort(o: { port?: string; host?: string; 'i-know-this-exposes-root'?: boolean; 'read-only'?: boolean }): UiOptions {
   let port = 0;
   if (o.port !== undefined) {
     if (!/^\d{1,5}$/.test(o.port) || Number(o.port) < 1 || Number(o.port) > 65535) {

@@ -11,7 +11,7 @@ const PROBE_TIMEOUT_MS = 3000;
 const PROBE_RETRY_MS = 30_000;
 
 export interface PodRow {
-  /** What the page puts in its URLs: `pod/NAME`, checked again by podRef on the way back. */
+  /** What the page puts in its URLs: `pod/NAME` (NS/pod/NAME in the list of every namespace), checked again by podRef on the way back. */
   ref: string;
   name: string;
   namespace: string;
@@ -33,7 +33,13 @@ export function podRef(value: string): string {
   return value;
 }
 
-export function podRows(pods: Pod[]): PodRow[] {
+/** NS/pod/NAME (a page of the list of every namespace): the namespace, a DNS-1123 label, and pod/NAME; else undefined. */
+export function splitNamespace(value: string): { namespace: string; ref: string } | undefined {
+  const m = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/(pod\/.*)$/.exec(value);
+  return m ? { namespace: m[1]!, ref: m[3]! } : undefined;
+}
+
+export function podRows(pods: Pod[], withNamespace = false): PodRow[] {
   const rows = pods.map((p): PodRow => {
     const statuses = p.status?.containerStatuses ?? [];
     let reason: string | null = null;
@@ -51,7 +57,7 @@ export function podRows(pods: Pod[]): PodRow[] {
       }
     }
     return {
-      ref: `pod/${p.metadata.name}`,
+      ref: `${withNamespace ? `${p.metadata.namespace}/` : ''}pod/${p.metadata.name}`,
       name: p.metadata.name,
       namespace: p.metadata.namespace ?? '',
       phase: p.status?.reason ?? p.status?.phase ?? 'Unknown',
@@ -91,12 +97,13 @@ export class PodSource {
    * be made) is refused here with the reason, before `porthole shell` starts. Adding an ephemeral toolbox is
    * still asked in the terminal itself ("Add it? [y/N]"), after porthole says that it cannot be removed.
    */
-  async execOnly(ref: string): Promise<void> {
+  async execOnly(ref: string, namespace?: string): Promise<void> {
     const cluster = await this.open();
     if (!cluster) throw new InvalidArgument('No Kubernetes cluster answers: check the kubeconfig.');
     const name = ref.slice('pod/'.length);
+    const ns = namespace ?? cluster.namespace;
     const [{ podPath }, { pickWay }] = await Promise.all([import('../engine/kubernetes/index.js'), import('../enter/pod.js')]);
-    const pod = await cluster.client.get<Pod>(podPath(cluster.namespace, name), { verb: 'get', resource: 'pods', namespace: cluster.namespace, name });
+    const pod = await cluster.client.get<Pod>(podPath(ns, name), { verb: 'get', resource: 'pods', namespace: ns, name });
     const container = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? pod.spec.containers[0]?.name ?? '';
     const way = pickWay(pod, container);
     if (way.way !== 'exec') {
@@ -107,12 +114,19 @@ export class PodSource {
     }
   }
 
-  /** The namespace's pods as rows, or null when there is no cluster to ask (no kubeconfig, unreachable, forbidden). */
-  async rows(): Promise<{ namespace: string; pods: PodRow[] } | null> {
+  /**
+   * The namespace's pods as rows (every namespace's with `all`: namespace null), or null when there is no cluster
+   * to ask (no kubeconfig, unreachable, forbidden).
+   */
+  async rows(all = false): Promise<{ namespace: string | null; pods: PodRow[] } | null> {
     const cluster = await this.open();
     if (!cluster) return null;
     const { podPath } = await import('../engine/kubernetes/index.js');
     try {
+      if (all) {
+        const list = await cluster.client.get<List<Pod>>('/api/v1/pods', { verb: 'list', resource: 'pods' }, PROBE_TIMEOUT_MS);
+        return { namespace: null, pods: podRows(list.items ?? [], true) };
+      }
       const list = await cluster.client.get<List<Pod>>(podPath(cluster.namespace), { verb: 'list', resource: 'pods', namespace: cluster.namespace }, PROBE_TIMEOUT_MS);
       return { namespace: cluster.namespace, pods: podRows(list.items ?? []) };
     } catch {

@@ -12,11 +12,11 @@ import { parseCommand } from '../cli/args.js';
 import { Failure, InvalidArgument, NotFound, PortholeError } from '../errors.js';
 import { redactRendered } from '../report/findings.js';
 import { renderJson } from '../render/json.js';
-import { Collector, containerPath, containerRef, containerRows, runCommand, shellCommand } from './data.js';
+import { Collector, containerPath, containerRef, containerRows, portholeFor, runCommand, shellCommand } from './data.js';
 import type { UiOptions } from './options.js';
 import { figuresStream } from './figures.js';
 import { whyMarkdown } from './markdown.js';
-import { podRef, PodSource } from './pods.js';
+import { podRef, PodSource, splitNamespace } from './pods.js';
 import { listServiceRows, serviceRef } from './services.js';
 import type { TerminalSession } from './terminal.js';
 import { changes, contentHash, downloadFolder, parseSaveRequest, processesStream, saveFile, sendAttachment, statsStream } from './views.js';
@@ -83,6 +83,15 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
   const pods = new PodSource(ctx);
   /** A container name or id, or pod/NAME (checked by the CLI's own parseTarget): nothing else reaches a command. */
   const targetRef = (value: string): string => (value.startsWith('pod/') ? podRef(value) : value.startsWith('service/') ? serviceRef(value) : containerRef(value));
+  /**
+   * What a page's name means: the ref, and the context its commands run in. NS/pod/NAME (the list of every
+   * namespace, `ui -A`) is pod/NAME with --namespace NS, as the CLI's own flag gives it.
+   */
+  const uiTarget = (value: string): { ref: string; ctx: Context } => {
+    const named = splitNamespace(value);
+    if (named) return { ref: podRef(named.ref), ctx: { ...ctx, kube: { ...ctx.kube, namespace: named.namespace } } };
+    return { ref: targetRef(value), ctx };
+  };
 
   /** The checks every request and upgrade passes; returns the refusal, or undefined to go on. */
   const refuse = (req: IncomingMessage, url: URL): { status: number; message: string } | undefined => {
@@ -147,8 +156,9 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     }
     if (url.pathname === '/api/pods') {
       // no cluster (no kubeconfig, unreachable, forbidden) is an empty answer: the page then shows nothing of it
-      const found = await pods.rows();
-      sendJson(res, 200, found ? { ...found, command: shellCommand(['kubectl', 'get', 'pods', '-n', found.namespace]) } : { pods: [] });
+      const found = await pods.rows(opts.allNamespaces);
+      const scope = found?.namespace === null ? ['-A'] : ['-n', found?.namespace ?? ''];
+      sendJson(res, 200, found ? { ...found, command: shellCommand(['kubectl', 'get', 'pods', ...scope]) } : { pods: [] });
       return;
     }
     if (url.pathname === '/api/services') {
@@ -178,8 +188,9 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       return;
     }
     let ref: string;
+    let on: Context;
     try {
-      ref = targetRef(decodeURIComponent(m[1]!));
+      ({ ref, ctx: on } = uiTarget(decodeURIComponent(m[1]!)));
     } catch {
       sendJson(res, 400, { error: 'That is not a container name or id.' });
       return;
@@ -195,23 +206,23 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     try {
       switch (m[2]) {
         case 'why':
-          return await why(ref, res, abort.signal);
+          return await why(on, ref, res, abort.signal);
         case 'ls':
-          return await listFolder(ref, containerPath(url.searchParams.get('path')), res, abort.signal);
+          return await listFolder(on, ref, containerPath(url.searchParams.get('path')), res, abort.signal);
         case 'file':
-          return await viewFile(ref, containerPath(url.searchParams.get('path')), res, abort.signal);
+          return await viewFile(on, ref, containerPath(url.searchParams.get('path')), res, abort.signal);
         case 'download':
-          return await download(ref, containerPath(url.searchParams.get('path')), res, abort.signal);
+          return await download(on, ref, containerPath(url.searchParams.get('path')), res, abort.signal);
         case 'logs':
-          return await logs(ref, url.searchParams, res, abort.signal);
+          return await logs(on, ref, url.searchParams, res, abort.signal);
         case 'ps':
-          return await processesStream(ctx, ref, res, abort.signal);
+          return await processesStream(on, ref, res, abort.signal);
         case 'stats':
-          return await statsStream(ctx, ref, res, abort.signal);
+          return await statsStream(on, ref, res, abort.signal);
         case 'changes':
-          return sendJson(res, 200, await changes(ctx, ref, abort.signal));
+          return sendJson(res, 200, await changes(on, ref, abort.signal));
         case 'tar':
-          return await downloadFolder(ctx, ref, containerPath(url.searchParams.get('path')), res, abort.signal);
+          return await downloadFolder(on, ref, containerPath(url.searchParams.get('path')), res, abort.signal);
       }
     } finally {
       live.delete(abort);
@@ -246,7 +257,7 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     }
   };
 
-  const why = async (ref: string, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+  const why = async (ctx: Context, ref: string, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const mod = await findCommand('why')!.load();
     const sink = new Collector(0);
     const result = await runCommand(ctx, 'why', [ref], { stdout: sink, signal });
@@ -254,21 +265,21 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     const text = mod.render!(result, parseCommand(mod.spec, [ref]), fakeCtx);
     // secrets masked in the text are masked in the data too (as `why --json` does)
     const report = JSON.parse(redactRendered(result as never, renderJson(result)));
-    const command = shellCommand(['porthole', 'why', ref]);
+    const command = shellCommand([...portholeFor(ctx, ref), 'why', ref]);
     // the tab's headline and the Markdown its copy button copies, both from this same report
     const headline: string = report.happened?.meaning || report.happened?.state || '';
     const markdown = whyMarkdown({ ref, headline, text, command, points: Array.isArray(report.points) ? report.points : [] });
     sendJson(res, 200, { report, text, headline, markdown, command });
   };
 
-  const listFolder = async (ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+  const listFolder = async (ctx: Context, ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const out = new Collector(LISTING_LIMIT);
     await runCommand(ctx, 'ls', ['-la', '--json', ref, path], { stdout: out, signal });
     const entries = JSON.parse(out.buffer().toString('utf8') || '[]');
-    sendJson(res, 200, { path, entries, command: shellCommand(['porthole', 'ls', '-la', ref, path]) });
+    sendJson(res, 200, { path, entries, command: shellCommand([...portholeFor(ctx, ref), 'ls', '-la', ref, path]) });
   };
 
-  const viewFile = async (ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+  const viewFile = async (ctx: Context, ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const out = new Collector(FILE_VIEW_LIMIT);
     try {
       await runCommand(ctx, 'cat', [ref, path], { stdout: out, signal });
@@ -285,15 +296,15 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       text: binary ? null : bytes.toString('utf8'),
       // what the page sends back with an edit, so a file changed meanwhile is never overwritten
       hash: out.truncated || binary ? null : contentHash(bytes),
-      command: shellCommand(['porthole', 'cat', ref, path]),
+      command: shellCommand([...portholeFor(ctx, ref), 'cat', ref, path]),
     });
   };
 
   // a file as it is (`porthole cat NAME PATH`)
-  const download = (ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> =>
+  const download = (ctx: Context, ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> =>
     sendAttachment(ctx, 'cat', [ref, path], path.split('/').pop() || 'file', 'application/octet-stream', res, signal);
 
-  const logs = async (ref: string, params: URLSearchParams, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+  const logs = async (ctx: Context, ref: string, params: URLSearchParams, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     // jump to time: everything since then (the logs command reads the time: 10m, an ISO time, unix seconds), else the last lines
     const since = params.get('since')?.trim();
     const args = ['--follow', since ? `--since=${since}` : `--tail=${/^\d{1,6}$/.test(params.get('tail') ?? '') ? params.get('tail') : '200'}`];
@@ -305,7 +316,7 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       if (opened) return;
       opened = true;
       res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'X-Accel-Buffering': 'no' });
-      res.write(`event: command\ndata: ${JSON.stringify(shellCommand(['porthole', 'logs', '-f', ...args.slice(1)]))}\n\n`);
+      res.write(`event: command\ndata: ${JSON.stringify(shellCommand([...portholeFor(ctx, ref), 'logs', '-f', ...args.slice(1)]))}\n\n`);
     };
     const lines = (event: 'out' | 'err') => {
       let pending = '';
@@ -363,15 +374,16 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     if (url.pathname !== '/ws/terminal') return answer(404, 'Not found.');
     if (opts.readOnly) return answer(403, 'This server is read-only (--read-only): no terminal.');
     let ref: string;
+    let on: Context;
     try {
-      ref = targetRef(url.searchParams.get('c') ?? '');
+      ({ ref, ctx: on } = uiTarget(url.searchParams.get('c') ?? ''));
       if (ref.startsWith('service/')) throw new InvalidArgument('A service has no terminal here.');
     } catch {
       return answer(400, 'That is not a container name or id.');
     }
     void import('./terminal.js').then(({ upgradeToTerminal, initialSize }) =>
       upgradeToTerminal(
-        ctx,
+        on,
         req,
         socket,
         head,
@@ -381,7 +393,7 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
           sessions.add(session);
           void session.done.then(() => sessions.delete(session));
         },
-        ref.startsWith('pod/') ? () => pods.execOnly(ref) : undefined,
+        ref.startsWith('pod/') ? () => pods.execOnly(ref, on.kube?.namespace) : undefined,
       ),
     );
   };

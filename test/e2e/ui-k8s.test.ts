@@ -74,11 +74,12 @@ test('pods in the list (crashed first), why, live logs, ps, and pod names checke
     const why = await request(ui.port, '/api/c/pod%2Fcrasher/why', { headers: { Cookie: cookie } });
     assert.equal(why.status, 200, why.body);
     const report = JSON.parse(why.body);
-    assert.match(report.command, /porthole why pod\/crasher/);
+    // as a person would type it: with the namespace the ui was given
+    assert.equal(report.command, `porthole -n ${ns} why pod/crasher`);
     assert.match(report.text, /exit code 3|exited with 3|code 3/i);
 
     const logs = await readEvents(ui.port, '/api/c/pod%2Fticker/logs?tail=5', cookie, (e) => e.filter((x) => x.event === 'out' && /tick \d+/.test(x.data)).length >= 7, 60_000);
-    assert.ok(logs.some((e) => e.event === 'command' && /porthole logs -f --tail=5 pod\/ticker/.test(e.data)));
+    assert.ok(logs.some((e) => e.event === 'command' && e.data === `porthole -n ${ns} logs -f --tail=5 pod/ticker`));
     const ticks = logs.filter((e) => e.event === 'out').map((e) => Number(/tick (\d+)/.exec(e.data)?.[1]));
     assert.ok(ticks[ticks.length - 1]! > ticks[4]!, `lines keep coming after the tail: ${ticks}`);
 
@@ -101,6 +102,64 @@ test('pods in the list (crashed first), why, live logs, ps, and pod names checke
     const unauthenticated = await request(ui.port, '/api/pods');
     assert.equal(unauthenticated.status, 401);
   } finally {
+    await stopUi(ui);
+  }
+});
+
+test('-A: every namespace\'s pods, each with its namespace; a pod of another namespace opens as NS/pod/NAME', { skip }, async () => {
+  // started without --namespace: the default namespace is not the test's, so every view below needs the row's own
+  const ui = await startUi(['-A'], children);
+  try {
+    const cookie = await login(ui);
+    const data = JSON.parse((await request(ui.port, '/api/pods', { headers: { Cookie: cookie } })).body);
+    assert.equal(data.namespace, null);
+    assert.match(data.command, /kubectl get pods -A/);
+    const ours = data.pods.filter((p: { namespace: string }) => p.namespace === ns);
+    assert.deepEqual(ours.map((p: { ref: string }) => p.ref), [`${ns}/pod/crasher`, `${ns}/pod/ticker`]);
+    const at = (name: string, view: string) => `/api/c/${encodeURIComponent(`${ns}/pod/${name}`)}/${view}`;
+    const file = await request(ui.port, `${at('ticker', 'file')}?path=%2Fetc%2Fhostname`, { headers: { Cookie: cookie } });
+    assert.equal(file.status, 200, file.body);
+    assert.equal(JSON.parse(file.body).text.trim(), 'ticker');
+    assert.match(JSON.parse(file.body).command, new RegExp(`^porthole -n ${ns} cat pod/ticker /etc/hostname$`));
+    const why = JSON.parse((await request(ui.port, at('crasher', 'why'), { headers: { Cookie: cookie } })).body);
+    assert.match(why.command, new RegExp(`^porthole -n ${ns} why pod/crasher$`));
+    assert.match(why.text, /exit code 3|exited with 3|code 3/i);
+    const logs = await readEvents(ui.port, `${at('ticker', 'logs')}?tail=2`, cookie, (e) => e.some((x) => x.event === 'out' && /tick \d+/.test(x.data)), 60_000);
+    assert.ok(logs.some((e) => e.event === 'command' && e.data.startsWith(`porthole -n ${ns} logs -f`)), JSON.stringify(logs.slice(0, 2)));
+    // the same pod name in the ui's own namespace (default) does not exist: the namespace in the name is what counts
+    const plain = await request(ui.port, '/api/c/pod%2Fticker/why', { headers: { Cookie: cookie } });
+    assert.notEqual(plain.status, 200);
+    for (const bad of ['..%2Fpod%2Fticker', 'A_B%2Fpod%2Fticker', `${ns}%2Fpod%2F..`, `${ns}%2Fpod%2Fx%2Fy%2Fz`, `${ns}%2Fticker`]) {
+      const r = await request(ui.port, `/api/c/${bad}/why`, { headers: { Cookie: cookie } });
+      assert.equal(r.status, 400, `${bad}: ${r.body}`);
+    }
+  } finally {
+    await stopUi(ui);
+  }
+});
+
+test('-A in the browser: a Namespace column, and a pod of another namespace with its files and a terminal', { skip: skip ?? (CHROMIUM ? false : 'no chromium installed') }, async () => {
+  const ui = await startUi(['-A'], children);
+  const browser = await Browser.launch();
+  try {
+    const list = await browser.open(ui.url);
+    const row = `document.querySelector('#pods tr[data-name="${ns}/pod/ticker"]')`;
+    await Browser.waitFor(list, `${row} !== null`, 30_000);
+    assert.equal(await list.evaluate(`document.querySelector('#pods thead th').textContent`), 'Namespace');
+    assert.equal(await list.evaluate(`${row}.querySelector('td').textContent`), ns);
+    assert.match(await list.evaluate(`document.querySelector('h2:last-of-type').textContent`), /all namespaces/);
+    const base = `http://127.0.0.1:${ui.port}/c/${encodeURIComponent(`${ns}/pod/ticker`)}`;
+    const files = await browser.open(`${base}#files?path=%2Fetc`);
+    await Browser.waitFor(files, `[...document.querySelectorAll('a.entry')].some((a) => a.textContent === 'hostname')`, 30_000);
+    const term = await browser.open(`${base}#terminal`);
+    await Browser.waitFor(term, `document.querySelector('#terminal')?.dataset.state === 'open'`, 30_000);
+    await term.evaluate(`document.querySelector('#terminal textarea')?.focus(), true`);
+    await term.type('cat /etc/hostname; echo NS-$((40+2))');
+    await term.key('Enter');
+    await Browser.waitFor(term, `document.querySelector('#terminal .xterm-rows')?.textContent.includes('NS-42')`, 30_000);
+    assert.match(await term.evaluate(`document.querySelector('#terminal .xterm-rows').textContent`), /ticker/);
+  } finally {
+    await browser.close();
     await stopUi(ui);
   }
 });

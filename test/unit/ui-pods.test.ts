@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pod } from '../../src/engine/kubernetes/wire.js';
-import { podRef, podRows } from '../../src/ui/pods.js';
+import { podRef, podRows, splitNamespace } from '../../src/ui/pods.js';
 
 test('podRef: pod/NAME as the CLI parses it; anything else refused', () => {
   assert.equal(podRef('pod/web-7d9f-abc12'), 'pod/web-7d9f-abc12');
@@ -33,4 +33,13 @@ test('podRows: crash-looping first with its last termination in words, then runn
   assert.equal(rows[2]!.ready, '1/1');
   assert.equal(rows[3]!.crashed, false);
   assert.equal(rows[0]!.ref, 'pod/loop');
+});
+
+test('splitNamespace: NS/pod/NAME from the list of every namespace; the pod part is checked by podRef after', () => {
+  assert.deepEqual(splitNamespace('shop/pod/web-1'), { namespace: 'shop', ref: 'pod/web-1' });
+  assert.deepEqual(splitNamespace('kube-system/pod/x'), { namespace: 'kube-system', ref: 'pod/x' });
+  for (const plain of ['pod/web-1', 'web-1', 'service/web']) assert.equal(splitNamespace(plain), undefined, plain);
+  // not a DNS-1123 label, or not a pod after it: not a namespaced name (the server then refuses it as a container name)
+  for (const bad of ['Shop/pod/x', '../pod/x', '-a/pod/x', 'a_b/pod/x', 'shop/service/x', '/pod/x', `${'a'.repeat(64)}/pod/x`]) assert.equal(splitNamespace(bad), undefined, bad);
+  assert.throws(() => podRef(splitNamespace('shop/pod/../x')!.ref), /not a pod name/);
 });

@@ -45,7 +45,8 @@ test('cookies: the named one, whatever else is sent', () => {
 });
 
 test('flags: loopback by default, others only with the explicit flag, ports in range', () => {
-  assert.deepEqual(parseUiOptions({}), { port: 0, hosts: ['127.0.0.1', '::1'], readOnly: false });
+  assert.deepEqual(parseUiOptions({}), { port: 0, hosts: ['127.0.0.1', '::1'], readOnly: false, allNamespaces: false });
+  assert.equal(parseUiOptions({ 'all-namespaces': true }).allNamespaces, true);
   assert.equal(parseUiOptions({ port: '8765', 'read-only': true }).port, 8765);
   assert.deepEqual(parseUiOptions({ host: '::1' }).hosts, ['::1']);
   assert.deepEqual(parseUiOptions({ host: '[::1]' }).hosts, ['::1']);

@@ -189,24 +189,32 @@ async function serviceList() {
     el('thead', null, el('tr', null, ...['Service', 'Running', 'Last failure', 'Image'].map((h) => el('th', { text: h })))), body));
 }
 
+/** A page of a pod: pod/NAME, or NS/pod/NAME from the list of every namespace (porthole ui -A). */
+function isPod(name) {
+  return /^([a-z0-9][-a-z0-9]*\/)?pod\//.test(name);
+}
+
 /** The namespace's pods under the containers, crashed first; nothing at all when there is no cluster. */
 async function podList() {
   const data = await getJson('/api/pods');
   if (!data.pods || !data.pods.length) return;
+  // every namespace (porthole ui -A): a column says whose each pod is
+  const all = data.namespace === null;
   const body = el('tbody');
   body.replaceChildren(...data.pods.map((p) => el('tr', { class: p.crashed ? 'crashed' : p.phase.toLowerCase(), 'data-name': p.ref },
+    all ? el('td', { class: 'namespace', text: p.namespace }) : null,
     el('td', null, el('a', { href: `/c/${encodeURIComponent(p.ref)}#why`, text: p.name })),
     el('td', { class: 'state', text: p.crashed ? `${p.phase} (crashed)` : p.phase }),
     el('td', { text: p.ready }),
     el('td', { text: String(p.restarts) }),
     el('td', { text: p.reason || '' }))));
-  app.append(el('h2', { text: `Pods (namespace ${data.namespace})` }), commandLine(data.command), el('table', { id: 'pods' },
-    el('thead', null, el('tr', null, ...['Pod', 'Phase', 'Ready', 'Restarts', 'Last termination'].map((h) => el('th', { text: h })))), body));
+  app.append(el('h2', { text: all ? 'Pods (all namespaces)' : `Pods (namespace ${data.namespace})` }), commandLine(data.command), el('table', { id: 'pods' },
+    el('thead', null, el('tr', null, ...[...(all ? ['Namespace'] : []), 'Pod', 'Phase', 'Ready', 'Restarts', 'Last termination'].map((h) => el('th', { text: h })))), body));
 }
 
 function containerView(name) {
   document.title = `porthole: ${name}`;
-  const pod = name.startsWith('pod/');
+  const pod = isPod(name);
   const service = name.startsWith('service/');
   const tabs = service ? ['why', 'logs', 'processes'] : pod ? ['why', 'logs', 'terminal', 'files', 'processes'] : ['why', 'logs', 'terminal', 'files', 'processes', 'stats'];
   const nav = el('nav', { class: 'tabs' }, ...tabs.map((t) => el('a', { href: `#${t}`, 'data-tab': t, text: t[0].toUpperCase() + t.slice(1) })));
@@ -373,7 +381,7 @@ const changesCache = new Map();
 /** `porthole diff` of the container, once per page: path -> A/C/D. */
 function containerChanges(name) {
   // a pod has no image layers to compare with: no changes to mark
-  if (name.startsWith('pod/')) return Promise.resolve({ kinds: new Map(), command: null });
+  if (isPod(name)) return Promise.resolve({ kinds: new Map(), command: null });
   if (!changesCache.has(name)) {
     changesCache.set(name, getJson(`/api/c/${encodeURIComponent(name)}/changes`)
       .then((data) => ({ kinds: new Map(data.changes.map((c) => [c.path, c.kind])), command: data.command }))
@@ -532,7 +540,7 @@ function terminalTab(name, panel) {
   const cmd = el('div');
   const box = el('div', { id: 'terminal' });
   const status = el('p', { class: 'muted', id: 'term-status' });
-  const how = name.startsWith('pod/')
+  const how = isPod(name)
     ? 'A pod is entered by exec only: a new process in its running container. A crashed pod is not copied from here (porthole shell pod/NAME in a terminal does that). If the container has no shell, porthole asks in this terminal before adding an ephemeral toolbox container, which Kubernetes cannot remove: answer N to add nothing.'
     : 'A running container gets a new process (exec); a stopped one a snapshot copy; one without a shell the toolbox. Copies are removed when this tab closes.';
   panel.replaceChildren(cmd, el('p', { class: 'muted', text: how }), box, status);
