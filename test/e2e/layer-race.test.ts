@@ -162,7 +162,10 @@ test('cat, cp, grep, why, ls, find and du through the CLI against the swapping c
   const empty = results.filter((x) => x.kind === 'ls' && x.code === 0 && x.out === '');
   assert.ok(empty.length <= 1, `ls -l listed nothing and succeeded ${empty.length} times in 30`);
   for (const r of results.filter((x) => x.kind === 'ls' && !empty.includes(x))) {
-    if (r.code === 0) assert.match(r.out, /secret\.txt|-> /, `ls -l exited 0 with: ${JSON.stringify(r.out)}`);
+    // a success lists the folder's own names, or the link itself. The engine's archive walks by path, so a swap in
+    // the middle of it can drop a name that the link hid at that moment (app.log alone, once in a CI run): that is
+    // still only the container's own, never the host's (checked above for every run)
+    if (r.code === 0) assert.match(r.out, /^(?:[^\n]* (?:secret\.txt|app\.log)\n)+$|-> /, `ls -l exited 0 with: ${JSON.stringify(r.out)}`);
     else {
       // one sentence, most often porthole's own "changed while porthole read it"; the engine's own failures under the
       // swap (its archive walk reads by path too) come through as its sentence
