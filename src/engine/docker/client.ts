@@ -393,25 +393,19 @@ export class DockerEngine implements EngineClient {
 
   async changes(id: string): Promise<Change[]> {
     const local = this.endpoint.host.startsWith('unix://') && process.env.PORTHOLE_LAYER_READS !== '0';
-    if (local) {
-      // a stopped container's changes from its own layer, where that is certain (layer-diff.ts): the engine's walk
-      // of the whole image is skipped, and the inspect and logs it would hold up go through at once
-      const doc = (this.inspected.get(id) as InspectDoc | undefined) ?? (await this.inspectContainer(id).then((d) => d.raw as InspectDoc, () => undefined));
-      const read = doc && (await layerChanges(doc, (p) => this.statOrAbsent(id, p)));
-      if (read) {
-        if (process.env.PORTHOLE_TRACE) process.stderr.write(`porthole-trace: changes of ${id} read from its layers (${read.length})\n`);
-        return read;
-      }
+    // where porthole can see the layers (a local engine on overlay2), the layer's place and the container's state,
+    // asked once for both ways below
+    const doc = local ? ((this.inspected.get(id) as InspectDoc | undefined) ?? (await this.inspectContainer(id).then((d) => d.raw as InspectDoc, () => undefined))) : undefined;
+    // a stopped container's changes from its own layer, where that is certain (layer-diff.ts): the engine's walk
+    // of the whole image is skipped, and the inspect and logs it would hold up go through at once
+    const read = doc && (await layerChanges(doc, (p) => this.statOrAbsent(id, p)));
+    if (read) {
+      if (process.env.PORTHOLE_TRACE) process.stderr.write(`porthole-trace: changes of ${id} read from its layers (${read.length})\n`);
+      return read;
     }
-    const listed = this.get<any[] | null>(`/containers/${encodeURIComponent(id)}/changes`);
-    // the engine names changes by walking the layer by path: checked against the layer walked safely, where porthole
-    // can see it (a local engine on overlay2); the layer's place asked at the same time when not known yet
-    const known = this.inspected.get(id) as InspectDoc | undefined;
-    const doc = local && !known ? this.inspectContainer(id).then((d) => d.raw as InspectDoc, () => undefined) : known;
-    const changes: Change[] = ((await listed) ?? []).map((c) => ({ path: c.Path, kind: CHANGE_KIND[c.Kind] ?? 'C' }));
-    if (!local) return changes;
-    const found = await doc;
-    return (found && confirmChanges(found, changes)) ?? changes;
+    // the engine names changes by walking the layer by path: checked against the layer walked safely
+    const changes: Change[] = ((await this.get<any[] | null>(`/containers/${encodeURIComponent(id)}/changes`)) ?? []).map((c) => ({ path: c.Path, kind: CHANGE_KIND[c.Kind] ?? 'C' }));
+    return (doc && confirmChanges(doc, changes)) ?? changes;
   }
 
   async logs(id: string, opts: LogOptions): Promise<{ stream: Readable; tty: boolean }> {

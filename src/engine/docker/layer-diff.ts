@@ -27,7 +27,7 @@
 // following a link, as for every layer read (layer.ts).
 import { closeSync, lstatSync, openSync, readdirSync, readFileSync, type BigIntStats } from 'node:fs';
 import type { Change, PathStat } from '../types.js';
-import { apiSafe, DIR_FLAGS, inFolder, layers, type InspectDoc } from './layer.js';
+import { apiSafe, DIR_FLAGS, inFolder, isWhiteout, layers, type InspectDoc } from './layer.js';
 
 /** Names read (the container's layer and the image folders beside it) beyond which the engine's walk is used. */
 const MAX_NAMES = 200_000;
@@ -70,7 +70,6 @@ interface Node {
   /** For a folder present in both: whether its own mode or owner differ (else listed only with changes below). */
   own?: boolean;
   children: Node[];
-  pending?: Pending;
 }
 
 let overlayOptionsChecked: boolean | undefined;
@@ -171,7 +170,7 @@ class Walk {
       // a name the engine's JSON would turn into U+FFFD: its list and ours could not be compared
       if (!apiSafe(name)) throw new Unsure();
       const st = lstatSync(inFolder(fd, name), { bigint: true });
-      entries.set(name, st.isCharacterDevice() && st.rdev === 0n ? 'whiteout' : st);
+      entries.set(name, isWhiteout(st) ? 'whiteout' : st);
     }
     return entries;
   }

@@ -318,6 +318,11 @@ export interface Found {
   socket: boolean;
 }
 
+/** overlayfs's mark of a deletion in a layer: a character device 0:0. */
+export function isWhiteout(st: BigIntStats | Stats): boolean {
+  return st.isCharacterDevice() && Number(st.rdev) === 0;
+}
+
 /**
  * The entry at `path` (a name in a layer folder), `name` being its name; 'whiteout' for overlay's mark of a
  * deletion (a character device 0:0); undefined when it is not there. `precise`: BigInt stats, for the time to the
@@ -331,7 +336,7 @@ export function statEntry(path: Buffer, name: string, precise: boolean): Found |
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  if (st.isCharacterDevice() && Number(st.rdev) === 0) return 'whiteout';
+  if (isWhiteout(st)) return 'whiteout';
   const type = typeOf(st);
   return {
     mtimeNs: 'mtimeNs' in st ? st.mtimeNs : 0n,
