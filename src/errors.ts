@@ -38,6 +38,9 @@ export class NotFound extends PortholeError {
   }
 }
 
+/** A path that is not there, said already about where it was looked for (the container, an image). */
+export class NoSuchPath extends NotFound {}
+
 export class Ambiguous extends PortholeError {
   readonly matches: string[];
   constructor(message: string, matches: string[], hint?: string) {

@@ -1,6 +1,7 @@
 // The global flags in force (-H, --context, TLS, Kubernetes), so that every hint naming a porthole command can be
 // typed again as it stands: `porthole -H ssh://box shell web`, not `porthole shell web` against another engine.
 import type { GlobalFlags } from './global.js';
+import type { Endpoint } from '../engine/endpoint.js';
 
 let globalWords: string[] = [];
 
@@ -28,6 +29,21 @@ export function rememberGlobalFlags(flags: Pick<GlobalFlags, 'host' | 'context' 
   if (flags.namespace !== undefined) words.push('-n', flags.namespace);
   // hostile bytes in a flag value must not reach the terminal through a hint
   globalWords = words.map(hintWord);
+}
+
+/**
+ * The start of a hint's command that works on one engine (toolbox build, gc): on a swarm node porthole reached for
+ * a task, that node's own -H (or --context), since the global flags in force name the manager; else `porthole`,
+ * which withGlobalFlags completes.
+ */
+export function portholeOnEngine(endpoint?: Endpoint): string {
+  if (!endpoint?.node) return 'porthole';
+  return `porthole ${endpoint.context ? `--context ${hintWord(endpoint.context)}` : `-H ${hintWord(endpoint.host)}`}`;
+}
+
+/** The engine in a sentence: "this engine", or the swarm node's engine a task's container was reached on. */
+export function engineWords(endpoint?: Endpoint): string {
+  return endpoint?.node ? `node ${endpoint.node}'s engine` : 'this engine';
 }
 
 /** `porthole` followed by the global flags in force: the start of any command a hint tells the person to run. */

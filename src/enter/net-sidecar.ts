@@ -96,7 +96,7 @@ export async function readNetThroughSidecar(ctx: Context, engine: EngineClient, 
   let pending = create();
   const drop = ctx.cleanup.add('remove the net reader sidecar', async () => {
     const id = await pending.catch(() => undefined);
-    if (id) await removeLeftover(id, () => engine.removeContainer(id, { force: true }));
+    if (id) await removeLeftover(id, () => engine.removeContainer(id, { force: true }), engine.endpoint);
   });
   try {
     let id: string;
@@ -140,7 +140,7 @@ export async function readNetThroughSidecar(ctx: Context, engine: EngineClient, 
     return parseSidecarOutput(text);
   } finally {
     const id = await pending.catch(() => undefined);
-    if (id) await removeLeftover(id, () => engine.removeContainer(id, { force: true }));
+    if (id) await removeLeftover(id, () => engine.removeContainer(id, { force: true }), engine.endpoint);
     drop();
   }
 }

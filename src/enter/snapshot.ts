@@ -81,7 +81,7 @@ export async function takeSnapshot(ctx: Context, engine: EngineClient, target: C
   if (!opts.keep) {
     drop = ctx.cleanup.add('remove the snapshot image', async () => {
       const id = await commit.catch(() => undefined);
-      if (id) await removeLeftover(id, () => engine.removeImage(id, { force: true }));
+      if (id) await removeLeftover(id, () => engine.removeImage(id, { force: true }), engine.endpoint);
     });
   }
   try {
@@ -157,7 +157,7 @@ export async function runDebugContainer(ctx: Context, engine: EngineClient, spec
   const create = engine.createContainer(spec);
   ctx.cleanup.add('remove the debug container', async () => {
     const id = await create.catch(() => undefined);
-    if (id) await removeLeftover(id, () => engine.removeContainer(id, { force: true }));
+    if (id) await removeLeftover(id, () => engine.removeContainer(id, { force: true }), engine.endpoint);
   });
   const id = await create;
   // Attach before start, so nothing the process prints first is lost (as docker run does).

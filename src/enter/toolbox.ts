@@ -325,7 +325,7 @@ export function withToolbox(spec: ContainerCreateSpec, toolbox: ToolboxMounts): 
 
 
 function removeQuietly(engine: EngineClient, id: string): Promise<void> {
-  return removeLeftover(id, () => engine.removeContainer(id, { force: true }));
+  return removeLeftover(id, () => engine.removeContainer(id, { force: true }), engine.endpoint);
 }
 
 /** The sidecar's specification for a running target (pure: everything it needs is passed in). */

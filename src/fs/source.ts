@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { EngineClient, LayerWalkEntry, PathStat } from '../engine/types.js';
-import { ChangedWhileRead, NotFound } from '../errors.js';
+import { ChangedWhileRead, NoSuchPath, NotFound } from '../errors.js';
 import type { FsEntry, Owners } from './entry.js';
 import { layerEntry, parseIdFile } from './entry.js';
 import { archiveEntryPath, dirname, exportEntryPath, normalize, resolveLink, show, toApi } from './paths.js';
@@ -124,13 +124,13 @@ export async function statOrNotFound(engine: EngineClient, containerId: string, 
   }
 }
 
-export function noSuchPath(path: string): NotFound {
-  return new NotFound(`No such file or directory in the container: ${show(path)}.`, 'Check the path with `porthole ls`.');
+export function noSuchPath(path: string): NoSuchPath {
+  return new NoSuchPath(`No such file or directory in the container: ${show(path)}.`, 'Check the path with `porthole ls`.');
 }
 
-/** The engine's "not found" for `path`, as a sentence; an image target's own layers already said it about the image. */
+/** The engine's "not found" for `path`, as a sentence; one already said about the path (an image's layers) stays. */
 function samePath(err: NotFound, path: string): NotFound {
-  return / in image /.test(err.message) ? err : noSuchPath(path);
+  return err instanceof NoSuchPath ? err : noSuchPath(path);
 }
 
 /** Most symlinks followed in one lookup, as Linux's ELOOP limit. */

@@ -17,7 +17,7 @@ import type { EngineClient } from '../engine/types.js';
 import { EngineError, Failure, InvalidArgument, NotFound } from '../errors.js';
 import { containerName, sessionLabels } from '../enter/session.js';
 import { escapeName } from '../render/escape.js';
-import { hintWord } from '../cli/invocation.js';
+import { engineWords, portholeOnEngine } from '../cli/invocation.js';
 import { CAP_SYS_CHROOT, fileCapability, writeTar, type TarEntry } from './tar.js';
 import { planWith, type WithMissing, type WithPlan, type WithProgram } from './with.js';
 import { DEFAULT_TOOLBOX_IMAGE, TOOLBOX_CHROOT, TOOLBOX_DIR, TOOLBOX_LABEL, splitImageRef, toolboxImage, toolboxVolume } from './image.js';
@@ -276,7 +276,7 @@ export async function pullToolbox(ctx: Context, engine: EngineClient, image: str
  * made from busybox:musl, another name is pulled as it is); else the error that says to build it.
  */
 export async function obtainToolbox(ctx: Context, engine: EngineClient, image: string): Promise<void> {
-  const where = engineWords(engine);
+  const where = engineWords(engine.endpoint);
   try {
     if (image === DEFAULT_TOOLBOX_IMAGE) {
       ctx.notice(`porthole: ${image} is not on ${where}; making it from ${PULL_SOURCE} (pulling) ...`);
@@ -289,11 +289,6 @@ export async function obtainToolbox(ctx: Context, engine: EngineClient, image: s
     if (err instanceof InvalidArgument) throw err;
     throw toolboxMissing(image, err instanceof Error ? err.message : String(err), engine);
   }
-}
-
-/** "this engine", or the swarm node's engine a task's container was reached on. */
-function engineWords(engine: EngineClient): string {
-  return engine.endpoint?.node ? `node ${engine.endpoint.node}'s engine` : 'this engine';
 }
 
 async function volumeExists(engine: EngineClient, volume: string): Promise<boolean> {
@@ -340,11 +335,9 @@ export function toolboxMissing(image: string, pullFailure?: string, engine?: Eng
   const why = pullFailure ? ` and could not be pulled (${pullFailure.replace(/\.$/, '')})` : '';
   // on a swarm node: built there, through the way porthole reached it (the global flags name the manager)
   const node = engine?.endpoint?.node;
-  const build = node
-    ? `porthole ${engine!.endpoint.context ? `--context ${hintWord(engine!.endpoint.context)}` : `-H ${hintWord(engine!.endpoint.host)}`} toolbox build`
-    : 'porthole toolbox build';
+  const build = `${portholeOnEngine(engine?.endpoint)} toolbox build`;
   return new NotFound(
-    `The toolbox image ${image} is not on ${engine ? engineWords(engine) : 'this engine'}${why}, and porthole needs it to enter a container without a shell.`,
+    `The toolbox image ${image} is not on ${engineWords(engine?.endpoint)}${why}, and porthole needs it to enter a container without a shell.`,
     `Run \`${build}\` once (it builds it offline from /bin/busybox)${node ? ' on that node' : ''}, then try again.`,
   );
 }

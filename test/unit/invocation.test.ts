@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { parseGlobal } from '../../src/cli/global.js';
-import { portholeWithFlags, rememberGlobalFlags, withGlobalFlags } from '../../src/cli/invocation.js';
+import { engineWords, portholeOnEngine, portholeWithFlags, rememberGlobalFlags, withGlobalFlags } from '../../src/cli/invocation.js';
+import { removeLeftover } from '../../src/enter/remove.js';
+import { EngineUnavailable } from '../../src/errors.js';
 
 const names = ['ps', 'shell', 'ls', 'which'];
 afterEach(() => rememberGlobalFlags(parseGlobal([])));
@@ -21,4 +23,33 @@ test('values are quoted for the shell, control bytes never reach the terminal, a
   assert.equal(portholeWithFlags(), `porthole --context 'it'\\''s ?[31m'`);
   rememberGlobalFlags(parseGlobal(['ps']));
   assert.equal(withGlobalFlags('Run `porthole ps`.', names), 'Run `porthole ps`.');
+});
+
+test('a hint for a command on a swarm node names that node\'s engine, and the manager\'s flags stay out of it', () => {
+  rememberGlobalFlags(parseGlobal(['-H', 'unix:///run/manager.sock', 'shell']));
+  const node = { host: 'unix:///run/node2.sock', via: 'PORTHOLE_SWARM_NODES entry "n2"', skipped: [], node: 'n2' };
+  assert.equal(portholeOnEngine(node), 'porthole -H unix:///run/node2.sock');
+  assert.equal(portholeOnEngine({ ...node, host: 'ssh://n2', context: "n2 \x1b[1m" }), "porthole --context 'n2 ?[1m'");
+  assert.equal(engineWords(node), "node n2's engine");
+  // one engine: the global flags complete the hint as for any other
+  assert.equal(portholeOnEngine({ host: 'unix:///run/manager.sock', via: '--host flag', skipped: [] }), 'porthole');
+  assert.equal(engineWords(undefined), 'this engine');
+  assert.equal(withGlobalFlags(`Run \`${portholeOnEngine(node)} gc\`.`, ['gc']), 'Run `porthole -H unix:///run/node2.sock gc`.');
+  assert.equal(withGlobalFlags(`Run \`${portholeOnEngine(undefined)} gc\`.`, ['gc']), 'Run `porthole -H unix:///run/manager.sock gc`.');
+});
+
+test('what is left on a node whose engine went away is named with the way gc reaches that node', async () => {
+  const gone = async () => {
+    throw new EngineUnavailable('No engine socket.');
+  };
+  const node = { host: 'unix:///run/node2.sock', via: 'mapping', skipped: [], node: 'n2' };
+  // both at once: each gives up after about 5 s of retries
+  await Promise.all([
+    assert.rejects(removeLeftover('0123456789abcdef', gone, node), {
+      message: "0123456789ab is left on node n2's engine, which went away; `porthole -H unix:///run/node2.sock gc` removes it once the engine is back.",
+    }),
+    assert.rejects(removeLeftover('sha256:fedcba9876543210', gone), {
+      message: 'fedcba987654 is left on the engine, which went away; `porthole gc` removes it once the engine is back.',
+    }),
+  ]);
 });

@@ -7,7 +7,7 @@
 // own throwaway container from the image (enter/snapshot.ts), with the image as the "snapshot".
 import { Readable } from 'node:stream';
 import type { ContainerDetails, EngineClient, ImageDetails, LayerDirEntry, LayerFile, LayerWalkEntry, PathStat } from '../types.js';
-import { NotFound, Unsupported } from '../../errors.js';
+import { NoSuchPath, NotFound, Unsupported } from '../../errors.js';
 import type { NameScope } from '../compose/scope.js';
 import { openLayerFile } from '../docker/layer.js';
 import { listLayerDir, prepareLayerWalk } from '../docker/layer-walk.js';
@@ -146,7 +146,7 @@ class ImageFiles {
   async statPath(path: string): Promise<PathStat> {
     if (!this.view) return this.engine.statPath(await this.container(), path);
     const seen = this.view.stat(path);
-    if (!seen) throw new NotFound(`No such file or directory in image ${this.ref}: ${show(path)}.`, 'Check the path with `porthole ls`.');
+    if (!seen) throw new NoSuchPath(`No such file or directory in image ${this.ref}: ${show(path)}.`, 'Check the path with `porthole ls`.');
     return seen;
   }
 
@@ -189,7 +189,7 @@ class ImageFiles {
 
   async getArchive(path: string): Promise<{ stat: PathStat; stream: Readable }> {
     const stat = this.view?.stat(path);
-    if (this.view && !stat) throw new NotFound(`No such file or directory in image ${this.ref}: ${show(path)}.`, 'Check the path with `porthole ls`.');
+    if (this.view && !stat) throw new NoSuchPath(`No such file or directory in image ${this.ref}: ${show(path)}.`, 'Check the path with `porthole ls`.');
     const root = Buffer.from(path.replace(/\/+$/, '') || '/', 'utf8').toString('latin1');
     const base = root.slice(0, root.lastIndexOf('/'));
     // the engine's archive of / names its entries from the root (`/`, `/bin/`, ...)
@@ -243,7 +243,7 @@ class ImageFiles {
     });
     this.scope.cleanup?.add('remove the image reader container', async () => {
       const id = await create.catch(() => undefined);
-      if (id) await removeLeftover(id, () => this.engine.removeContainer(id, { force: true, volumes: true }));
+      if (id) await removeLeftover(id, () => this.engine.removeContainer(id, { force: true, volumes: true }), this.engine.endpoint);
     });
     this.reader = create;
     return create;
