@@ -3,6 +3,7 @@ import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import { renderJson } from '../render/json.js';
 import { escapeName } from '../render/escape.js';
+import { renderTable } from '../render/table.js';
 import { kubeFlags, kubeOptions } from '../cli/kube-flags.js';
 import { PortholeError } from '../errors.js';
 
@@ -147,10 +148,14 @@ export function render(r: EngineReport, parsed: Parsed<typeof spec.options>): st
   }
   if (r.nodes) {
     lines.push('Swarm nodes (this engine is a manager):');
-    for (const n of r.nodes) {
-      const reach = n.answers ? `reached at ${escapeName(n.via!)}` : `NOT reachable: ${escapeName(n.ways[0]?.reason ?? '')}`;
-      lines.push(`  ${escapeName(n.name)}  ${escapeName(n.state)}${n.manager ? ' manager' : ''}  ${escapeName(n.addr)}  ${reach}`);
-    }
+    const table = renderTable(r.nodes, [
+      { header: 'NODE', value: (n) => n.name },
+      { header: 'STATE', value: (n) => n.state },
+      { header: 'ROLE', value: (n) => (n.manager ? 'manager' : 'worker') },
+      { header: 'ADDRESS', value: (n) => n.addr },
+      { header: 'ENGINE', value: (n) => (n.answers ? `reached at ${n.via!}` : `NOT reachable: ${n.ways[0]?.reason ?? ''}`) },
+    ]);
+    lines.push(...table.trimEnd().split('\n').map((l) => `  ${l}`));
   }
   lines.push(...kube);
   return lines.join('\n') + '\n';

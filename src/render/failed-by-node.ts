@@ -1,5 +1,6 @@
 // why --all-nodes: every node's failed containers in one table, newest first; nodes that did not answer named.
 import type { WhyNodesResult } from '../commands/across-nodes.js';
+import { hintWord, portholeWithFlags } from '../cli/invocation.js';
 import { escapeName } from './escape.js';
 import { renderJson } from './json.js';
 import { renderTable } from './table.js';
@@ -25,7 +26,14 @@ export function renderFailedByNode(result: WhyNodesResult, json: boolean): strin
       { header: 'STATUS', value: (f) => f.status },
       { header: 'WHY', value: (f) => f.meaning },
     ]));
-    lines.push(`\nExplain one with \`porthole why task/ID\` (a service's task) or \`porthole -H NODE why CONTAINER\`.\n`);
+    // the newest failed task as the example, with the flags that reached this manager; a container that is no
+    // task is explained on its own node's engine
+    const task = result.failed.find((f) => f.task)?.task;
+    const ways = [
+      ...(task ? [`\`${portholeWithFlags()} why task/${hintWord(task.slice(0, 12))}\` (a service's task)`] : []),
+      ...(result.failed.some((f) => !f.task) ? ['`porthole -H NODE why CONTAINER` (with that node\'s engine)'] : []),
+    ];
+    lines.push(`\nExplain one with ${ways.join(' or ')}.\n`);
   }
   for (const n of result.nodes) if (n.unavailable !== undefined) lines.push(`${escapeName(n.node)}: no answer (why: on stderr)\n`);
   return lines.join('');

@@ -75,6 +75,9 @@ test('porthole engine on the manager lists each node, the way to its engine and 
     env: { PORTHOLE_SWARM_NODES: JSON.stringify({ 'porthole-swarm-1': NODES['porthole-swarm-1'], 'porthole-swarm-2': NODES['porthole-swarm-2'] }), DOCKER_CONFIG: '/nonexistent-porthole-swarm-test' },
   });
   assert.equal(partial.code, 0, partial.stderr);
-  assert.match(partial.stdout, /porthole-swarm-2 {2}ready {2}10\.216\.0\.12 {2}reached at unix:\/\/\/run\/porthole-swarm\/node2\.sock/);
-  assert.match(partial.stdout, /porthole-swarm-3 {2}ready {2}10\.216\.0\.13 {2}NOT reachable: Node porthole-swarm-3's engine cannot be reached \(PORTHOLE_SWARM_NODES: no entry for "porthole-swarm-3"; /);
+  // one table: a column each for the node, its state, role, address and engine
+  assert.match(partial.stdout, /^ {2}NODE +STATE +ROLE +ADDRESS +ENGINE$/m);
+  assert.match(partial.stdout, /^ {2}porthole-swarm-1 +ready +manager +10\.216\.0\.11 +reached at unix:\/\/\/run\/porthole-swarm\/node1\.sock$/m);
+  assert.match(partial.stdout, /^ {2}porthole-swarm-2 +ready +worker +10\.216\.0\.12 +reached at unix:\/\/\/run\/porthole-swarm\/node2\.sock$/m);
+  assert.match(partial.stdout, /^ {2}porthole-swarm-3 +ready +worker +10\.216\.0\.13 +NOT reachable: Node porthole-swarm-3's engine cannot be reached \(PORTHOLE_SWARM_NODES: no entry for "porthole-swarm-3"; /m);
 });

@@ -135,6 +135,13 @@ test('a crashed replica on a worker is entered through a copy on its node, and t
   const why = await ph(['why', '--all-nodes']);
   assert.equal(why.code, 0, why.stderr);
   assert.match(why.stdout, new RegExp(`porthole-swarm-3 +${cid.slice(0, 12)} +${name}\\.1\\.${task.id} +Exited \\(4\\) .* +exited with code 4`));
+  // its hint names the newest failed task with the manager's flags, and can be typed as it stands
+  const hinted = /`porthole -H (\S+) why task\/(\w{12})` \(a service's task\)/.exec(why.stdout);
+  assert.ok(hinted, why.stdout);
+  assert.equal(hinted[1], MANAGER);
+  const explained = await ph(['why', `task/${hinted[2]}`]);
+  assert.equal(explained.code, 0, explained.stderr);
+  assert.match(explained.stdout, /^Failed tasks$/m);
   const whyJson = JSON.parse((await ph(['why', '--all-nodes', '--json'])).stdout);
   const entry = whyJson.failed.find((f: any) => f.id === cid);
   assert.equal(entry.node, 'porthole-swarm-3');
