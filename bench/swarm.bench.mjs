@@ -21,6 +21,8 @@ try {
     // 15 ms on these engines), a step the target's manual sequence leaves out; shown with it for comparison
     { name: 'manual, with docker -H NODE diff', cmd: `docker -H ${manager} service ps ${NAME} --no-trunc >/dev/null; docker -H ${worker} inspect ${container} >/dev/null; docker -H ${worker} logs --tail 50 ${container} >/dev/null 2>&1; docker -H ${worker} diff ${container} >/dev/null` },
     { name: 'porthole why service/NAME', cmd: `PORTHOLE_SWARM_NODES='${nodes}' ${PORTHOLE} -H ${manager} why service/${NAME}` },
+    // the floor: the same five questions from a bare Node program (bench/swarm-floor.cjs), no porthole code
+    { name: 'floor: a bare Node program asking the same 5 questions', cmd: `PORTHOLE_SWARM_NODES='${nodes}' ${process.execPath} bench/swarm-floor.cjs ${manager} ${NAME}` },
     { name: 'porthole logs service/NAME', cmd: `PORTHOLE_SWARM_NODES='${nodes}' ${PORTHOLE} -H ${manager} logs service/${NAME}` },
     { name: 'manual: docker service logs', cmd: `docker -H ${manager} service logs ${NAME} >/dev/null 2>&1` },
   ]);
