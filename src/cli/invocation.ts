@@ -41,9 +41,9 @@ export function portholeOnEngine(endpoint?: Endpoint): string {
   return `porthole ${endpoint.context ? `--context ${hintWord(endpoint.context)}` : `-H ${hintWord(endpoint.host)}`}`;
 }
 
-/** The engine in a sentence: "this engine", or the swarm node's engine a task's container was reached on. */
-export function engineWords(endpoint?: Endpoint): string {
-  return endpoint?.node ? `node ${endpoint.node}'s engine` : 'this engine';
+/** The engine in a sentence: the swarm node's engine a task's container was reached on, else `one` ("this engine"). */
+export function engineWords(endpoint?: Endpoint, one = 'this engine'): string {
+  return endpoint?.node ? `node ${endpoint.node}'s engine` : one;
 }
 
 /** `porthole` followed by the global flags in force: the start of any command a hint tells the person to run. */

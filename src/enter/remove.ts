@@ -25,7 +25,7 @@ export async function removeLeftover(id: string, remove: () => Promise<void>, en
       }
       if (!(err instanceof EngineUnavailable)) throw err;
       if (attempt >= ENGINE_RETRIES) {
-        throw new Error(`${id.replace(/^sha256:/, '').slice(0, 12)} is left on ${endpoint?.node ? engineWords(endpoint) : 'the engine'}, which went away; \`${portholeOnEngine(endpoint)} gc\` removes it once the engine is back.`);
+        throw new Error(`${id.replace(/^sha256:/, '').slice(0, 12)} is left on ${engineWords(endpoint, 'the engine')}, which went away; \`${portholeOnEngine(endpoint)} gc\` removes it once the engine is back.`);
       }
       await sleep(250 * (attempt + 1));
     }

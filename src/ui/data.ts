@@ -16,10 +16,13 @@ export interface RunStreams {
   signal: AbortSignal;
 }
 
-/** `porthole`, with -n NS where the target is a pod and a namespace was chosen: the command as a person would type it. */
-export function portholeFor(ctx: Context, ref: string): string[] {
+/**
+ * `porthole ARGS...` on `ref` as a person would type it (shell-quoted): with -n NS where the target is a pod and a
+ * namespace was chosen.
+ */
+export function portholeCommand(ctx: Context, ref: string, args: string[]): string {
   const namespace = ref.startsWith('pod/') ? ctx.kube?.namespace : undefined;
-  return namespace ? ['porthole', '-n', namespace] : ['porthole'];
+  return shellCommand([...(namespace ? ['porthole', '-n', namespace] : ['porthole']), ...args]);
 }
 
 /** Runs `porthole NAME ARGS...` in this process, on the ui's engine connection. */

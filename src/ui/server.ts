@@ -12,7 +12,7 @@ import { parseCommand } from '../cli/args.js';
 import { Failure, InvalidArgument, NotFound, PortholeError } from '../errors.js';
 import { redactRendered } from '../report/findings.js';
 import { renderJson } from '../render/json.js';
-import { Collector, containerPath, containerRef, containerRows, portholeFor, runCommand, shellCommand } from './data.js';
+import { Collector, containerPath, containerRef, containerRows, portholeCommand, runCommand, shellCommand } from './data.js';
 import type { UiOptions } from './options.js';
 import { figuresStream } from './figures.js';
 import { whyMarkdown } from './markdown.js';
@@ -265,7 +265,7 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     const text = mod.render!(result, parseCommand(mod.spec, [ref]), fakeCtx);
     // secrets masked in the text are masked in the data too (as `why --json` does)
     const report = JSON.parse(redactRendered(result as never, renderJson(result)));
-    const command = shellCommand([...portholeFor(ctx, ref), 'why', ref]);
+    const command = portholeCommand(ctx, ref, ['why', ref]);
     // the tab's headline and the Markdown its copy button copies, both from this same report
     const headline: string = report.happened?.meaning || report.happened?.state || '';
     const markdown = whyMarkdown({ ref, headline, text, command, points: Array.isArray(report.points) ? report.points : [] });
@@ -276,7 +276,7 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
     const out = new Collector(LISTING_LIMIT);
     await runCommand(ctx, 'ls', ['-la', '--json', ref, path], { stdout: out, signal });
     const entries = JSON.parse(out.buffer().toString('utf8') || '[]');
-    sendJson(res, 200, { path, entries, command: shellCommand([...portholeFor(ctx, ref), 'ls', '-la', ref, path]) });
+    sendJson(res, 200, { path, entries, command: portholeCommand(ctx, ref, ['ls', '-la', ref, path]) });
   };
 
   const viewFile = async (ctx: Context, ref: string, path: string, res: ServerResponse, signal: AbortSignal): Promise<void> => {
@@ -296,7 +296,7 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       text: binary ? null : bytes.toString('utf8'),
       // what the page sends back with an edit, so a file changed meanwhile is never overwritten
       hash: out.truncated || binary ? null : contentHash(bytes),
-      command: shellCommand([...portholeFor(ctx, ref), 'cat', ref, path]),
+      command: portholeCommand(ctx, ref, ['cat', ref, path]),
     });
   };
 
@@ -316,7 +316,7 @@ export async function serveUi(ctx: Context, opts: UiOptions): Promise<void> {
       if (opened) return;
       opened = true;
       res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'X-Accel-Buffering': 'no' });
-      res.write(`event: command\ndata: ${JSON.stringify(shellCommand([...portholeFor(ctx, ref), 'logs', '-f', ...args.slice(1)]))}\n\n`);
+      res.write(`event: command\ndata: ${JSON.stringify(portholeCommand(ctx, ref, ['logs', '-f', ...args.slice(1)]))}\n\n`);
     };
     const lines = (event: 'out' | 'err') => {
       let pending = '';

@@ -18,7 +18,7 @@ import { findCommand } from '../commands/registry.js';
 import type { EngineClient } from '../engine/types.js';
 import { PortholeError } from '../errors.js';
 import { cgroupMentions } from '../procs/parse.js';
-import { portholeFor, shellCommand } from './data.js';
+import { portholeCommand } from './data.js';
 
 /**
  * A cleanup registry that, once run, runs anything registered later at once: a way in that was half-way through
@@ -223,7 +223,7 @@ function runTerminal(base: Context, ws: WebSocket, ref: string, size: { cols: nu
     close();
     return cleanup.settled();
   });
-  const command = shellCommand([...portholeFor(base, ref), 'shell', ref]);
+  const command = portholeCommand(base, ref, ['shell', ref]);
   sendText({ command });
   const done = (async () => {
     try {

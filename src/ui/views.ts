@@ -9,7 +9,7 @@ import { resolveContainer } from '../engine/resolve.js';
 import { Failure, InvalidArgument, PortholeError } from '../errors.js';
 import { redactRendered } from '../report/findings.js';
 import { renderJson } from '../render/json.js';
-import { Collector, jsonLines, portholeFor, runCommand, shellCommand } from './data.js';
+import { Collector, jsonLines, portholeCommand, runCommand } from './data.js';
 import { SECURITY_HEADERS } from './security.js';
 
 const PS_INTERVAL_MS = 2000;
@@ -35,7 +35,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /** `porthole ps NAME` every 2 s: the tree with host PIDs, %CPU and RSS, as the CLI's --json rows. */
 export async function processesStream(ctx: Context, ref: string, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const send = openEvents(res);
-  send('command', shellCommand([...portholeFor(ctx, ref), 'ps', ref]));
+  send('command', portholeCommand(ctx, ref, ['ps', ref]));
   while (!signal.aborted) {
     try {
       const result = (await runCommand(ctx, 'ps', [ref], { stdout: new Collector(0), signal })) as {
@@ -65,7 +65,7 @@ export async function statsStream(ctx: Context, ref: string, res: ServerResponse
   const engine = await ctx.engine();
   const target = await resolveContainer(engine, ref);
   const send = openEvents(res);
-  send('command', shellCommand([...portholeFor(ctx, ref), 'stats', '--interval', STATS_INTERVAL_S, ref]));
+  send('command', portholeCommand(ctx, ref, ['stats', '--interval', STATS_INTERVAL_S, ref]));
   const samples = jsonLines((value) => {
     const rows = value as unknown[];
     if (rows[0]) send('sample', { t: Date.now(), ...(rows[0] as object) });
@@ -102,7 +102,7 @@ export async function changes(ctx: Context, ref: string, signal: AbortSignal): P
   const out = new Collector(64 * 1024 * 1024);
   await runCommand(ctx, 'diff', ['--json', ref], { stdout: out, signal });
   const list = JSON.parse(out.buffer().toString('utf8') || '[]') as { path: string; kind: string }[];
-  return { changes: list.map((c) => ({ path: c.path, kind: c.kind })), command: shellCommand([...portholeFor(ctx, ref), 'diff', ref]) };
+  return { changes: list.map((c) => ({ path: c.path, kind: c.kind })), command: portholeCommand(ctx, ref, ['diff', ref]) };
 }
 
 /**
@@ -194,6 +194,6 @@ export async function saveFile(ctx: Context, ref: string, path: string, save: Sa
     whyText,
     notices,
     hash: contentHash(edited),
-    command: shellCommand([...portholeFor(ctx, ref), 'edit', ref, path, ...(save.start ? ['--start'] : [])]),
+    command: portholeCommand(ctx, ref, ['edit', ref, path, ...(save.start ? ['--start'] : [])]),
   };
 }
