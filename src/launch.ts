@@ -1,8 +1,10 @@
-// The `porthole` executable: loads the bundled CLI (dist/porthole-app.cjs) through V8's code cache.
+// The `porthole` executable: loads the bundled CLI (dist/porthole-app-COMMAND.cjs, else dist/porthole-app.cjs) through
+// V8's code cache.
 //
 // Compiling the bundle is most of porthole's own start-up: with the cache, `porthole ps C` starts about 20 ms
 // sooner here (30-60 under load). The cache is written once per build, Node version and command, after the command
-// ran, so it holds the functions that command really used. It lives in $XDG_CACHE_HOME/porthole (default
+// ran and succeeded, so it holds the functions that command really used. Each command has a bundle of its own
+// (scripts/build.mjs), so it reads and deserializes only its own code. It lives in $XDG_CACHE_HOME/porthole (default
 // ~/.cache/porthole) in a folder only this user can write, because a code cache is code. PORTHOLE_CODE_CACHE=0
 // turns it off. Anything wrong with the cache (unreadable, stale, from another V8) only means compiling from
 // source, as without it.
@@ -24,6 +26,7 @@ import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, sta
 import { Module } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { calledAsPlugin, parseInvocation } from './cli/global.js';
 import { cacheFolder } from './util/cache-folder.js';
 
 declare const PORTHOLE_BUILD_ID: string;
@@ -37,47 +40,82 @@ if (major < 22 || (major === 22 && minor < 8)) {
   process.exit(1);
 }
 
-const app = join(__dirname, 'porthole-app.cjs');
+// The whole CLI, with its source map: --debug, help on a command, and the commands that reach other commands
+// (ui, completion). Every other command has a bundle of its own (scripts/build.mjs).
+const fullApp = join(__dirname, 'porthole-app.cjs');
 if (process.argv.includes('--debug') || process.argv.includes('-D')) {
   // --debug prints stack traces: load the app the plain way, with its source map, so they name src/ lines.
   process.setSourceMapsEnabled(true);
-  require(app);
+  require(fullApp);
 } else {
   runCached();
 }
 
 function runCached(): void {
-  // The bundle is ASCII (scripts/build.mjs checks): read as latin1, it needs no UTF-8 decoding (about 1.5 ms).
-  const source = readFileSync(app, 'latin1');
-  const cacheDir = codeCacheFolder();
-  // One cache per command: the first word that looks like one (global flags and their values come first and are
-  // skipped: `-n shop why` is `why`, not a cache per namespace). Kubernetes names run other code than container
-  // names, so they get their own cache (`why-k8s`); so do swarm names and --all-nodes (`why-swarm`).
+  // The command, found as main.ts finds it (global flags and their values come first: `-n shop why` is `why`).
+  // Flags it cannot parse load the whole CLI, which says what is wrong with them.
   const argv = process.argv.slice(2);
   let word: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (/^(-H|--host|-c|--context|--kubeconfig|--kube-context|-n|--namespace)$/.test(arg)) i++;
-    else if (!arg.startsWith('-')) {
-      word = arg;
-      break;
+  try {
+    const global = parseInvocation(argv, calledAsPlugin(process.env, process.argv[1]));
+    if (!global.help && !global.version) word = global.rest[0];
+  } catch {
+    // main.ts reports it
+  }
+  if (word !== undefined && !/^[a-z]{2,12}$/.test(word)) word = undefined;
+  // The command's own bundle holds main.ts and that command only: about a third of the whole, so reading it and
+  // its code cache costs less (`--version` 6 ms, `why service/NAME` 4 ms here). A command without one (ui,
+  // completion, a word that is no command) runs the whole CLI.
+  let app = fullApp;
+  let source: string | undefined;
+  if (word) {
+    try {
+      // The bundle is ASCII (scripts/build.mjs checks): read as latin1, it needs no UTF-8 decoding (about 1.5 ms).
+      source = readFileSync(join(__dirname, `porthole-app-${word}.cjs`), 'latin1');
+      app = join(__dirname, `porthole-app-${word}.cjs`);
+    } catch {
+      // no bundle of its own
     }
   }
+  source ??= readFileSync(fullApp, 'latin1');
+  const cacheDir = codeCacheFolder();
+  // One cache per command. Kubernetes names run other code than container names, so they get their own cache
+  // (`why-k8s`); so do swarm names and --all-nodes (`why-swarm`).
   const kube = argv.some((a) => /^(pods?|po|deploy(ments?)?|sts|statefulsets?|ds|daemonsets?|jobs?|rs|replicasets?)\//i.test(a));
   const swarm = !kube && argv.some((a) => /^(service|task|node)\//.test(a) || a === '--all-nodes');
-  const key = word && /^[a-z]{2,12}$/.test(word) ? `${word}${kube ? '-k8s' : swarm ? '-swarm' : ''}` : 'other';
-  const cacheFile = cacheDir && join(cacheDir, `${PORTHOLE_BUILD_ID}-${process.version}-${process.arch}-${key}.v8`);
+  const key = word ? `${word}${kube ? '-k8s' : swarm ? '-swarm' : ''}` : 'other';
+  const base = cacheDir && join(cacheDir, `${PORTHOLE_BUILD_ID}-${process.version}-${process.arch}-${key}`);
+  // A run that failed or printed help went a short way (a mistyped name, `why --help`), so its cache holds little
+  // of the command: it is kept as KEY.partial.v8, used until a run that succeeds writes KEY.v8. Without that, one
+  // early typo left every later run compiling most of the command from source.
   let cached: Buffer | undefined;
-  if (cacheFile) {
+  let partial = false;
+  if (base) {
     try {
-      cached = readFileSync(cacheFile);
+      cached = readFileSync(`${base}.v8`);
     } catch {
-      // no cache yet
+      try {
+        cached = readFileSync(`${base}.partial.v8`);
+        partial = true;
+      } catch {
+        // no cache yet
+      }
     }
   }
   const script = new Script(Module.wrap(source), { filename: app, cachedData: cached });
   // Written at exit, so it holds what this command compiled on the way, not only the top level.
-  if (cacheDir && cacheFile && (!cached || script.cachedDataRejected)) process.once('exit', () => saveCache(script, cacheDir, cacheFile));
+  if (cacheDir && base) {
+    const stale = !cached || script.cachedDataRejected === true;
+    const help = argv.includes('--help') || argv.includes('-h');
+    process.once('exit', (code) => {
+      if (code === 0 && !help) {
+        if (stale || partial) saveCache(script, cacheDir, `${base}.v8`);
+        if (partial) rmSync(`${base}.partial.v8`, { force: true });
+      } else if (stale) {
+        saveCache(script, cacheDir, `${base}.partial.v8`);
+      }
+    });
+  }
   const wrapper = script.runInThisContext() as (e: unknown, r: NodeRequire, m: NodeModule, f: string, d: string) => void;
   wrapper(module.exports, require, module, app, __dirname);
 }

@@ -3,7 +3,7 @@
 import { fstatSync, statSync } from 'node:fs';
 import { Cleanup } from './cleanup.js';
 import { formatHelp, parseCommand } from './cli/args.js';
-import { parseGlobal } from './cli/global.js';
+import { calledAsPlugin, parseInvocation } from './cli/global.js';
 import { rememberGlobalFlags, withGlobalFlags } from './cli/invocation.js';
 import type { Context } from './context.js';
 import type { EngineClient } from './engine/types.js';
@@ -98,21 +98,8 @@ export async function main(argv: string[]): Promise<number> {
   for (const name of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.on(name, () => onSignal(name));
 
   try {
-    let global = parseGlobal(argv);
+    const global = parseInvocation(argv, calledAsPlugin(process.env, process.argv[1]));
     debug ||= global.debug;
-    // As a docker CLI plugin we are called with docker's own arguments: `[global flags] porthole COMMAND ...`.
-    if (global.rest[0] === 'porthole' && (process.env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || /docker-porthole$/.test(process.argv[1] ?? ''))) {
-      const inner = parseGlobal(global.rest.slice(1));
-      global = {
-        ...inner,
-        host: inner.host ?? global.host,
-        context: inner.context ?? global.context,
-        kubeconfig: inner.kubeconfig ?? global.kubeconfig,
-        kubeContext: inner.kubeContext ?? global.kubeContext,
-        namespace: inner.namespace ?? global.namespace,
-        tls: { ...global.tls, ...inner.tls },
-      };
-    }
     rememberGlobalFlags(global);
     if (global.version) {
       stdout().write(`porthole ${VERSION}\n`);

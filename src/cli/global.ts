@@ -88,3 +88,29 @@ export function parseGlobal(argv: string[]): GlobalFlags {
   return flags;
 }
 
+
+/** Whether docker runs us as its CLI plugin (`docker porthole ...`): its environment variable, or our plugin name. */
+export function calledAsPlugin(env: NodeJS.ProcessEnv, script: string | undefined): boolean {
+  return !!env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || /docker-porthole$/.test(script ?? '');
+}
+
+/**
+ * The global flags and what follows them. As a docker CLI plugin we are called with docker's own arguments,
+ * `[docker's global flags] porthole [ours] COMMAND ...`: ours win, docker's fill the gaps. main.ts dispatches on
+ * it, and src/launch.ts picks the command's bundle with it, so the two always agree on the command.
+ */
+export function parseInvocation(argv: string[], asPlugin: boolean): GlobalFlags {
+  const outer = parseGlobal(argv);
+  if (!asPlugin || outer.rest[0] !== 'porthole') return outer;
+  const inner = parseGlobal(outer.rest.slice(1));
+  return {
+    ...inner,
+    host: inner.host ?? outer.host,
+    context: inner.context ?? outer.context,
+    kubeconfig: inner.kubeconfig ?? outer.kubeconfig,
+    kubeContext: inner.kubeContext ?? outer.kubeContext,
+    namespace: inner.namespace ?? outer.namespace,
+    tls: { ...outer.tls, ...inner.tls },
+    debug: inner.debug || outer.debug,
+  };
+}

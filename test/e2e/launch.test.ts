@@ -41,6 +41,58 @@ test('the code cache: written once per command after it ran, private to the user
   assert.equal(codeCaches(dir).length, 2);
 });
 
+test('a run that fails or prints help keeps only a partial cache, until one that succeeds writes the command\'s', async () => {
+  const cacheHome = join(work, 'cache-partial');
+  const dir = join(cacheHome, 'porthole');
+  const failed = await run(['engine', '--no-such-flag'], { XDG_CACHE_HOME: cacheHome });
+  assert.equal(failed.code, 2, failed.stderr);
+  assert.deepEqual(codeCaches(dir).map((name) => name.replace(/^.*-x64-/, '')), ['engine.partial.v8']);
+  const partial = join(dir, codeCaches(dir)[0]!);
+  const written = statSync(partial).mtimeMs;
+  const help = await run(['engine', '--help'], { XDG_CACHE_HOME: cacheHome });
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: porthole engine/);
+  // help succeeded, but went a short way too: the partial cache is used and left as it was
+  assert.deepEqual(codeCaches(dir).map((name) => name.replace(/^.*-x64-/, '')), ['engine.partial.v8']);
+  assert.equal(statSync(partial).mtimeMs, written);
+  const ok = await run(['engine', '--json'], { XDG_CACHE_HOME: cacheHome });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(codeCaches(dir).map((name) => name.replace(/^.*-x64-/, '')), ['engine.v8']);
+  // and a later failure leaves the command's cache alone
+  const full = join(dir, codeCaches(dir)[0]!);
+  const fullWritten = statSync(full).mtimeMs;
+  await run(['engine', '--no-such-flag'], { XDG_CACHE_HOME: cacheHome });
+  assert.deepEqual(codeCaches(dir).map((name) => name.replace(/^.*-x64-/, '')), ['engine.v8']);
+  assert.equal(statSync(full).mtimeMs, fullWritten);
+});
+
+test('each command runs from a bundle of its own; ui and completion, which reach other commands, from the whole CLI', async () => {
+  const dist = dirname(BIN);
+  const help = await run(['--help'], { XDG_CACHE_HOME: join(work, 'cache-bundles') });
+  const names = [...help.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]!);
+  assert.ok(names.length > 20, help.stdout);
+  const own = readdirSync(dist).filter((f) => /^porthole-app-[a-z]+\.cjs$/.test(f)).map((f) => f.slice('porthole-app-'.length, -'.cjs'.length));
+  assert.deepEqual(own.sort(), names.filter((n) => n !== 'ui' && n !== 'completion').sort());
+  // A copy of the executable with the command bundles only, no whole CLI: each command still answers (global
+  // flags before it, as the launcher must skip them), and ui, which has no bundle of its own, cannot start.
+  const copy = join(work, 'bundles-only');
+  mkdirSync(copy);
+  copyFileSync(BIN, join(copy, 'porthole.cjs'));
+  for (const name of own) copyFileSync(join(dist, `porthole-app-${name}.cjs`), join(copy, `porthole-app-${name}.cjs`));
+  const env = { XDG_CACHE_HOME: join(work, 'cache-bundles'), PORTHOLE_NODE: process.execPath };
+  for (const name of own) {
+    const r = await runProcess(join(copy, 'porthole.cjs'), ['-n', 'ps', '--tlscacert=x', name, '--help'], { env });
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^Usage: porthole ${name}\\b`));
+  }
+  const engine = await runProcess(join(copy, 'porthole.cjs'), ['engine', '--json'], { env });
+  assert.equal(engine.code, 0, engine.stderr);
+  assert.equal(JSON.parse(engine.stdout).engineVersion, docker(['version', '--format', '{{.Server.Version}}']));
+  const ui = await runProcess(join(copy, 'porthole.cjs'), ['ui', '--help'], { env });
+  assert.notEqual(ui.code, 0);
+  assert.match(ui.stderr, /porthole-app\.cjs/);
+});
+
 test('a damaged cache only means compiling from source; a cache of another build is removed once unused for a week', async () => {
   const cacheHome = join(work, 'cache-b');
   await run(['engine', '--json'], { XDG_CACHE_HOME: cacheHome });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defineCommand, parseCommand } from '../../src/cli/args.js';
-import { parseGlobal } from '../../src/cli/global.js';
+import { calledAsPlugin, parseGlobal, parseInvocation } from '../../src/cli/global.js';
 import { InvalidArgument } from '../../src/errors.js';
 
 const shellLike = defineCommand({
@@ -57,6 +57,21 @@ test('global flags come before the command', () => {
   assert.equal(g.context, 'foo');
   assert.deepEqual(g.rest, ['ps', '-a']);
   assert.throws(() => parseGlobal(['--what', 'ps']), InvalidArgument);
+});
+
+test('as a docker CLI plugin: docker\'s global flags, then ours after `porthole`; ours win, docker\'s fill the gaps', () => {
+  assert.equal(calledAsPlugin({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: 'docker' }, '/usr/bin/porthole'), true);
+  assert.equal(calledAsPlugin({}, '/home/u/.docker/cli-plugins/docker-porthole'), true);
+  assert.equal(calledAsPlugin({}, '/usr/local/bin/porthole'), false);
+  const g = parseInvocation(['-H', 'tcp://docker:1', '--tlsverify', '-D', 'porthole', '-n', 'shop', 'why', 'web'], true);
+  assert.equal(g.host, 'tcp://docker:1');
+  assert.equal(g.namespace, 'shop');
+  assert.equal(g.tls.tlsVerify, true);
+  assert.equal(g.debug, true);
+  assert.deepEqual(g.rest, ['why', 'web']);
+  assert.equal(parseInvocation(['-H', 'tcp://docker:1', 'porthole', '-H', 'unix:///ours.sock', 'ps'], true).host, 'unix:///ours.sock');
+  // not a plugin call: `porthole` is just the first word (no such command; main.ts says so)
+  assert.deepEqual(parseInvocation(['porthole', 'ps'], false).rest, ['porthole', 'ps']);
 });
 
 test('a string option takes the next word even when it starts with a dash', () => {
