@@ -9,7 +9,7 @@ import { defineCommand, type Parsed } from '../cli/args.js';
 import type { Context, OutputStream } from '../context.js';
 import type { EngineClient } from '../engine/types.js';
 import { resolveContainer } from '../engine/resolve.js';
-import { EngineError, EngineUnavailable, Failure, InvalidArgument, NotFound, PortholeError } from '../errors.js';
+import { EngineError, EngineUnavailable, Failure, InvalidArgument, NotFound, PortholeError, UnusablePath } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { isKubeName } from '../engine/target.js';
 import { kubeOptions } from '../cli/kube-flags.js';
@@ -222,7 +222,7 @@ async function statInContainer(engine: EngineClient, id: string, name: string, u
 
 function explainContainerPath(err: unknown, name: string, userPath: string): unknown {
   if (err instanceof NotFound && !/no such container/i.test(err.message)) {
-    return new NotFound(`No such file or folder in the container: ${escapeName(`${name}:${userPath}`)}.`, 'List it with `porthole ls` or check the path.');
+    return new UnusablePath(`No such file or folder in the container: ${escapeName(`${name}:${userPath}`)}.`, posix.dirname(posix.resolve('/', userPath)), 'Check the path with', name);
   }
   return err;
 }

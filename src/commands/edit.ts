@@ -11,7 +11,7 @@ import { defineCommand, parseCount, type Parsed } from '../cli/args.js';
 import type { Context } from '../context.js';
 import type { EngineClient } from '../engine/types.js';
 import { resolveContainer } from '../engine/resolve.js';
-import { Failure, InvalidArgument, NotFound, PortholeError, Unsupported } from '../errors.js';
+import { Failure, InvalidArgument, PortholeError, UnusablePath, Unsupported } from '../errors.js';
 import { escapeName } from '../render/escape.js';
 import { readEntry, type EntryInfo } from '../report/archive.js';
 import type { WhyReport } from '../report/collect.js';
@@ -60,7 +60,7 @@ export async function readFileIn(engine: EngineClient, id: string, path: string)
     const chunks: Buffer[] = [];
     // through the engine: its owner and mode are written back as they are (see readEntry)
     const read = await readEntry(engine, id, current, (c) => (chunks.push(c), true), MAX_EDIT_BYTES + 1, { fromLayers: false });
-    if (!read) throw new NotFound(`No such file in the container: ${escapeName(current)}.`, 'porthole edit changes files that exist; check the path with `porthole ls`.');
+    if (!read) throw new UnusablePath(`No such file in the container: ${escapeName(current)}.`, posix.dirname(current), 'porthole edit changes files that exist; check the path with');
     const { info } = read;
     if (info.type === 'symlink') {
       current = resolveInContainer(info.linkTarget, info.linkTarget.startsWith('/') ? '/' : posix.dirname(current));

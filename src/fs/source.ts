@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { EngineClient, LayerWalkEntry, PathStat } from '../engine/types.js';
-import { ChangedWhileRead, NoSuchPath, NotFound } from '../errors.js';
+import { ChangedWhileRead, NoSuchPath, NotFound, UnusablePath } from '../errors.js';
 import type { FsEntry, Owners } from './entry.js';
 import { layerEntry, parseIdFile } from './entry.js';
 import { archiveEntryPath, dirname, exportEntryPath, normalize, resolveLink, show, toApi } from './paths.js';
@@ -125,7 +125,7 @@ export async function statOrNotFound(engine: EngineClient, containerId: string, 
 }
 
 export function noSuchPath(path: string): NoSuchPath {
-  return new NoSuchPath(`No such file or directory in the container: ${show(path)}.`, 'Check the path with `porthole ls`.');
+  return new NoSuchPath(`No such file or directory in the container: ${show(path)}.`, toApi(dirname(path)));
 }
 
 /** The engine's "not found" for `path`, as a sentence; one already said about the path (an image's layers) stays. */
@@ -164,7 +164,7 @@ export async function readFile(
     }
     if (statIsDir(archive.stat)) {
       archive.stream.destroy();
-      throw new NotFound(`${show(path)} is a directory, not a file.`, 'List it with `porthole ls`.');
+      throw new UnusablePath(`${show(path)} is a directory, not a file.`, toApi(normalize(path)), 'List it with');
     }
     for await (const entry of readTar(archive.stream)) {
       if (entry.type === 'symlink') {

@@ -50,7 +50,7 @@ test('cat follows symlinks inside the container root, never on the host', async 
 test('a folder or a missing path is a sentence with exit 3; the other files are still printed', async () => {
   const dir = await porthole(['cat', fx.stopped, '/app']);
   assert.equal(dir.code, 3);
-  assert.equal(dir.stderr, 'porthole: /app is a directory, not a file. List it with `porthole ls`.\n');
+  assert.equal(dir.stderr, `porthole: /app is a directory, not a file. List it with \`porthole ls ${fx.stopped} /app\`.\n`);
   const mixed = await porthole(['cat', fx.stopped, '/nope', '/app/config.txt']);
   assert.equal(mixed.code, 3);
   assert.equal(mixed.stdout, 'hello\nworld\nERROR: disk full\n');

@@ -108,6 +108,7 @@ test('bad targets: a directory, a missing file, a missing container', async () =
   const missing = await porthole(['edit', name, '/etc/nope.conf'], { env: { EDITOR: 'true' } });
   assert.equal(missing.code, 3);
   assert.match(missing.stderr, /No such file in the container: \/etc\/nope\.conf\./);
+  assert.ok(missing.stderr.endsWith(`porthole edit changes files that exist; check the path with \`porthole ls ${name} /etc\`.\n`), missing.stderr);
   const nobody = await porthole(['edit', 'pt-no-such-container-x', '/etc/x'], { env: { EDITOR: 'true' } });
   assert.equal(nobody.code, 3);
 });

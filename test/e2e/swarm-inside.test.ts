@@ -194,6 +194,20 @@ test('files of a task on a worker: cp, cat, ls, find, grep, diff, du, export, fr
   assert.equal(exported.code, 0, exported.stderr);
   assert.match(exported.stdout, /data\/report\.txt/);
 
+  // a path that is not there: the message and the hint name the task as typed, never the node's container id, and
+  // the hint, with the manager's -H, runs as printed
+  const missing = await ph(['cp', `service/${name}.1:/data/nope`, dest]);
+  assert.equal(missing.code, 3);
+  assert.equal(missing.stderr, `porthole: No such file or folder in the container: service/${name}.1:/data/nope. Check the path with \`porthole -H ${MANAGER} ls service/${name}.1 /data\`.\n`);
+  const folder = await ph(['cat', ref, '/data']);
+  assert.equal(folder.code, 3);
+  assert.equal(folder.stderr, `porthole: /data is a directory, not a file. List it with \`porthole -H ${MANAGER} ls ${ref} /data\`.\n`);
+  assert.doesNotMatch(missing.stderr + folder.stderr, new RegExp(cid.slice(0, 12)));
+  const hint = folder.stderr.match(/`porthole (.*)`/)![1]!.split(' ');
+  const asPrinted = await porthole(hint, { timeoutMs: 90_000 });
+  assert.equal(asPrinted.code, 0, asPrinted.stderr);
+  assert.deepEqual(asPrinted.stdout.trim().split('\n'), ['report.txt', 'zeros']);
+
   // several replicas: service/NAME alone does not guess
   const wide = uniqueService('swarm-files-3');
   created.push(wide);

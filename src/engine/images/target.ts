@@ -14,7 +14,7 @@ import { listLayerDir, prepareLayerWalk } from '../docker/layer-walk.js';
 import { imageLayerView, type ImageLayerView } from '../docker/image-layers.js';
 import { containerName, sessionLabels } from '../../enter/session.js';
 import { removeLeftover } from '../../enter/remove.js';
-import { show } from '../../fs/paths.js';
+import { dirname, show } from '../../fs/paths.js';
 
 const VIEWS = Symbol('porthole image targets');
 
@@ -146,7 +146,7 @@ class ImageFiles {
   async statPath(path: string): Promise<PathStat> {
     if (!this.view) return this.engine.statPath(await this.container(), path);
     const seen = this.view.stat(path);
-    if (!seen) throw new NoSuchPath(`No such file or directory in image ${this.ref}: ${show(path)}.`, 'Check the path with `porthole ls`.');
+    if (!seen) throw new NoSuchPath(`No such file or directory in image ${this.ref}: ${show(path)}.`, dirname(path));
     return seen;
   }
 
@@ -189,7 +189,7 @@ class ImageFiles {
 
   async getArchive(path: string): Promise<{ stat: PathStat; stream: Readable }> {
     const stat = this.view?.stat(path);
-    if (this.view && !stat) throw new NoSuchPath(`No such file or directory in image ${this.ref}: ${show(path)}.`, 'Check the path with `porthole ls`.');
+    if (this.view && !stat) throw new NoSuchPath(`No such file or directory in image ${this.ref}: ${show(path)}.`, dirname(path));
     const root = Buffer.from(path.replace(/\/+$/, '') || '/', 'utf8').toString('latin1');
     const base = root.slice(0, root.lastIndexOf('/'));
     // the engine's archive of / names its entries from the root (`/`, `/bin/`, ...)

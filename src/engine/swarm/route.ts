@@ -6,6 +6,7 @@ import type { Context } from '../../context.js';
 import type { Parsed } from '../../cli/args.js';
 import { InvalidArgument } from '../../errors.js';
 import { parseSwarmName } from './names.js';
+import { CONTAINER_ARG } from '../../cli/container-arg.js';
 
 /** Whether an argument names a service's or task's container (CONTAINER:PATH included, for cp). */
 export const SWARM_ARG = /^(service|task)\//;
@@ -14,17 +15,12 @@ export const SWARM_ARG = /^(service|task)\//;
 export const NODE_TAKERS = (command: string) =>
   `${command} works on one container, not a node: node/NAME goes with ps, stats and why; name the container's task (task/ID, service/NAME.SLOT) or use -H with the node's engine.`;
 
-/** Which argument of each command names its container; cp's is whichever side has CONTAINER:PATH. */
-const CONTAINER_ARG: Record<string, 'first' | 'cp'> = {
-  shell: 'first', ls: 'first', cat: 'first', diff: 'first', find: 'first', grep: 'first', du: 'first', export: 'first', cp: 'cp',
-};
-
 /**
  * For a command on one container named service/NAME[.SLOT|@NODE] or task/ID: the context whose engine is that
- * container's node's, and the arguments with the name replaced by the container's id. Anything else is handed
- * back as it came.
+ * container's node's, and the arguments with the name replaced by the container's id, and which id stands for
+ * which name (main.ts puts the name back into what the command says). Anything else is handed back as it came.
  */
-export async function routeToNode<P extends Parsed<any>>(command: string, ctx: Context, parsed: P): Promise<[Context, P]> {
+export async function routeToNode<P extends Parsed<any>>(command: string, ctx: Context, parsed: P): Promise<[Context, P, { id: string; name: string }?]> {
   const where = CONTAINER_ARG[command];
   if (!where) return [ctx, parsed];
   const named = where === 'first' ? parsed.args[0] : parsed.args.find((a: string) => /^node\/[^:]*:/.test(a));
@@ -52,5 +48,5 @@ export async function routeToNode<P extends Parsed<any>>(command: string, ctx: C
   const routed: Context = Object.create(ctx, { engine: { value: async () => found.engine, enumerable: true } });
   const args = [...parsed.args];
   args[index] = colon < 0 ? found.container.id : `${found.container.id}${arg.slice(colon)}`;
-  return [routed, { ...parsed, args }];
+  return [routed, { ...parsed, args }, { id: found.container.id, name: text }];
 }
