@@ -12,9 +12,14 @@ const IMAGE = 'porthole-fixture/busybox:1';
 const name = `pt-bench-launch-${process.pid}`;
 const app = PORTHOLE.replace(/porthole\.cjs$/, 'porthole-app.cjs');
 const work = mkdtempSync(join(tmpdir(), 'porthole-bench-launch-'));
-// Node's own cache, the way a launcher would use it: turned on, then the bundle required.
+// Node's own cache, the way a launcher would use it: turned on, then the bundle required: the command's own, as
+// src/launch.ts picks it (here the command is the first word), else the whole CLI.
 const nodeCache = join(work, 'node-compile-cache.cjs');
-writeFileSync(nodeCache, `require('node:module').enableCompileCache(${JSON.stringify(join(work, 'node-cache'))});\nrequire(${JSON.stringify(app)});\n`);
+writeFileSync(nodeCache, [
+  `require('node:module').enableCompileCache(${JSON.stringify(join(work, 'node-cache'))});`,
+  `const own = ${JSON.stringify(app.replace(/\.cjs$/, '-'))} + process.argv[2] + '.cjs';`,
+  `require(/^[a-z]+$/.test(process.argv[2] ?? '') && require('node:fs').existsSync(own) ? own : ${JSON.stringify(app)});`,
+].join('\n') + '\n');
 const ownCacheHome = join(work, 'own-cache');
 const TIMER = `import os, sys, time
 t = time.perf_counter(); pid = os.fork()

@@ -20,7 +20,7 @@ const run = (args: string[], env: Record<string, string | undefined>) => runProc
 /** The code caches in the folder (it also keeps engines.json, the API versions of local engines). */
 const codeCaches = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.v8'));
 
-test('the code cache: written once per command after it ran, private to the user, and reused', async () => {
+test('the code cache: written per command after it ran, private to the user, grown by the first three runs, then only read', async () => {
   const cacheHome = join(work, 'cache-a');
   const first = await run(['engine', '--json'], { XDG_CACHE_HOME: cacheHome });
   assert.equal(first.code, 0, first.stderr);
@@ -30,12 +30,25 @@ test('the code cache: written once per command after it ran, private to the user
   assert.equal(files.length, 1, files.join(' '));
   assert.equal(statSync(join(dir, 'engines.json')).mode & 0o777, 0o600);
   assert.match(files[0]!, new RegExp(`^[0-9a-f]{16}-${process.version}-${process.arch}-engine\\.v8$`));
-  assert.equal(statSync(join(dir, files[0]!)).mode & 0o777, 0o600);
-  const written = statSync(join(dir, files[0]!)).mtimeMs;
-  // The second run reads it and leaves it alone; another command gets its own.
-  const second = await run(['engine', '--json'], { XDG_CACHE_HOME: cacheHome });
-  assert.equal(second.stdout, first.stdout);
-  assert.equal(statSync(join(dir, files[0]!)).mtimeMs, written);
+  const file = join(dir, files[0]!);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  // its first byte counts the runs that wrote it; each of the first three adds what it compiled (the second runs
+  // another way: --json off)
+  assert.equal(readFileSync(file)[0], 1);
+  const second = await run(['engine'], { XDG_CACHE_HOME: cacheHome });
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(readFileSync(file)[0], 2);
+  const third = await run(['engine', '--json'], { XDG_CACHE_HOME: cacheHome });
+  assert.equal(third.stdout, first.stdout);
+  assert.equal(readFileSync(file)[0], 3);
+  // from then on it is only read
+  const written = statSync(file).mtimeMs;
+  const size = statSync(file).size;
+  const fourth = await run(['engine', '--json'], { XDG_CACHE_HOME: cacheHome });
+  assert.equal(fourth.stdout, first.stdout);
+  assert.equal(statSync(file).mtimeMs, written);
+  assert.equal(statSync(file).size, size);
+  // another command gets its own
   const version = await run(['--version'], { XDG_CACHE_HOME: cacheHome });
   assert.match(version.stdout, /^porthole \d+\.\d+\.\d+\n$/);
   assert.equal(codeCaches(dir).length, 2);
