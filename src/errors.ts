@@ -1,4 +1,5 @@
 // Typed errors. Each carries a sentence a person can act on; main.ts alone turns them into exit codes.
+import { listHint } from './cli/invocation.js';
 
 /** Documented exit codes (docs/exit-codes.md). `shell -- CMD` exits with CMD's own code instead. */
 export const EXIT = {
@@ -38,27 +39,19 @@ export class NotFound extends PortholeError {
   }
 }
 
-/** A path that is not there, said already about where it was looked for (the container, an image). */
 /**
  * A path in a container or image that the command cannot use as given: missing, or a folder where a file was
- * wanted. `folder` (text, as a person types it) is where to look next: main.ts makes the hint from it, with the
- * container named as the person typed it, so it can be run as printed: "Check the path with `porthole ls web /var`."
+ * wanted. Its hint lists the folder to look at next, in a command that runs as printed (cli/invocation.ts):
+ * "Check the path with `porthole ls web /var`." `folder` is text as a person types it; `container` is the container
+ * as the command named it, where that is not what the person typed first (cp).
  */
 export class UnusablePath extends NotFound {
-  readonly folder: string;
-  /** The hint's first words, before the command. */
-  readonly lead: string;
-  /** The container as the command that failed named it, where that is not its first argument (cp). */
-  readonly container: string | undefined;
   constructor(message: string, folder: string, lead = 'Check the path with', container?: string) {
-    super(message);
-    this.folder = folder;
-    this.lead = lead;
-    this.container = container;
+    super(message, listHint(lead, folder, container));
   }
 }
 
-/** The path does not exist (the engine's 404 for it, or an image's own layers). */
+/** A path that is not there, said already about where it was looked for (the container, an image). */
 export class NoSuchPath extends UnusablePath {}
 
 export class Ambiguous extends PortholeError {

@@ -2,9 +2,9 @@
 // V8's code cache.
 //
 // Compiling the bundle is most of porthole's own start-up: with the cache, `porthole ps C` starts about 20 ms
-// sooner here (30-60 under load). The cache is written once per build, Node version and command, after the command
-// ran and succeeded, so it holds the functions that command really used. Each command has a bundle of its own
-// (scripts/build.mjs), so it reads and deserializes only its own code. It lives in $XDG_CACHE_HOME/porthole (default
+// sooner here (30-60 under load). The cache is written per build, Node version and command, after the command ran
+// and succeeded (by its first three such runs), so it holds the functions that command really used. Each command has
+// a bundle of its own (scripts/build.mjs), so it reads and deserializes only its own code. It lives in $XDG_CACHE_HOME/porthole (default
 // ~/.cache/porthole) in a folder only this user can write, because a code cache is code. PORTHOLE_CODE_CACHE=0
 // turns it off. Anything wrong with the cache (unreadable, stale, from another V8) only means compiling from
 // source, as without it.
@@ -63,8 +63,8 @@ function runCached(): void {
   }
   if (word !== undefined && !/^[a-z]{2,12}$/.test(word)) word = undefined;
   // The command's own bundle holds main.ts and that command only: about a third of the whole, so reading it and
-  // its code cache costs less (`--version` 6 ms, `why service/NAME` 4 ms here). A command without one (ui,
-  // completion, a word that is no command) runs the whole CLI.
+  // its code cache costs less (3.5-5 ms a command here). A command without one (ui, completion), a word that is no
+  // command, --version and help run the whole CLI.
   let app = fullApp;
   let source: string | undefined;
   if (word) {

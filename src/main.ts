@@ -4,11 +4,11 @@ import { fstatSync, statSync } from 'node:fs';
 import { Cleanup } from './cleanup.js';
 import { formatHelp, parseCommand } from './cli/args.js';
 import { calledAsPlugin, parseInvocation } from './cli/global.js';
-import { hintWord, rememberGlobalFlags, withGlobalFlags } from './cli/invocation.js';
+import { rememberContainer, rememberGlobalFlags, withGlobalFlags } from './cli/invocation.js';
 import { typedContainer } from './cli/container-arg.js';
 import type { Context } from './context.js';
 import type { EngineClient } from './engine/types.js';
-import { EXIT, ExitStatus, InvalidArgument, PortholeError, UnusablePath } from './errors.js';
+import { EXIT, ExitStatus, InvalidArgument, PortholeError } from './errors.js';
 import { commands, findCommand } from './commands/registry.js';
 import { escapeName } from './render/escape.js';
 import { scopeFromOptions, setNameScope } from './engine/compose/scope.js';
@@ -82,8 +82,7 @@ export async function main(argv: string[]): Promise<number> {
   const abort = new AbortController();
   let engine: EngineClient | undefined;
   let commandName = '';
-  // for hints: the container the command was given, as typed; and on a swarm, which node container id stands for it
-  let container: string | undefined;
+  // for hints: on a swarm, which node container id stands for the container the person named
   let routedAs: { id: string; name: string } | undefined;
   /** A sentence with what the person typed put back for a routed container's id, and the global flags in its commands. */
   const hinted = (text: string) => withGlobalFlags(routedAs ? namedAsTyped(text, routedAs) : text, commandNames);
@@ -124,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     commandName = entry.name;
     const mod = await entry.load();
     const parsed = parseCommand(mod.spec, rest);
-    container = typedContainer(entry.name, parsed.args);
+    rememberContainer(typedContainer(entry.name, parsed.args));
     if (parsed.help) {
       stdout().write(formatHelp(mod.spec));
       return EXIT.ok;
@@ -173,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // Stopped by a signal: what failed because of it is no news; the signal's own exit code follows.
     if (abort.signal.aborted) return 128 + SIGNALS[(abort.signal.reason as { signal: keyof typeof SIGNALS }).signal];
-    return reportError(err, commandName, debug, hinted, container);
+    return reportError(err, commandName, debug, hinted);
   } finally {
     const failures = await cleanup.runAll();
     for (const f of failures) stderr().write(`porthole: ${hinted(f)}\n`);
@@ -191,21 +190,15 @@ function namedAsTyped(text: string, routed: { id: string; name: string }): strin
   return text.split(routed.id).join(routed.name).split(routed.id.slice(0, 12)).join(routed.name);
 }
 
-/** The hint of a path a command could not use: `porthole ls` on the folder to look at, in the container as typed. */
-function pathHint(err: UnusablePath, container: string | undefined): string {
-  return `${err.lead} \`porthole ls ${hintWord(err.container ?? container ?? 'CONTAINER')} ${hintWord(err.folder)}\`.`;
-}
-
 /** The engine's connection dropped in the middle of an answer (wire.ts prematureClose, a reset, a stream cut short). */
 function connectionLost(err: NodeJS.ErrnoException | undefined): boolean {
   return err?.code === 'ECONNRESET' || err?.code === 'ERR_STREAM_PREMATURE_CLOSE';
 }
 
-function reportError(err: unknown, commandName: string, debug: boolean, hinted: (text: string) => string, container: string | undefined): number {
+function reportError(err: unknown, commandName: string, debug: boolean, hinted: (text: string) => string): number {
   if (err instanceof ExitStatus) return err.code;
   if (err instanceof PortholeError) {
-    const hint = err instanceof UnusablePath ? pathHint(err, container) : err.hint;
-    stderr().write(`porthole: ${hinted(err.message)}${hint ? ` ${hinted(hint)}` : ''}\n`);
+    stderr().write(`porthole: ${hinted(err.message)}${err.hint ? ` ${hinted(err.hint)}` : ''}\n`);
     if (debug && err.stack) stderr().write(`${err.stack}\n`);
     // `shell -- CMD` passes CMD's status through, so porthole's own failures there use docker run's 125.
     if (commandName === 'shell' && err.exitCode !== EXIT.usage) return EXIT.shellOwnFailure;

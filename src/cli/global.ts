@@ -88,7 +88,6 @@ export function parseGlobal(argv: string[]): GlobalFlags {
   return flags;
 }
 
-
 /** Whether docker runs us as its CLI plugin (`docker porthole ...`): its environment variable, or our plugin name. */
 export function calledAsPlugin(env: NodeJS.ProcessEnv, script: string | undefined): boolean {
   return !!env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || /docker-porthole$/.test(script ?? '');

@@ -46,6 +46,21 @@ export function engineWords(endpoint?: Endpoint, one = 'this engine'): string {
   return endpoint?.node ? `node ${endpoint.node}'s engine` : one;
 }
 
+let typedContainer: string | undefined;
+
+/** Remembers the container the command was given, as typed (main.ts, once), for hints that list a folder in it. */
+export function rememberContainer(name: string | undefined): void {
+  typedContainer = name;
+}
+
+/**
+ * A hint that lists `folder` in the container: `${lead} \`porthole ls web /var\`.`, the container as the command
+ * named it where it knows (cp), else as the person typed it, else a placeholder.
+ */
+export function listHint(lead: string, folder: string, container?: string): string {
+  return `${lead} \`porthole ls ${hintWord(container ?? typedContainer ?? 'CONTAINER')} ${hintWord(folder)}\`.`;
+}
+
 /** `porthole` followed by the global flags in force: the start of any command a hint tells the person to run. */
 export function portholeWithFlags(): string {
   return ['porthole', ...globalWords].join(' ');

@@ -2,12 +2,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { parseGlobal } from '../../src/cli/global.js';
-import { engineWords, portholeOnEngine, portholeWithFlags, rememberGlobalFlags, withGlobalFlags } from '../../src/cli/invocation.js';
+import { engineWords, portholeOnEngine, portholeWithFlags, rememberContainer, rememberGlobalFlags, withGlobalFlags } from '../../src/cli/invocation.js';
 import { removeLeftover } from '../../src/enter/remove.js';
-import { EngineUnavailable } from '../../src/errors.js';
+import { EngineUnavailable, NoSuchPath, UnusablePath } from '../../src/errors.js';
 
 const names = ['ps', 'shell', 'ls', 'which'];
-afterEach(() => rememberGlobalFlags(parseGlobal([])));
+afterEach(() => {
+  rememberGlobalFlags(parseGlobal([]));
+  rememberContainer(undefined);
+});
 
 test('quoted porthole commands get the flags; prose and unknown words do not', () => {
   rememberGlobalFlags(parseGlobal(['-H', 'ssh://ops@box', '--tlsverify', '-n', 'shop', 'ps']));
@@ -52,4 +55,19 @@ test('what is left on a node whose engine went away is named with the way gc rea
       message: 'fedcba987654 is left on the engine, which went away; `porthole gc` removes it once the engine is back.',
     }),
   ]);
+});
+
+test('a path a command cannot use gets a hint that lists its folder in the container as typed, quoted and clean', () => {
+  rememberContainer('service/web.2');
+  assert.equal(new NoSuchPath('No such file.', '/var/log').hint, 'Check the path with `porthole ls service/web.2 /var/log`.');
+  // the container the command itself named wins (cp's side with CONTAINER:PATH)
+  assert.equal(new UnusablePath('Is a folder.', '/etc', 'List it with', 'db').hint, 'List it with `porthole ls db /etc`.');
+  // a folder name with spaces and a terminal escape: quoted for the shell, the control byte made harmless
+  assert.equal(new NoSuchPath('No such file.', '/my dir/\x1b[2J').hint, "Check the path with `porthole ls service/web.2 '/my dir/?[2J'`.");
+  rememberContainer(undefined);
+  assert.equal(new NoSuchPath('No such file.', '/').hint, 'Check the path with `porthole ls CONTAINER /`.');
+  // and the global flags go in, as into every hint
+  rememberGlobalFlags(parseGlobal(['-H', 'tcp://box:2376', 'cat']));
+  rememberContainer('web');
+  assert.equal(withGlobalFlags(new NoSuchPath('No such file.', '/app').hint!, names), 'Check the path with `porthole -H tcp://box:2376 ls web /app`.');
 });
