@@ -65,18 +65,16 @@ function runCached(): void {
   // The command's own bundle holds main.ts and that command only: about a third of the whole, so reading it and
   // its code cache costs less (3.5-5 ms a command here). A command without one (ui, completion), a word that is no
   // command, --version and help run the whole CLI.
-  let app = fullApp;
-  let source: string | undefined;
-  if (word) {
-    try {
-      // The bundle is ASCII (scripts/build.mjs checks): read as latin1, it needs no UTF-8 decoding (about 1.5 ms).
-      source = readFileSync(join(__dirname, `porthole-app-${word}.cjs`), 'latin1');
-      app = join(__dirname, `porthole-app-${word}.cjs`);
-    } catch {
-      // no bundle of its own
-    }
+  // The bundles are ASCII (scripts/build.mjs checks): read as latin1, they need no UTF-8 decoding (about 1.5 ms).
+  let app = word ? join(__dirname, `porthole-app-${word}.cjs`) : fullApp;
+  let source: string;
+  try {
+    source = readFileSync(app, 'latin1');
+  } catch {
+    // no bundle of its own
+    app = fullApp;
+    source = readFileSync(app, 'latin1');
   }
-  source ??= readFileSync(fullApp, 'latin1');
   const cacheDir = codeCacheFolder();
   // One cache per command. Kubernetes names run other code than container names, so they get their own cache
   // (`why-k8s`); so do swarm names and --all-nodes (`why-swarm`).
